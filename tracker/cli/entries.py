@@ -1,0 +1,101 @@
+"""Entry commands: add, list, show, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.options import filter_options, format_option
+from tracker.cli.render import render
+
+KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
+
+
+@click.command("add")
+@click.argument("name")
+@click.option("--country", metavar="C", help="ISO code or English name: FR, FRA, France, UK.")
+@click.option("--id", "entry_id", metavar="ID", help="Id to give it (default: made from NAME, such as nebius-uk).")
+@click.option("--operator", help="Who runs it.")
+@click.option("--city")
+@click.option("--kind", help=KINDS + ".")
+@click.option("--sponsor", help="sovereign, public-private or private (leave out when unknown).")
+@click.option("--status", help="announced (default), planned, under-construction, operational, paused, cancelled or decommissioned.")
+@click.option("--confidence", help="confirmed, reported or rumoured.")
+@click.option("--announced", metavar="DATE", help="Day it was announced: 2025-06-11.")
+@click.option("--online", metavar="PERIOD", help="When it comes online, as precisely as known: 2025-12, Q4 2025, H2 2026, 2026.")
+@click.option("--chips", metavar="N", help="Number of accelerators (needs --vendor).")
+@click.option("--vendor", metavar="V", help="Chip vendor, such as NVIDIA; `unknown` when not disclosed.")
+@click.option("--model", metavar="M", help="Chip model, such as B300 (see `tracker chips`).")
+@click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
+@click.option("--source", "sources", multiple=True, metavar="URL", help="Where the figures come from: a URL or a citation. Repeatable.")
+@click.option("--note", help="Free text.")
+@pass_app
+def entry_add(app: App, name: str, entry_id: str | None, sources: tuple[str, ...], note: str | None, **fields: str | None) -> None:
+    """Add an announcement, with its chips, and print its id.
+
+    \b
+    Example:
+      tracker add "Nebius UK" --country GB --operator Nebius --chips 4000 \\
+        --vendor NVIDIA --model B300 --announced 2025-06-11 --online "Q4 2025" \\
+        --source https://example.org/nebius-uk
+    """
+    from tracker.service.entries import add_entry_from_text
+
+    raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
+    with open_session(app) as session:
+        new_id = add_entry_from_text(session, raw)
+    click.echo(new_id)
+
+
+@click.command("list")
+@filter_options
+@format_option
+@pass_app
+def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
+    """List entries, by id, with their chip counts (all lots, whatever their status)."""
+    from tracker.service.entries import list_entries
+    from tracker.service.filters import resolve_filters
+
+    columns = ("id", "name", "country", "operator", "status", "announced", "online", "vendor", "chips")
+    with open_session(app) as session:
+        rows = (
+            (e.id, e.name, e.country, e.operator, e.status, e.announced, e.online, e.vendors, e.chips)
+            for e in list_entries(session, resolve_filters(session, **filters))
+        )
+        render(columns, rows, fmt)
+
+
+@click.command("show")
+@click.argument("entry_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def entry_show(app: App, entry_id: str, fmt: str) -> None:
+    """Show one entry: its fields, chip lots, sources and status history."""
+    from tracker.cli.show import print_entry
+    from tracker.service.entries import get_entry
+
+    with open_session(app) as session:
+        print_entry(get_entry(session, entry_id), fmt)
+
+
+@click.command("remove")
+@click.argument("entry_id", metavar="ID")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def entry_remove(app: App, entry_id: str, yes: bool) -> None:
+    """Remove an entry with its chip lots and history."""
+    from tracker.service.entries import get_entry, remove_entry
+
+    with open_session(app) as session:
+        entry = get_entry(session, entry_id)
+        chips = sum(lot.quantity for lot in entry.lots)
+        if not yes:
+            click.confirm(
+                f"Remove {entry.id} ({entry.name}, {len(entry.lots)} chip lot(s), {chips:,} chips)?",
+                abort=True,
+                err=True,
+            )
+        remove_entry(session, entry_id)
+    click.echo(f"Removed {entry_id}.", err=True)

@@ -1,0 +1,68 @@
+"""Reference data commands: regions and the chip catalogue."""
+
+from __future__ import annotations
+
+import click
+
+from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.options import format_option
+from tracker.cli.render import render
+
+
+@click.command()
+@click.argument("region", required=False)
+@format_option
+@pass_app
+def regions(app: App, region: str | None, fmt: str) -> None:
+    """List the regions, or the countries of one REGION."""
+    from tracker.model.countries import country_name
+    from tracker.service.reference import list_regions, region_countries
+
+    with open_session(app) as session:
+        if region:
+            codes = region_countries(session, region)
+            render(("country", "name"), ((code, country_name(code)) for code in codes), fmt)
+            return
+        rows = ((r.id, r.name, len(r.countries), r.definition) for r in list_regions(session))
+        render(("region", "name", "countries", "definition"), rows, fmt)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--vendor", "vendors", multiple=True, help="Only this vendor. Repeatable.")
+@format_option
+@click.pass_context
+def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
+    """List the chip catalogue: vendors, models and the other spellings they accept."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tracker.service.reference import list_chip_models
+
+    app = ctx.find_object(App)
+    assert app is not None
+    with open_session(app) as session:
+        rows = (
+            (m.vendor, m.model, m.family, ", ".join(m.aliases), m.notes)
+            for m in list_chip_models(session, vendors)
+        )
+        render(("vendor", "model", "family", "aliases", "notes"), rows, fmt)
+
+
+@chips.command("add")
+@click.argument("vendor")
+@click.argument("model")
+@click.option("--family", help="Architecture or product family, such as Blackwell.")
+@click.option("--alias", "aliases", multiple=True, help="Another spelling to accept. Repeatable.")
+@click.option("--note", help="Free text.")
+@click.option("--new-vendor", is_flag=True, help="VENDOR is new: add it to the catalogue too.")
+@pass_app
+def chips_add(
+    app: App, vendor: str, model: str, family: str | None, aliases: tuple[str, ...], note: str | None, new_vendor: bool
+) -> None:
+    """Add a chip MODEL of VENDOR to the catalogue."""
+    from tracker.service.catalogue import add_model, add_vendor
+
+    with open_session(app) as session:
+        if new_vendor:
+            vendor = add_vendor(session, vendor)
+        vendor, model = add_model(session, vendor, model, family=family, aliases=aliases, notes=note)
+    click.echo(f"{vendor} {model}")

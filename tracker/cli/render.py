@@ -1,0 +1,113 @@
+"""One renderer for every read command: table, markdown, CSV and JSON.
+
+Tables and markdown are for people (thousands separators, a total row); CSV and
+JSON are for programs (raw values, stable keys, data rows only) and are streamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import IO
+
+import click
+
+FORMATS = ("table", "csv", "json", "markdown")
+_TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
+MAX_TEXT_WIDTH = 60  # wider text wraps in tables
+
+
+def raw_value(value: object) -> object:
+    """A value as programs read it: numbers as numbers, dates and periods as ISO text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral() else float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def render(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    fmt: str,
+    *,
+    total: Sequence[object] | None = None,
+    blank: str = "",
+    out: IO[str] | None = None,
+) -> None:
+    """Write rows in ``fmt``; ``total`` is a last row for people, left out of CSV and JSON.
+
+    ``blank`` is what a table shows for a missing value.
+    """
+    out = out or click.get_text_stream("stdout")
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow("" if value is None else raw_value(value) for value in row)
+    elif fmt == "json":
+        _write_json(columns, rows, out)
+    else:
+        _write_table(columns, rows, fmt, total, blank, out)
+
+
+def _write_json(columns: Sequence[str], rows: Iterable[Sequence[object]], out: IO[str]) -> None:
+    out.write("[")
+    separator = "\n"
+    for row in rows:
+        record = {column: raw_value(value) for column, value in zip(columns, row)}
+        out.write(separator + "  " + json.dumps(record, ensure_ascii=False))
+        separator = ",\n"
+    out.write("\n]\n" if separator == ",\n" else "]\n")
+
+
+def _write_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    fmt: str,
+    total: Sequence[object] | None,
+    blank: str,
+    out: IO[str],
+) -> None:
+    from tabulate import SEPARATING_LINE, tabulate
+
+    materialised = [list(row) for row in rows]
+    if not materialised:
+        click.echo("(no matching rows)", err=True)
+        return
+    numeric = [
+        all(isinstance(row[i], (int, Decimal)) or row[i] is None for row in materialised)
+        and any(row[i] is not None for row in materialised)
+        for i in range(len(columns))
+    ]
+    body: list[object] = [[_display(value, blank) for value in row] for row in materialised]
+    if total is not None:
+        if fmt == "table":
+            body.append(SEPARATING_LINE)
+        body.append([_display(value, "") for value in total])
+    text = tabulate(
+        body,
+        headers=list(columns),
+        tablefmt=_TABULATE_FORMATS[fmt],
+        disable_numparse=True,
+        colalign=["right" if is_number else "left" for is_number in numeric],
+        maxcolwidths=[None if is_number else MAX_TEXT_WIDTH for is_number in numeric],
+    )
+    out.write(text + "\n")
+
+
+def _display(value: object, blank: str) -> str:
+    if value is None:
+        return blank
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return f"{value:,f}" if value != value.to_integral() else f"{int(value):,}"
+    return str(raw_value(value))

@@ -1,0 +1,79 @@
+"""Report commands: summary and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.options import filter_options, format_option
+from tracker.cli.render import render
+
+GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
+
+
+@click.command()
+@filter_options
+@click.option(
+    "--by",
+    "keys",
+    multiple=True,
+    type=click.Choice(GROUP_KEYS),
+    help="Group by this key; repeatable, in order. Default: --by country --by vendor.",
+)
+@format_option
+@pass_app
+def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) -> None:
+    """Planned accelerators, grouped, most chips first.
+
+    Counts every chip lot whose status is neither cancelled nor decommissioned,
+    unless --status says otherwise. Columns: the keys, then `entries` (distinct
+    entries) and `chips`. Tables end with a total row that counts each chip once,
+    even when a country is in two of the regions shown.
+    """
+    from tracker.service.filters import resolve_filters
+    from tracker.service.summary import check_keys, planned_total, planned_totals
+
+    keys = check_keys(keys)
+    with open_session(app) as session:
+        resolved = resolve_filters(session, **filters)
+        rows = ((*row.keys, row.entries, row.chips) for row in planned_totals(session, resolved, keys))
+        total = None
+        if fmt in ("table", "markdown"):
+            overall = planned_total(session, resolved)
+            total = ("Total", *([None] * (len(keys) - 1)), overall.entries, overall.chips)
+        render((*keys, "entries", "chips"), rows, fmt, total=total, blank="(not given)")
+
+
+@click.command()
+@filter_options
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    metavar="FILE|-",
+    help="Write the CSV here (- for standard output). A file appears whole or not at all.",
+)
+@pass_app
+def export(app: App, filters: dict[str, Any], output: str) -> None:
+    """Write every chip lot as CSV: one row a lot, sorted by id then lot.
+
+    An entry without lots gets one row with empty lot fields. Columns: id, name,
+    operator, country, city, kind, sponsor, parent, status, confidence, announced,
+    online, lot, vendor, model, chips, power_mw, sources, notes.
+    """
+    from tracker.service.export import export_to_path, write_export
+    from tracker.service.filters import resolve_filters
+
+    with open_session(app) as session:
+        resolved = resolve_filters(session, **filters)
+        if output == "-":
+            write_export(session, resolved, click.get_text_stream("stdout"))
+            return
+        path = Path(output)
+        count = export_to_path(session, resolved, path)
+    click.echo(str(path))
+    click.echo(f"{count} rows written to {path}", err=True)

@@ -1,0 +1,31 @@
+"""``tracker init``."""
+
+from __future__ import annotations
+
+import click
+
+from tracker.cli.app import App, pass_app
+
+
+@click.command()
+@click.option("--no-seed", is_flag=True, help="Do not add the seed entries (reference data is always loaded).")
+@pass_app
+def init(app: App, no_seed: bool) -> None:
+    """Create or upgrade the database schema and load the bundled seeds.
+
+    Reference data (regions, chip catalogue) is always loaded; the seed entries are
+    the announcements of the source note. Running it again changes nothing.
+    """
+    from tracker.service.bootstrap import engine_for, initialise
+    from tracker.service.database import head_revision, safe_url
+
+    engine, _ = engine_for(app.db_url)
+    try:
+        report = initialise(engine, seed_entries=not no_seed)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{safe_url(engine.url)}: schema {report.schema} (revision {head_revision()}); "
+        f"{report.reference_rows} reference rows and {report.seed_entries} seed entries added",
+        err=True,
+    )

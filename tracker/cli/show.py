@@ -1,0 +1,118 @@
+"""How ``tracker show`` lays out one entry."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.cli.render import raw_value, render
+
+if TYPE_CHECKING:
+    from tracker.model.tables import Entry
+
+
+def entry_record(entry: Entry) -> dict[str, Any]:
+    """An entry with its lots, sources and history as plain values."""
+    from tracker.model.countries import country_name
+    from tracker.model.periods import period_from_parts
+
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "operator": entry.operator,
+        "country": entry.country,
+        "country_name": country_name(entry.country) if entry.country else None,
+        "scope": entry.scope,
+        "city": entry.city,
+        "kind": entry.kind,
+        "sponsor": entry.sponsor,
+        "status": entry.status,
+        "confidence": entry.confidence,
+        "announced": entry.announced_on,
+        "online": period_from_parts(entry.online_start, entry.online_precision),
+        "power_mw": entry.power_mw,
+        "parent": entry.parent_id,
+        "notes": entry.notes,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "lots": [
+            {
+                "lot": lot.lot,
+                "vendor": lot.vendor,
+                "model": lot.model,
+                "chips": lot.quantity,
+                "status": lot.status or entry.status,
+                "online": period_from_parts(lot.online_start, lot.online_precision)
+                or period_from_parts(entry.online_start, entry.online_precision),
+            }
+            for lot in entry.lots
+        ],
+        "sources": [
+            {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
+            for s in entry.sources
+        ],
+        "history": [
+            {
+                "effective_on": e.effective_on,
+                "from": e.from_status,
+                "to": e.to_status,
+                "source": e.source.reference if e.source else None,
+                "note": e.note,
+            }
+            for e in entry.events
+        ],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return raw_value(value)
+
+
+def print_entry(entry: Entry, fmt: str) -> None:
+    record = entry_record(entry)
+    if fmt == "json":
+        click.echo(json.dumps(_plain(record), ensure_ascii=False, indent=2))
+        return
+    from tabulate import tabulate
+
+    country = f"{record['country']} ({record['country_name']})" if record["country"] else None
+    fields = [
+        ("id", record["id"]),
+        ("operator", record["operator"]),
+        ("country", country),
+        ("scope", record["scope"]),
+        ("city", record["city"]),
+        ("kind", record["kind"]),
+        ("sponsor", record["sponsor"]),
+        ("status", record["status"]),
+        ("confidence", record["confidence"]),
+        ("announced", record["announced"]),
+        ("online", record["online"]),
+        ("power (MW)", record["power_mw"]),
+        ("programme", record["parent"]),
+        ("notes", record["notes"]),
+    ]
+    click.echo(record["name"])
+    shown = [(label, raw_value(value)) for label, value in fields if value is not None]
+    click.echo(tabulate(shown, tablefmt="plain", disable_numparse=True))
+    click.echo("\nChip lots")
+    if record["lots"]:
+        lots = [[lot[key] for key in ("lot", "vendor", "model", "chips", "status", "online")] for lot in record["lots"]]
+        total = ["total", None, None, sum(lot["chips"] for lot in record["lots"]), None, None]
+        render(("lot", "vendor", "model", "chips", "status", "online"), lots, "table", total=total, blank="(not given)")
+    else:
+        click.echo("(no chip count recorded)")
+    click.echo("\nSources")
+    for source in record["sources"] or [{"reference": "(none recorded)", "publisher": None, "published_on": None}]:
+        details = ", ".join(str(raw_value(v)) for v in (source["publisher"], source["published_on"]) if v)
+        click.echo(f"- {source['reference']}" + (f" ({details})" if details else ""))
+    if record["history"]:
+        click.echo("\nStatus history")
+        history = [[h["effective_on"], h["from"], h["to"], h["source"], h["note"]] for h in record["history"]]
+        render(("effective", "from", "to", "source", "note"), history, "table")

@@ -1,0 +1,55 @@
+"""The tracker's exceptions.
+
+The model and service layers raise these; the CLI maps them, in one place, to a
+one-line message and an exit code (2 for a bad argument, 1 for anything else).
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base class of every error the tracker reports to a user."""
+
+    exit_code = 1
+
+
+class InvalidValue(TrackerError):
+    """A value given for a field is not one the tracker accepts."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class NotFound(TrackerError):
+    """No record has the id that was asked for."""
+
+    def __init__(self, what: str, key: str) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"no {what} with id {key!r}; `tracker list` shows the ids")
+
+
+class Conflict(TrackerError):
+    """The change would clash with a record that already exists."""
+
+
+class SchemaError(TrackerError):
+    """The database's schema is missing, outdated or newer than this tracker."""
+
+
+class DatabaseUnavailable(TrackerError):
+    """The database cannot be opened or written."""
+
+
+class InvalidInput(InvalidValue):
+    """Several fields of one record are invalid; each problem is kept."""
+
+    def __init__(self, problems: list[InvalidValue]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.field, first.message)
+        self.args = ("; ".join(str(problem) for problem in problems),)

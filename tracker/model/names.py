@@ -1,0 +1,22 @@
+"""Keys for matching names, and ids made from names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def match_key(text: str) -> str:
+    """Fold a vendor or model name for matching: case, accents, spaces and punctuation
+    do not count, so ``Nvidia``, ``NVIDIA`` and ``nvidia`` match, as do ``gb 200`` and ``GB200``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
+
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slugify(text: str) -> str:
+    """An id made from a name: ``Nebius UK`` becomes ``nebius-uk``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

@@ -1,0 +1,204 @@
+"""Dates and date periods with their precision.
+
+An announced date is a day. An online date is a *period*: a start date plus a
+precision (day, month, quarter, half or year), so that "Q4 2025" stays a
+quarter and is never turned into 2025-10-01.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+
+from dateutil import parser as dateutil_parser
+
+from tracker.errors import InvalidValue
+
+
+class Precision(str, enum.Enum):
+    """How precisely a period is known, from finest to coarsest."""
+
+    DAY = "day"
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF = "half"
+    YEAR = "year"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_MONTHS_IN = {Precision.MONTH: 1, Precision.QUARTER: 3, Precision.HALF: 6, Precision.YEAR: 12}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A span of time named at a precision: ``2025-12-15``, ``2025-12``,
+    ``2025-Q4``, ``2026-H2`` or ``2026``."""
+
+    start: dt.date
+    precision: Precision
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "precision", Precision(self.precision))
+        start, precision = self.start, self.precision
+        aligned = (
+            precision is Precision.DAY
+            or (start.day == 1 and (start.month - 1) % _MONTHS_IN[precision] == 0)
+        )
+        if not aligned:
+            raise ValueError(f"{start} is not the first day of a {precision}")
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the period."""
+        if self.precision is Precision.DAY:
+            return self.start
+        last_month = self.start.month + _MONTHS_IN[self.precision] - 1
+        last_day = calendar.monthrange(self.start.year, last_month)[1]
+        return dt.date(self.start.year, last_month, last_day)
+
+    def __str__(self) -> str:
+        year, month = self.start.year, self.start.month
+        if self.precision is Precision.DAY:
+            return self.start.isoformat()
+        if self.precision is Precision.MONTH:
+            return f"{year:04d}-{month:02d}"
+        if self.precision is Precision.QUARTER:
+            return f"{year:04d}-Q{(month - 1) // 3 + 1}"
+        if self.precision is Precision.HALF:
+            return f"{year:04d}-H{(month - 1) // 6 + 1}"
+        return f"{year:04d}"
+
+
+PERIOD_FORMS = (
+    "a day (2025-12-15), month (2025-12, Dec 2025, 2025年5月), quarter (Q4 2025, 2025-Q4, "
+    "2025年Q4), half (H2 2026, 2026-H2) or year (2026)"
+)
+
+# Each pattern is matched against the whole input after trimming and upper-casing.
+_YEAR = r"(?P<year>\d{4})"
+_QUARTER_PATTERNS = [
+    re.compile(rf"^{_YEAR}\s*[-/ ]?\s*Q(?P<n>[1-4])$"),
+    re.compile(rf"^Q(?P<n>[1-4])\s*[-/ ,']?\s*{_YEAR}$"),
+    re.compile(rf"^{_YEAR}\s*年\s*(?:Q(?P<n>[1-4])|第\s*(?P<cn>[1-4一二三四])\s*季度?)$"),
+]
+_HALF_PATTERNS = [
+    re.compile(rf"^{_YEAR}\s*[-/ ]?\s*H(?P<n>[12])$"),
+    re.compile(rf"^H(?P<n>[12])\s*[-/ ,']?\s*{_YEAR}$"),
+    re.compile(rf"^{_YEAR}\s*年\s*(?:H(?P<n>[12])|(?P<cn>[上下])半年)$"),
+]
+_YEAR_PATTERN = re.compile(rf"^{_YEAR}\s*年?$")
+_ISO_MONTH_PATTERN = re.compile(rf"^{_YEAR}-(?P<month>\d{{1,2}})$")
+_CJK_DATE_PATTERN = re.compile(
+    rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$"
+)
+# 03/04/2025 is 3 April in Paris and 4 March in New York: refuse to guess.
+_AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}\s*[/.]\s*\d{1,2}\s*[/.]\s*\d{2,4}$")
+_CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
+
+
+def parse_period(text: str, field: str = "online") -> Period:
+    """Parse an online period in any accepted form, keeping its precision.
+
+    Raises :class:`InvalidValue` naming ``field`` for anything else.
+    """
+    cleaned = " ".join(str(text).split()).upper()
+    try:
+        period = _parse_period(cleaned)
+    except ValueError as error:
+        raise InvalidValue(field, f"{error} in {text!r}; use {PERIOD_FORMS}") from None
+    if period is None:
+        raise InvalidValue(field, f"cannot read {text!r}; use {PERIOD_FORMS}")
+    return period
+
+
+def parse_day(text: str, field: str = "announced") -> dt.date:
+    """Parse a date that must name a day, such as ``2025-06-11`` or ``11 Jun 2025``."""
+    period = parse_period(text, field)
+    if period.precision is not Precision.DAY:
+        raise InvalidValue(
+            field, f"{text!r} is a {period.precision}; give a day, such as 2025-06-11"
+        )
+    return period.start
+
+
+def _parse_period(text: str) -> Period | None:
+    if not text:
+        return None
+    for pattern in _QUARTER_PATTERNS:
+        if match := pattern.match(text):
+            quarter = _ordinal(match)
+            return Period(dt.date(int(match["year"]), 3 * quarter - 2, 1), Precision.QUARTER)
+    for pattern in _HALF_PATTERNS:
+        if match := pattern.match(text):
+            half = _ordinal(match)
+            return Period(dt.date(int(match["year"]), 6 * half - 5, 1), Precision.HALF)
+    if match := _YEAR_PATTERN.match(text):
+        return Period(dt.date(_check_year(int(match["year"])), 1, 1), Precision.YEAR)
+    if match := _ISO_MONTH_PATTERN.match(text):
+        return _month(int(match["year"]), int(match["month"]))
+    if match := _CJK_DATE_PATTERN.match(text):
+        year, month = int(match["year"]), int(match["month"])
+        if match["day"] is None:
+            return _month(year, month)
+        return Period(dt.date(_check_year(year), month, int(match["day"])), Precision.DAY)
+    if _AMBIGUOUS_NUMERIC.match(text):
+        raise ValueError("day and month order is ambiguous")
+    return _parse_free_form(text)
+
+
+def _ordinal(match: re.Match[str]) -> int:
+    if match["n"]:
+        return int(match["n"])
+    cn = match["cn"]
+    return _CJK_NUMBERS[cn] if cn in _CJK_NUMBERS else int(cn)
+
+
+def _month(year: int, month: int) -> Period:
+    if not 1 <= month <= 12:
+        raise ValueError(f"month {month} does not exist")
+    return Period(dt.date(_check_year(year), month, 1), Precision.MONTH)
+
+
+def _check_year(year: int) -> int:
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"year {year} is out of range 1900-2200")
+    return year
+
+
+def _parse_free_form(text: str) -> Period | None:
+    """Day and month forms written out, such as ``15 Dec 2025`` or ``December 2025``.
+
+    dateutil fills the fields a text leaves out from a default; parsing with two
+    different defaults shows which fields the text actually gave.
+    """
+    if not re.search(r"\d{4}", text):
+        return None  # a year is always needed; dateutil would borrow today's
+    first_default = dt.datetime(2000, 1, 1)
+    second_default = dt.datetime(2004, 2, 2)
+    try:
+        first = dateutil_parser.parse(text, default=first_default)
+        second = dateutil_parser.parse(text, default=second_default)
+    except (dateutil_parser.ParserError, OverflowError) as error:
+        if "must be in" in str(error) or "out of range" in str(error):
+            raise ValueError(str(error).split(":")[0]) from None
+        return None
+    if first.time() != dt.time() or first.tzinfo is not None or first.year != second.year:
+        return None
+    year = _check_year(first.year)
+    if first.month != second.month:
+        return None  # a day without a month
+    if first.day != second.day:
+        return Period(dt.date(year, first.month, 1), Precision.MONTH)
+    return Period(dt.date(year, first.month, first.day), Precision.DAY)
+
+
+def period_from_parts(start: dt.date | None, precision: str | None) -> Period | None:
+    """Rebuild a stored period from its two columns (both empty means none)."""
+    if start is None or precision is None:
+        return None
+    return Period(start, Precision(precision))

@@ -1,0 +1,281 @@
+"""The database schema as SQLAlchemy typed models (SPEC section 3).
+
+The schema itself is built only by the Alembic migrations in ``db/``; a test checks
+that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tracker.model.periods import Precision
+from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def one_of(column: str, choices: type[Choice] | type[Precision], name: str = "") -> CheckConstraint:
+    """A CHECK that keeps a text column within a vocabulary."""
+    values = ", ".join(f"'{choice.value}'" for choice in choices)
+    return CheckConstraint(f"{column} IN ({values})", name=name or column)
+
+
+def both_or_neither(prefix: str) -> CheckConstraint:
+    """A period is stored as start and precision: both set, or neither."""
+    return CheckConstraint(
+        f"({prefix}_start IS NULL) = ({prefix}_precision IS NULL)", name=f"{prefix}_complete"
+    )
+
+
+class Region(Base):
+    """A named group of countries, such as ``europe`` or ``gcc``."""
+
+    __tablename__ = "region"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+
+    countries: Mapped[list[RegionCountry]] = relationship(
+        back_populates="region", cascade="all, delete-orphan", order_by="RegionCountry.country"
+    )
+
+
+class RegionCountry(Base):
+    """One country's membership of a region; a country may be in several."""
+
+    __tablename__ = "region_country"
+    __table_args__ = (Index(None, "country"),)
+
+    region_id: Mapped[str] = mapped_column(
+        ForeignKey("region.id", ondelete="CASCADE"), primary_key=True
+    )
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+
+    region: Mapped[Region] = relationship(back_populates="countries")
+
+
+class ChipVendor(Base):
+    """An accelerator vendor; ``unknown`` records a vendor that was not disclosed."""
+
+    __tablename__ = "chip_vendor"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class ChipVendorAlias(Base):
+    """Another spelling of a vendor's name; spellings match whatever their case and punctuation."""
+
+    __tablename__ = "chip_vendor_alias"
+
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name", ondelete="CASCADE"))
+
+
+class ChipModel(Base):
+    """An accelerator model in the catalogue, with its spec-sheet figures and their source."""
+
+    __tablename__ = "chip_model"
+
+    vendor: Mapped[str] = mapped_column(
+        ForeignKey("chip_vendor.name", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    family: Mapped[str | None] = mapped_column(String(60))
+    bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    tdp_w: Mapped[int | None] = mapped_column(Integer)
+    figures_source: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class ChipModelAlias(Base):
+    """Another spelling of a model's name within its vendor."""
+
+    __tablename__ = "chip_model_alias"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["vendor", "model"], ["chip_model.vendor", "chip_model.name"], ondelete="CASCADE"
+        ),
+    )
+
+    vendor: Mapped[str] = mapped_column(String(60), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    model: Mapped[str] = mapped_column(String(60))
+
+
+class Source(Base):
+    """Where a figure comes from: a URL or a citation, its publisher and date."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(Text, unique=True)
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EntrySource(Base):
+    """The many-to-many link between entries and their sources."""
+
+    __tablename__ = "entry_source"
+    __table_args__ = (Index(None, "source_id"),)
+
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), primary_key=True)
+
+
+class Entry(Base):
+    """An AI factory, data centre, supercomputer or programme."""
+
+    __tablename__ = "entry"
+    __table_args__ = (
+        one_of("status", Status),
+        one_of("kind", Kind),
+        one_of("sponsor", Sponsor),
+        one_of("confidence", Confidence),
+        one_of("online_precision", Precision),
+        both_or_neither("online"),
+        CheckConstraint("country IS NOT NULL OR scope IS NOT NULL", name="located"),
+        CheckConstraint("power_mw > 0", name="power_positive"),
+        Index(None, "country"),
+        Index(None, "parent_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    operator: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    # A programme spanning several countries has a region scope instead of a country.
+    scope: Mapped[str | None] = mapped_column(ForeignKey("region.id"))
+    city: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    sponsor: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[str | None] = mapped_column(String(20))
+    announced_on: Mapped[dt.date | None] = mapped_column(Date)
+    online_start: Mapped[dt.date | None] = mapped_column(Date)
+    online_precision: Mapped[str | None] = mapped_column(String(10))
+    power_mw: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("entry.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    lots: Mapped[list[ChipLot]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="ChipLot.lot"
+    )
+    sources: Mapped[list[Source]] = relationship(
+        secondary="entry_source", order_by="Source.reference"
+    )
+    events: Mapped[list[StatusEvent]] = relationship(
+        back_populates="entry",
+        cascade="all, delete-orphan",
+        order_by="[StatusEvent.effective_on, StatusEvent.id]",
+    )
+
+
+class ChipLot(Base):
+    """A quantity of accelerators of one vendor (and model, where known) within an entry."""
+
+    __tablename__ = "chip_lot"
+    __table_args__ = (
+        ForeignKeyConstraint(["vendor", "model"], ["chip_model.vendor", "chip_model.name"]),
+        UniqueConstraint("entry_id", "lot"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("lot > 0", name="lot_positive"),
+        one_of("status", Status),
+        one_of("online_precision", Precision),
+        both_or_neither("online"),
+        Index(None, "vendor", "model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"))
+    lot: Mapped[int] = mapped_column(Integer)
+    vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name"))
+    model: Mapped[str | None] = mapped_column(String(60))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    # Where a lot's status or online period differs from its entry's.
+    status: Mapped[str | None] = mapped_column(String(20))
+    online_start: Mapped[dt.date | None] = mapped_column(Date)
+    online_precision: Mapped[str | None] = mapped_column(String(10))
+
+    entry: Mapped[Entry] = relationship(back_populates="lots")
+
+
+class StatusEvent(Base):
+    """One change of an entry's status: append-only history."""
+
+    __tablename__ = "status_event"
+    __table_args__ = (
+        one_of("from_status", Status),
+        one_of("to_status", Status),
+        Index(None, "entry_id", "effective_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    entry: Mapped[Entry] = relationship(back_populates="events")
+    source: Mapped[Source | None] = relationship()
+
+
+class TokenMetric(Base):
+    """Demand side: how many tokens a provider serves, per day, over a period."""
+
+    __tablename__ = "token_metric"
+    __table_args__ = (
+        one_of("period_precision", Precision),
+        CheckConstraint("tokens_per_day > 0", name="tokens_positive"),
+        UniqueConstraint("provider", "period_start", "period_precision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_precision: Mapped[str] = mapped_column(String(10))
+    tokens_per_day: Mapped[int] = mapped_column(BigInteger)
+    share_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,69 @@
+"""The closed vocabularies of an entry: status, kind, sponsor, confidence."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from typing import TypeVar
+
+from tracker.errors import InvalidValue
+
+
+class Choice(str, enum.Enum):
+    """A value from a closed list, stored and shown as its lower-case text."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Status(Choice):
+    ANNOUNCED = "announced"
+    PLANNED = "planned"
+    UNDER_CONSTRUCTION = "under-construction"
+    OPERATIONAL = "operational"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DECOMMISSIONED = "decommissioned"
+
+
+# Lots in these statuses no longer count towards the planned total.
+INACTIVE_STATUSES = (Status.CANCELLED, Status.DECOMMISSIONED)
+
+
+class Kind(Choice):
+    FACTORY = "factory"
+    GIGAFACTORY = "gigafactory"
+    SUPERCOMPUTER = "supercomputer"
+    CLOUD_REGION = "cloud-region"
+    PROGRAMME = "programme"
+
+
+class Sponsor(Choice):
+    """Who pays: a government (sovereign), a partnership, or private capital."""
+
+    SOVEREIGN = "sovereign"
+    PUBLIC_PRIVATE = "public-private"
+    PRIVATE = "private"
+
+
+class Confidence(Choice):
+    """How sure the record is: confirmed by a party to it, reported by others, or rumoured."""
+
+    CONFIRMED = "confirmed"
+    REPORTED = "reported"
+    RUMOURED = "rumoured"
+
+
+C = TypeVar("C", bound=Choice)
+
+
+def parse_choice(choices: type[C], text: str, field: str) -> C:
+    """Read one value of a vocabulary, ignoring case, spaces and underscores."""
+    key = str(text).strip().casefold().replace("_", "-").replace(" ", "-")
+    for choice in choices:
+        if choice.value == key:
+            return choice
+    names = [choice.value for choice in choices]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise InvalidValue(field, f"unknown {field} {text!r}; {hint}use one of: {', '.join(names)}")

@@ -1,0 +1,69 @@
+"""Getting a database ready: schema, reference data, and the seeds of a new user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from tracker.errors import DatabaseUnavailable, SchemaError
+from tracker.service import database, seeds
+
+
+@dataclass(frozen=True)
+class InitReport:
+    """What ``tracker init`` did."""
+
+    schema: str  # "created", "upgraded" or "current"
+    reference_rows: int
+    seed_entries: int
+
+
+def open_database(url: str | None) -> Engine:
+    """An engine for the database a command should use, ready to use.
+
+    A database without the schema gets it, with the reference data; the default
+    database of a new user also gets the seed entries. A database at an older
+    revision must be upgraded with ``tracker init``.
+    """
+    engine, is_default = engine_for(url)
+    with database.connect(engine) as connection:
+        state = database.schema_state(connection)
+    if state == "outdated":
+        raise SchemaError(
+            f"the database {database.safe_url(engine.url)} has an older schema; "
+            "run `tracker init` to upgrade it"
+        )
+    if state == "empty":
+        initialise(engine, seed_entries=is_default)
+    return engine
+
+
+def engine_for(url: str | None) -> tuple[Engine, bool]:
+    """An engine for ``url`` (see :func:`database.resolve_url`), and whether it is the
+    default database, whose folder is created if need be."""
+    resolved = database.resolve_url(url)
+    is_default = resolved == database.default_url()
+    if is_default:
+        try:
+            database.data_dir().mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseUnavailable(
+                f"cannot create the data folder {database.data_dir()}: {error.strerror}"
+            ) from None
+    return database.create_engine(resolved), is_default
+
+
+def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
+    """Create or upgrade the schema and load the seeds, in one transaction."""
+    with database.connect(engine) as connection, connection.begin():
+        state = database.schema_state(connection)
+        if state != "current":
+            database.upgrade(connection)
+        with Session(bind=connection) as session:
+            reference_rows = seeds.load_reference(session)
+            entries = seeds.load_entries(session) if seed_entries else 0
+            session.flush()
+    schema = {"empty": "created", "outdated": "upgraded"}.get(state, "current")
+    return InitReport(schema=schema, reference_rows=reference_rows, seed_entries=entries)

@@ -1,0 +1,309 @@
+"""Adding, reading and removing entries and their chip lots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
+from tracker.model.countries import parse_country
+from tracker.model.names import ID_PATTERN, slugify
+from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
+from tracker.model.tables import ChipLot, Entry, EntrySource, Source
+from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
+from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.service.filters import Filters
+
+MAX_CHIPS = 10**12
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LotInput:
+    """A chip lot as it will be stored: vendor and model as the catalogue names them."""
+
+    vendor: str
+    model: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """An entry whose every field has been read and checked."""
+
+    name: str
+    country: str
+    id: str | None = None
+    operator: str | None = None
+    city: str | None = None
+    kind: Kind | None = None
+    sponsor: Sponsor | None = None
+    status: Status = Status.ANNOUNCED
+    confidence: Confidence | None = None
+    announced: dt.date | None = None
+    online: Period | None = None
+    power_mw: Decimal | None = None
+    lots: tuple[LotInput, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+def parse_quantity(text: str | int, field_name: str = "chips") -> int:
+    """A chip count: a whole number above zero, thousands separators allowed (``18,000``)."""
+    cleaned = str(text).strip().replace("_", "")
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
+        cleaned = cleaned.replace(",", "")
+    if not re.fullmatch(r"[+-]?\d+", cleaned) or int(cleaned) <= 0 or int(cleaned) > MAX_CHIPS:
+        raise InvalidValue(
+            field_name, f"{text!r} is not a chip count; give a whole number from 1 to {MAX_CHIPS:,}"
+        )
+    return int(cleaned)
+
+
+def parse_power(text: str, field_name: str = "power_mw") -> Decimal:
+    """A power in megawatts: a number above zero with at most three decimals."""
+    try:
+        value = Decimal(str(text).strip().replace(",", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0 or value >= 10**9 or value != value.quantize(Decimal("0.001")):
+        raise InvalidValue(
+            field_name, f"{text!r} is not a power; give megawatts above 0, such as 120 or 1.5"
+        )
+    return value.normalize() if value == value.to_integral() else value
+
+
+def parse_text(text: str | None, field_name: str, max_length: int) -> str | None:
+    """Free text: spaces at the ends trimmed, empty means none."""
+    if text is None:
+        return None
+    cleaned = str(text).strip()
+    if len(cleaned) > max_length:
+        raise InvalidValue(field_name, f"is {len(cleaned)} characters long; at most {max_length} are kept")
+    return cleaned or None
+
+
+def parse_id(text: str, field_name: str = "id") -> str:
+    cleaned = str(text).strip()
+    if not ID_PATTERN.match(cleaned) or len(cleaned) > 80:
+        raise InvalidValue(
+            field_name,
+            f"{text!r} is not a valid id; use lower-case letters, digits and single hyphens, "
+            f"such as {slugify(cleaned) or 'nebius-uk'}",
+        )
+    return cleaned
+
+
+def read_entry(raw: Mapping[str, str | None], catalogue: Catalogue) -> EntryInput:
+    """Read an entry from text fields, as typed on the command line or read from a file.
+
+    Every field is checked; all problems are raised together as :class:`InvalidInput`.
+    Keys: name, country, id, operator, city, kind, sponsor, status, confidence, announced,
+    online, chips, vendor, model, power_mw, sources (a list), notes.
+    """
+    problems: list[InvalidValue] = []
+
+    def read(key: str, parse: Callable[[str], T]) -> T | None:
+        value = raw.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse(value)
+        except InvalidValue as problem:
+            problems.append(problem)
+            return None
+
+    name = read("name", lambda text: parse_text(text, "name", 200))
+    if name is None and not any(p.field == "name" for p in problems):
+        problems.append(InvalidValue("name", "is empty; every entry needs a name"))
+    country = read("country", parse_country)
+    if country is None and not any(p.field == "country" for p in problems):
+        problems.append(InvalidValue("country", "is missing; give a country code or name, such as FR"))
+    lots = _read_lot(raw, catalogue, read, problems)
+    entry = EntryInput(
+        name=name or "",
+        country=country or "",
+        id=read("id", parse_id),
+        operator=read("operator", lambda text: parse_text(text, "operator", 200)),
+        city=read("city", lambda text: parse_text(text, "city", 100)),
+        kind=read("kind", lambda text: parse_choice(Kind, text, "kind")),
+        sponsor=read("sponsor", lambda text: parse_choice(Sponsor, text, "sponsor")),
+        status=read("status", lambda text: parse_choice(Status, text, "status")) or Status.ANNOUNCED,
+        confidence=read("confidence", lambda text: parse_choice(Confidence, text, "confidence")),
+        announced=read("announced", parse_day),
+        online=read("online", parse_period),
+        power_mw=read("power_mw", parse_power),
+        lots=lots,
+        sources=tuple(_read_sources(raw.get("sources"), problems)),
+        notes=read("notes", lambda text: parse_text(text, "notes", 10_000)),
+    )
+    if problems:
+        raise InvalidInput(problems)
+    return entry
+
+
+def _read_lot(
+    raw: Mapping[str, str | None],
+    catalogue: Catalogue,
+    read: Callable[[str, Callable[[str], T]], T | None],
+    problems: list[InvalidValue],
+) -> tuple[LotInput, ...]:
+    given = {key: bool((raw.get(key) or "").strip()) for key in ("chips", "vendor", "model")}
+    if not any(given.values()):
+        return ()
+    if given["chips"] and not given["vendor"]:
+        problems.append(
+            InvalidValue("vendor", "is needed with chips; use `unknown` when it was not disclosed")
+        )
+    if (given["vendor"] or given["model"]) and not given["chips"]:
+        problems.append(InvalidValue("chips", "is needed with vendor and model; give the chip count"))
+    quantity = read("chips", parse_quantity)
+    vendor = read("vendor", catalogue.vendor)
+    model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
+    if quantity is None or vendor is None:
+        return ()
+    return (LotInput(vendor=vendor, model=model, quantity=quantity),)
+
+
+def _read_sources(value: str | Sequence[str] | None, problems: list[InvalidValue]) -> Iterator[str]:
+    items = value.split(" | ") if isinstance(value, str) else (value or ())
+    for item in items:
+        reference = " ".join(item.split())
+        if len(reference) > 2000:
+            problems.append(InvalidValue("source", "is longer than 2,000 characters"))
+        elif reference:
+            yield reference
+
+
+def add_entry(session: Session, entry: EntryInput) -> str:
+    """Store a new entry with its lots and sources; returns its id."""
+    entry_id = entry.id or slugify(entry.name) or "entry"
+    existing = session.get(Entry, entry_id)
+    if existing is not None:
+        hint = "choose another id" if entry.id else "if it is a different one, give it its own --id"
+        raise Conflict(f"id {entry_id!r} is already taken by {existing.name!r}; {hint}")
+    online = entry.online
+    row = Entry(
+        id=entry_id,
+        name=entry.name,
+        operator=entry.operator,
+        country=entry.country,
+        city=entry.city,
+        kind=_value(entry.kind),
+        sponsor=_value(entry.sponsor),
+        status=entry.status.value,
+        confidence=_value(entry.confidence),
+        announced_on=entry.announced,
+        online_start=online.start if online else None,
+        online_precision=online.precision.value if online else None,
+        power_mw=entry.power_mw,
+        notes=entry.notes,
+    )
+    row.lots = [
+        ChipLot(lot=number, vendor=lot.vendor, model=lot.model, quantity=lot.quantity)
+        for number, lot in enumerate(entry.lots, start=1)
+    ]
+    row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
+    session.add(row)
+    session.flush()
+    return entry_id
+
+
+def _value(choice: Kind | Sponsor | Confidence | None) -> str | None:
+    return choice.value if choice is not None else None
+
+
+def source_for(session: Session, reference: str) -> Source:
+    """The stored source with this URL or citation, created if it is new."""
+    source = session.scalar(sa.select(Source).where(Source.reference == reference))
+    if source is None:
+        source = Source(reference=reference)
+        session.add(source)
+    return source
+
+
+def add_entry_from_text(session: Session, raw: Mapping[str, str | None]) -> str:
+    """Read and store one entry given as text fields (see :func:`read_entry`)."""
+    return add_entry(session, read_entry(raw, load_catalogue(session)))
+
+
+def get_entry(session: Session, entry_id: str) -> Entry:
+    """One entry with its lots, sources and history loaded."""
+    entry = session.scalar(
+        sa.select(Entry)
+        .where(Entry.id == entry_id)
+        .options(selectinload(Entry.lots), selectinload(Entry.sources), selectinload(Entry.events))
+    )
+    if entry is None:
+        raise NotFound("entry", entry_id)
+    return entry
+
+
+def remove_entry(session: Session, entry_id: str) -> Entry:
+    """Delete an entry with its lots and history; returns what was removed."""
+    entry = get_entry(session, entry_id)
+    children = session.scalars(sa.select(Entry.id).where(Entry.parent_id == entry_id)).all()
+    if children:
+        raise Conflict(
+            f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first"
+        )
+    session.delete(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One line of ``tracker list``."""
+
+    id: str
+    name: str
+    country: str | None
+    operator: str | None
+    kind: str | None
+    status: str
+    announced: dt.date | None
+    online: Period | None
+    vendors: str | None
+    chips: int | None = field(default=None)
+
+
+def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
+    """Entries matching the filters, by id, with their chip totals (all lots, any status)."""
+    lots = (
+        sa.select(
+            ChipLot.entry_id,
+            sa.func.sum(ChipLot.quantity).label("chips"),
+            sa.func.count(sa.distinct(ChipLot.vendor)).label("vendor_count"),
+            sa.func.min(ChipLot.vendor).label("vendor"),
+        )
+        .group_by(ChipLot.entry_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor)
+        .outerjoin(lots, lots.c.entry_id == Entry.id)
+        .where(*filters.entry_conditions())
+        .order_by(Entry.id)
+    )
+    for entry, chips, vendor_count, vendor in session.execute(query):
+        vendors = vendor if vendor_count == 1 else (f"{vendor_count} vendors" if vendor_count else None)
+        yield EntryRow(
+            id=entry.id,
+            name=entry.name,
+            country=entry.country,
+            operator=entry.operator,
+            kind=entry.kind,
+            status=entry.status,
+            announced=entry.announced_on,
+            online=period_from_parts(entry.online_start, entry.online_precision),
+            vendors=vendors,
+            chips=chips,
+        )

@@ -1,0 +1,157 @@
+"""The export file: one CSV row per chip lot (SPEC section 4)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.errors import TrackerError
+from tracker.model.periods import period_from_parts
+from tracker.model.tables import ChipLot, Entry, EntrySource, Source
+from tracker.service.filters import Filters
+
+EXPORT_COLUMNS = (
+    "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
+    "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
+    "sources", "notes",
+)  # fmt: skip
+SOURCE_SEPARATOR = " | "
+# A spreadsheet runs a cell starting with one of these as a formula (SPEC section 7).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell inert for spreadsheets by a leading quote; :func:`restore` undoes it."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS + ("'",)) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise`."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS + ("'",)) else cell
+
+
+def bytewise(session: Session, column: Any) -> Any:
+    """Order by a text column's bytes on every database, so output does not depend on a locale."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+def format_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize() if value == value.to_integral() else value, "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
+    """The export's rows (without the header), sorted by id then lot, streamed from the database."""
+    entry_order = bytewise(session, Entry.id)
+    query = (
+        sa.select(
+            Entry.id, Entry.name, Entry.operator, Entry.country, Entry.city, Entry.kind,
+            Entry.sponsor, Entry.parent_id, Entry.status, Entry.confidence, Entry.announced_on,
+            Entry.online_start, Entry.online_precision, ChipLot.lot, ChipLot.vendor,
+            ChipLot.model, ChipLot.quantity, Entry.power_mw, Entry.notes,
+        )  # fmt: skip
+        .select_from(Entry)
+        .outerjoin(ChipLot, ChipLot.entry_id == Entry.id)
+        .where(*filters.lot_conditions(planned_only=False))
+        .order_by(entry_order, ChipLot.lot)
+        .execution_options(yield_per=2000)
+    )
+    sources = _sources_by_entry(session)
+    for row in session.execute(query):
+        (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
+         announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
+         notes) = row  # fmt: skip
+        online = period_from_parts(online_start, online_precision)
+        cells = [
+            entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
+            announced, online, lot, vendor, model, chips, power_mw,
+            SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes,
+        ]  # fmt: skip
+        yield [neutralise(format_cell(cell)) for cell in cells]
+
+
+class _SourceStream:
+    """Sources of every entry, read alongside the entries in the same (bytewise) order."""
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self._rows = rows
+        self._head: tuple[str, str] | None = next(self._rows, None)
+
+    def for_entry(self, entry_id: str) -> list[str]:
+        found: list[str] = []
+        while self._head is not None and self._head[0] <= entry_id:
+            if self._head[0] == entry_id and (not found or found[-1] != self._head[1]):
+                found.append(self._head[1])
+            self._head = next(self._rows, None)
+        return found
+
+
+def _sources_by_entry(session: Session) -> _SourceStream:
+    query = (
+        sa.select(EntrySource.entry_id, Source.reference)
+        .join(Source, Source.id == EntrySource.source_id)
+        .order_by(bytewise(session, EntrySource.entry_id), bytewise(session, Source.reference))
+        .execution_options(yield_per=2000)
+    )
+    return _SourceStream((entry_id, reference) for entry_id, reference in session.execute(query))
+
+
+def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
+    """Write the export CSV (header and rows) to an open text file; returns the row count."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for row in export_rows(session, filters):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[IO[str]]:
+    """A text file that appears at ``path`` complete or not at all.
+
+    It is written beside its target under a temporary name, flushed to disk and
+    renamed over the target; on any failure the temporary file is removed.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise TrackerError(f"output: folder {folder} does not exist")
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise TrackerError(f"output: cannot write in {folder}: {error.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def export_to_path(session: Session, filters: Filters, path: Path) -> int:
+    """Write the export to ``path`` atomically; returns the row count."""
+    try:
+        with atomic_file(path) as handle:
+            return write_export(session, filters, handle)
+    except OSError as error:
+        raise TrackerError(f"output: cannot write {path}: {error.strerror}") from None

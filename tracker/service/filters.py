@@ -1,0 +1,121 @@
+"""The filters shared by every read command: list, summary and export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.errors import InvalidValue
+from tracker.model.countries import parse_country
+from tracker.model.periods import parse_day
+from tracker.model.tables import ChipLot, Entry, Region, RegionCountry
+from tracker.model.vocabulary import INACTIVE_STATUSES, Sponsor, Status, parse_choice
+from tracker.service.catalogue import load_catalogue
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Checked filter values; an empty tuple means "any"."""
+
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    vendors: tuple[str, ...] = ()
+    models: tuple[tuple[str, str], ...] = ()
+    statuses: tuple[Status, ...] = ()
+    sponsors: tuple[Sponsor, ...] = ()
+    announced_since: dt.date | None = None
+    announced_until: dt.date | None = None
+
+    def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
+        """Conditions on entries: an entry matches when one of its lots matches the chip filters."""
+        conditions = self._place_conditions()
+        if self.statuses:
+            conditions.append(Entry.status.in_([status.value for status in self.statuses]))
+        chip_conditions = self._chip_conditions()
+        if chip_conditions:
+            conditions.append(
+                sa.exists().where(ChipLot.entry_id == Entry.id, *chip_conditions)
+            )
+        return conditions
+
+    def lot_conditions(self, *, planned_only: bool) -> list[sa.ColumnElement[bool]]:
+        """Conditions on chip lots joined to their entries.
+
+        With ``planned_only`` and no status filter, cancelled and decommissioned lots
+        are left out: that is the planned total.
+        """
+        conditions = self._place_conditions() + self._chip_conditions()
+        if self.statuses:
+            conditions.append(effective_status().in_([status.value for status in self.statuses]))
+        elif planned_only:
+            conditions.append(effective_status().not_in([status.value for status in INACTIVE_STATUSES]))
+        return conditions
+
+    def _place_conditions(self) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.countries:
+            conditions.append(Entry.country.in_(self.countries))
+        if self.regions:
+            members = sa.select(RegionCountry.country).where(RegionCountry.region_id.in_(self.regions))
+            conditions.append(Entry.country.in_(members))
+        if self.sponsors:
+            conditions.append(Entry.sponsor.in_([sponsor.value for sponsor in self.sponsors]))
+        if self.announced_since:
+            conditions.append(Entry.announced_on >= self.announced_since)
+        if self.announced_until:
+            conditions.append(Entry.announced_on <= self.announced_until)
+        return conditions
+
+    def _chip_conditions(self) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.vendors:
+            conditions.append(ChipLot.vendor.in_(self.vendors))
+        if self.models:
+            conditions.append(
+                sa.or_(*(sa.and_(ChipLot.vendor == v, ChipLot.model == m) for v, m in self.models))
+            )
+        return conditions
+
+
+def effective_status() -> sa.ColumnElement[str]:
+    """A lot's status: its own where it has one, otherwise its entry's."""
+    return sa.func.coalesce(ChipLot.status, Entry.status)
+
+
+def resolve_filters(
+    session: Session,
+    *,
+    regions: Iterable[str] = (),
+    countries: Iterable[str] = (),
+    vendors: Iterable[str] = (),
+    models: Iterable[str] = (),
+    statuses: Iterable[str] = (),
+    sponsors: Iterable[str] = (),
+    announced_since: str | None = None,
+    announced_until: str | None = None,
+) -> Filters:
+    """Check filter values as a user typed them and return them in stored form."""
+    catalogue = load_catalogue(session)
+    return Filters(
+        regions=tuple(resolve_region(session, region) for region in regions),
+        countries=tuple(parse_country(country) for country in countries),
+        vendors=tuple(catalogue.vendor(vendor) for vendor in vendors),
+        models=tuple(pair for model in models for pair in catalogue.models_named(model)),
+        statuses=tuple(parse_choice(Status, status, "status") for status in statuses),
+        sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
+        announced_since=parse_day(announced_since, "announced-since") if announced_since else None,
+        announced_until=parse_day(announced_until, "announced-until") if announced_until else None,
+    )
+
+
+def resolve_region(session: Session, text: str, field_name: str = "region") -> str:
+    """The id of a known region, given in any case."""
+    key = text.strip().casefold().replace("_", "-").replace(" ", "-")
+    known = list(session.scalars(sa.select(Region.id).order_by(Region.id)))
+    if key in known:
+        return key
+    raise InvalidValue(field_name, f"unknown region {text!r}; known regions: {', '.join(known)}")

@@ -1,0 +1,56 @@
+"""Reading the reference data: regions and the chip catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.model.tables import ChipModel, ChipModelAlias, Region, RegionCountry
+from tracker.service.catalogue import load_catalogue
+from tracker.service.filters import resolve_region
+
+
+def list_regions(session: Session) -> Sequence[Region]:
+    """Every region with its countries, by id."""
+    return session.scalars(sa.select(Region).options(selectinload(Region.countries)).order_by(Region.id)).all()
+
+
+def region_countries(session: Session, region: str) -> list[str]:
+    """The alpha-2 codes of one region's countries."""
+    region_id = resolve_region(session, region)
+    query = sa.select(RegionCountry.country).where(RegionCountry.region_id == region_id)
+    return sorted(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    vendor: str
+    model: str
+    family: str | None
+    aliases: tuple[str, ...]
+    notes: str | None
+
+
+def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[CatalogueModel]:
+    """Catalogue models by vendor and name, with their aliases (as match keys)."""
+    catalogue = load_catalogue(session)
+    wanted = [catalogue.vendor(vendor) for vendor in vendors]
+    aliases: dict[tuple[str, str], list[str]] = {}
+    for vendor, model, alias in session.execute(
+        sa.select(ChipModelAlias.vendor, ChipModelAlias.model, ChipModelAlias.alias).order_by(ChipModelAlias.alias)
+    ):
+        aliases.setdefault((vendor, model), []).append(alias)
+    query = sa.select(ChipModel).order_by(ChipModel.vendor, ChipModel.name)
+    if wanted:
+        query = query.where(ChipModel.vendor.in_(wanted))
+    for model in session.scalars(query):
+        yield CatalogueModel(
+            vendor=model.vendor,
+            model=model.name,
+            family=model.family,
+            aliases=tuple(aliases.get((model.vendor, model.name), ())),
+            notes=model.notes,
+        )

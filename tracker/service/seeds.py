@@ -1,0 +1,123 @@
+"""The bundled seed data (``seeds/``, installed as ``tracker.seeds``) and its one loader.
+
+Reference data (regions, chip catalogue, seed sources) is loaded whenever a schema
+is created or upgraded; the seed entries (the source note's announcements) on
+``tracker init`` and on first use of the default database. Loading is idempotent:
+rows already present, by their key, are left as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.resources
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.model.names import match_key
+from tracker.model.periods import parse_day
+from tracker.model.tables import (
+    ChipModel,
+    ChipModelAlias,
+    ChipVendor,
+    ChipVendorAlias,
+    Entry,
+    Region,
+    RegionCountry,
+    Source,
+)
+from tracker.service.catalogue import load_catalogue
+from tracker.service.entries import add_entry, read_entry
+from tracker.service.export import restore
+
+ALIAS_SEPARATOR = "|"
+
+
+def read_seed(name: str) -> Iterator[dict[str, str]]:
+    """Rows of one bundled CSV file, as dicts of stripped text."""
+    resource = importlib.resources.files("tracker.seeds").joinpath(name)
+    with resource.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            yield {key: (value or "").strip() for key, value in row.items()}
+
+
+def _aliases(text: str) -> list[str]:
+    return [alias.strip() for alias in text.split(ALIAS_SEPARATOR) if alias.strip()]
+
+
+def load_reference(session: Session) -> int:
+    """Load regions, the chip catalogue and the seed sources; returns how many rows were added."""
+    added = 0
+    known_regions = set(session.scalars(sa.select(Region.id)))
+    for row in read_seed("regions.csv"):
+        if row["id"] not in known_regions:
+            session.add(Region(id=row["id"], name=row["name"], definition=row["definition"], source=row["source"]))
+            added += 1
+    session.flush()
+    memberships = set(session.execute(sa.select(RegionCountry.region_id, RegionCountry.country)).tuples())
+    for row in read_seed("region_countries.csv"):
+        if (row["region"], row["country"]) not in memberships:
+            session.add(RegionCountry(region_id=row["region"], country=row["country"]))
+            added += 1
+    added += _load_catalogue(session)
+    known_sources = set(session.scalars(sa.select(Source.reference)))
+    for row in read_seed("sources.csv"):
+        if row["reference"] not in known_sources:
+            published = parse_day(row["published_on"], "published_on") if row["published_on"] else None
+            session.add(Source(reference=row["reference"], publisher=row["publisher"] or None, published_on=published))
+            added += 1
+    session.flush()
+    return added
+
+
+def _load_catalogue(session: Session) -> int:
+    added = 0
+    vendors = set(session.scalars(sa.select(ChipVendor.name)))
+    vendor_aliases = {match_key(alias) for alias in session.scalars(sa.select(ChipVendorAlias.alias))}
+    vendor_rows = list(read_seed("chip_vendors.csv"))
+    for row in vendor_rows:
+        if row["vendor"] not in vendors:
+            session.add(ChipVendor(name=row["vendor"]))
+            added += 1
+    session.flush()
+    for row in vendor_rows:
+        for alias in _aliases(row["aliases"]):
+            if match_key(alias) not in vendor_aliases:
+                session.add(ChipVendorAlias(alias=alias, vendor=row["vendor"]))
+                vendor_aliases.add(match_key(alias))
+                added += 1
+    models = set(session.execute(sa.select(ChipModel.vendor, ChipModel.name)).tuples())
+    model_aliases = {
+        (vendor, match_key(alias))
+        for vendor, alias in session.execute(sa.select(ChipModelAlias.vendor, ChipModelAlias.alias))
+    }
+    model_rows = list(read_seed("chip_models.csv"))
+    for row in model_rows:
+        if (row["vendor"], row["model"]) not in models:
+            session.add(ChipModel(vendor=row["vendor"], name=row["model"], family=row["family"] or None, notes=row["notes"] or None))
+            added += 1
+    session.flush()
+    for row in model_rows:
+        for alias in _aliases(row["aliases"]):
+            key = (row["vendor"], match_key(alias))
+            if key not in model_aliases:
+                session.add(ChipModelAlias(vendor=row["vendor"], alias=alias, model=row["model"]))
+                model_aliases.add(key)
+                added += 1
+    session.flush()
+    return added
+
+
+def load_entries(session: Session) -> int:
+    """Add the seed entries that are not in the database yet; returns how many were added."""
+    catalogue = load_catalogue(session)
+    known = set(session.scalars(sa.select(Entry.id)))
+    added = 0
+    for row in read_seed("entries.csv"):
+        if row["id"] in known:
+            continue
+        fields: dict[str, str | None] = {key: restore(value) for key, value in row.items()}
+        add_entry(session, read_entry(fields, catalogue))
+        added += 1
+    return added

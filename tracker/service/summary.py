@@ -1,0 +1,88 @@
+"""Planned totals: accelerators grouped by country, region, vendor and the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.errors import InvalidValue
+from tracker.model.tables import ChipLot, Entry, RegionCountry
+from tracker.service.filters import Filters, effective_status
+
+GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
+DEFAULT_KEYS = ("country", "vendor")
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One row of a summary: the values of its keys, distinct entries and chips."""
+
+    keys: tuple[str | None, ...]
+    entries: int
+    chips: int
+
+
+def _key_column(key: str) -> sa.ColumnElement[Any]:
+    columns: dict[str, sa.ColumnElement[Any]] = {
+        "country": Entry.country,
+        "region": RegionCountry.region_id,
+        "vendor": ChipLot.vendor,
+        "model": ChipLot.model,
+        "status": effective_status(),
+        "operator": Entry.operator,
+        "sponsor": Entry.sponsor,
+        "kind": Entry.kind,
+    }
+    return columns[key]
+
+
+def check_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """The --by keys, checked: known and not repeated."""
+    for key in keys:
+        if key not in GROUP_KEYS:
+            raise InvalidValue("by", f"unknown key {key!r}; use one of: {', '.join(GROUP_KEYS)}")
+    if len(set(keys)) != len(keys):
+        raise InvalidValue("by", f"a key is repeated in {', '.join(keys)}")
+    return tuple(keys) or DEFAULT_KEYS
+
+
+def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> Iterator[Totals]:
+    """Chips and distinct entries per combination of ``keys``, most chips first.
+
+    Lots count when their effective status matches ``filters`` (by default: every
+    status but cancelled and decommissioned). Grouped by region, a country in two
+    regions counts in both rows; :func:`planned_total` counts it once.
+    """
+    keys = check_keys(keys)
+    key_columns = [_key_column(key).label(key) for key in keys]
+    chips = sa.func.sum(ChipLot.quantity)
+    query = (
+        sa.select(*key_columns, sa.func.count(sa.distinct(Entry.id)), chips)
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
+        .where(*filters.lot_conditions(planned_only=True))
+        .group_by(*key_columns)
+        .order_by(chips.desc(), *(column.asc().nulls_last() for column in key_columns))
+    )
+    if "region" in keys:
+        query = query.join(RegionCountry, RegionCountry.country == Entry.country)
+        if filters.regions:
+            query = query.where(RegionCountry.region_id.in_(filters.regions))
+    for row in session.execute(query):
+        yield Totals(keys=tuple(row[: len(keys)]), entries=row[-2], chips=int(row[-1]))
+
+
+def planned_total(session: Session, filters: Filters) -> Totals:
+    """All chips and distinct entries matching ``filters``, each counted once."""
+    query = (
+        sa.select(sa.func.count(sa.distinct(Entry.id)), sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0))
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
+        .where(*filters.lot_conditions(planned_only=True))
+    )
+    entries, chips = session.execute(query).one()
+    return Totals(keys=(), entries=entries, chips=int(chips))
