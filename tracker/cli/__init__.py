@@ -22,6 +22,47 @@ from tracker.cli.setup import init
 class TrackerGroup(click.Group):
     """The command group; every failure under it ends as one line on stderr and an exit code."""
 
-    def main() -> None:
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        app = kwargs.setdefault("obj", App())
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (tracker list | head): not an error
+            sys.exit(0)
+        except Exception as error:  # noqa: BLE001 - mapped to a message, or re-raised with --debug
+            fail(error, app)
+        sys.exit(code or 0)
+
+
+@click.group(
+    cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.option(
+    "--db",
+    "db_url",
+    envvar="TRACKER_DATABASE_URL",
+    metavar="URL",
+    help="Database: any SQLAlchemy URL, such as sqlite:///tracker.db or "
+    "postgresql://user@host/dbname. Default: $TRACKER_DATABASE_URL, else tracker.db "
+    "in the user data folder ($TRACKER_DATA_DIR moves it), created and seeded on first use.",
+)
+@click.option("--debug", is_flag=True, help="Show the full traceback of a failure.")
+@click.version_option(__version__, prog_name="tracker")
+@click.pass_obj
+def cli(app: App, db_url: str | None, debug: bool) -> None:
+    """Track AI accelerators announced, planned and online, by country and vendor, with sources."""
+    app.db_url = db_url
+    app.debug = debug
+
+
+for command in (init, entry_add, entry_list, entry_show, entry_remove, summary, export, regions, chips):
+    cli.add_command(command)
+
+
+def main() -> None:
     """The ``tracker`` console script."""
     cli(prog_name="tracker")

@@ -55,6 +55,8 @@ def error_message(error: BaseException, db_url: str | None) -> tuple[str, int]:
         return "\n".join(f"Error: {field_label(p.field)}: {p.message}" for p in problems), error.exit_code
     if isinstance(error, TrackerError):
         return f"Error: {error}", error.exit_code
+    if isinstance(error, click.UsageError) and error.ctx is not None:
+        return f"Error: {error.format_message()} See '{error.ctx.command_path} --help'.", error.exit_code
     if isinstance(error, click.ClickException):
         return f"Error: {error.format_message()}", error.exit_code
     from sqlalchemy.exc import SQLAlchemyError

@@ -16,23 +16,46 @@ KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
 @click.command("add")
 @click.argument("name")
 @click.option("--country", metavar="C", help="ISO code or English name: FR, FRA, France, UK.")
-@click.option("--id", "entry_id", metavar="ID", help="Id to give it (default: made from NAME, such as nebius-uk).")
+@click.option(
+    "--id", "entry_id", metavar="ID", help="Id to give it (default: made from NAME, such as nebius-uk)."
+)
 @click.option("--operator", help="Who runs it.")
 @click.option("--city")
 @click.option("--kind", help=KINDS + ".")
 @click.option("--sponsor", help="sovereign, public-private or private (leave out when unknown).")
-@click.option("--status", help="announced (default), planned, under-construction, operational, paused, cancelled or decommissioned.")
+@click.option(
+    "--status",
+    help="announced (default), planned, under-construction, operational, paused, cancelled "
+    "or decommissioned.",
+)
 @click.option("--confidence", help="confirmed, reported or rumoured.")
 @click.option("--announced", metavar="DATE", help="Day it was announced: 2025-06-11.")
-@click.option("--online", metavar="PERIOD", help="When it comes online, as precisely as known: 2025-12, Q4 2025, H2 2026, 2026.")
+@click.option(
+    "--online",
+    metavar="PERIOD",
+    help="When it comes online, as precisely as known: 2025-12, Q4 2025, H2 2026, 2026.",
+)
 @click.option("--chips", metavar="N", help="Number of accelerators (needs --vendor).")
 @click.option("--vendor", metavar="V", help="Chip vendor, such as NVIDIA; `unknown` when not disclosed.")
 @click.option("--model", metavar="M", help="Chip model, such as B300 (see `tracker chips`).")
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
-@click.option("--source", "sources", multiple=True, metavar="URL", help="Where the figures come from: a URL or a citation. Repeatable.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="URL",
+    help="Where the figures come from: a URL or a citation. Repeatable.",
+)
 @click.option("--note", help="Free text.")
 @pass_app
-def entry_add(app: App, name: str, entry_id: str | None, sources: tuple[str, ...], note: str | None, **fields: str | None) -> None:
+def entry_add(
+    app: App,
+    name: str,
+    entry_id: str | None,
+    sources: tuple[str, ...],
+    note: str | None,
+    **fields: str | None,
+) -> None:
     """Add an announcement, with its chips, and print its id.
 
     \b

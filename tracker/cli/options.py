@@ -34,10 +34,16 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, filters=filters, **kwargs)
 
     decorated: Callable[..., Any] = wrapper
-    decorated = click.option("--announced-until", metavar="DATE", help="Only entries announced on or before this day.")(decorated)
-    decorated = click.option("--announced-since", metavar="DATE", help="Only entries announced on or after this day.")(decorated)
+    decorated = click.option(
+        "--announced-until", metavar="DATE", help="Only entries announced on or before this day."
+    )(decorated)
+    decorated = click.option(
+        "--announced-since", metavar="DATE", help="Only entries announced on or after this day."
+    )(decorated)
     for name, _, help_text in reversed(FILTER_OPTIONS):
-        decorated = click.option(f"--{name}", multiple=True, metavar=name.upper(), help=help_text + " Repeatable.")(decorated)
+        decorated = click.option(
+            f"--{name}", multiple=True, metavar=name.upper(), help=help_text + " Repeatable."
+        )(decorated)
     return decorated
 
 

@@ -56,7 +56,13 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
 @click.option("--new-vendor", is_flag=True, help="VENDOR is new: add it to the catalogue too.")
 @pass_app
 def chips_add(
-    app: App, vendor: str, model: str, family: str | None, aliases: tuple[str, ...], note: str | None, new_vendor: bool
+    app: App,
+    vendor: str,
+    model: str,
+    family: str | None,
+    aliases: tuple[str, ...],
+    note: str | None,
+    new_vendor: bool,
 ) -> None:
     """Add a chip MODEL of VENDOR to the catalogue."""
     from tracker.service.catalogue import add_model, add_vendor

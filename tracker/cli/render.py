@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -44,7 +45,7 @@ def render(
 
     ``blank`` is what a table shows for a missing value.
     """
-    out = out or click.get_text_stream("stdout")
+    out = out or sys.stdout
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
@@ -60,7 +61,7 @@ def _write_json(columns: Sequence[str], rows: Iterable[Sequence[object]], out: I
     out.write("[")
     separator = "\n"
     for row in rows:
-        record = {column: raw_value(value) for column, value in zip(columns, row)}
+        record = {column: raw_value(value) for column, value in zip(columns, row, strict=False)}
         out.write(separator + "  " + json.dumps(record, ensure_ascii=False))
         separator = ",\n"
     out.write("\n]\n" if separator == ",\n" else "]\n")
@@ -85,7 +86,7 @@ def _write_table(
         and any(row[i] is not None for row in materialised)
         for i in range(len(columns))
     ]
-    body: list[object] = [[_display(value, blank) for value in row] for row in materialised]
+    body: list[Any] = [[_display(value, blank) for value in row] for row in materialised]
     if total is not None:
         if fmt == "table":
             body.append(SEPARATING_LINE)

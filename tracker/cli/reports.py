@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def export(app: App, filters: dict[str, Any], output: str) -> None:
     with open_session(app) as session:
         resolved = resolve_filters(session, **filters)
         if output == "-":
-            write_export(session, resolved, click.get_text_stream("stdout"))
+            write_export(session, resolved, sys.stdout)
             return
         path = Path(output)
         count = export_to_path(session, resolved, path)

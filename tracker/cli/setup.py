@@ -8,7 +8,9 @@ from tracker.cli.app import App, pass_app
 
 
 @click.command()
-@click.option("--no-seed", is_flag=True, help="Do not add the seed entries (reference data is always loaded).")
+@click.option(
+    "--no-seed", is_flag=True, help="Do not add the seed entries (reference data is always loaded)."
+)
 @pass_app
 def init(app: App, no_seed: bool) -> None:
     """Create or upgrade the database schema and load the bundled seeds.

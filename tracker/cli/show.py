@@ -103,13 +103,24 @@ def print_entry(entry: Entry, fmt: str) -> None:
     click.echo(tabulate(shown, tablefmt="plain", disable_numparse=True))
     click.echo("\nChip lots")
     if record["lots"]:
-        lots = [[lot[key] for key in ("lot", "vendor", "model", "chips", "status", "online")] for lot in record["lots"]]
+        lots = [
+            [lot[key] for key in ("lot", "vendor", "model", "chips", "status", "online")]
+            for lot in record["lots"]
+        ]
         total = ["total", None, None, sum(lot["chips"] for lot in record["lots"]), None, None]
-        render(("lot", "vendor", "model", "chips", "status", "online"), lots, "table", total=total, blank="(not given)")
+        render(
+            ("lot", "vendor", "model", "chips", "status", "online"),
+            lots,
+            "table",
+            total=total,
+            blank="(not given)",
+        )
     else:
         click.echo("(no chip count recorded)")
     click.echo("\nSources")
-    for source in record["sources"] or [{"reference": "(none recorded)", "publisher": None, "published_on": None}]:
+    for source in record["sources"] or [
+        {"reference": "(none recorded)", "publisher": None, "published_on": None}
+    ]:
         details = ", ".join(str(raw_value(v)) for v in (source["publisher"], source["published_on"]) if v)
         click.echo(f"- {source['reference']}" + (f" ({details})" if details else ""))
     if record["history"]:

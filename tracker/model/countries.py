@@ -6,6 +6,7 @@ import csv
 import difflib
 import functools
 import importlib.resources
+import io
 
 import pycountry
 
@@ -17,9 +18,10 @@ COUNTRY_FORMS = "an ISO 3166-1 code (FR, FRA) or an English name (France)"
 @functools.cache
 def _aliases() -> dict[str, str]:
     """Common names that ISO does not use (UK, Russia, UAE), from seeds/country_aliases.csv."""
-    text = importlib.resources.files("tracker.seeds").joinpath("country_aliases.csv")
-    with text.open(encoding="utf-8", newline="") as handle:
-        return {row["alias"].casefold(): row["country"] for row in csv.DictReader(handle)}
+    text = (
+        importlib.resources.files("tracker.seeds").joinpath("country_aliases.csv").read_text(encoding="utf-8")
+    )
+    return {row["alias"].casefold(): row["country"] for row in csv.DictReader(io.StringIO(text, newline=""))}
 
 
 @functools.cache
@@ -43,9 +45,9 @@ def parse_country(text: str, field: str = "country") -> str:
         try:
             code = pycountry.countries.lookup(key).alpha_2
         except LookupError:
-            raise InvalidValue(
-                field, f"unknown country {text!r}; {_suggestion(key)}use {COUNTRY_FORMS}"
-            ) from None
+            hint = _suggestion(key)
+            accepted = f"{hint} Use {COUNTRY_FORMS}" if hint else f"use {COUNTRY_FORMS}"
+            raise InvalidValue(field, f"unknown country {text!r}; {accepted}") from None
     return str(code)
 
 
@@ -61,4 +63,4 @@ def _suggestion(key: str) -> str:
     if not close:
         return ""
     code = spellings[close[0]]
-    return f"did you mean {country_name(code)} ({code})? "
+    return f"did you mean {country_name(code)} ({code})?"

@@ -45,9 +45,8 @@ class Period:
     def __post_init__(self) -> None:
         object.__setattr__(self, "precision", Precision(self.precision))
         start, precision = self.start, self.precision
-        aligned = (
-            precision is Precision.DAY
-            or (start.day == 1 and (start.month - 1) % _MONTHS_IN[precision] == 0)
+        aligned = precision is Precision.DAY or (
+            start.day == 1 and (start.month - 1) % _MONTHS_IN[precision] == 0
         )
         if not aligned:
             raise ValueError(f"{start} is not the first day of a {precision}")
@@ -93,9 +92,7 @@ _HALF_PATTERNS = [
 ]
 _YEAR_PATTERN = re.compile(rf"^{_YEAR}\s*年?$")
 _ISO_MONTH_PATTERN = re.compile(rf"^{_YEAR}-(?P<month>\d{{1,2}})$")
-_CJK_DATE_PATTERN = re.compile(
-    rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$"
-)
+_CJK_DATE_PATTERN = re.compile(rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$")
 # 03/04/2025 is 3 April in Paris and 4 March in New York: refuse to guess.
 _AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}\s*[/.]\s*\d{1,2}\s*[/.]\s*\d{2,4}$")
 _CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
@@ -120,9 +117,7 @@ def parse_day(text: str, field: str = "announced") -> dt.date:
     """Parse a date that must name a day, such as ``2025-06-11`` or ``11 Jun 2025``."""
     period = parse_period(text, field)
     if period.precision is not Precision.DAY:
-        raise InvalidValue(
-            field, f"{text!r} is a {period.precision}; give a day, such as 2025-06-11"
-        )
+        raise InvalidValue(field, f"{text!r} is a {period.precision}; give a day, such as 2025-06-11")
     return period.start
 
 

@@ -80,9 +80,7 @@ class RegionCountry(Base):
     __tablename__ = "region_country"
     __table_args__ = (Index(None, "country"),)
 
-    region_id: Mapped[str] = mapped_column(
-        ForeignKey("region.id", ondelete="CASCADE"), primary_key=True
-    )
+    region_id: Mapped[str] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
 
     region: Mapped[Region] = relationship(back_populates="countries")
@@ -110,9 +108,7 @@ class ChipModel(Base):
 
     __tablename__ = "chip_model"
 
-    vendor: Mapped[str] = mapped_column(
-        ForeignKey("chip_vendor.name", ondelete="CASCADE"), primary_key=True
-    )
+    vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     family: Mapped[str | None] = mapped_column(String(60))
     bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
@@ -153,9 +149,7 @@ class EntrySource(Base):
     __tablename__ = "entry_source"
     __table_args__ = (Index(None, "source_id"),)
 
-    entry_id: Mapped[str] = mapped_column(
-        ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True
-    )
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), primary_key=True)
 
 
@@ -199,9 +193,7 @@ class Entry(Base):
     lots: Mapped[list[ChipLot]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="ChipLot.lot"
     )
-    sources: Mapped[list[Source]] = relationship(
-        secondary="entry_source", order_by="Source.reference"
-    )
+    sources: Mapped[list[Source]] = relationship(secondary="entry_source", order_by="Source.reference")
     events: Mapped[list[StatusEvent]] = relationship(
         back_populates="entry",
         cascade="all, delete-orphan",

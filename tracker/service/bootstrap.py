@@ -28,15 +28,19 @@ def open_database(url: str | None) -> Engine:
     revision must be upgraded with ``tracker init``.
     """
     engine, is_default = engine_for(url)
-    with database.connect(engine) as connection:
-        state = database.schema_state(connection)
-    if state == "outdated":
-        raise SchemaError(
-            f"the database {database.safe_url(engine.url)} has an older schema; "
-            "run `tracker init` to upgrade it"
-        )
-    if state == "empty":
-        initialise(engine, seed_entries=is_default)
+    try:
+        with database.connect(engine) as connection:
+            state = database.schema_state(connection)
+        if state == "outdated":
+            raise SchemaError(
+                f"the database {database.safe_url(engine.url)} has an older schema; "
+                "run `tracker init` to upgrade it"
+            )
+        if state == "empty":
+            initialise(engine, seed_entries=is_default)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

@@ -44,7 +44,9 @@ class Catalogue:
         key = match_key(text)
         if key not in models:
             vendor_keys = [k for k, name in self.vendors.items() if name == vendor]
-            key = next((key[len(k):] for k in vendor_keys if key[len(k):] in models and key.startswith(k)), key)
+            key = next(
+                (key[len(k) :] for k in vendor_keys if key[len(k) :] in models and key.startswith(k)), key
+            )
         if key in models:
             return models[key]
         owners = [name for name, spellings in self.models.items() if key in spellings]
@@ -64,7 +66,9 @@ class Catalogue:
     def models_named(self, text: str, field_name: str = "model") -> list[tuple[str, str]]:
         """Every (vendor, model) a model name matches, whatever the vendor."""
         key = match_key(text)
-        found = sorted({(vendor, spellings[key]) for vendor, spellings in self.models.items() if key in spellings})
+        found = sorted(
+            {(vendor, spellings[key]) for vendor, spellings in self.models.items() if key in spellings}
+        )
         if not found:
             every = {k: v for spellings in self.models.values() for k, v in spellings.items()}
             raise InvalidValue(
@@ -102,7 +106,9 @@ def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
     if not match_key(name):
         raise InvalidValue("vendor", f"{name!r} has no letters or digits")
     if match_key(name) in catalogue.vendors:
-        raise Conflict(f"vendor {name!r} is already in the catalogue as {catalogue.vendors[match_key(name)]!r}")
+        raise Conflict(
+            f"vendor {name!r} is already in the catalogue as {catalogue.vendors[match_key(name)]!r}"
+        )
     session.add(ChipVendor(name=name))
     session.flush()
     for alias in aliases:

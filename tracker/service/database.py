@@ -7,6 +7,7 @@ in the repository's ``db/`` folder, installed as ``tracker.migrations``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.resources
 import os
 from collections.abc import Iterator
@@ -48,7 +49,7 @@ def safe_url(url: str | URL) -> str:
     """The URL as it may be shown to a person: never with its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL may still hold a password: show none of it
+    except (sa.exc.ArgumentError, ValueError):  # an unparsable URL may hold a password: show none
         return "<unreadable database URL>"
 
 
@@ -110,20 +111,23 @@ def _alembic_config(connection: sa.Connection | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option(
-        "script_location", str(importlib.resources.files("tracker.migrations"))
-    )
+    config.set_main_option("script_location", str(importlib.resources.files("tracker.migrations")))
     config.attributes["connection"] = connection
     return config
 
 
-def head_revision() -> str:
-    """The newest migration this tracker knows."""
+@functools.cache
+def _script_directory() -> Any:
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def head_revision() -> str:
+    """The newest migration this tracker knows."""
+    head = _script_directory().get_current_head()
     assert head is not None
-    return head
+    return str(head)
 
 
 def current_revision(connection: sa.Connection) -> str | None:
@@ -159,9 +163,7 @@ def schema_state(connection: sa.Connection) -> str:
                 "point --db at an empty database or a tracker database"
             )
         return "empty"
-    from alembic.script import ScriptDirectory
-
-    known = {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    known = {script.revision for script in _script_directory().walk_revisions()}
     if revision in known:
         return "outdated"
     raise SchemaError(

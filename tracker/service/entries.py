@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -16,7 +16,7 @@ from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
 from tracker.model.names import ID_PATTERN, slugify
 from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
-from tracker.model.tables import ChipLot, Entry, EntrySource, Source
+from tracker.model.tables import ChipLot, Entry, Source
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.filters import Filters
@@ -74,9 +74,7 @@ def parse_power(text: str, field_name: str = "power_mw") -> Decimal:
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or value <= 0 or value >= 10**9 or value != value.quantize(Decimal("0.001")):
-        raise InvalidValue(
-            field_name, f"{text!r} is not a power; give megawatts above 0, such as 120 or 1.5"
-        )
+        raise InvalidValue(field_name, f"{text!r} is not a power; give megawatts above 0, such as 120 or 1.5")
     return value.normalize() if value == value.to_integral() else value
 
 
@@ -101,32 +99,45 @@ def parse_id(text: str, field_name: str = "id") -> str:
     return cleaned
 
 
-def read_entry(raw: Mapping[str, str | None], catalogue: Catalogue) -> EntryInput:
+class _FieldReader:
+    """Reads text fields one by one, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, object]) -> None:
+        self.raw = raw
+        self.problems: list[InvalidValue] = []
+
+    def given(self, key: str) -> bool:
+        value = self.raw.get(key)
+        return value is not None and bool(str(value).strip())
+
+    def __call__(self, key: str, parse: Callable[[str], T]) -> T | None:
+        if not self.given(key):
+            return None
+        try:
+            return parse(str(self.raw[key]))
+        except InvalidValue as problem:
+            self.problems.append(problem)
+            return None
+
+    def required(self, key: str, parse: Callable[[str], T], missing: str) -> T | None:
+        if not self.given(key):
+            self.problems.append(InvalidValue(key, missing))
+        return self(key, parse)
+
+
+def read_entry(raw: Mapping[str, object], catalogue: Catalogue) -> EntryInput:
     """Read an entry from text fields, as typed on the command line or read from a file.
 
     Every field is checked; all problems are raised together as :class:`InvalidInput`.
     Keys: name, country, id, operator, city, kind, sponsor, status, confidence, announced,
-    online, chips, vendor, model, power_mw, sources (a list), notes.
+    online, chips, vendor, model, power_mw, sources (a list, or text joined by " | "), notes.
     """
-    problems: list[InvalidValue] = []
-
-    def read(key: str, parse: Callable[[str], T]) -> T | None:
-        value = raw.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        try:
-            return parse(value)
-        except InvalidValue as problem:
-            problems.append(problem)
-            return None
-
-    name = read("name", lambda text: parse_text(text, "name", 200))
-    if name is None and not any(p.field == "name" for p in problems):
-        problems.append(InvalidValue("name", "is empty; every entry needs a name"))
-    country = read("country", parse_country)
-    if country is None and not any(p.field == "country" for p in problems):
-        problems.append(InvalidValue("country", "is missing; give a country code or name, such as FR"))
-    lots = _read_lot(raw, catalogue, read, problems)
+    read = _FieldReader(raw)
+    name = read.required(
+        "name", lambda text: parse_text(text, "name", 200), "is empty; every entry needs a name"
+    )
+    country = read.required("country", parse_country, "is missing; give a country code or name, such as FR")
+    lots = _read_lot(read, catalogue)
     entry = EntryInput(
         name=name or "",
         country=country or "",
@@ -141,29 +152,23 @@ def read_entry(raw: Mapping[str, str | None], catalogue: Catalogue) -> EntryInpu
         online=read("online", parse_period),
         power_mw=read("power_mw", parse_power),
         lots=lots,
-        sources=tuple(_read_sources(raw.get("sources"), problems)),
+        sources=tuple(_read_sources(raw.get("sources"), read.problems)),
         notes=read("notes", lambda text: parse_text(text, "notes", 10_000)),
     )
-    if problems:
-        raise InvalidInput(problems)
+    if read.problems:
+        raise InvalidInput(read.problems)
     return entry
 
 
-def _read_lot(
-    raw: Mapping[str, str | None],
-    catalogue: Catalogue,
-    read: Callable[[str, Callable[[str], T]], T | None],
-    problems: list[InvalidValue],
-) -> tuple[LotInput, ...]:
-    given = {key: bool((raw.get(key) or "").strip()) for key in ("chips", "vendor", "model")}
-    if not any(given.values()):
+def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
+    if not any(read.given(key) for key in ("chips", "vendor", "model")):
         return ()
-    if given["chips"] and not given["vendor"]:
-        problems.append(
+    if read.given("chips") and not read.given("vendor"):
+        read.problems.append(
             InvalidValue("vendor", "is needed with chips; use `unknown` when it was not disclosed")
         )
-    if (given["vendor"] or given["model"]) and not given["chips"]:
-        problems.append(InvalidValue("chips", "is needed with vendor and model; give the chip count"))
+    if not read.given("chips"):
+        read.problems.append(InvalidValue("chips", "is needed with vendor and model; give the chip count"))
     quantity = read("chips", parse_quantity)
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
@@ -172,9 +177,13 @@ def _read_lot(
     return (LotInput(vendor=vendor, model=model, quantity=quantity),)
 
 
-def _read_sources(value: str | Sequence[str] | None, problems: list[InvalidValue]) -> Iterator[str]:
-    items = value.split(" | ") if isinstance(value, str) else (value or ())
-    for item in items:
+def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
+    items: Iterable[object] = ()
+    if isinstance(value, str):
+        items = value.split(" | ")
+    elif isinstance(value, Iterable):
+        items = value
+    for item in map(str, items):
         reference = " ".join(item.split())
         if len(reference) > 2000:
             problems.append(InvalidValue("source", "is longer than 2,000 characters"))
@@ -229,7 +238,7 @@ def source_for(session: Session, reference: str) -> Source:
     return source
 
 
-def add_entry_from_text(session: Session, raw: Mapping[str, str | None]) -> str:
+def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> str:
     """Read and store one entry given as text fields (see :func:`read_entry`)."""
     return add_entry(session, read_entry(raw, load_catalogue(session)))
 
@@ -251,9 +260,7 @@ def remove_entry(session: Session, entry_id: str) -> Entry:
     entry = get_entry(session, entry_id)
     children = session.scalars(sa.select(Entry.id).where(Entry.parent_id == entry_id)).all()
     if children:
-        raise Conflict(
-            f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first"
-        )
+        raise Conflict(f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first")
     session.delete(entry)
     session.flush()
     return entry

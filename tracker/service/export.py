@@ -32,12 +32,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(cell: str) -> str:
     """Make a cell inert for spreadsheets by a leading quote; :func:`restore` undoes it."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS + ("'",)) else cell
+    return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell
 
 
 def restore(cell: str) -> str:
     """Undo :func:`neutralise`."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS + ("'",)) else cell
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'")) else cell
 
 
 def bytewise(session: Session, column: Any) -> Any:
@@ -60,11 +60,26 @@ def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
     entry_order = bytewise(session, Entry.id)
     query = (
         sa.select(
-            Entry.id, Entry.name, Entry.operator, Entry.country, Entry.city, Entry.kind,
-            Entry.sponsor, Entry.parent_id, Entry.status, Entry.confidence, Entry.announced_on,
-            Entry.online_start, Entry.online_precision, ChipLot.lot, ChipLot.vendor,
-            ChipLot.model, ChipLot.quantity, Entry.power_mw, Entry.notes,
-        )  # fmt: skip
+            Entry.id,
+            Entry.name,
+            Entry.operator,
+            Entry.country,
+            Entry.city,
+            Entry.kind,
+            Entry.sponsor,
+            Entry.parent_id,
+            Entry.status,
+            Entry.confidence,
+            Entry.announced_on,
+            Entry.online_start,
+            Entry.online_precision,
+            ChipLot.lot,
+            ChipLot.vendor,
+            ChipLot.model,
+            ChipLot.quantity,
+            Entry.power_mw,
+            Entry.notes,
+        )
         .select_from(Entry)
         .outerjoin(ChipLot, ChipLot.entry_id == Entry.id)
         .where(*filters.lot_conditions(planned_only=False))

@@ -37,9 +37,7 @@ class Filters:
             conditions.append(Entry.status.in_([status.value for status in self.statuses]))
         chip_conditions = self._chip_conditions()
         if chip_conditions:
-            conditions.append(
-                sa.exists().where(ChipLot.entry_id == Entry.id, *chip_conditions)
-            )
+            conditions.append(sa.exists().where(ChipLot.entry_id == Entry.id, *chip_conditions))
         return conditions
 
     def lot_conditions(self, *, planned_only: bool) -> list[sa.ColumnElement[bool]]:

@@ -15,7 +15,9 @@ from tracker.service.filters import resolve_region
 
 def list_regions(session: Session) -> Sequence[Region]:
     """Every region with its countries, by id."""
-    return session.scalars(sa.select(Region).options(selectinload(Region.countries)).order_by(Region.id)).all()
+    return session.scalars(
+        sa.select(Region).options(selectinload(Region.countries)).order_by(Region.id)
+    ).all()
 
 
 def region_countries(session: Session, region: str) -> list[str]:
@@ -40,17 +42,19 @@ def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[
     wanted = [catalogue.vendor(vendor) for vendor in vendors]
     aliases: dict[tuple[str, str], list[str]] = {}
     for vendor, model, alias in session.execute(
-        sa.select(ChipModelAlias.vendor, ChipModelAlias.model, ChipModelAlias.alias).order_by(ChipModelAlias.alias)
+        sa.select(ChipModelAlias.vendor, ChipModelAlias.model, ChipModelAlias.alias).order_by(
+            ChipModelAlias.alias
+        )
     ):
         aliases.setdefault((vendor, model), []).append(alias)
     query = sa.select(ChipModel).order_by(ChipModel.vendor, ChipModel.name)
     if wanted:
         query = query.where(ChipModel.vendor.in_(wanted))
-    for model in session.scalars(query):
+    for row in session.scalars(query):
         yield CatalogueModel(
-            vendor=model.vendor,
-            model=model.name,
-            family=model.family,
-            aliases=tuple(aliases.get((model.vendor, model.name), ())),
-            notes=model.notes,
+            vendor=row.vendor,
+            model=row.name,
+            family=row.family,
+            aliases=tuple(aliases.get((row.vendor, row.name), ())),
+            notes=row.notes,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import importlib.resources
+import io
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -36,10 +37,9 @@ ALIAS_SEPARATOR = "|"
 
 def read_seed(name: str) -> Iterator[dict[str, str]]:
     """Rows of one bundled CSV file, as dicts of stripped text."""
-    resource = importlib.resources.files("tracker.seeds").joinpath(name)
-    with resource.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            yield {key: (value or "").strip() for key, value in row.items()}
+    text = importlib.resources.files("tracker.seeds").joinpath(name).read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        yield {key: (value or "").strip() for key, value in row.items()}
 
 
 def _aliases(text: str) -> list[str]:
@@ -52,10 +52,14 @@ def load_reference(session: Session) -> int:
     known_regions = set(session.scalars(sa.select(Region.id)))
     for row in read_seed("regions.csv"):
         if row["id"] not in known_regions:
-            session.add(Region(id=row["id"], name=row["name"], definition=row["definition"], source=row["source"]))
+            session.add(
+                Region(id=row["id"], name=row["name"], definition=row["definition"], source=row["source"])
+            )
             added += 1
     session.flush()
-    memberships = set(session.execute(sa.select(RegionCountry.region_id, RegionCountry.country)).tuples())
+    memberships = {
+        tuple(row) for row in session.execute(sa.select(RegionCountry.region_id, RegionCountry.country))
+    }
     for row in read_seed("region_countries.csv"):
         if (row["region"], row["country"]) not in memberships:
             session.add(RegionCountry(region_id=row["region"], country=row["country"]))
@@ -65,7 +69,9 @@ def load_reference(session: Session) -> int:
     for row in read_seed("sources.csv"):
         if row["reference"] not in known_sources:
             published = parse_day(row["published_on"], "published_on") if row["published_on"] else None
-            session.add(Source(reference=row["reference"], publisher=row["publisher"] or None, published_on=published))
+            session.add(
+                Source(reference=row["reference"], publisher=row["publisher"] or None, published_on=published)
+            )
             added += 1
     session.flush()
     return added
@@ -87,7 +93,7 @@ def _load_catalogue(session: Session) -> int:
                 session.add(ChipVendorAlias(alias=alias, vendor=row["vendor"]))
                 vendor_aliases.add(match_key(alias))
                 added += 1
-    models = set(session.execute(sa.select(ChipModel.vendor, ChipModel.name)).tuples())
+    models = {tuple(row) for row in session.execute(sa.select(ChipModel.vendor, ChipModel.name))}
     model_aliases = {
         (vendor, match_key(alias))
         for vendor, alias in session.execute(sa.select(ChipModelAlias.vendor, ChipModelAlias.alias))
@@ -95,7 +101,14 @@ def _load_catalogue(session: Session) -> int:
     model_rows = list(read_seed("chip_models.csv"))
     for row in model_rows:
         if (row["vendor"], row["model"]) not in models:
-            session.add(ChipModel(vendor=row["vendor"], name=row["model"], family=row["family"] or None, notes=row["notes"] or None))
+            session.add(
+                ChipModel(
+                    vendor=row["vendor"],
+                    name=row["model"],
+                    family=row["family"] or None,
+                    notes=row["notes"] or None,
+                )
+            )
             added += 1
     session.flush()
     for row in model_rows:
@@ -117,7 +130,7 @@ def load_entries(session: Session) -> int:
     for row in read_seed("entries.csv"):
         if row["id"] in known:
             continue
-        fields: dict[str, str | None] = {key: restore(value) for key, value in row.items()}
+        fields = {key: restore(value) for key, value in row.items()}
         add_entry(session, read_entry(fields, catalogue))
         added += 1
     return added

@@ -27,7 +27,7 @@ class Totals:
 
 
 def _key_column(key: str) -> sa.ColumnElement[Any]:
-    columns: dict[str, sa.ColumnElement[Any]] = {
+    columns: dict[str, Any] = {
         "country": Entry.country,
         "region": RegionCountry.region_id,
         "vendor": ChipLot.vendor,

@@ -1,0 +1,20 @@
+# Developer commands; CI (.ci/run) runs the same checks.
+.PHONY: install test test-sqlite lint format
+
+install:
+	python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,lint]'
+
+test:
+	.venv/bin/pytest
+
+test-sqlite:
+	.venv/bin/pytest --backends sqlite
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .

@@ -1,0 +1,393 @@
+"""The command line end to end, as a user types it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+
+ANNOUNCEMENTS = [
+    # name, country as typed, vendor as typed, model, chips, status
+    ("Paris One", "france", "nvidia", "GB200", "12000", "announced"),
+    ("Paris Two", "FRA", "AMD", "mi355x", "3,000", "planned"),
+    ("Berlin Hub", "Germany", "NVIDIA", "h 100", "5000", "operational"),
+    ("Munich Lab", "de", "Nvidia", "", "2500", "cancelled"),
+    ("London Campus", "UK", "google", "tpu v7", "8000", "under-construction"),
+    ("Oslo Fjord", "Norway", "nvidia", "B300", "1500", "announced"),
+    ("Zurich Alp", "CH", "amd", "MI300X", "700", "decommissioned"),
+    ("Riyadh Desert", "Saudi Arabia", "NVIDIA", "GB300", "18000", "announced"),
+    ("Undisclosed Madrid", "spain", "unknown", "", "900", "planned"),
+]
+
+
+def add_announcements(tracker: Tracker) -> None:
+    for name, country, vendor, model, chips, status in ANNOUNCEMENTS:
+        args = ["add", name, "--country", country, "--vendor", vendor, "--chips", chips, "--status", status]
+        if model:
+            args += ["--model", model]
+        tracker.ok(*args, "--source", f"https://example.org/{name.lower().replace(' ', '-')}")
+
+
+def csv_lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def test_add_prints_only_the_new_id(tracker: Tracker) -> None:
+    result = tracker("add", "Nebius UK", "--country", "GB", "--chips", "4000", "--vendor", "NVIDIA",
+                     "--model", "B300", "--online", "Q4 2025", "--announced", "2025-06-11")  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout == "nebius-uk\n"
+    assert result.stderr == ""
+
+
+def test_summary_totals_by_country_leave_out_cancelled_and_decommissioned(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok("summary", "--region", "europe", "--by", "country", "--format", "csv")
+    assert csv_lines(out) == [
+        "country,entries,chips",
+        "FR,2,15000",
+        "GB,1,8000",
+        "DE,1,5000",
+        "NO,1,1500",
+        "ES,1,900",
+    ]
+
+
+def test_summary_totals_by_vendor(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok("summary", "--region", "europe", "--by", "vendor", "--format", "csv")
+    assert csv_lines(out) == [
+        "vendor,entries,chips",
+        "NVIDIA,3,18500",
+        "Google,1,8000",
+        "AMD,1,3000",
+        "unknown,1,900",
+    ]
+
+
+def test_summary_totals_by_country_and_vendor_with_a_total_row(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok("summary", "--region", "europe", "--format", "csv")
+    assert csv_lines(out) == [
+        "country,vendor,entries,chips",
+        "FR,NVIDIA,1,12000",
+        "GB,Google,1,8000",
+        "DE,NVIDIA,1,5000",
+        "FR,AMD,1,3000",
+        "NO,NVIDIA,1,1500",
+        "ES,unknown,1,900",
+    ]
+    table = tracker.ok("summary", "--region", "europe")
+    assert table.splitlines()[-1].split() == ["Total", "6", "30,400"]
+    markdown = tracker.ok("summary", "--region", "europe", "--format", "markdown")
+    assert markdown.splitlines()[-1].replace(" ", "") == "|Total||6|30,400|"
+
+
+def test_summary_in_json_carries_raw_numbers(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    rows = json.loads(tracker.ok("summary", "--region", "eu", "--by", "country", "--format", "json"))
+    assert rows[0] == {"country": "FR", "entries": 2, "chips": 15000}
+    assert sum(row["chips"] for row in rows) == 15000 + 5000 + 900
+
+
+def test_summary_by_region_counts_each_chip_once_in_the_total(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok("summary", "--by", "region", "--region", "europe", "--region", "eu", "--region", "gcc")
+    lines = [line.split() for line in out.splitlines()]
+    assert ["europe", "6", "30,400"] in lines
+    assert ["eu", "4", "20,900"] in lines
+    assert ["gcc", "1", "18,000"] in lines
+    assert lines[-1] == ["Total", "7", "48,400"]
+
+
+def test_a_status_filter_replaces_the_planned_default(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok(
+        "summary", "--status", "cancelled", "--status", "decommissioned", "--by", "status", "--format", "csv"
+    )
+    assert csv_lines(out) == ["status,entries,chips", "cancelled,1,2500", "decommissioned,1,700"]
+
+
+def test_filters_by_vendor_model_and_country_names(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    out = tracker.ok(
+        "summary", "--vendor", "nvidia", "--model", "gb200", "--country", "France", "--format", "csv"
+    )
+    assert csv_lines(out) == ["country,vendor,entries,chips", "FR,NVIDIA,1,12000"]
+    listed = tracker.ok("list", "--vendor", "AMD", "--format", "csv")
+    assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == ["paris-two", "zurich-alp"]
+
+
+def test_announced_date_filters(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", "Early", "--country", "FR", "--announced", "2025-01-10", "--chips", "10", "--vendor", "AMD"
+    )
+    tracker.ok(
+        "add", "Late", "--country", "FR", "--announced", "2025-09-01", "--chips", "20", "--vendor", "AMD"
+    )
+    out = tracker.ok("summary", "--announced-since", "2025-06-01", "--by", "country", "--format", "csv")
+    assert csv_lines(out) == ["country,entries,chips", "FR,1,20"]
+    out = tracker.ok("summary", "--announced-until", "10 Jan 2025", "--by", "country", "--format", "csv")
+    assert csv_lines(out) == ["country,entries,chips", "FR,1,10"]
+
+
+def test_an_entry_without_a_chip_count_is_listed_but_not_counted_as_zero(tracker: Tracker) -> None:
+    tracker.ok("add", "Secret Site", "--country", "IT")
+    listed = list(csv.DictReader(io.StringIO(tracker.ok("list", "--format", "csv"))))
+    assert listed[0]["id"] == "secret-site"
+    assert listed[0]["chips"] == ""
+    assert csv_lines(tracker.ok("summary", "--format", "csv")) == ["country,vendor,entries,chips"]
+    assert tracker.export().splitlines()[1].startswith("secret-site,Secret Site,,IT,")
+
+
+def test_show_gives_fields_lots_and_sources(tracker: Tracker) -> None:
+    tracker.ok("add", "Nebius UK", "--country", "gbr", "--operator", "Nebius", "--chips", "4000", "--vendor",
+               "nvidia", "--model", "b300", "--online", "2025年Q4", "--power-mw", "12.5",
+               "--source", "https://example.org/a", "--note", "first phase")  # fmt: skip
+    shown = tracker.ok("show", "nebius-uk")
+    assert "country     GB (United Kingdom)" in shown
+    assert "online      2025-Q4" in shown
+    assert "power (MW)  12.5" in shown
+    assert "- https://example.org/a" in shown
+    record = json.loads(tracker.ok("show", "nebius-uk", "--format", "json"))
+    assert record["lots"] == [
+        {
+            "lot": 1,
+            "vendor": "NVIDIA",
+            "model": "B300",
+            "chips": 4000,
+            "status": "announced",
+            "online": "2025-Q4",
+        }
+    ]
+    assert record["power_mw"] == 12.5
+
+
+def test_export_columns_and_values(tracker: Tracker) -> None:
+    tracker.ok("add", "Nebius UK", "--country", "GB", "--operator", "Nebius", "--chips", "4000", "--vendor",
+               "NVIDIA", "--model", "B300", "--online", "Q4 2025", "--announced", "2025-06-11",
+               "--power-mw", "40", "--source", "https://b.example", "--source", "https://a.example",
+               "--kind", "cloud-region", "--sponsor", "private", "--confidence", "confirmed")  # fmt: skip
+    assert tracker.export().splitlines() == [
+        "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,"
+        "vendor,model,chips,power_mw,sources,notes",
+        "nebius-uk,Nebius UK,Nebius,GB,,cloud-region,private,,announced,confirmed,2025-06-11,2025-Q4,1,"
+        "NVIDIA,B300,4000,40,https://a.example | https://b.example,",
+    ]
+
+
+def test_export_neutralises_spreadsheet_formulas(tracker: Tracker) -> None:
+    tracker.ok("add", '=HYPERLINK("http://evil")', "--id", "evil", "--country", "FR", "--note", "-1+2")
+    row = tracker.export().splitlines()[1]
+    assert row == 'evil,"\'=HYPERLINK(""http://evil"")",,FR,,,,,announced,,,,,,,,,,\'-1+2'
+
+
+def test_export_to_a_file_prints_its_path(tracker: Tracker, tmp_path: Path) -> None:
+    add_announcements(tracker)
+    target = tmp_path / "lots.csv"
+    result = tracker("export", "--output", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == f"{target}\n"
+    assert target.read_text(encoding="utf-8") == tracker.export()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".lots")) == []
+
+
+def test_export_to_a_missing_folder_fails_clearly(tracker: Tracker, tmp_path: Path) -> None:
+    result = tracker("export", "--output", str(tmp_path / "nowhere" / "lots.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: output: folder {tmp_path / 'nowhere'} does not exist\n"
+
+
+def test_a_name_holding_sql_is_stored_and_shown_literally(tracker: Tracker) -> None:
+    name = "x'); DROP TABLE entry;--"
+    assert tracker.ok("add", name, "--country", "FR") == "x-drop-table-entry\n"
+    assert tracker.ok("show", "x-drop-table-entry").splitlines()[0] == name
+    listed = list(csv.DictReader(io.StringIO(tracker.ok("list", "--format", "csv"))))
+    assert listed[0]["name"] == name
+
+
+def test_remove_asks_first(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    before = tracker.export()
+    declined = tracker("remove", "paris-one", input="n\n")
+    assert declined.exit_code == 1
+    assert "Remove paris-one (Paris One, 1 chip lot(s), 12,000 chips)?" in declined.stderr
+    assert tracker.export() == before
+    accepted = tracker("remove", "paris-one", input="y\n")
+    assert accepted.exit_code == 0
+    tracker.ok("remove", "paris-two", "--yes")
+    remaining = {row["id"] for row in csv.DictReader(io.StringIO(tracker.export()))}
+    assert not {"paris-one", "paris-two"} & remaining
+    assert len(remaining) == len(ANNOUNCEMENTS) - 2
+
+
+BAD_INPUTS = [
+    # arguments, exit code, the message line (or its start, when that ends with a space)
+    (["add", "X", "--country", "Frnace"], 2,
+     "Error: --country: unknown country 'Frnace'; did you mean France (FR)? "
+     "Use an ISO 3166-1 code (FR, FRA) or an English name (France)"),
+    (["add", "X", "--country", "FR", "--chips", "10", "--vendor", "Nvidiaa"], 2,
+     "Error: --vendor: unknown vendor 'Nvidiaa'; did you mean 'NVIDIA'? known vendors: AMD, AWS, Google, "
+     "Huawei, Intel, NVIDIA, unknown (`unknown` when it was not disclosed)"),
+    (["add", "X", "--country", "FR", "--chips", "10", "--vendor", "NVIDIA", "--model", "H1000"], 2,
+     "Error: --model: unknown model 'H1000'; did you mean 'H100'? NVIDIA models: A100, B200, B300, GB200, "),
+    (["add", "X", "--country", "FR", "--chips", "10", "--vendor", "AMD", "--model", "H100"], 2,
+     "Error: --model: 'H100' is a model of NVIDIA, not AMD; give --vendor NVIDIA"),
+    (["add", "X", "--country", "FR", "--status", "finished"], 2,
+     "Error: --status: unknown status 'finished'; "),
+    (["add", "X", "--country", "FR", "--chips", "-5", "--vendor", "AMD"], 2,
+     "Error: --chips: '-5' is not a chip count; give a whole number from 1 to 1,000,000,000,000"),
+    (["add", "X", "--country", "FR", "--chips", "0", "--vendor", "AMD"], 2,
+     "Error: --chips: '0' is not a chip count; "),
+    (["add", "X", "--country", "FR", "--chips", "ten", "--vendor", "AMD"], 2,
+     "Error: --chips: 'ten' is not a chip count; "),
+    (["add", "X", "--country", "FR", "--chips", "1.5", "--vendor", "AMD"], 2,
+     "Error: --chips: '1.5' is not a chip count; "),
+    (["add", "X", "--country", "FR", "--chips", "100"], 2,
+     "Error: --vendor: is needed with chips; use `unknown` when it was not disclosed"),
+    (["add", "X", "--country", "FR", "--vendor", "AMD"], 2,
+     "Error: --chips: is needed with vendor and model; give the chip count"),
+    (["add", "X", "--country", "FR", "--announced", "2025-02-30"], 2,
+     "Error: --announced: day is out of range for month in '2025-02-30'; use a day (2025-12-15), "),
+    (["add", "X", "--country", "FR", "--announced", "Q2 2025"], 2,
+     "Error: --announced: 'Q2 2025' is a quarter; give a day, such as 2025-06-11"),
+    (["add", "X", "--country", "FR", "--online", "Q5 2025"], 2,
+     "Error: --online: cannot read 'Q5 2025'; use "),
+    (["add", "X", "--country", "FR", "--online", "2025-13"], 2,
+     "Error: --online: month 13 does not exist in '2025-13'; use "),
+    (["add", "X", "--country", "FR", "--power-mw", "-3"], 2,
+     "Error: --power-mw: '-3' is not a power; give megawatts above 0, such as 120 or 1.5"),
+    (["add", "X", "--country", "FR", "--id", "Not An Id"], 2,
+     "Error: --id: 'Not An Id' is not a valid id; use lower-case letters, digits and single hyphens, "
+     "such as not-an-id"),
+    (["add", "X"], 2, "Error: --country: is missing; give a country code or name, such as FR"),
+    (["add", "  ", "--country", "FR"], 2, "Error: NAME: is empty; every entry needs a name"),
+    (["add", "Paris One", "--country", "FR"], 1,
+     "Error: id 'paris-one' is already taken by 'Paris One'; if it is a different one, give it its own --id"),
+    (["add", "Other", "--id", "paris-one", "--country", "FR"], 1,
+     "Error: id 'paris-one' is already taken by 'Paris One'; choose another id"),
+    (["summary", "--region", "mars"], 2,
+     "Error: --region: unknown region 'mars'; known regions: africa, asia, eu, europe, gcc, latin-america, "
+     "middle-east, north-america, oceania"),
+    (["summary", "--status", "done"], 2, "Error: --status: unknown status 'done'; "),
+    (["summary", "--by", "planet"], 2, "Error: Invalid value for '--by': 'planet' is not one of "),
+    (["list", "--country", "Atlantis"], 2, "Error: --country: unknown country 'Atlantis'; use "),
+    (["summary", "--announced-since", "yesterday"], 2,
+     "Error: --announced-since: cannot read 'yesterday'; use "),
+    (["show", "no-such-entry"], 1, "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
+    (["remove", "no-such-entry", "--yes"], 1,
+     "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
+    (["add", "X", "--country", "FR", "--bogus"], 2,
+     "Error: No such option '--bogus'. See 'tracker add --help'."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"), BAD_INPUTS, ids=[" ".join(args) for args, _, _ in BAD_INPUTS]
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    tracker: Tracker, args: list[str], code: int, message: str
+) -> None:
+    add_announcements(tracker)
+    before = tracker.export()
+    result = tracker(*args)
+    assert result.exit_code == code
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
+    assert message.endswith(" ") or lines[0] == message
+    assert tracker.export() == before
+
+
+def test_several_bad_fields_are_all_reported(tracker: Tracker) -> None:
+    result = tracker(
+        "add", "X", "--country", "Atlantis", "--chips", "0", "--vendor", "AMD", "--online", "never"
+    )
+    assert result.exit_code == 2
+    assert [line.split(":")[1].strip() for line in result.stderr.splitlines()] == [
+        "--country",
+        "--chips",
+        "--online",
+    ]
+
+
+def test_regions_and_their_countries(tracker: Tracker) -> None:
+    regions = list(csv.DictReader(io.StringIO(tracker.ok("regions", "--format", "csv"))))
+    assert {row["region"]: int(row["countries"]) for row in regions}["eu"] == 27
+    gcc = tracker.ok("regions", "GCC", "--format", "csv")
+    assert csv_lines(gcc)[1:] == [
+        "AE,United Arab Emirates",
+        "BH,Bahrain",
+        "KW,Kuwait",
+        "OM,Oman",
+        "QA,Qatar",
+        "SA,Saudi Arabia",
+    ]
+
+
+def test_the_chip_catalogue_can_be_listed_and_extended(tracker: Tracker) -> None:
+    listed = tracker.ok("chips", "--vendor", "amd", "--format", "csv")
+    assert "AMD,MI300X,CDNA 3,Instinct MI300X," in listed
+    assert tracker("add", "X", "--country", "US", "--chips", "5", "--vendor", "Cerebras").exit_code == 2
+    assert (
+        tracker.ok("chips", "add", "Cerebras", "WSE-3", "--new-vendor", "--alias", "Wafer Scale Engine 3")
+        == "Cerebras WSE-3\n"
+    )
+    tracker.ok(
+        "add",
+        "X",
+        "--country",
+        "US",
+        "--chips",
+        "5",
+        "--vendor",
+        "cerebras",
+        "--model",
+        "wafer scale engine 3",
+    )
+    assert tracker.export().splitlines()[1].split(",")[13:16] == ["Cerebras", "WSE-3", "5"]
+    again = tracker("chips", "add", "cerebras", "wse 3")
+    assert again.exit_code == 1
+    assert again.stderr == "Error: Cerebras model 'wse 3' is already in the catalogue as 'WSE-3'\n"
+
+
+def test_every_command_has_help(tracker: Tracker) -> None:
+    for command in (
+        "init",
+        "add",
+        "list",
+        "show",
+        "remove",
+        "summary",
+        "export",
+        "regions",
+        "chips",
+        "chips add",
+    ):
+        result = tracker(*command.split(), "--help")
+        assert result.exit_code == 0
+        assert "Usage: " in result.stdout
+        assert len(result.stdout.splitlines()) > 3
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for command in (
+        "init",
+        "add",
+        "list",
+        "show",
+        "remove",
+        "summary",
+        "export",
+        "regions",
+        "chips",
+        "chips add",
+    ):
+        assert f"tracker {command}" in readme, command

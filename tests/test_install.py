@@ -1,0 +1,63 @@
+"""A plain (not editable) install into a new virtual environment works as the README says."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def readme_commands() -> list[str]:
+    """The shell commands of the README's set-up section, in order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)\n```", setup, flags=re.S)
+
+
+def test_the_readme_gives_one_command_to_run_and_one_to_test() -> None:
+    run, test = readme_commands()
+    assert "pip install ." in run
+    assert run.endswith("tracker summary --region europe")
+    assert test.endswith("pytest")
+    assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    site = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
+    assert not (site / "db").exists()
+    assert not (site / "seeds").exists()
+    assert (site / "tracker" / "migrations" / "env.py").is_file()
+    assert (site / "tracker" / "seeds" / "entries.csv").is_file()
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TRACKER_", "PYTHON"))}
+    env["TRACKER_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [environment / "bin" / "tracker", "summary", "--region", "europe"],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert lines[0] == ["country", "vendor", "entries", "chips"]
+    assert lines[2:5] == [
+        ["FR", "NVIDIA", "1", "18,000"],
+        ["DE", "NVIDIA", "1", "10,000"],
+        ["GB", "NVIDIA", "1", "4,000"],
+    ]
+    assert lines[-1] == ["Total", "3", "32,000"]
+    assert (tmp_path / "data" / "tracker.db").is_file()

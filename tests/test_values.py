@@ -1,0 +1,178 @@
+"""Value types of the model layer: periods, countries, vocabularies, names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracker.errors import InvalidValue
+from tracker.model.countries import parse_country
+from tracker.model.names import match_key, slugify
+from tracker.model.periods import Period, Precision, parse_day, parse_period
+from tracker.model.vocabulary import Status, parse_choice
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-12-15", "2025-12-15"),
+        ("2025-12", "2025-12"),
+        ("Dec 2025", "2025-12"),
+        ("december 2025", "2025-12"),
+        ("Q4 2025", "2025-Q4"),
+        ("q4 2025", "2025-Q4"),
+        ("2025Q4", "2025-Q4"),
+        ("2025-Q4", "2025-Q4"),
+        ("Q1-2026", "2026-Q1"),
+        ("H2 2026", "2026-H2"),
+        ("2026-H1", "2026-H1"),
+        ("2026", "2026"),
+        ("2025年Q4", "2025-Q4"),
+        ("2025年5月", "2025-05"),
+        ("2025年5月3日", "2025-05-03"),
+        ("2025年第四季度", "2025-Q4"),
+        ("2025年下半年", "2025-H2"),
+        ("11 June 2025", "2025-06-11"),
+        ("June 11, 2025", "2025-06-11"),
+        ("  Q4   2025 ", "2025-Q4"),
+    ],
+)
+def test_every_accepted_form_keeps_its_precision(text: str, expected: str) -> None:
+    assert str(parse_period(text)) == expected
+
+
+def test_a_quarter_is_not_its_first_day() -> None:
+    quarter = parse_period("Q4 2025")
+    assert quarter.precision is Precision.QUARTER
+    assert quarter != Period(dt.date(2025, 10, 1), Precision.DAY)
+    assert (quarter.start, quarter.end) == (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("2025-13", "month 13 does not exist"),
+        ("2025-02-30", "day is out of range"),
+        ("Q5 2025", "cannot read"),
+        ("H3 2026", "cannot read"),
+        ("03/04/2025", "ambiguous"),
+        ("Dec", "cannot read"),
+        ("15", "cannot read"),
+        ("soon", "cannot read"),
+        ("", "cannot read"),
+        ("1850", "out of range"),
+        ("2025-12-15T10:00", "cannot read"),
+    ],
+)
+def test_impossible_or_unreadable_periods_are_rejected(text: str, problem: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        parse_period(text, "online")
+    assert raised.value.field == "online"
+    assert problem in raised.value.message
+    assert repr(text) in raised.value.message
+
+
+def test_an_announced_date_must_be_a_day() -> None:
+    assert parse_day("2025-06-11") == dt.date(2025, 6, 11)
+    with pytest.raises(InvalidValue, match="is a quarter; give a day"):
+        parse_day("Q2 2025")
+
+
+def test_a_period_must_start_where_its_precision_starts() -> None:
+    with pytest.raises(ValueError, match="2025-11-01 is not the first day of a quarter"):
+        Period(dt.date(2025, 11, 1), Precision.QUARTER)
+
+
+periods = st.builds(
+    lambda day, precision: _aligned(day, precision),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
+    st.sampled_from(Precision),
+)
+
+
+def _aligned(day: dt.date, precision: Precision) -> Period:
+    months = {Precision.MONTH: 1, Precision.QUARTER: 3, Precision.HALF: 6, Precision.YEAR: 12}
+    if precision is Precision.DAY:
+        return Period(day, precision)
+    month = (day.month - 1) // months[precision] * months[precision] + 1
+    return Period(dt.date(day.year, month, 1), precision)
+
+
+@given(periods)
+def test_formatting_then_parsing_gives_the_same_period(period: Period) -> None:
+    assert parse_period(str(period)) == period
+
+
+@given(periods)
+def test_a_period_contains_its_start_and_end_in_order(period: Period) -> None:
+    assert period.start <= period.end
+    assert parse_period(str(period)).end == period.end
+
+
+@given(st.text(max_size=30))
+def test_any_text_either_parses_or_raises_invalid_value(text: str) -> None:
+    try:
+        period = parse_period(text)
+    except InvalidValue as error:
+        problem = error
+    else:
+        assert parse_period(str(period)) == period
+        return
+    assert problem.field == "online"
+    assert repr(text) in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("fr", "FR"),
+        ("FRA", "FR"),
+        ("France", "FR"),
+        ("france", "FR"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("South Korea", "KR"),
+        ("south korea", "KR"),
+        ("Türkiye", "TR"),
+        ("Turkey", "TR"),
+        ("USA", "US"),
+        ("deu", "DE"),
+        ("The Netherlands", "NL"),
+    ],
+)
+def test_countries_are_read_from_codes_and_names(text: str, code: str) -> None:
+    assert parse_country(text) == code
+
+
+def test_an_unknown_country_names_the_closest_spelling() -> None:
+    with pytest.raises(InvalidValue) as raised:
+        parse_country("Frnace")
+    assert raised.value.field == "country"
+    assert "did you mean France (FR)?" in raised.value.message
+
+
+@pytest.mark.parametrize("text", ["XX", "Atlantis", "", "EU"])
+def test_non_countries_are_rejected(text: str) -> None:
+    with pytest.raises(InvalidValue, match="unknown country"):
+        parse_country(text)
+
+
+def test_vocabulary_values_ignore_case_and_spacing() -> None:
+    assert parse_choice(Status, "Under Construction", "status") is Status.UNDER_CONSTRUCTION
+    assert parse_choice(Status, "OPERATIONAL", "status") is Status.OPERATIONAL
+    with pytest.raises(InvalidValue, match="did you mean 'cancelled'"):
+        parse_choice(Status, "canceled", "status")
+
+
+def test_match_keys_ignore_case_spaces_and_punctuation() -> None:
+    assert match_key("gb 200") == match_key("GB200") == match_key("G.B-200")
+    assert match_key("Nvidia") == match_key("NVIDIA")
+
+
+def test_slugs_are_lower_case_words_joined_by_hyphens() -> None:
+    assert slugify("Nebius UK") == "nebius-uk"
+    assert slugify("x'); DROP TABLE entry;--") == "x-drop-table-entry"
+    assert slugify("Île-de-France AI Factory") == "ile-de-france-ai-factory"
