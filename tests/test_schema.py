@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from tests.conftest import Tracker
 from tracker.model.tables import Base
 from tracker.service.bootstrap import initialise
-from tracker.service.database import create_engine, head_revision
+from tracker.service.database import create_engine, head_revision, migration_head
 
 
 def test_the_migrations_build_exactly_the_models(empty_db_url: str) -> None:
@@ -22,6 +22,10 @@ def test_the_migrations_build_exactly_the_models(empty_db_url: str) -> None:
     engine.dispose()
     assert differences == []
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_the_schema_revision_constant_is_the_newest_migration() -> None:
+    assert head_revision() == migration_head()
 
 
 def test_init_creates_the_schema_then_changes_nothing(empty_db_url: str) -> None:
