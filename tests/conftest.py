@@ -69,9 +69,16 @@ class PostgresServer:
         return self.admin_url.set(database=name).render_as_string(hide_password=False)
 
     def create(self, template: str | None = None) -> str:
+        """A new database, copied from ``template``; without one, a new database that sorts
+        text as English does (ICU en-US), as most servers do, not bytewise as the C locale."""
         name = f"{self.prefix}_{uuid.uuid4().hex[:10]}"
         with self.engine.connect() as connection:
-            clause = f" TEMPLATE {template}" if template else ""
+            if template:
+                clause = f" TEMPLATE {template}"
+            elif (connection.dialect.server_version_info or (0,)) >= (15,):
+                clause = " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            else:
+                clause = ""
             connection.exec_driver_sql(f"CREATE DATABASE {name}{clause}")
         return name
 
@@ -117,14 +124,14 @@ def _fresh_database(
     if backend == "sqlite":
         path = tmp_path / f"{kind}.db"
         if kind != "empty":
-            template = template_dir / f"{kind}.db"
-            if not template.exists():
-                _initialised(f"sqlite:///{template}", seed_entries=kind == "seeded")
-            shutil.copyfile(template, path)
+            template_file = template_dir / f"{kind}.db"
+            if not template_file.exists():
+                _initialised(f"sqlite:///{template_file}", seed_entries=kind == "seeded")
+            shutil.copyfile(template_file, path)
         yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    template = None
+    template: str | None = None
     if kind != "empty":
         if kind not in server.templates:
             name = server.create()

@@ -208,6 +208,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def bytewise(session: Session, column: Any) -> Any:
+    """Order by a text column's bytes on every database, so that output does not depend on
+    the server's locale (PostgreSQL's default collation ignores hyphens, for one)."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
 def describe_failure(engine: Engine, error: BaseException) -> str:
     """One line about a database failure, naming the database but never its password."""
     return describe_database_error(engine.url.render_as_string(hide_password=False), error)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import TrackerError
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
+from tracker.service.database import bytewise
 from tracker.service.filters import Filters
 
 EXPORT_COLUMNS = (
@@ -38,11 +39,6 @@ def neutralise(cell: str) -> str:
 def restore(cell: str) -> str:
     """Undo :func:`neutralise`."""
     return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'")) else cell
-
-
-def bytewise(session: Session, column: Any) -> Any:
-    """Order by a text column's bytes on every database, so output does not depend on a locale."""
-    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
 def format_cell(value: object) -> str:

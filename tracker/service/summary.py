@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
+from tracker.service.database import bytewise
 from tracker.service.filters import Filters, effective_status
 
 GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
@@ -66,7 +67,7 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> I
         .join(Entry, ChipLot.entry_id == Entry.id)
         .where(*filters.lot_conditions(planned_only=True))
         .group_by(*key_columns)
-        .order_by(chips.desc(), *(column.asc().nulls_last() for column in key_columns))
+        .order_by(chips.desc(), *(bytewise(session, _key_column(key)).asc().nulls_last() for key in keys))
     )
     if "region" in keys:
         query = query.join(RegionCountry, RegionCountry.country == Entry.country)
