@@ -38,6 +38,9 @@ from tracker.model.vocabulary import Status, parse_choice
         ("11 June 2025", "2025-06-11"),
         ("June 11, 2025", "2025-06-11"),
         ("  Q4   2025 ", "2025-Q4"),
+        ("2025/12/15", "2025-12-15"),
+        ("15-Dec-2025", "2025-12-15"),
+        ("Sept. 2025", "2025-09"),
     ],
 )
 def test_every_accepted_form_keeps_its_precision(text: str, expected: str) -> None:
@@ -65,6 +68,13 @@ def test_a_quarter_is_not_its_first_day() -> None:
         ("", "cannot read"),
         ("1850", "out of range"),
         ("2025-12-15T10:00", "cannot read"),
+        ("03-04-2025", "ambiguous"),
+        ("13-04-2025", "ambiguous"),
+        ("03 04 2025", "ambiguous"),
+        ("Tuesday, 15 Dec 2025", "cannot read"),
+        ("2025-12-15 00:00", "cannot read"),
+        ("Dec 2025 00:00", "cannot read"),
+        ("31 Feb 2025", "day is out of range"),
     ],
 )
 def test_impossible_or_unreadable_periods_are_rejected(text: str, problem: str) -> None:
@@ -104,6 +114,42 @@ def _aligned(day: dt.date, precision: Precision) -> Period:
 @given(periods)
 def test_formatting_then_parsing_gives_the_same_period(period: Period) -> None:
     assert parse_period(str(period)) == period
+
+
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _other_spellings(period: Period) -> list[str]:
+    """Input forms other than the one the tracker writes, as analysts and the source note write them."""
+    year, month, day = period.start.year, period.start.month, period.start.day
+    name = _MONTH_NAMES[month - 1]
+    forms = {
+        Precision.DAY: [
+            f"{day} {name} {year}",
+            f"{name} {day}, {year}",
+            f"{year}年{month}月{day}日",
+            f"{year}/{month}/{day}",
+        ],
+        Precision.MONTH: [f"{name} {year}", f"{year}年{month}月", f"{year}/{month:02d}"],
+        Precision.QUARTER: [
+            f"Q{(month + 2) // 3} {year}",
+            f"{year}Q{(month + 2) // 3}",
+            f"{year}年Q{(month + 2) // 3}",
+        ],
+        Precision.HALF: [
+            f"H{(month + 5) // 6} {year}",
+            f"{year}H{(month + 5) // 6}",
+            f"{year}年{'上下'[month // 7]}半年",
+        ],
+        Precision.YEAR: [f"{year}", f"{year}年"],
+    }
+    return forms[period.precision]
+
+
+@given(periods)
+def test_every_spelling_of_a_period_reads_as_that_period(period: Period) -> None:
+    for spelling in _other_spellings(period):
+        assert parse_period(spelling) == period, spelling
 
 
 @given(periods)

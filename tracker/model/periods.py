@@ -91,10 +91,18 @@ _HALF_PATTERNS = [
     re.compile(rf"^{_YEAR}\s*年\s*(?:H(?P<n>[12])|(?P<cn>[上下])半年)$"),
 ]
 _YEAR_PATTERN = re.compile(rf"^{_YEAR}\s*年?$")
-_ISO_MONTH_PATTERN = re.compile(rf"^{_YEAR}-(?P<month>\d{{1,2}})$")
+_YEAR_FIRST_PATTERN = re.compile(rf"^{_YEAR}(?P<sep>[-/.])(?P<month>\d{{1,2}})(?:(?P=sep)(?P<day>\d{{1,2}}))?$")
 _CJK_DATE_PATTERN = re.compile(rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$")
 # 03/04/2025 is 3 April in Paris and 4 March in New York: refuse to guess.
-_AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}\s*[/.]\s*\d{1,2}\s*[/.]\s*\d{2,4}$")
+_AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}[\s/.\-]+\d{1,2}[\s/.\-]+\d{2,4}$")
+# Written-out dates: one month name, a year, and at most a day (15 Dec 2025, December 15, 2025,
+# 15-Dec-2025, Sept. 2025). Anything else (a weekday, a time of day) is refused, not ignored.
+_MONTH_NAME = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC)[A-Z]*\.?"
+_DAY = r"\d{1,2}(?:ST|ND|RD|TH)?"
+_SEP = r"[\s,\-]+"
+_WRITTEN_OUT_PATTERN = re.compile(
+    rf"^(?:{_DAY}{_SEP})?{_MONTH_NAME}(?:{_SEP}{_DAY})?{_SEP}\d{{4}}$"
+)
 _CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
 
 
@@ -134,8 +142,11 @@ def _parse_period(text: str) -> Period | None:
             return Period(dt.date(int(match["year"]), 6 * half - 5, 1), Precision.HALF)
     if match := _YEAR_PATTERN.match(text):
         return Period(dt.date(_check_year(int(match["year"])), 1, 1), Precision.YEAR)
-    if match := _ISO_MONTH_PATTERN.match(text):
-        return _month(int(match["year"]), int(match["month"]))
+    if match := _YEAR_FIRST_PATTERN.match(text):
+        year, month = int(match["year"]), int(match["month"])
+        if match["day"] is None:
+            return _month(year, month)
+        return Period(dt.date(_check_year(year), month, int(match["day"])), Precision.DAY)
     if match := _CJK_DATE_PATTERN.match(text):
         year, month = int(match["year"]), int(match["month"])
         if match["day"] is None:
@@ -143,7 +154,9 @@ def _parse_period(text: str) -> Period | None:
         return Period(dt.date(_check_year(year), month, int(match["day"])), Precision.DAY)
     if _AMBIGUOUS_NUMERIC.match(text):
         raise ValueError("day and month order is ambiguous")
-    return _parse_free_form(text)
+    if _WRITTEN_OUT_PATTERN.match(text):
+        return _parse_written_out(text)
+    return None
 
 
 def _ordinal(match: re.Match[str]) -> int:
@@ -165,28 +178,20 @@ def _check_year(year: int) -> int:
     return year
 
 
-def _parse_free_form(text: str) -> Period | None:
-    """Day and month forms written out, such as ``15 Dec 2025`` or ``December 2025``.
+def _parse_written_out(text: str) -> Period | None:
+    """Dates with a month name, such as ``15 Dec 2025`` or ``December 2025``.
 
-    dateutil fills the fields a text leaves out from a default; parsing with two
-    different defaults shows which fields the text actually gave.
+    dateutil knows the month names; it fills the fields a text leaves out from a
+    default, so parsing with two different defaults shows which fields were given.
     """
-    if not re.search(r"\d{4}", text):
-        return None  # a year is always needed; dateutil would borrow today's
-    first_default = dt.datetime(2000, 1, 1)
-    second_default = dt.datetime(2004, 2, 2)
     try:
-        first = dateutil_parser.parse(text, default=first_default)
-        second = dateutil_parser.parse(text, default=second_default)
+        first = dateutil_parser.parse(text, default=dt.datetime(2000, 1, 1))
+        second = dateutil_parser.parse(text, default=dt.datetime(2004, 2, 2))
     except (dateutil_parser.ParserError, OverflowError) as error:
         if "must be in" in str(error) or "out of range" in str(error):
             raise ValueError(str(error).split(":")[0]) from None
         return None
-    if first.time() != dt.time() or first.tzinfo is not None or first.year != second.year:
-        return None
     year = _check_year(first.year)
-    if first.month != second.month:
-        return None  # a day without a month
     if first.day != second.day:
         return Period(dt.date(year, first.month, 1), Precision.MONTH)
     return Period(dt.date(year, first.month, first.day), Precision.DAY)
