@@ -124,3 +124,19 @@ def test_the_catalogue_aliases_are_unambiguous() -> None:
     for row in seed_rows("chip_vendors.csv"):
         for spelling in [row["vendor"], *(a.strip() for a in row["aliases"].split("|") if a.strip())]:
             assert vendor_keys.setdefault(match_key(spelling), row["vendor"]) == row["vendor"], spelling
+
+
+def test_init_never_brings_back_a_removed_seed_entry(seeded_tracker: Tracker) -> None:
+    seeded_tracker.ok("remove", "nebius-uk", "--yes")
+    before = seeded_tracker.export()
+    result = seeded_tracker("init")
+    assert "0 seed entries added" in result.stderr
+    assert seeded_tracker.export() == before
+
+
+def test_init_loads_the_seed_entries_skipped_by_no_seed_once(empty_db_url: str) -> None:
+    tracker = Tracker(empty_db_url)
+    assert "0 seed entries added" in tracker("init", "--no-seed").stderr
+    assert "3 seed entries added" in tracker("init").stderr
+    tracker.ok("remove", "nebius-uk", "--yes")
+    assert "0 seed entries added" in tracker("init").stderr

@@ -114,3 +114,12 @@ def test_neutralising_a_cell_is_undone_exactly(cell: str) -> None:
     safe = neutralise(cell)
     assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert restore(safe) == cell
+
+
+def test_an_entry_may_be_read_with_several_lots(session: Session) -> None:
+    lots = [{"chips": "10", "vendor": "AMD", "model": "MI300X"}, {"chips": "5", "vendor": "nvidia"}]
+    entry = read_entry({"name": "Two lots", "country": "FR"}, load_catalogue(session), lots=lots)
+    assert [(lot.vendor, lot.model, lot.quantity) for lot in entry.lots] == [
+        ("AMD", "MI300X", 10),
+        ("NVIDIA", None, 5),
+    ]

@@ -33,6 +33,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_region")),
     )
     op.create_table(
+        "seed_load",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_seed_load")),
+    )
+    op.create_table(
         "source",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("reference", sa.Text(), nullable=False),
@@ -281,5 +287,6 @@ def downgrade() -> None:
     op.drop_table("chip_vendor_alias")
     op.drop_table("chip_model")
     op.drop_table("source")
+    op.drop_table("seed_load")
     op.drop_table("region")
     op.drop_table("chip_vendor")

@@ -91,7 +91,9 @@ _HALF_PATTERNS = [
     re.compile(rf"^{_YEAR}\s*年\s*(?:H(?P<n>[12])|(?P<cn>[上下])半年)$"),
 ]
 _YEAR_PATTERN = re.compile(rf"^{_YEAR}\s*年?$")
-_YEAR_FIRST_PATTERN = re.compile(rf"^{_YEAR}(?P<sep>[-/.])(?P<month>\d{{1,2}})(?:(?P=sep)(?P<day>\d{{1,2}}))?$")
+_YEAR_FIRST_PATTERN = re.compile(
+    rf"^{_YEAR}(?P<sep>[-/.])(?P<month>\d{{1,2}})(?:(?P=sep)(?P<day>\d{{1,2}}))?$"
+)
 _CJK_DATE_PATTERN = re.compile(rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$")
 # 03/04/2025 is 3 April in Paris and 4 March in New York: refuse to guess.
 _AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}[\s/.\-]+\d{1,2}[\s/.\-]+\d{2,4}$")
@@ -100,9 +102,7 @@ _AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}[\s/.\-]+\d{1,2}[\s/.\-]+\d{2,4}$")
 _MONTH_NAME = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC)[A-Z]*\.?"
 _DAY = r"\d{1,2}(?:ST|ND|RD|TH)?"
 _SEP = r"[\s,\-]+"
-_WRITTEN_OUT_PATTERN = re.compile(
-    rf"^(?:{_DAY}{_SEP})?{_MONTH_NAME}(?:{_SEP}{_DAY})?{_SEP}\d{{4}}$"
-)
+_WRITTEN_OUT_PATTERN = re.compile(rf"^(?:{_DAY}{_SEP})?{_MONTH_NAME}(?:{_SEP}{_DAY})?{_SEP}\d{{4}}$")
 _CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
 
 

@@ -253,6 +253,15 @@ class StatusEvent(Base):
     source: Mapped[Source | None] = relationship()
 
 
+class SeedLoad(Base):
+    """A set of bundled seed data loaded into this database, so that it is loaded only once."""
+
+    __tablename__ = "seed_load"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 class TokenMetric(Base):
     """Demand side: how many tokens a provider serves, per day, over a period."""
 

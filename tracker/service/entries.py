@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -102,9 +102,9 @@ def parse_id(text: str, field_name: str = "id") -> str:
 class _FieldReader:
     """Reads text fields one by one, collecting every problem instead of stopping at the first."""
 
-    def __init__(self, raw: Mapping[str, object]) -> None:
+    def __init__(self, raw: Mapping[str, object], problems: list[InvalidValue] | None = None) -> None:
         self.raw = raw
-        self.problems: list[InvalidValue] = []
+        self.problems: list[InvalidValue] = [] if problems is None else problems
 
     def given(self, key: str) -> bool:
         value = self.raw.get(key)
@@ -125,19 +125,23 @@ class _FieldReader:
         return self(key, parse)
 
 
-def read_entry(raw: Mapping[str, object], catalogue: Catalogue) -> EntryInput:
+def read_entry(
+    raw: Mapping[str, object], catalogue: Catalogue, lots: Sequence[Mapping[str, object]] | None = None
+) -> EntryInput:
     """Read an entry from text fields, as typed on the command line or read from a file.
 
     Every field is checked; all problems are raised together as :class:`InvalidInput`.
     Keys: name, country, id, operator, city, kind, sponsor, status, confidence, announced,
     online, chips, vendor, model, power_mw, sources (a list, or text joined by " | "), notes.
+    The chip lot is read from chips, vendor and model; ``lots`` gives several, one mapping each.
     """
     read = _FieldReader(raw)
     name = read.required(
         "name", lambda text: parse_text(text, "name", 200), "is empty; every entry needs a name"
     )
     country = read.required("country", parse_country, "is missing; give a country code or name, such as FR")
-    lots = _read_lot(read, catalogue)
+    lot_readers = [read] if lots is None else [_FieldReader(lot, read.problems) for lot in lots]
+    entry_lots = tuple(lot for reader in lot_readers for lot in _read_lot(reader, catalogue))
     entry = EntryInput(
         name=name or "",
         country=country or "",
@@ -151,7 +155,7 @@ def read_entry(raw: Mapping[str, object], catalogue: Catalogue) -> EntryInput:
         announced=read("announced", parse_day),
         online=read("online", parse_period),
         power_mw=read("power_mw", parse_power),
-        lots=lots,
+        lots=entry_lots,
         sources=tuple(_read_sources(raw.get("sources"), read.problems)),
         notes=read("notes", lambda text: parse_text(text, "notes", 10_000)),
     )

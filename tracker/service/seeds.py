@@ -26,6 +26,7 @@ from tracker.model.tables import (
     Entry,
     Region,
     RegionCountry,
+    SeedLoad,
     Source,
 )
 from tracker.service.catalogue import load_catalogue
@@ -122,15 +123,29 @@ def _load_catalogue(session: Session) -> int:
     return added
 
 
+SEED_ENTRIES = "entries"
+
+
 def load_entries(session: Session) -> int:
-    """Add the seed entries that are not in the database yet; returns how many were added."""
+    """Add the seed entries, once in a database's life; returns how many were added.
+
+    Loading is recorded, so that ``tracker init`` never brings back a seed entry a user
+    removed. An entry whose id is taken already is left as it is.
+    """
+    if session.get(SeedLoad, SEED_ENTRIES) is not None:
+        return 0
     catalogue = load_catalogue(session)
     known = set(session.scalars(sa.select(Entry.id)))
-    added = 0
+    rows_by_id: dict[str, list[dict[str, str]]] = {}
     for row in read_seed("entries.csv"):
-        if row["id"] in known:
+        rows_by_id.setdefault(row["id"], []).append({key: restore(value) for key, value in row.items()})
+    added = 0
+    for entry_id, rows in rows_by_id.items():
+        if entry_id in known:
             continue
-        fields = {key: restore(value) for key, value in row.items()}
-        add_entry(session, read_entry(fields, catalogue))
+        lots = [row for row in rows if row["lot"]]
+        add_entry(session, read_entry(rows[0], catalogue, lots=lots))
         added += 1
+    session.add(SeedLoad(name=SEED_ENTRIES))
+    session.flush()
     return added
