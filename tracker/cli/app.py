@@ -31,14 +31,17 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 
 
 @contextlib.contextmanager
-def open_session(app: App) -> Iterator[Session]:
-    """A session on the command's database, committed when the command succeeds."""
+def open_session(app: App, *, writes: bool = False) -> Iterator[Session]:
+    """A session on the command's database, committed when the command succeeds.
+
+    A command that ``writes`` says so, to wait its turn for the database.
+    """
     from tracker.service.bootstrap import open_database
     from tracker.service.database import session_scope
 
     engine = open_database(app.db_url)
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, writes=writes) as session:
             yield session
     finally:
         engine.dispose()

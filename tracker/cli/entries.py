@@ -67,7 +67,7 @@ def entry_add(
     from tracker.service.entries import add_entry_from_text
 
     raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
-    with open_session(app) as session:
+    with open_session(app, writes=True) as session:
         new_id = add_entry_from_text(session, raw)
     click.echo(new_id)
 
@@ -111,7 +111,7 @@ def entry_remove(app: App, entry_id: str, yes: bool) -> None:
     """Remove an entry with its chip lots and history."""
     from tracker.service.entries import get_entry, remove_entry
 
-    with open_session(app) as session:
+    with open_session(app, writes=True) as session:
         entry = get_entry(session, entry_id)
         chips = sum(lot.quantity for lot in entry.lots)
         if not yes:

@@ -67,7 +67,7 @@ def chips_add(
     """Add a chip MODEL of VENDOR to the catalogue."""
     from tracker.service.catalogue import add_model, add_vendor
 
-    with open_session(app) as session:
+    with open_session(app, writes=True) as session:
         if new_vendor:
             vendor = add_vendor(session, vendor)
         vendor, model = add_model(session, vendor, model, family=family, aliases=aliases, notes=note)

@@ -61,7 +61,8 @@ def engine_for(url: str | None) -> tuple[Engine, bool]:
 
 def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
     """Create or upgrade the schema and load the seeds, in one transaction."""
-    with database.connect(engine) as connection, connection.begin():
+    with database.connect(database.for_writing(engine)) as connection, connection.begin():
+        database.lock_schema(connection)
         state = database.schema_state(connection)
         if state != "current":
             database.upgrade(connection)

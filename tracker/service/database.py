@@ -26,6 +26,9 @@ SCHEMA_REVISION = "0001"
 URL_ENV = "TRACKER_DATABASE_URL"
 DATA_DIR_ENV = "TRACKER_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "tracker_writes"
+# pg_advisory_xact_lock key that serialises schema creation and upgrades on PostgreSQL.
+SCHEMA_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
 
 
 def data_dir() -> Path:
@@ -104,7 +107,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A writer takes the write lock up front: a deferred transaction that reads and
+        # then writes fails at once with "database is locked" under WAL, busy timeout or not.
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 
@@ -196,10 +202,27 @@ def connect(engine: Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
+def for_writing(engine: Engine) -> Engine:
+    """The engine, set so that its transactions take the write lock when they begin."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def lock_schema(connection: sa.Connection) -> None:
+    """Keep other processes from creating or upgrading the schema until this transaction ends.
+
+    On SQLite the write transaction (:func:`for_writing`) already does.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+
+
 @contextlib.contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed at the end, or rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+    """A session whose work is committed at the end, or rolled back on any error.
+
+    ``writes`` says the session will write, so that it waits its turn on SQLite.
+    """
+    with Session(for_writing(engine) if writes else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
