@@ -266,6 +266,10 @@ BAD_INPUTS = [
      "Error: --id: 'Not An Id' is not a valid id; use lower-case letters, digits and single hyphens, "
      "such as not-an-id"),
     (["add", "X"], 2, "Error: --country: is missing; give a country code or name, such as FR"),
+    (["add", "東京", "--country", "JP"], 2,
+     "Error: --id: cannot make an id from the name '東京'; give one, such as tokyo-campus"),
+    (["add", "X", "--country", "FR", "--source", "Reuters | 2025-06-11"], 2,
+     "Error: --source: 'Reuters | 2025-06-11' holds ' | ', which separates sources"),
     (["add", "  ", "--country", "FR"], 2, "Error: NAME: is empty; every entry needs a name"),
     (["add", "Paris One", "--country", "FR"], 1,
      "Error: id 'paris-one' is already taken by 'Paris One'; if it is a different one, give it its own --id"),
@@ -305,16 +309,49 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert tracker.export() == before
 
 
-def test_several_bad_fields_are_all_reported(tracker: Tracker) -> None:
+def test_several_bad_fields_are_all_reported_on_one_line(tracker: Tracker) -> None:
     result = tracker(
         "add", "X", "--country", "Atlantis", "--chips", "0", "--vendor", "AMD", "--online", "never"
     )
     assert result.exit_code == 2
-    assert [line.split(":")[1].strip() for line in result.stderr.splitlines()] == [
-        "--country",
-        "--chips",
-        "--online",
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: --country: unknown country 'Atlantis'; ")
+    assert "; --chips: '0' is not a chip count; " in result.stderr
+    assert "; --online: cannot read 'never'; " in result.stderr
+
+
+def test_a_long_name_gives_an_id_cut_at_a_word(tracker: Tracker) -> None:
+    name = "The " + "Very " * 30 + "Long Campus"
+    new_id = tracker.ok("add", name, "--country", "FR").strip()
+    assert len(new_id) <= 80
+    assert new_id.startswith("the-very-very")
+    assert new_id.endswith("-very")
+    assert tracker.ok("show", new_id).splitlines()[0] == name
+
+
+def test_a_name_without_latin_letters_takes_the_id_given(tracker: Tracker) -> None:
+    assert tracker.ok("add", "東京", "--id", "tokyo", "--country", "JP") == "tokyo\n"
+    assert tracker.ok("show", "tokyo").splitlines()[0] == "東京"
+
+
+def test_summary_by_region_keeps_countries_of_no_region(tracker: Tracker) -> None:
+    tracker.ok("add", "Polar", "--country", "AQ", "--chips", "7", "--vendor", "AMD")
+    tracker.ok("add", "Paris", "--country", "FR", "--chips", "3", "--vendor", "AMD")
+    rows = csv_lines(tracker.ok("summary", "--by", "region", "--format", "csv"))
+    assert rows == ["region,entries,chips", ",1,7", "eu,1,3", "europe,1,3"]
+
+
+def test_list_status_filter_reads_lots_and_entries_without_lots(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    tracker.ok("add", "Planned, no count", "--country", "FR", "--status", "planned")
+    listed = tracker.ok("list", "--status", "planned", "--format", "csv")
+    assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == [
+        "paris-two",
+        "planned-no-count",
+        "undisclosed-madrid",
     ]
+    listed = tracker.ok("list", "--status", "planned", "--vendor", "AMD", "--format", "csv")
+    assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == ["paris-two"]
 
 
 def test_regions_and_their_countries(tracker: Tracker) -> None:

@@ -55,7 +55,9 @@ def error_message(error: BaseException, db_url: str | None) -> tuple[str, int]:
     """The one line a person sees for a failure, and the exit code."""
     if isinstance(error, InvalidValue):
         problems = getattr(error, "problems", [error])
-        return "\n".join(f"Error: {field_label(p.field)}: {p.message}" for p in problems), error.exit_code
+        return "Error: " + "; ".join(
+            f"{field_label(p.field)}: {p.message}" for p in problems
+        ), error.exit_code
     if isinstance(error, TrackerError):
         return f"Error: {error}", error.exit_code
     if isinstance(error, click.UsageError) and error.ctx is not None:

@@ -16,7 +16,18 @@ def match_key(text: str) -> str:
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+MAX_ID_LENGTH = 80
+
+
 def slugify(text: str) -> str:
-    """An id made from a name: ``Nebius UK`` becomes ``nebius-uk``."""
+    """An id made from a name: ``Nebius UK`` becomes ``nebius-uk``.
+
+    Long names are cut at a hyphen to at most 80 characters; a name with no Latin
+    letters or digits gives an empty id.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > MAX_ID_LENGTH:
+        cut = slug[: MAX_ID_LENGTH + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut else cut[:MAX_ID_LENGTH]
+    return slug

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
-from tracker.model.names import ID_PATTERN, slugify
+from tracker.model.names import ID_PATTERN, MAX_ID_LENGTH, slugify
 from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
@@ -22,6 +22,7 @@ from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.filters import Filters
 
 MAX_CHIPS = 10**12
+SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
 T = TypeVar("T")
 
 
@@ -90,7 +91,7 @@ def parse_text(text: str | None, field_name: str, max_length: int) -> str | None
 
 def parse_id(text: str, field_name: str = "id") -> str:
     cleaned = str(text).strip()
-    if not ID_PATTERN.match(cleaned) or len(cleaned) > 80:
+    if not ID_PATTERN.match(cleaned) or len(cleaned) > MAX_ID_LENGTH:
         raise InvalidValue(
             field_name,
             f"{text!r} is not a valid id; use lower-case letters, digits and single hyphens, "
@@ -184,20 +185,28 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
 def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
     items: Iterable[object] = ()
     if isinstance(value, str):
-        items = value.split(" | ")
+        items = value.split(SOURCE_SEPARATOR)
     elif isinstance(value, Iterable):
         items = value
     for item in map(str, items):
         reference = " ".join(item.split())
         if len(reference) > 2000:
-            problems.append(InvalidValue("source", "is longer than 2,000 characters"))
+            problems.append(InvalidValue("sources", "is longer than 2,000 characters"))
+        elif SOURCE_SEPARATOR in reference:
+            problems.append(
+                InvalidValue("sources", f"{reference!r} holds {SOURCE_SEPARATOR!r}, which separates sources")
+            )
         elif reference:
             yield reference
 
 
 def add_entry(session: Session, entry: EntryInput) -> str:
     """Store a new entry with its lots and sources; returns its id."""
-    entry_id = entry.id or slugify(entry.name) or "entry"
+    entry_id = entry.id or slugify(entry.name)
+    if not entry_id:
+        raise InvalidValue(
+            "id", f"cannot make an id from the name {entry.name!r}; give one, such as tokyo-campus"
+        )
     existing = session.get(Entry, entry_id)
     if existing is not None:
         hint = "choose another id" if entry.id else "if it is a different one, give it its own --id"

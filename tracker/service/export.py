@@ -19,6 +19,7 @@ from tracker.errors import TrackerError
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
+from tracker.service.entries import SOURCE_SEPARATOR
 from tracker.service.filters import Filters
 
 EXPORT_COLUMNS = (
@@ -26,7 +27,6 @@ EXPORT_COLUMNS = (
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
     "sources", "notes",
 )  # fmt: skip
-SOURCE_SEPARATOR = " | "
 # A spreadsheet runs a cell starting with one of these as a formula (SPEC section 7).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -31,14 +31,25 @@ class Filters:
     announced_until: dt.date | None = None
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
-        """Conditions on entries: an entry matches when one of its lots matches the chip filters."""
+        """Conditions on entries: an entry matches when one of its lots matches the chip and
+        status filters; an entry without lots matches a status filter by its own status."""
         conditions = self._place_conditions()
+        lot_conditions = self._chip_conditions()
         if self.statuses:
-            conditions.append(Entry.status.in_([status.value for status in self.statuses]))
-        chip_conditions = self._chip_conditions()
-        if chip_conditions:
-            conditions.append(sa.exists().where(ChipLot.entry_id == Entry.id, *chip_conditions))
+            lot_conditions.append(effective_status().in_(self._status_values()))
+        if not lot_conditions:
+            return conditions
+        has_matching_lot: sa.ColumnElement[bool] = sa.exists().where(
+            ChipLot.entry_id == Entry.id, *lot_conditions
+        )
+        if self.statuses and not self._chip_conditions():
+            has_no_lot = ~sa.exists().where(ChipLot.entry_id == Entry.id)
+            has_matching_lot = has_matching_lot | (has_no_lot & Entry.status.in_(self._status_values()))
+        conditions.append(has_matching_lot)
         return conditions
+
+    def _status_values(self) -> list[str]:
+        return [status.value for status in self.statuses]
 
     def lot_conditions(self, *, planned_only: bool) -> list[sa.ColumnElement[bool]]:
         """Conditions on chip lots joined to their entries.
@@ -48,7 +59,7 @@ class Filters:
         """
         conditions = self._place_conditions() + self._chip_conditions()
         if self.statuses:
-            conditions.append(effective_status().in_([status.value for status in self.statuses]))
+            conditions.append(effective_status().in_(self._status_values()))
         elif planned_only:
             conditions.append(effective_status().not_in([status.value for status in INACTIVE_STATUSES]))
         return conditions

@@ -70,7 +70,7 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> I
         .order_by(chips.desc(), *(bytewise(session, _key_column(key)).asc().nulls_last() for key in keys))
     )
     if "region" in keys:
-        query = query.join(RegionCountry, RegionCountry.country == Entry.country)
+        query = query.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
             query = query.where(RegionCountry.region_id.in_(filters.regions))
     for row in session.execute(query):
