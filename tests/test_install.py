@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -27,11 +28,19 @@ def test_the_readme_gives_one_command_to_run_and_one_to_test() -> None:
 
 
 def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
+    # Install from a copy of the tracked files: a build in the checkout would reuse its build/.
+    source = tmp_path / "source"
+    source.mkdir()
+    archive = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], check=True, capture_output=True).stdout
+    for name in filter(None, archive.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
         check=True,
         capture_output=True,
     )
