@@ -123,3 +123,12 @@ def test_an_entry_may_be_read_with_several_lots(session: Session) -> None:
         ("AMD", "MI300X", 10),
         ("NVIDIA", None, 5),
     ]
+
+
+def test_model_filters_read_like_add_does(session: Session) -> None:
+    assert resolve_filters(session, models=["NVIDIA B300"]).models == (("NVIDIA", "B300"),)
+    assert resolve_filters(session, vendors=["nvidia"], models=["gb 200"]).models == (("NVIDIA", "GB200"),)
+    with pytest.raises(InvalidValue, match="'Grace Blackwell' is a model of NVIDIA, not AMD"):
+        resolve_filters(session, vendors=["AMD"], models=["Grace Blackwell"])
+    with pytest.raises(InvalidValue, match=r"unknown model 'B3000'; did you mean 'B300'\?"):
+        resolve_filters(session, models=["B3000"])

@@ -6,36 +6,14 @@ command runs, so ``tracker --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import click
 
 from tracker import __version__
-from tracker.cli.app import App, fail
+from tracker.cli.app import App, TrackerGroup
 from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
 from tracker.cli.reference import chips, regions
 from tracker.cli.reports import export, summary
 from tracker.cli.setup import init
-
-
-class TrackerGroup(click.Group):
-    """The command group; every failure under it ends as one line on stderr and an exit code."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        app = kwargs.setdefault("obj", App())
-        kwargs["standalone_mode"] = False
-        try:
-            code = super().main(*args, **kwargs)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(1)
-        except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (tracker list | head): not an error
-            sys.exit(0)
-        except Exception as error:  # noqa: BLE001 - mapped to a message, or re-raised with --debug
-            fail(error, app)
-        sys.exit(code or 0)
 
 
 @click.group(

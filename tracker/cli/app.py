@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -15,19 +15,54 @@ from tracker.errors import InvalidValue, TrackerError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-# How a field of the service layer is spelled on the command line.
-_FIELD_SPELLINGS = {"name": "NAME", "notes": "--note", "sources": "--source", "power_mw": "--power-mw"}
+# Service-layer field names that a command spells differently.
+_FIELD_ALIASES = {"notes": "note", "sources": "source"}
 
 
 @dataclass
 class App:
-    """The group's options, handed to every command."""
+    """The group's options, handed to every command, and the command being run."""
 
     db_url: str | None = None
     debug: bool = False
+    command: click.Command | None = None
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+class TrackerGroup(click.Group):
+    """A command group that notes which command runs, so that errors can name its options.
+
+    Run as the program, every failure under it ends as one line on stderr and an exit code.
+    """
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        app = ctx.find_object(App)
+        if app is not None:
+            app.command = command
+        return name, command, rest
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        app = kwargs.setdefault("obj", App())
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            sys.exit(0)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (tracker list | head): not an error
+            sys.exit(0)
+        except Exception as error:  # noqa: BLE001 - mapped to a message, or re-raised with --debug
+            fail(error, app)
+        sys.exit(code or 0)
 
 
 @contextlib.contextmanager
@@ -47,17 +82,22 @@ def open_session(app: App, *, writes: bool = False) -> Iterator[Session]:
         engine.dispose()
 
 
-def field_label(field: str) -> str:
-    return _FIELD_SPELLINGS.get(field, "--" + field.replace("_", "-"))
+def field_label(field: str, command: click.Command | None) -> str:
+    """How a field is spelled on ``command``'s command line: ``--power-mw``, ``NAME``."""
+    wanted = {field.replace("-", "_"), _FIELD_ALIASES.get(field, field)}
+    for param in command.params if command else ():
+        names = {param.name} | {opt.lstrip("-").replace("-", "_") for opt in param.opts}
+        if wanted & names:
+            return param.human_readable_name if isinstance(param, click.Argument) else param.opts[0]
+    return "--" + field.replace("_", "-")
 
 
-def error_message(error: BaseException, db_url: str | None) -> tuple[str, int]:
+def error_message(error: BaseException, app: App) -> tuple[str, int]:
     """The one line a person sees for a failure, and the exit code."""
     if isinstance(error, InvalidValue):
         problems = getattr(error, "problems", [error])
-        return "Error: " + "; ".join(
-            f"{field_label(p.field)}: {p.message}" for p in problems
-        ), error.exit_code
+        labelled = (f"{field_label(p.field, app.command)}: {p.message}" for p in problems)
+        return "Error: " + "; ".join(labelled), error.exit_code
     if isinstance(error, TrackerError):
         return f"Error: {error}", error.exit_code
     if isinstance(error, click.UsageError) and error.ctx is not None:
@@ -69,7 +109,7 @@ def error_message(error: BaseException, db_url: str | None) -> tuple[str, int]:
     if isinstance(error, SQLAlchemyError):
         from tracker.service.database import describe_database_error
 
-        return f"Error: {describe_database_error(db_url, error)}", 1
+        return f"Error: {describe_database_error(app.db_url, error)}", 1
     if isinstance(error, OSError):
         where = f" {error.filename}" if error.filename else ""
         return f"Error:{where}: {error.strerror or error}", 1
@@ -77,8 +117,9 @@ def error_message(error: BaseException, db_url: str | None) -> tuple[str, int]:
 
 
 def fail(error: BaseException, app: App) -> NoReturn:
+    """Report a failure as one line on stderr and exit; with --debug, raise it instead."""
     if app.debug:
         raise error
-    message, code = error_message(error, app.db_url)
+    message, code = error_message(error, app)
     click.echo(message, err=True)
     sys.exit(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.app import App, TrackerGroup, open_session, pass_app
 from tracker.cli.options import format_option
 from tracker.cli.render import render
 
@@ -27,7 +27,7 @@ def regions(app: App, region: str | None, fmt: str) -> None:
         render(("region", "name", "countries", "definition"), rows, fmt)
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=TrackerGroup, invoke_without_command=True)
 @click.option("--vendor", "vendors", multiple=True, help="Only this vendor. Repeatable.")
 @format_option
 @click.pass_context

@@ -40,41 +40,49 @@ class Catalogue:
 
         A leading vendor name is ignored, so ``NVIDIA H100`` matches ``H100``.
         """
-        models = self.models.get(vendor, {})
-        key = match_key(text)
-        if key not in models:
-            vendor_keys = [k for k, name in self.vendors.items() if name == vendor]
-            key = next(
-                (key[len(k) :] for k in vendor_keys if key[len(k) :] in models and key.startswith(k)), key
-            )
-        if key in models:
-            return models[key]
-        owners = [name for name, spellings in self.models.items() if key in spellings]
+        found = self._find_model(vendor, text)
+        if found is not None:
+            return found
+        owners = sorted({owner for owner in self.models if self._find_model(owner, text)})
         if owners:
             raise InvalidValue(
                 field_name,
                 f"{text!r} is a model of {owners[0]}, not {vendor}; give --vendor {owners[0]}",
             )
+        models = self.models.get(vendor, {})
         known = sorted(set(models.values()), key=str.casefold)
         listing = f"{vendor} models: {', '.join(known)}" if known else f"{vendor} has no models"
         raise InvalidValue(
             field_name,
-            f"unknown model {text!r}; {_closest(key, models)}{listing}; "
+            f"unknown model {text!r}; {_closest(match_key(text), models)}{listing}; "
             "`tracker chips add` extends the catalogue",
         )
 
-    def models_named(self, text: str, field_name: str = "model") -> list[tuple[str, str]]:
-        """Every (vendor, model) a model name matches, whatever the vendor."""
-        key = match_key(text)
-        found = sorted(
-            {(vendor, spellings[key]) for vendor, spellings in self.models.items() if key in spellings}
+    def models_named(
+        self, text: str, vendors: Sequence[str] = (), field_name: str = "model"
+    ) -> list[tuple[str, str]]:
+        """The (vendor, model) pairs a model name means: among ``vendors`` if given, else any vendor's."""
+        candidates = vendors or sorted(self.models)
+        found = [(vendor, model) for vendor in candidates if (model := self._find_model(vendor, text))]
+        if found:
+            return found
+        if vendors:
+            self.model(vendors[0], text, field_name)  # raises, naming the vendor it belongs to
+        every = {key: model for spellings in self.models.values() for key, model in spellings.items()}
+        raise InvalidValue(
+            field_name,
+            f"unknown model {text!r}; {_closest(match_key(text), every)}`tracker chips` lists them",
         )
-        if not found:
-            every = {k: v for spellings in self.models.values() for k, v in spellings.items()}
-            raise InvalidValue(
-                field_name, f"unknown model {text!r}; {_closest(key, every)}`tracker chips` lists them"
-            )
-        return found
+
+    def _find_model(self, vendor: str, text: str) -> str | None:
+        models = self.models.get(vendor, {})
+        key = match_key(text)
+        if key in models:
+            return models[key]
+        for vendor_key, name in self.vendors.items():
+            if name == vendor and key.startswith(vendor_key) and key[len(vendor_key) :] in models:
+                return models[key[len(vendor_key) :]]
+        return None
 
 
 def _closest(key: str, spellings: dict[str, str]) -> str:

@@ -109,11 +109,12 @@ def resolve_filters(
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
+    vendor_names = tuple(catalogue.vendor(vendor) for vendor in vendors)
     return Filters(
         regions=tuple(resolve_region(session, region) for region in regions),
         countries=tuple(parse_country(country) for country in countries),
-        vendors=tuple(catalogue.vendor(vendor) for vendor in vendors),
-        models=tuple(pair for model in models for pair in catalogue.models_named(model)),
+        vendors=vendor_names,
+        models=tuple(pair for model in models for pair in catalogue.models_named(model, vendor_names)),
         statuses=tuple(parse_choice(Status, status, "status") for status in statuses),
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
         announced_since=parse_day(announced_since, "announced-since") if announced_since else None,
