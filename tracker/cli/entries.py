@@ -97,10 +97,10 @@ def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
 def entry_show(app: App, entry_id: str, fmt: str) -> None:
     """Show one entry: its fields, chip lots, sources and status history."""
     from tracker.cli.show import print_entry
-    from tracker.service.entries import get_entry
+    from tracker.service.entries import entry_detail
 
     with open_session(app) as session:
-        print_entry(get_entry(session, entry_id), fmt)
+        print_entry(entry_detail(session, entry_id), fmt)
 
 
 @click.command("remove")
@@ -109,14 +109,14 @@ def entry_show(app: App, entry_id: str, fmt: str) -> None:
 @pass_app
 def entry_remove(app: App, entry_id: str, yes: bool) -> None:
     """Remove an entry with its chip lots and history."""
-    from tracker.service.entries import get_entry, remove_entry
+    from tracker.service.entries import entry_detail, remove_entry
 
     with open_session(app, writes=True) as session:
-        entry = get_entry(session, entry_id)
-        chips = sum(lot.quantity for lot in entry.lots)
+        detail = entry_detail(session, entry_id)
         if not yes:
+            lots, name = len(detail.lots), detail.entry.name
             click.confirm(
-                f"Remove {entry.id} ({entry.name}, {len(entry.lots)} chip lot(s), {chips:,} chips)?",
+                f"Remove {entry_id} ({name}, {lots} chip lot(s), {detail.chips:,} chips)?",
                 abort=True,
                 err=True,
             )

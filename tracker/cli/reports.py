@@ -11,8 +11,7 @@ import click
 from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
-
-GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
+from tracker.model.vocabulary import SUMMARY_KEYS
 
 
 @click.command()
@@ -21,7 +20,7 @@ GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "spo
     "--by",
     "keys",
     multiple=True,
-    type=click.Choice(GROUP_KEYS),
+    type=click.Choice(SUMMARY_KEYS),
     help="Group by this key; repeatable, in order. Default: --by country --by vendor.",
 )
 @format_option
@@ -69,6 +68,8 @@ def export(app: App, filters: dict[str, Any], output: str) -> None:
     from tracker.service.export import export_to_path, write_export
     from tracker.service.filters import resolve_filters
 
+    if not output.strip():
+        raise click.BadParameter("give a file name, or - for standard output", param_hint="'--output'")
     with open_session(app) as session:
         resolved = resolve_filters(session, **filters)
         if output == "-":

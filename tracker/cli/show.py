@@ -10,14 +10,16 @@ import click
 from tracker.cli.render import raw_value, render
 
 if TYPE_CHECKING:
-    from tracker.model.tables import Entry
+    from tracker.service.entries import EntryDetail
+
+LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")
 
 
-def entry_record(entry: Entry) -> dict[str, Any]:
+def entry_record(detail: EntryDetail) -> dict[str, Any]:
     """An entry with its lots, sources and history as plain values."""
     from tracker.model.countries import country_name
-    from tracker.model.periods import period_from_parts
 
+    entry = detail.entry
     return {
         "id": entry.id,
         "name": entry.name,
@@ -31,24 +33,14 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         "status": entry.status,
         "confidence": entry.confidence,
         "announced": entry.announced_on,
-        "online": period_from_parts(entry.online_start, entry.online_precision),
+        "online": detail.online,
         "power_mw": entry.power_mw,
         "parent": entry.parent_id,
         "notes": entry.notes,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
-        "lots": [
-            {
-                "lot": lot.lot,
-                "vendor": lot.vendor,
-                "model": lot.model,
-                "chips": lot.quantity,
-                "status": lot.status or entry.status,
-                "online": period_from_parts(lot.online_start, lot.online_precision)
-                or period_from_parts(entry.online_start, entry.online_precision),
-            }
-            for lot in entry.lots
-        ],
+        "chips": detail.chips,
+        "lots": [{column: getattr(lot, column) for column in LOT_COLUMNS} for lot in detail.lots],
         "sources": [
             {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
             for s in entry.sources
@@ -74,8 +66,8 @@ def _plain(value: Any) -> Any:
     return raw_value(value)
 
 
-def print_entry(entry: Entry, fmt: str) -> None:
-    record = entry_record(entry)
+def print_entry(detail: EntryDetail, fmt: str) -> None:
+    record = entry_record(detail)
     if fmt == "json":
         click.echo(json.dumps(_plain(record), ensure_ascii=False, indent=2))
         return
@@ -103,18 +95,9 @@ def print_entry(entry: Entry, fmt: str) -> None:
     click.echo(tabulate(shown, tablefmt="plain", disable_numparse=True))
     click.echo("\nChip lots")
     if record["lots"]:
-        lots = [
-            [lot[key] for key in ("lot", "vendor", "model", "chips", "status", "online")]
-            for lot in record["lots"]
-        ]
-        total = ["total", None, None, sum(lot["chips"] for lot in record["lots"]), None, None]
-        render(
-            ("lot", "vendor", "model", "chips", "status", "online"),
-            lots,
-            "table",
-            total=total,
-            blank="(not given)",
-        )
+        lots = [[lot[key] for key in LOT_COLUMNS] for lot in record["lots"]]
+        total = ["total", None, None, record["chips"], None, None]
+        render(LOT_COLUMNS, lots, "table", total=total, blank="(not given)")
     else:
         click.echo("(no chip count recorded)")
     click.echo("\nSources")

@@ -57,7 +57,15 @@ def country_name(code: str) -> str:
     return getattr(country, "common_name", None) or (country.name if country else code)
 
 
+@functools.cache
+def _region_ids() -> frozenset[str]:
+    text = importlib.resources.files("tracker.seeds").joinpath("regions.csv").read_text(encoding="utf-8")
+    return frozenset(row["id"] for row in csv.DictReader(io.StringIO(text, newline="")))
+
+
 def _suggestion(key: str) -> str:
+    if key in _region_ids():
+        return f"it is a region: filter by it with --region {key}."
     spellings = _spellings()
     close = difflib.get_close_matches(key, list(spellings), n=1, cutoff=0.75)
     if not close:

@@ -24,7 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from tracker.model.periods import Precision
 from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
@@ -44,6 +46,21 @@ class Base(DeclarativeBase):
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A moment in UTC, read back with its time zone on every database (SQLite drops it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return value.astimezone(dt.timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value
 
 
 def one_of(column: str, choices: type[Choice] | type[Precision], name: str = "") -> CheckConstraint:
@@ -187,8 +204,8 @@ class Entry(Base):
     power_mw: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("entry.id"))
     notes: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     lots: Mapped[list[ChipLot]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="ChipLot.lot"
@@ -245,7 +262,7 @@ class StatusEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     effective_on: Mapped[dt.date] = mapped_column(Date)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -259,7 +276,7 @@ class SeedLoad(Base):
     __tablename__ = "seed_load"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class TokenMetric(Base):

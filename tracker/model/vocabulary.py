@@ -54,6 +54,10 @@ class Confidence(Choice):
     RUMOURED = "rumoured"
 
 
+# What a summary can be grouped by.
+SUMMARY_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
+DEFAULT_SUMMARY_KEYS = ("country", "vendor")
+
 C = TypeVar("C", bound=Choice)
 
 

@@ -146,7 +146,10 @@ def add_model(
 ) -> tuple[str, str]:
     """Add a model to the catalogue under an existing vendor; returns (vendor, model)."""
     catalogue = load_catalogue(session)
-    vendor_name = catalogue.vendor(vendor)
+    try:
+        vendor_name = catalogue.vendor(vendor)
+    except InvalidValue as error:
+        raise InvalidValue(error.field, f"{error.message}; a new vendor is added with --new-vendor") from None
     model = " ".join(model.split())
     key = match_key(model)
     if not key:

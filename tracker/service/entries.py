@@ -268,6 +268,50 @@ def get_entry(session: Session, entry_id: str) -> Entry:
     return entry
 
 
+@dataclass(frozen=True)
+class LotDetail:
+    """A chip lot with the status and online period that apply to it (its own, or its entry's)."""
+
+    lot: int
+    vendor: str
+    model: str | None
+    chips: int
+    status: str
+    online: Period | None
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    """One entry as ``tracker show`` presents it."""
+
+    entry: Entry
+    online: Period | None
+    lots: tuple[LotDetail, ...]
+
+    @property
+    def chips(self) -> int:
+        """All chips of the entry, whatever their status."""
+        return sum(lot.chips for lot in self.lots)
+
+
+def entry_detail(session: Session, entry_id: str) -> EntryDetail:
+    """An entry with its lots, their effective status and period, sources and history."""
+    entry = get_entry(session, entry_id)
+    online = period_from_parts(entry.online_start, entry.online_precision)
+    lots = tuple(
+        LotDetail(
+            lot=lot.lot,
+            vendor=lot.vendor,
+            model=lot.model,
+            chips=lot.quantity,
+            status=lot.status or entry.status,
+            online=period_from_parts(lot.online_start, lot.online_precision) or online,
+        )
+        for lot in entry.lots
+    )
+    return EntryDetail(entry=entry, online=online, lots=lots)
+
+
 def remove_entry(session: Session, entry_id: str) -> Entry:
     """Delete an entry with its lots and history; returns what was removed."""
     entry = get_entry(session, entry_id)

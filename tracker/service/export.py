@@ -141,6 +141,8 @@ def atomic_file(path: Path) -> Iterator[IO[str]]:
     renamed over the target; on any failure the temporary file is removed.
     """
     folder = path.parent
+    if path.is_dir():
+        raise TrackerError(f"output: {path} is a folder; give a file name")
     if not folder.is_dir():
         raise TrackerError(f"output: folder {folder} does not exist")
     try:

@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
+from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS
 from tracker.service.database import bytewise
 from tracker.service.filters import Filters, effective_status
-
-GROUP_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
-DEFAULT_KEYS = ("country", "vendor")
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,11 @@ def _key_column(key: str) -> sa.ColumnElement[Any]:
 def check_keys(keys: Sequence[str]) -> tuple[str, ...]:
     """The --by keys, checked: known and not repeated."""
     for key in keys:
-        if key not in GROUP_KEYS:
-            raise InvalidValue("by", f"unknown key {key!r}; use one of: {', '.join(GROUP_KEYS)}")
+        if key not in SUMMARY_KEYS:
+            raise InvalidValue("by", f"unknown key {key!r}; use one of: {', '.join(SUMMARY_KEYS)}")
     if len(set(keys)) != len(keys):
         raise InvalidValue("by", f"a key is repeated in {', '.join(keys)}")
-    return tuple(keys) or DEFAULT_KEYS
+    return tuple(keys) or DEFAULT_SUMMARY_KEYS
 
 
 def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> Iterator[Totals]:
