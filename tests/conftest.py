@@ -173,7 +173,7 @@ class Tracker:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         runner = CliRunner()
-        db = ["--db", self.url] if self.url else []
+        db = ["--db", self.url] if self.url is not None else []
         return runner.invoke(cli, [*db, *args], input=input, catch_exceptions=False, prog_name="tracker")
 
     def ok(self, *args: str, input: str | None = None) -> str:

@@ -14,6 +14,7 @@ from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
 from tracker.cli.reference import chips, regions
 from tracker.cli.reports import export, summary
 from tracker.cli.setup import init
+from tracker.errors import InvalidValue
 
 
 @click.group(
@@ -33,6 +34,8 @@ from tracker.cli.setup import init
 @click.pass_obj
 def cli(app: App, db_url: str | None, debug: bool) -> None:
     """Track AI accelerators announced, planned and online, by country and vendor, with sources."""
+    if db_url is not None and not db_url.strip():
+        raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
     app.db_url = db_url
     app.debug = debug
 

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
-from tracker.errors import DatabaseUnavailable, SchemaError
+from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 
 # The newest migration in db/versions; tests/test_schema.py checks they agree.
 SCHEMA_REVISION = "0001"
@@ -50,46 +50,91 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or default_url()
 
 
+def _is_secret(key: str) -> bool:
+    return "password" in key.lower() or "secret" in key.lower()
+
+
+def _secrets(url: URL) -> list[str]:
+    """The secret values a URL carries: its password and any password in its query."""
+    values = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if _is_secret(key):
+            values.extend([value] if isinstance(value, str) else list(value))
+    return [value for value in values if value]
+
+
 def safe_url(url: str | URL) -> str:
-    """The URL as it may be shown to a person: never with its password."""
+    """The URL as it may be shown to a person: never with a password, in any of its parts."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (sa.exc.ArgumentError, ValueError):  # an unparsable URL may hold a password: show none
+        parsed = parse_database_url(url) if isinstance(url, str) else url
+    except InvalidValue:
         return "<unreadable database URL>"
+    hidden = "HIDDEN"
+    query = {key: (hidden if _is_secret(key) else value) for key, value in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True).replace(hidden, "***")
+
+
+def parse_database_url(text: str) -> URL:
+    """A database given as any SQLAlchemy URL, or as a plain path to an SQLite file.
+
+    A bare ``postgresql://`` URL gets psycopg 3, the driver of the ``postgres`` extra.
+    Raises :class:`InvalidValue` (field ``db``) without repeating the text, which may
+    hold a password.
+    """
+    if not text.strip():
+        raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
+    if "://" not in text:
+        return URL.create("sqlite", database=str(Path(text).expanduser()))
+    accepted = "use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"
+    try:
+        url = make_url(text)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        raise InvalidValue("db", f"is not a database URL; {accepted}") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    try:
+        url.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise InvalidValue("db", f"unknown kind of database {url.drivername!r}; {accepted}") from None
+    return url
 
 
 def create_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL, set up for the tracker's needs.
+    """An engine for a database URL or SQLite path (see :func:`parse_database_url`).
 
-    SQLite gets foreign keys, WAL and a busy timeout; a bare ``postgresql://`` URL
-    uses psycopg 3, the driver of the ``postgres`` extra.
+    SQLite gets foreign keys, WAL and a busy timeout.
     """
-    try:
-        parsed = make_url(url)
-    except sa.exc.ArgumentError:
-        raise DatabaseUnavailable(
-            "database URL is not a valid SQLAlchemy URL, such as sqlite:///tracker.db "
-            "or postgresql://user@host/dbname"
-        ) from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     try:
-        return sa.create_engine(parsed, pool_pre_ping=False)
+        return sa.create_engine(parsed)
     except ModuleNotFoundError as error:
+        hint = (
+            " (pip install 'sovereign-ai-tracker[postgres]')"
+            if parsed.get_backend_name() == "postgresql"
+            else ""
+        )
         raise DatabaseUnavailable(
-            f"the driver for {parsed.drivername} is not installed ({error.name}); "
-            "for PostgreSQL install the extra: pip install 'sovereign-ai-tracker[postgres]'"
+            f"the {parsed.get_backend_name()} driver {error.name} is not installed{hint}"
         ) from None
 
 
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
     if path and path != ":memory:" and not path.startswith("file:"):
-        folder = Path(path).expanduser().resolve().parent
-        if not folder.is_dir():
-            raise DatabaseUnavailable(f"cannot open SQLite database {path}: folder {folder} does not exist")
+        file = Path(path).expanduser().resolve()
+        if not file.parent.is_dir():
+            raise DatabaseUnavailable(
+                f"cannot open SQLite database {path}: folder {file.parent} does not exist"
+            )
+        if file.is_dir():
+            raise DatabaseUnavailable(f"cannot open SQLite database {path}: it is a folder")
+        if not os.access(file.parent, os.W_OK):
+            # SQLite needs the folder too: for a new file, and for the WAL beside an existing one.
+            raise DatabaseUnavailable(
+                f"cannot use SQLite database {path}: folder {file.parent} is not writable"
+            )
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     in_memory = not path or path == ":memory:"
 
@@ -149,6 +194,11 @@ def current_revision(connection: sa.Connection) -> str | None:
     return str(revisions[0])
 
 
+def migration_revisions() -> set[str]:
+    """Every revision the migration scripts know."""
+    return {script.revision for script in _script_directory().walk_revisions()}
+
+
 def migration_head() -> str:
     """The head revision according to the migration scripts themselves."""
     head = _script_directory().get_current_head()
@@ -182,8 +232,7 @@ def schema_state(connection: sa.Connection) -> str:
                 "point --db at an empty database or a tracker database"
             )
         return "empty"
-    known = {script.revision for script in _script_directory().walk_revisions()}
-    if revision in known:
+    if revision in migration_revisions():
         return "outdated"
     raise SchemaError(
         f"the database schema is at revision {revision}, which this tracker does not know; "
@@ -247,8 +296,7 @@ def describe_database_error(url: str | None, error: BaseException) -> str:
     original = getattr(error, "orig", None) or error
     detail = " ".join(str(original).split()) or type(original).__name__
     resolved = resolve_url(url)
-    with contextlib.suppress(Exception):
-        password = make_url(resolved).password
-        if password:
-            detail = detail.replace(str(password), "***")
+    with contextlib.suppress(InvalidValue):
+        for secret in _secrets(parse_database_url(resolved)):
+            detail = detail.replace(secret, "***")
     return f"database {safe_url(resolved)}: {detail}"

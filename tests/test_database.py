@@ -1,0 +1,105 @@
+"""Which database a command uses, and what a person sees when it cannot be used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+from tracker.errors import NotFound
+from tracker.service import database
+
+
+def test_the_default_database_is_created_and_seeded_on_first_use(isolated_user_files: Path) -> None:
+    out = Tracker(None).ok("summary", "--region", "europe", "--format", "csv")
+    assert out.splitlines()[1:] == ["FR,NVIDIA,1,18000", "DE,NVIDIA,1,10000", "GB,NVIDIA,1,4000"]
+    assert (isolated_user_files / "tracker.db").is_file()
+
+
+def test_the_database_can_come_from_the_environment(
+    db_url: str, isolated_user_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)
+    Tracker(None).ok("add", "Env Site", "--country", "FR")
+    assert "env-site" in Tracker(db_url).export()
+    assert not (isolated_user_files / "tracker.db").exists()
+
+
+def test_a_plain_path_means_an_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "team.db"
+    assert Tracker(str(path)).ok("add", "Site", "--country", "FR") == "site\n"
+    assert "site,Site" in Tracker(f"sqlite:///{path}").export()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "Error: --db: is empty; give a database URL or an SQLite file path"),
+        ("postgresql://u:s3cret@127.0.0.1:notaport/x",
+         "Error: --db: is not a database URL; use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"),
+        ("foo://u:s3cret@host/x",
+         "Error: --db: unknown kind of database 'foo'; use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"),
+    ],
+)  # fmt: skip
+def test_a_bad_database_url_is_a_bad_argument(url: str, message: str) -> None:
+    result = Tracker(url)("list")
+    assert result.exit_code == 2
+    assert result.stderr == message + "\n"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:s3cret@127.0.0.1:1/tracker",
+        "postgresql://postgres@127.0.0.1:1/tracker?password=s3cret",
+    ],
+)
+def test_a_password_is_never_shown(url: str) -> None:
+    result = Tracker(url)("list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database postgresql+psycopg://postgres")
+    assert "s3cret" not in result.stderr + result.stdout
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_missing_folder_is_named(tmp_path: Path) -> None:
+    result = Tracker(str(tmp_path / "nowhere" / "x.db"))("list")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot open SQLite database {tmp_path / 'nowhere' / 'x.db'}: "
+        f"folder {tmp_path / 'nowhere'} does not exist\n"
+    )
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database\n" * 100)
+    result = Tracker(str(path))("list")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: database sqlite:///{path}: file is not a database\n"
+    assert path.read_text() == "not a database\n" * 100
+
+
+def test_an_older_schema_asks_for_init(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "SCHEMA_REVISION", "0002")
+    monkeypatch.setattr(database, "migration_revisions", lambda: {"0001", "0002"})
+    result = Tracker(db_url)("list")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("has an older schema; run `tracker init` to upgrade it\n")
+
+
+def test_debug_shows_the_traceback(tracker: Tracker) -> None:
+    with pytest.raises(NotFound):
+        tracker("--debug", "show", "nothing")
+
+
+def test_python_dash_m_runs_the_cli(db_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", db_url, "summary", "--format", "csv"],
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "country,vendor,entries,chips\n", "")
