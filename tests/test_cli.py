@@ -253,15 +253,18 @@ BAD_INPUTS = [
     (["add", "X", "--country", "FR", "--vendor", "AMD"], 2,
      "Error: --chips: is needed with vendor and model; give the chip count"),
     (["add", "X", "--country", "FR", "--announced", "2025-02-30"], 2,
-     "Error: --announced: day is out of range for month in '2025-02-30'; use a day (2025-12-15), "),
+     "Error: --announced: day is out of range for month in '2025-02-30'; use a day, such as 2025-06-11, "
+     "11 June 2025 or 2025年6月11日"),
     (["add", "X", "--country", "FR", "--announced", "Q2 2025"], 2,
-     "Error: --announced: 'Q2 2025' is a quarter; give a day, such as 2025-06-11"),
+     "Error: --announced: 'Q2 2025' is a quarter; give a day, such as 2025-06-11, 11 June 2025 "
+     "or 2025年6月11日"),
     (["add", "X", "--country", "FR", "--online", "Q5 2025"], 2,
-     "Error: --online: cannot read 'Q5 2025'; use "),
+     "Error: --online: quarter 5 does not exist in 'Q5 2025'; use "),
     (["add", "X", "--country", "FR", "--online", "2025-13"], 2,
      "Error: --online: month 13 does not exist in '2025-13'; use "),
     (["add", "X", "--country", "FR", "--power-mw", "-3"], 2,
-     "Error: --power-mw: '-3' is not a power; give megawatts above 0, such as 120 or 1.5"),
+     "Error: --power-mw: '-3' is not a power; give megawatts above 0 and up to 100,000, with at most 3 "
+     "decimals, such as 120 or 1.5"),
     (["add", "X", "--country", "FR", "--id", "Not An Id"], 2,
      "Error: --id: 'Not An Id' is not a valid id; use lower-case letters, digits and single hyphens, "
      "such as not-an-id"),

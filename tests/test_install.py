@@ -31,7 +31,8 @@ def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     # Install from a copy of the tracked files: a build in the checkout would reuse its build/.
     source = tmp_path / "source"
     source.mkdir()
-    archive = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], check=True, capture_output=True).stdout
+    listing = ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    archive = subprocess.run(listing, check=True, capture_output=True).stdout
     for name in filter(None, archive.decode().split("\0")):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)

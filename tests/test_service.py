@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidInput, InvalidValue
+from tracker.model.cells import neutralise, restore
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import create_engine, session_scope
 from tracker.service.entries import add_entry_from_text, list_entries, read_entry, remove_entry
-from tracker.service.export import export_rows, neutralise, restore
+from tracker.service.export import export_rows
 from tracker.service.filters import resolve_filters
 from tracker.service.summary import planned_total, planned_totals
 

@@ -59,8 +59,9 @@ def test_a_quarter_is_not_its_first_day() -> None:
     [
         ("2025-13", "month 13 does not exist"),
         ("2025-02-30", "day is out of range"),
-        ("Q5 2025", "cannot read"),
-        ("H3 2026", "cannot read"),
+        ("Q5 2025", "quarter 5 does not exist"),
+        ("H3 2026", "half 3 does not exist"),
+        ("13/13/2025", "there is no such date"),
         ("03/04/2025", "ambiguous"),
         ("Dec", "cannot read"),
         ("15", "cannot read"),
@@ -87,7 +88,7 @@ def test_impossible_or_unreadable_periods_are_rejected(text: str, problem: str) 
 
 def test_an_announced_date_must_be_a_day() -> None:
     assert parse_day("2025-06-11") == dt.date(2025, 6, 11)
-    with pytest.raises(InvalidValue, match="is a quarter; give a day"):
+    with pytest.raises(InvalidValue, match="is a quarter; give a day, such as 2025-06-11"):
         parse_day("Q2 2025")
 
 

@@ -35,9 +35,12 @@ KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
     metavar="PERIOD",
     help="When it comes online, as precisely as known: 2025-12, Q4 2025, H2 2026, 2026.",
 )
-@click.option("--chips", metavar="N", help="Number of accelerators (needs --vendor).")
-@click.option("--vendor", metavar="V", help="Chip vendor, such as NVIDIA; `unknown` when not disclosed.")
-@click.option("--model", metavar="M", help="Chip model, such as B300 (see `tracker chips`).")
+# multiple=True only so that a repeated lot option is refused, not silently overwritten.
+@click.option("--chips", metavar="N", multiple=True, help="Number of accelerators (needs --vendor).")
+@click.option(
+    "--vendor", metavar="V", multiple=True, help="Chip vendor, such as NVIDIA; `unknown` when not disclosed."
+)
+@click.option("--model", metavar="M", multiple=True, help="Chip model, such as B300 (see `tracker chips`).")
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
 @click.option(
     "--source",

@@ -16,6 +16,8 @@ from typing import IO, Any
 
 import click
 
+from tracker.model.cells import neutralise
+
 FORMATS = ("table", "csv", "json", "markdown")
 _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
 MAX_TEXT_WIDTH = 60  # wider text wraps in tables
@@ -30,6 +32,11 @@ def raw_value(value: object) -> object:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
+
+
+def csv_value(value: object) -> object:
+    """A value as a CSV cell: raw, with nothing for a missing value."""
+    return "" if value is None else raw_value(value)
 
 
 def render(
@@ -50,7 +57,7 @@ def render(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow("" if value is None else raw_value(value) for value in row)
+            writer.writerow(neutralise(str(csv_value(value))) for value in row)
     elif fmt == "json":
         _write_json(columns, rows, out)
     else:

@@ -17,6 +17,10 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 MAX_ID_LENGTH = 80
+# Latin letters that Unicode does not decompose into a letter and an accent.
+_LATIN_LETTERS = str.maketrans(
+    {"æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
 
 
 def slugify(text: str) -> str:
@@ -25,7 +29,8 @@ def slugify(text: str) -> str:
     Long names are cut at a hyphen to at most 80 characters; a name with no Latin
     letters or digits gives an empty id.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    folded = text.casefold().translate(_LATIN_LETTERS)  # casefold writes ß as ss
+    ascii_text = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > MAX_ID_LENGTH:
         cut = slug[: MAX_ID_LENGTH + 1]

@@ -96,7 +96,9 @@ _YEAR_FIRST_PATTERN = re.compile(
 )
 _CJK_DATE_PATTERN = re.compile(rf"^{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日)?$")
 # 03/04/2025 is 3 April in Paris and 4 March in New York: refuse to guess.
-_AMBIGUOUS_NUMERIC = re.compile(r"^\d{1,2}[\s/.\-]+\d{1,2}[\s/.\-]+\d{2,4}$")
+_AMBIGUOUS_NUMERIC = re.compile(r"^(?P<first>\d{1,2})[\s/.\-]+(?P<second>\d{1,2})[\s/.\-]+\d{2,4}$")
+# A quarter or half that does not exist, such as Q5 2025 or 2026H3 (valid ones match first).
+_OUT_OF_RANGE_PART = re.compile(r"^(?:\d{4}\s*[-/ ]?\s*)?(?P<kind>[QH])(?P<n>\d+)(?:\s*[-/ ,']?\s*\d{4})?$")
 # Written-out dates: one month name, a year, and at most a day (15 Dec 2025, December 15, 2025,
 # 15-Dec-2025, Sept. 2025). Anything else (a weekday, a time of day) is refused, not ignored.
 _MONTH_NAME = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC)[A-Z]*\.?"
@@ -106,7 +108,10 @@ _WRITTEN_OUT_PATTERN = re.compile(rf"^(?:{_DAY}{_SEP})?{_MONTH_NAME}(?:{_SEP}{_D
 _CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
 
 
-def parse_period(text: str, field: str = "online") -> Period:
+DAY_FORMS = "a day, such as 2025-06-11, 11 June 2025 or 2025年6月11日"
+
+
+def parse_period(text: str, field: str = "online", forms: str = PERIOD_FORMS) -> Period:
     """Parse an online period in any accepted form, keeping its precision.
 
     Raises :class:`InvalidValue` naming ``field`` for anything else.
@@ -115,17 +120,17 @@ def parse_period(text: str, field: str = "online") -> Period:
     try:
         period = _parse_period(cleaned)
     except ValueError as error:
-        raise InvalidValue(field, f"{error} in {text!r}; use {PERIOD_FORMS}") from None
+        raise InvalidValue(field, f"{error} in {text!r}; use {forms}") from None
     if period is None:
-        raise InvalidValue(field, f"cannot read {text!r}; use {PERIOD_FORMS}")
+        raise InvalidValue(field, f"cannot read {text!r}; use {forms}")
     return period
 
 
 def parse_day(text: str, field: str = "announced") -> dt.date:
     """Parse a date that must name a day, such as ``2025-06-11`` or ``11 Jun 2025``."""
-    period = parse_period(text, field)
+    period = parse_period(text, field, DAY_FORMS)
     if period.precision is not Precision.DAY:
-        raise InvalidValue(field, f"{text!r} is a {period.precision}; give a day, such as 2025-06-11")
+        raise InvalidValue(field, f"{text!r} is a {period.precision}; give {DAY_FORMS}")
     return period.start
 
 
@@ -152,8 +157,14 @@ def _parse_period(text: str) -> Period | None:
         if match["day"] is None:
             return _month(year, month)
         return Period(dt.date(_check_year(year), month, int(match["day"])), Precision.DAY)
-    if _AMBIGUOUS_NUMERIC.match(text):
-        raise ValueError("day and month order is ambiguous")
+    if match := _AMBIGUOUS_NUMERIC.match(text):
+        first, second = int(match["first"]), int(match["second"])
+        if (first > 12 and second > 12) or not (1 <= first <= 31 and 1 <= second <= 31):
+            raise ValueError("there is no such date")
+        raise ValueError("day and month order is ambiguous in an all-number date")
+    if match := _OUT_OF_RANGE_PART.match(text):
+        part = "quarter" if match["kind"] == "Q" else "half"
+        raise ValueError(f"{part} {match['n']} does not exist")
     if _WRITTEN_OUT_PATTERN.match(text):
         return _parse_written_out(text)
     return None

@@ -28,6 +28,10 @@ class Catalogue:
         key = match_key(text)
         if key in self.vendors:
             return self.vendors[key]
+        if not key:
+            raise InvalidValue(
+                field_name, f"is empty; give a vendor, or `{UNKNOWN_VENDOR}` when it was not disclosed"
+            )
         names = sorted(set(self.vendors.values()), key=str.casefold)
         raise InvalidValue(
             field_name,

@@ -22,6 +22,7 @@ from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.filters import Filters
 
 MAX_CHIPS = 10**12
+MAX_POWER_MW = 100_000
 SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
 T = TypeVar("T")
 
@@ -74,18 +75,25 @@ def parse_power(text: str, field_name: str = "power_mw") -> Decimal:
         value = Decimal(str(text).strip().replace(",", ""))
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or value <= 0 or value >= 10**9 or value != value.quantize(Decimal("0.001")):
-        raise InvalidValue(field_name, f"{text!r} is not a power; give megawatts above 0, such as 120 or 1.5")
+    if not value.is_finite() or not 0 < value <= MAX_POWER_MW or value != value.quantize(Decimal("0.001")):
+        raise InvalidValue(
+            field_name,
+            f"{text!r} is not a power; give megawatts above 0 and up to {MAX_POWER_MW:,}, "
+            "with at most 3 decimals, such as 120 or 1.5",
+        )
     return value.normalize() if value == value.to_integral() else value
 
 
-def parse_text(text: str | None, field_name: str, max_length: int) -> str | None:
-    """Free text: spaces at the ends trimmed, empty means none."""
+def parse_text(text: str | None, field_name: str, max_length: int, *, one_line: bool = True) -> str | None:
+    """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
+    line breaks and tabs folded into single spaces, so that tables stay tables."""
     if text is None:
         return None
-    cleaned = str(text).strip()
+    cleaned = " ".join(str(text).split()) if one_line else str(text).strip()
     if len(cleaned) > max_length:
-        raise InvalidValue(field_name, f"is {len(cleaned)} characters long; at most {max_length} are kept")
+        raise InvalidValue(
+            field_name, f"is {len(cleaned):,} characters long; at most {max_length:,} are allowed"
+        )
     return cleaned or None
 
 
@@ -109,13 +117,23 @@ class _FieldReader:
 
     def given(self, key: str) -> bool:
         value = self.raw.get(key)
+        if isinstance(value, (list, tuple)):
+            return any(str(item).strip() for item in value)
         return value is not None and bool(str(value).strip())
 
     def __call__(self, key: str, parse: Callable[[str], T]) -> T | None:
         if not self.given(key):
             return None
+        value = self.raw[key]
+        if isinstance(value, (list, tuple)):
+            if len(value) > 1:
+                self.problems.append(
+                    InvalidValue(key, f"is given {len(value)} times; an entry is added with one chip lot")
+                )
+                return None
+            value = value[0]
         try:
-            return parse(str(self.raw[key]))
+            return parse(str(value))
         except InvalidValue as problem:
             self.problems.append(problem)
             return None
@@ -158,7 +176,7 @@ def read_entry(
         power_mw=read("power_mw", parse_power),
         lots=entry_lots,
         sources=tuple(_read_sources(raw.get("sources"), read.problems)),
-        notes=read("notes", lambda text: parse_text(text, "notes", 10_000)),
+        notes=read("notes", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
     )
     if read.problems:
         raise InvalidInput(read.problems)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.errors import TrackerError
+from tracker.model.cells import neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -27,18 +28,6 @@ EXPORT_COLUMNS = (
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
     "sources", "notes",
 )  # fmt: skip
-# A spreadsheet runs a cell starting with one of these as a formula (SPEC section 7).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """Make a cell inert for spreadsheets by a leading quote; :func:`restore` undoes it."""
-    return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell
-
-
-def restore(cell: str) -> str:
-    """Undo :func:`neutralise`."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'")) else cell
 
 
 def format_cell(value: object) -> str:

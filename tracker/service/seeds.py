@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tracker.model.cells import restore
 from tracker.model.names import match_key
 from tracker.model.periods import parse_day
 from tracker.model.tables import (
@@ -31,7 +32,6 @@ from tracker.model.tables import (
 )
 from tracker.service.catalogue import load_catalogue
 from tracker.service.entries import add_entry, read_entry
-from tracker.service.export import restore
 
 ALIAS_SEPARATOR = "|"
 
