@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -199,8 +201,30 @@ def test_export_to_a_file_prints_its_path(tracker: Tracker, tmp_path: Path) -> N
 
 def test_export_to_a_missing_folder_fails_clearly(tracker: Tracker, tmp_path: Path) -> None:
     result = tracker("export", "--output", str(tmp_path / "nowhere" / "lots.csv"))
-    assert result.exit_code == 1
-    assert result.stderr == f"Error: output: folder {tmp_path / 'nowhere'} does not exist\n"
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: --output: folder {tmp_path / 'nowhere'} does not exist\n"
+
+
+def test_export_to_a_folder_or_nothing_is_refused(tracker: Tracker, tmp_path: Path) -> None:
+    result = tracker("export", "--output", str(tmp_path))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --output: {tmp_path} is a folder; give a file name\n",
+    )
+    result = tracker("export", "--output", "")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: Invalid value for '--output': give a file name, or - for standard output"
+    )
+
+
+def test_an_exported_file_is_readable_as_the_umask_allows(tracker: Tracker, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        tracker.ok("export", "--output", str(tmp_path / "lots.csv"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "lots.csv").stat().st_mode) == 0o644
 
 
 def test_a_name_holding_sql_is_stored_and_shown_literally(tracker: Tracker) -> None:

@@ -31,7 +31,7 @@ def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     # Install from a copy of the tracked files: a build in the checkout would reuse its build/.
     source = tmp_path / "source"
     source.mkdir()
-    listing = ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listing = ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     archive = subprocess.run(listing, check=True, capture_output=True).stdout
     for name in filter(None, archive.decode().split("\0")):
         if (ROOT / name).is_file():

@@ -13,15 +13,23 @@ class TrackerError(Exception):
     exit_code = 1
 
 
-class InvalidValue(TrackerError):
-    """A value given for a field is not one the tracker accepts."""
-
-    exit_code = 2
+class FieldError(TrackerError):
+    """A failure that concerns one field (an option, an argument, a column)."""
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class InvalidValue(FieldError):
+    """A value given for a field is not one the tracker accepts."""
+
+    exit_code = 2
+
+
+class FileProblem(FieldError):
+    """A file named by a field cannot be written or read."""
 
 
 class NotFound(TrackerError):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tracker.errors import InvalidValue, TrackerError
+from tracker.errors import FieldError, TrackerError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -94,7 +94,7 @@ def field_label(field: str, command: click.Command | None) -> str:
 
 def error_message(error: BaseException, app: App) -> tuple[str, int]:
     """The one line a person sees for a failure, and the exit code."""
-    if isinstance(error, InvalidValue):
+    if isinstance(error, FieldError):
         problems = getattr(error, "problems", [error])
         labelled = (f"{field_label(p.field, app.command)}: {p.message}" for p in problems)
         return "Error: " + "; ".join(labelled), error.exit_code

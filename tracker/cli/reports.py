@@ -76,6 +76,5 @@ def export(app: App, filters: dict[str, Any], output: str) -> None:
             write_export(session, resolved, sys.stdout)
             return
         path = Path(output)
-        count = export_to_path(session, resolved, path)
+        export_to_path(session, resolved, path)
     click.echo(str(path))
-    click.echo(f"{count} rows written to {path}", err=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,12 +12,12 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import TrackerError
 from tracker.model.cells import neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
 from tracker.service.entries import SOURCE_SEPARATOR
+from tracker.service.files import atomic_file
 from tracker.service.filters import Filters
 
 EXPORT_COLUMNS = (
@@ -122,38 +119,7 @@ def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
     return count
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` complete or not at all.
-
-    It is written beside its target under a temporary name, flushed to disk and
-    renamed over the target; on any failure the temporary file is removed.
-    """
-    folder = path.parent
-    if path.is_dir():
-        raise TrackerError(f"output: {path} is a folder; give a file name")
-    if not folder.is_dir():
-        raise TrackerError(f"output: folder {folder} does not exist")
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise TrackerError(f"output: cannot write in {folder}: {error.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def export_to_path(session: Session, filters: Filters, path: Path) -> int:
     """Write the export to ``path`` atomically; returns the row count."""
-    try:
-        with atomic_file(path) as handle:
-            return write_export(session, filters, handle)
-    except OSError as error:
-        raise TrackerError(f"output: cannot write {path}: {error.strerror}") from None
+    with atomic_file(path, "output") as handle:
+        return write_export(session, filters, handle)
