@@ -310,6 +310,14 @@ BAD_INPUTS = [
     (["list", "--country", "Atlantis"], 2, "Error: --country: unknown country 'Atlantis'; use "),
     (["summary", "--announced-since", "yesterday"], 2,
      "Error: --announced-since: cannot read 'yesterday'; use "),
+    (["summary", "--announced-since", "2025-12-01", "--announced-until", "2025-01-01"], 2,
+     "Error: --announced-until: 2025-01-01 is before --announced-since 2025-12-01"),
+    (["add", "X", "--country", "FR", "--chips", "10", "--chips", "20", "--vendor", "AMD"], 2,
+     "Error: --chips: is given 2 times; an entry is added with one chip lot"),
+    (["add", "X", "--country", "EU"], 2,
+     "Error: --country: unknown country 'EU'; it is a region: filter by it with --region eu. Use "),
+    (["chips", "add", "Cerebras", "WSE-3"], 2, "Error: VENDOR: unknown vendor 'Cerebras'; known vendors: "),
+    (["regions", "europa"], 2, "Error: REGION: unknown region 'europa'; known regions: "),
     (["show", "no-such-entry"], 1, "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
     (["remove", "no-such-entry", "--yes"], 1,
      "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
@@ -347,6 +355,26 @@ def test_several_bad_fields_are_all_reported_on_one_line(tracker: Tracker) -> No
     assert "; --online: cannot read 'never'; " in result.stderr
 
 
+def test_a_probable_duplicate_is_added_with_a_warning(seeded_tracker: Tracker) -> None:
+    result = seeded_tracker(
+        "add", "Mistral AI and NVIDIA", "--country", "France", "--chips", "18000", "--vendor", "NVIDIA"
+    )
+    assert result.exit_code == 0
+    assert result.stdout == "mistral-ai-and-nvidia\n"
+    assert result.stderr.startswith(
+        "Warning: mistral-ai-and-nvidia may be the same announcement as mistral-ai-compute-fr (same country, "
+    )
+    quiet = seeded_tracker("add", "Other French site", "--country", "FR", "--chips", "500", "--vendor", "AMD")
+    assert quiet.stderr == ""
+
+
+def test_keys_and_formats_are_read_in_any_case(tracker: Tracker) -> None:
+    add_announcements(tracker)
+    assert (
+        tracker.ok("summary", "--by", "Country", "--format", "CSV").splitlines()[0] == "country,entries,chips"
+    )
+
+
 def test_a_long_name_gives_an_id_cut_at_a_word(tracker: Tracker) -> None:
     name = "The " + "Very " * 30 + "Long Campus"
     new_id = tracker.ok("add", name, "--country", "FR").strip()
@@ -366,6 +394,8 @@ def test_summary_by_region_keeps_countries_of_no_region(tracker: Tracker) -> Non
     tracker.ok("add", "Paris", "--country", "FR", "--chips", "3", "--vendor", "AMD")
     rows = csv_lines(tracker.ok("summary", "--by", "region", "--format", "csv"))
     assert rows == ["region,entries,chips", ",1,7", "eu,1,3", "europe,1,3"]
+    table = tracker.ok("summary", "--by", "region").splitlines()
+    assert table[2].split() == ["(no", "region)", "1", "7"]
 
 
 def test_list_status_filter_reads_lots_and_entries_without_lots(tracker: Tracker) -> None:

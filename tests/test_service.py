@@ -28,7 +28,7 @@ def session(db_url: str) -> Iterator[Session]:
 
 
 def add(session: Session, name: str, country: str, **fields: str) -> str:
-    return add_entry_from_text(session, {"name": name, "country": country, **fields})
+    return add_entry_from_text(session, {"name": name, "country": country, **fields})[0]
 
 
 def test_vendor_and_model_spellings_match_the_catalogue(session: Session) -> None:

@@ -71,8 +71,14 @@ def entry_add(
 
     raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
     with open_session(app, writes=True) as session:
-        new_id = add_entry_from_text(session, raw)
+        new_id, similar = add_entry_from_text(session, raw)
     click.echo(new_id)
+    if similar:
+        click.echo(
+            f"Warning: {new_id} may be the same announcement as {', '.join(similar)} (same country, and "
+            "the same operator or chip count); if so, remove one, or the chips count twice",
+            err=True,
+        )
 
 
 @click.command("list")
@@ -95,7 +101,13 @@ def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
 
 @click.command("show")
 @click.argument("entry_id", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"], case_sensitive=False),
+    default="table",
+    show_default=True,
+)
 @pass_app
 def entry_show(app: App, entry_id: str, fmt: str) -> None:
     """Show one entry: its fields, chip lots, sources and status history."""

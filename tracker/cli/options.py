@@ -52,7 +52,7 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(FORMATS),
+        type=click.Choice(FORMATS, case_sensitive=False),
         default="table",
         show_default=True,
         help="table and markdown for people; csv and json (raw values) for programs.",

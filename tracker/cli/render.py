@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -45,12 +45,12 @@ def render(
     fmt: str,
     *,
     total: Sequence[object] | None = None,
-    blank: str = "",
+    blank: str | Mapping[str, str] = "",
     out: IO[str] | None = None,
 ) -> None:
     """Write rows in ``fmt``; ``total`` is a last row for people, left out of CSV and JSON.
 
-    ``blank`` is what a table shows for a missing value.
+    ``blank`` is what a table shows for a missing value, for all columns or by column.
     """
     out = out or sys.stdout
     if fmt == "csv":
@@ -79,7 +79,7 @@ def _write_table(
     rows: Iterable[Sequence[object]],
     fmt: str,
     total: Sequence[object] | None,
-    blank: str,
+    blank: str | Mapping[str, str],
     out: IO[str],
 ) -> None:
     from tabulate import SEPARATING_LINE, tabulate
@@ -93,7 +93,10 @@ def _write_table(
         and any(row[i] is not None for row in materialised)
         for i in range(len(columns))
     ]
-    body: list[Any] = [[_display(value, blank) for value in row] for row in materialised]
+    blanks = [blank if isinstance(blank, str) else blank.get(column, "") for column in columns]
+    body: list[Any] = [
+        [_display(value, empty) for value, empty in zip(row, blanks, strict=True)] for row in materialised
+    ]
     if total is not None:
         if fmt == "table":
             body.append(SEPARATING_LINE)

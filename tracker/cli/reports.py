@@ -20,7 +20,7 @@ from tracker.model.vocabulary import SUMMARY_KEYS
     "--by",
     "keys",
     multiple=True,
-    type=click.Choice(SUMMARY_KEYS),
+    type=click.Choice(SUMMARY_KEYS, case_sensitive=False),
     help="Group by this key; repeatable, in order. Default: --by country --by vendor.",
 )
 @format_option
@@ -44,7 +44,8 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
         if fmt in ("table", "markdown"):
             overall = planned_total(session, resolved)
             total = ("Total", *([None] * (len(keys) - 1)), overall.entries, overall.chips)
-        render((*keys, "entries", "chips"), rows, fmt, total=total, blank="(not given)")
+        blanks = {key: "(no region)" if key == "region" else "(not given)" for key in keys}
+        render((*keys, "entries", "chips"), rows, fmt, total=total, blank=blanks)
 
 
 @click.command()

@@ -256,6 +256,27 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     return entry_id
 
 
+def similar_entries(session: Session, entry: EntryInput) -> list[str]:
+    """Ids of stored entries that may be the same announcement as ``entry``: in the same
+    country, with the same operator or a lot of the same vendor and chip count."""
+    same_lot = sa.or_(
+        sa.false(),
+        *(
+            sa.exists().where(
+                ChipLot.entry_id == Entry.id, ChipLot.vendor == lot.vendor, ChipLot.quantity == lot.quantity
+            )
+            for lot in entry.lots
+        ),
+    )
+    same_operator = sa.func.lower(Entry.operator) == entry.operator.lower() if entry.operator else sa.false()
+    query = (
+        sa.select(Entry.id)
+        .where(Entry.country == entry.country, sa.or_(same_lot, same_operator))
+        .order_by(Entry.id)
+    )
+    return list(session.scalars(query))
+
+
 def _value(choice: Kind | Sponsor | Confidence | None) -> str | None:
     return choice.value if choice is not None else None
 
@@ -269,9 +290,14 @@ def source_for(session: Session, reference: str) -> Source:
     return source
 
 
-def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> str:
-    """Read and store one entry given as text fields (see :func:`read_entry`)."""
-    return add_entry(session, read_entry(raw, load_catalogue(session)))
+def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[str, list[str]]:
+    """Read and store one entry given as text fields (see :func:`read_entry`).
+
+    Returns its id and the ids of entries that may be the same announcement.
+    """
+    entry = read_entry(raw, load_catalogue(session))
+    similar = similar_entries(session, entry)
+    return add_entry(session, entry), similar
 
 
 def get_entry(session: Session, entry_id: str) -> Entry:

@@ -110,6 +110,10 @@ def resolve_filters(
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
     vendor_names = tuple(catalogue.vendor(vendor) for vendor in vendors)
+    since = parse_day(announced_since, "announced-since") if announced_since else None
+    until = parse_day(announced_until, "announced-until") if announced_until else None
+    if since and until and since > until:
+        raise InvalidValue("announced-until", f"{until} is before --announced-since {since}")
     return Filters(
         regions=tuple(resolve_region(session, region) for region in regions),
         countries=tuple(parse_country(country) for country in countries),
@@ -117,8 +121,8 @@ def resolve_filters(
         models=tuple(pair for model in models for pair in catalogue.models_named(model, vendor_names)),
         statuses=tuple(parse_choice(Status, status, "status") for status in statuses),
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
-        announced_since=parse_day(announced_since, "announced-since") if announced_since else None,
-        announced_until=parse_day(announced_until, "announced-until") if announced_until else None,
+        announced_since=since,
+        announced_until=until,
     )
 
 
