@@ -20,7 +20,7 @@ KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
     "--id", "entry_id", metavar="ID", help="Id to give it (default: made from NAME, such as nebius-uk)."
 )
 @click.option("--operator", help="Who runs it.")
-@click.option("--city")
+@click.option("--city", help="Where the site is, within its country.")
 @click.option("--kind", help=KINDS + ".")
 @click.option("--sponsor", help="sovereign, public-private or private (leave out when unknown).")
 @click.option(
@@ -63,9 +63,9 @@ def entry_add(
 
     \b
     Example:
-      tracker add "Nebius UK" --country GB --operator Nebius --chips 4000 \\
-        --vendor NVIDIA --model B300 --announced 2025-06-11 --online "Q4 2025" \\
-        --source https://example.org/nebius-uk
+      tracker add "Example AI Campus" --country France --operator "Example Cloud" \\
+        --chips 4000 --vendor NVIDIA --model B300 --announced 2025-06-11 \\
+        --online "Q4 2025" --source https://example.org/announcement
     """
     from tracker.service.entries import add_entry_from_text
 
@@ -81,7 +81,7 @@ def entry_add(
         )
 
 
-@click.command("list")
+@click.command("list", short_help="List entries and their chip counts.")
 @filter_options
 @format_option
 @pass_app
@@ -99,7 +99,7 @@ def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
         render(columns, rows, fmt)
 
 
-@click.command("show")
+@click.command("show", short_help="Show one entry in full.")
 @click.argument("entry_id", metavar="ID")
 @click.option(
     "--format",

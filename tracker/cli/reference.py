@@ -23,11 +23,11 @@ def regions(app: App, region: str | None, fmt: str) -> None:
             codes = region_countries(session, region)
             render(("country", "name"), ((code, country_name(code)) for code in codes), fmt)
             return
-        rows = ((r.id, r.name, len(r.countries), r.definition) for r in list_regions(session))
-        render(("region", "name", "countries", "definition"), rows, fmt)
+        rows = ((r.id, r.name, len(r.countries), r.definition, r.source) for r in list_regions(session))
+        render(("region", "name", "countries", "definition", "source"), rows, fmt)
 
 
-@click.group(cls=TrackerGroup, invoke_without_command=True)
+@click.group(cls=TrackerGroup, invoke_without_command=True, short_help="List or extend the chip catalogue.")
 @click.option("--vendor", "vendors", multiple=True, help="Only this vendor. Repeatable.")
 @format_option
 @click.pass_context

@@ -48,7 +48,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
         render((*keys, "entries", "chips"), rows, fmt, total=total, blank=blanks)
 
 
-@click.command()
+@click.command(short_help="Write every chip lot as CSV.")
 @filter_options
 @click.option(
     "--output",
