@@ -57,22 +57,24 @@ def test_any_command_creates_the_schema_of_an_empty_database(empty_db_url: str) 
     ]
 
 
-def test_a_database_holding_other_tables_is_left_alone(empty_db_url: str) -> None:
-    engine = create_engine(empty_db_url)
+def run_sql(url: str, sql: str, *, initialised: bool = False) -> None:
+    engine = create_engine(url)
+    if initialised:
+        initialise(engine, seed_entries=True)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE payroll (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql(sql)
     engine.dispose()
+
+
+def test_a_database_holding_other_tables_is_left_alone(empty_db_url: str) -> None:
+    run_sql(empty_db_url, "CREATE TABLE payroll (id INTEGER PRIMARY KEY)")
     result = Tracker(empty_db_url)("list")
     assert result.exit_code == 1
     assert "holds other tables (payroll) and no tracker schema" in result.stderr
 
 
-def test_an_older_schema_must_be_upgraded_with_init(empty_db_url: str) -> None:
-    engine = create_engine(empty_db_url)
-    initialise(engine, seed_entries=True)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
-    engine.dispose()
+def test_a_schema_newer_than_the_tracker_is_refused(empty_db_url: str) -> None:
+    run_sql(empty_db_url, "UPDATE alembic_version SET version_num = 'ffff'", initialised=True)
     result = Tracker(empty_db_url)("list")
     assert result.exit_code == 1
     assert "revision ffff, which this tracker does not know" in result.stderr
