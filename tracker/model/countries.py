@@ -8,8 +8,6 @@ import functools
 import importlib.resources
 import io
 
-import pycountry
-
 from tracker.errors import InvalidValue
 
 COUNTRY_FORMS = "an ISO 3166-1 code (FR, FRA) or an English name (France)"
@@ -27,6 +25,8 @@ def _aliases() -> dict[str, str]:
 @functools.cache
 def _spellings() -> dict[str, str]:
     """Every accepted spelling, case-folded, with the alpha-2 code it means."""
+    import pycountry  # here, not at the top: its import costs every command 40 ms
+
     spellings: dict[str, str] = {}
     for country in pycountry.countries:
         for attribute in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
@@ -43,6 +43,8 @@ def parse_country(text: str, field: str = "country") -> str:
     code = _spellings().get(key)
     if code is None:
         try:
+            import pycountry
+
             code = pycountry.countries.lookup(key).alpha_2
         except LookupError:
             hint = _suggestion(key)
@@ -53,6 +55,8 @@ def parse_country(text: str, field: str = "country") -> str:
 
 def country_name(code: str) -> str:
     """The English short name of an alpha-2 code (the code itself if unknown)."""
+    import pycountry
+
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", None) or (country.name if country else code)
 
