@@ -7,11 +7,14 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Tracker
+from tracker.service.database import create_engine
 
 ANNOUNCEMENTS = [
     # name, country as typed, vendor as typed, model, chips, status
@@ -236,6 +239,47 @@ def test_an_exported_file_is_readable_as_the_umask_allows(tracker: Tracker, tmp_
     assert stat.S_IMODE((tmp_path / "lots.csv").stat().st_mode) == 0o644
 
 
+def test_power_keeps_its_decimals_and_reads_thousands(tracker: Tracker) -> None:
+    tracker.ok("add", "A", "--country", "FR", "--power-mw", "12.500")
+    tracker.ok("add", "B", "--country", "FR", "--power-mw", "1,200")
+    powers = {row["id"]: row["power_mw"] for row in csv.DictReader(io.StringIO(tracker.export()))}
+    assert powers == {"a": "12.5", "b": "1200"}
+    assert "power (MW)  12.5" in tracker.ok("show", "a")
+
+
+def test_export_never_overwrites_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    tracker = Tracker(str(path))
+    tracker.ok("add", "Site", "--country", "FR")
+    for target in (path, tmp_path / "tracker.db-wal"):
+        result = tracker("export", "--output", str(target))
+        assert result.exit_code == 2
+        assert result.stderr == f"Error: --output: {target} is the database itself; give another file\n"
+    assert "site,Site" in tracker.export()
+
+
+def test_a_reader_that_stops_early_is_not_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    tracker = Tracker(str(path))
+    tracker.ok("init", "--no-seed")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 20000) "
+            "INSERT INTO entry (id, name, country, status, created_at, updated_at) "
+            "SELECT 'e' || value, 'Entry ' || value, 'FR', 'announced', '2025-01-01', '2025-01-01' FROM n"
+        )
+    engine.dispose()
+    command = [sys.executable, "-m", "tracker", "--db", str(path), "export"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b"id,name,")
+        process.stdout.close()
+        assert process.wait(timeout=60) == 0
+        assert process.stderr.read() == b""
+
+
 def test_a_name_holding_sql_is_stored_and_shown_literally(tracker: Tracker) -> None:
     name = "x'); DROP TABLE entry;--"
     assert tracker.ok("add", name, "--country", "FR") == "x-drop-table-entry\n"
@@ -327,6 +371,21 @@ BAD_INPUTS = [
      "Error: --country: unknown country 'EU'; it is a region: filter by it with --region eu. Use "),
     (["chips", "add", "Cerebras", "WSE-3"], 2, "Error: VENDOR: unknown vendor 'Cerebras'; known vendors: "),
     (["regions", "europa"], 2, "Error: REGION: unknown region 'europa'; known regions: "),
+    (["add", "X", "--country", "FR", "--power-mw", "1,5"], 2, "Error: --power-mw: '1,5' is not a power; "),
+    (["add", "X", "--country", "FR", "--chips", "١٠٠", "--vendor", "AMD"], 2,
+     "Error: --chips: '١٠٠' is not a chip count; "),
+    (["add", "X", "--country", "FR", "--model", "H100"], 2,
+     "Error: --vendor: is needed with chips; use `unknown` when it was not disclosed; "
+     "--chips: is needed with vendor and model; give the chip count"),
+    (["add", "X", "--country", "FR", "--note", "bad \udcff byte"], 2,
+     "Error: the value of --note is not UTF-8 text"),
+    (["show", "bad \udcff id"], 2, "Error: the 4th argument is not UTF-8 text"),
+    (["chips", "add", "NVIDIA", "NVIDIA H100"], 1, "Error: 'NVIDIA H100' already means NVIDIA model 'H100'"),
+    (["chips", "add", "NVIDIA", "X9", "--alias", "Nvidia B300"], 1,
+     "Error: 'Nvidia B300' already means NVIDIA model 'B300'"),
+    (["chips", "add", "NVIDIA", "X" * 61], 2, "Error: MODEL: is 61 characters long; at most 60 are allowed"),
+    (["add", "X", "--country", "FR", "--source", "源" * 700], 2,
+     "Error: --source: is longer than 2,000 bytes; cite it more briefly"),
     (["show", "no-such-entry"], 1, "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
     (["remove", "no-such-entry", "--yes"], 1,
      "Error: no entry with id 'no-such-entry'; `tracker list` shows the ids"),
@@ -457,7 +516,7 @@ def test_the_chip_catalogue_can_be_listed_and_extended(tracker: Tracker) -> None
     assert tracker.export().splitlines()[1].split(",")[13:16] == ["Cerebras", "WSE-3", "5"]
     again = tracker("chips", "add", "cerebras", "wse 3")
     assert again.exit_code == 1
-    assert again.stderr == "Error: Cerebras model 'wse 3' is already in the catalogue as 'WSE-3'\n"
+    assert again.stderr == "Error: 'wse 3' already means Cerebras model 'WSE-3'\n"
 
 
 def test_every_command_has_help(tracker: Tracker) -> None:

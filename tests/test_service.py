@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -11,9 +12,17 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidInput, InvalidValue
 from tracker.model.cells import neutralise, restore
+from tracker.model.tables import Entry
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import create_engine, session_scope
-from tracker.service.entries import add_entry_from_text, list_entries, read_entry, remove_entry
+from tracker.service.entries import (
+    add_entry,
+    add_entry_from_text,
+    entry_detail,
+    list_entries,
+    read_entry,
+    remove_entry,
+)
 from tracker.service.export import export_rows
 from tracker.service.filters import resolve_filters
 from tracker.service.summary import planned_total, planned_totals
@@ -83,7 +92,6 @@ def test_generated_ids_never_overwrite_an_entry(session: Session) -> None:
 
 
 def test_export_rows_are_in_byte_order_on_every_database(session: Session) -> None:
-    # ids are lower-case letters, digits and hyphens: ICU and bytes agree on them.
     for entry_id in ("ab", "a-b", "a1", "b", "a-a"):
         add(session, entry_id.upper(), "FR", id=entry_id, sources=f"https://example.org/{entry_id}")
     rows = list(export_rows(session, resolve_filters(session)))
@@ -100,8 +108,6 @@ def test_summary_keys_sort_in_byte_order_on_every_database(session: Session) -> 
 
 
 def test_removing_a_programme_with_children_is_refused(session: Session) -> None:
-    from tracker.model.tables import Entry
-
     add(session, "Programme", "FR", kind="programme")
     add(session, "Child", "FR")
     session.get_one(Entry, "child").parent_id = "programme"
@@ -133,3 +139,52 @@ def test_model_filters_read_like_add_does(session: Session) -> None:
         resolve_filters(session, vendors=["AMD"], models=["Grace Blackwell"])
     with pytest.raises(InvalidValue, match=r"unknown model 'B3000'; did you mean 'B300'\?"):
         resolve_filters(session, models=["B3000"])
+
+
+def add_two_lot_entry(session: Session) -> str:
+    catalogue = load_catalogue(session)
+    lots = [{"chips": "10", "vendor": "AMD"}, {"chips": "5", "vendor": "NVIDIA", "model": "H100"}]
+    raw = {"name": "Two lots", "country": "FR", "sources": "https://a.example | https://b.example"}
+    return add_entry(session, read_entry(raw, catalogue, lots=lots))
+
+
+def test_every_lot_of_an_entry_carries_its_sources_in_the_export(session: Session) -> None:
+    add_two_lot_entry(session)
+    add(session, "Zeta", "DE", sources="https://z.example")
+    rows = [(row[0], row[12], row[17]) for row in export_rows(session, resolve_filters(session))]
+    assert rows == [
+        ("two-lots", "1", "https://a.example | https://b.example"),
+        ("two-lots", "2", "https://a.example | https://b.example"),
+        ("zeta", "", "https://z.example"),
+    ]
+
+
+def test_a_lots_own_status_and_period_override_its_entrys(session: Session) -> None:
+    entry_id = add_two_lot_entry(session)
+    lot = session.get_one(Entry, entry_id).lots[0]
+    lot.status = "cancelled"
+    lot.online_start, lot.online_precision = dt.date(2026, 7, 1), "half"
+    session.flush()
+    planned = planned_total(session, resolve_filters(session))
+    assert (planned.entries, planned.chips) == (1, 5)
+    cancelled = planned_total(session, resolve_filters(session, statuses=["cancelled"]))
+    assert (cancelled.entries, cancelled.chips) == (1, 10)
+    detail = entry_detail(session, entry_id)
+    assert [(lot.status, str(lot.online)) for lot in detail.lots] == [
+        ("cancelled", "2026-H2"),
+        ("announced", "None"),
+    ]
+    listed = [row.id for row in list_entries(session, resolve_filters(session, statuses=["cancelled"]))]
+    assert listed == [entry_id]
+
+
+def test_entries_are_listed_in_byte_order_on_every_database(session: Session) -> None:
+    for entry_id in ("ab", "a-b", "a1", "b", "a-a"):
+        add(session, entry_id.upper(), "FR", id=entry_id)
+    assert [row.id for row in list_entries(session, resolve_filters(session))] == [
+        "a-a",
+        "a-b",
+        "a1",
+        "ab",
+        "b",
+    ]

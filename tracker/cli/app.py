@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tracker.errors import FieldError, TrackerError
+from tracker.errors import FieldError, InvalidValue, TrackerError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -46,10 +47,21 @@ class TrackerGroup(click.Group):
             app.command = command
         return name, command, rest
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (tracker export | head): not a failure. Point stdout at
+            # /dev/null so that flushing it at exit does not fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         app = kwargs.setdefault("obj", App())
         kwargs["standalone_mode"] = False
         try:
+            _check_encoding(kwargs.get("args", args[0] if args else None) or sys.argv[1:])
             code = super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as error:
             click.echo(error.ctx.get_help() if error.ctx else error.format_message())
@@ -57,12 +69,25 @@ class TrackerGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
-        except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (tracker list | head): not an error
-            sys.exit(0)
         except Exception as error:  # noqa: BLE001 - mapped to a message, or re-raised with --debug
             fail(error, app)
         sys.exit(code or 0)
+
+
+def _check_encoding(arguments: Sequence[str]) -> None:
+    """Refuse arguments that are not text (bytes that are not UTF-8), before they reach a database."""
+    for number, argument in enumerate(arguments, start=1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            before = arguments[number - 2] if number > 1 else ""
+            where = f"the value of {before}" if before.startswith("-") else f"the {_ordinal(number)} argument"
+            raise InvalidValue("argument", f"{where} is not UTF-8 text") from None
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 @contextlib.contextmanager
@@ -96,7 +121,10 @@ def error_message(error: BaseException, app: App) -> tuple[str, int]:
     """The one line a person sees for a failure, and the exit code."""
     if isinstance(error, FieldError):
         problems = getattr(error, "problems", [error])
-        labelled = (f"{field_label(p.field, app.command)}: {p.message}" for p in problems)
+        labelled = (
+            p.message if p.field == "argument" else f"{field_label(p.field, app.command)}: {p.message}"
+            for p in problems
+        )
         return "Error: " + "; ".join(labelled), error.exit_code
     if isinstance(error, TrackerError):
         return f"Error: {error}", error.exit_code
@@ -121,5 +149,6 @@ def fail(error: BaseException, app: App) -> NoReturn:
     if app.debug:
         raise error
     message, code = error_message(error, app)
-    click.echo(message, err=True)
+    # One line, whatever a file name or value holds.
+    click.echo(message.replace("\r", "\\r").replace("\n", "\\n"), err=True)
     sys.exit(code)

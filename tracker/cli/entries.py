@@ -9,8 +9,13 @@ import click
 from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
+from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
 
-KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
+
+def one_of(choices: type[Choice]) -> str:
+    """A vocabulary's values for help text: "a, b or c"."""
+    values = [choice.value for choice in choices]
+    return ", ".join(values[:-1]) + " or " + values[-1]
 
 
 @click.command("add")
@@ -21,14 +26,10 @@ KINDS = "factory, gigafactory, supercomputer, cloud-region or programme"
 )
 @click.option("--operator", help="Who runs it.")
 @click.option("--city", help="Where the site is, within its country.")
-@click.option("--kind", help=KINDS + ".")
-@click.option("--sponsor", help="sovereign, public-private or private (leave out when unknown).")
-@click.option(
-    "--status",
-    help="announced (default), planned, under-construction, operational, paused, cancelled "
-    "or decommissioned.",
-)
-@click.option("--confidence", help="confirmed, reported or rumoured.")
+@click.option("--kind", help=f"{one_of(Kind)}.")
+@click.option("--sponsor", help=f"{one_of(Sponsor)} (leave out when unknown).")
+@click.option("--status", help=f"{one_of(Status)}; default {Status.ANNOUNCED}.")
+@click.option("--confidence", help=f"{one_of(Confidence)}.")
 @click.option("--announced", metavar="DATE", help="Day it was announced: 2025-06-11.")
 @click.option(
     "--online",

@@ -1,4 +1,4 @@
-"""Options shared by several commands: filters, output format, confirmation."""
+"""Options shared by several commands: filters and output format."""
 
 from __future__ import annotations
 

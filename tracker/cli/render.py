@@ -120,5 +120,5 @@ def _display(value: object, blank: str) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Decimal):
-        return f"{value:,f}" if value != value.to_integral() else f"{int(value):,}"
+        return f"{value.normalize():,f}"
     return str(raw_value(value))

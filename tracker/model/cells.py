@@ -1,6 +1,15 @@
-"""CSV cells that spreadsheets open safely (SPEC section 7)."""
+"""Values written as text cells: numbers without trailing zeros, and CSV cells that
+spreadsheets open safely (SPEC section 7)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text without trailing zeros: 12.500 is 12.5, 120.000 is 120."""
+    return format(value.normalize(), "f")
+
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

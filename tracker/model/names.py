@@ -13,7 +13,7 @@ def match_key(text: str) -> str:
     return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
 
 
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 
 
 MAX_ID_LENGTH = 80

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
 from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias
+from tracker.model.values import parse_text
 
 UNKNOWN_VENDOR = "unknown"
 
@@ -44,10 +45,10 @@ class Catalogue:
 
         A leading vendor name is ignored, so ``NVIDIA H100`` matches ``H100``.
         """
-        found = self._find_model(vendor, text)
+        found = self.find_model(vendor, text)
         if found is not None:
             return found
-        owners = sorted({owner for owner in self.models if self._find_model(owner, text)})
+        owners = sorted({owner for owner in self.models if self.find_model(owner, text)})
         if owners:
             raise InvalidValue(
                 field_name,
@@ -67,7 +68,7 @@ class Catalogue:
     ) -> list[tuple[str, str]]:
         """The (vendor, model) pairs a model name means: among ``vendors`` if given, else any vendor's."""
         candidates = vendors or sorted(self.models)
-        found = [(vendor, model) for vendor in candidates if (model := self._find_model(vendor, text))]
+        found = [(vendor, model) for vendor in candidates if (model := self.find_model(vendor, text))]
         if found:
             return found
         if vendors:
@@ -78,7 +79,8 @@ class Catalogue:
             f"unknown model {text!r}; {_closest(match_key(text), every)}`tracker chips` lists them",
         )
 
-    def _find_model(self, vendor: str, text: str) -> str | None:
+    def find_model(self, vendor: str, text: str) -> str | None:
+        """The catalogue's name for a vendor's model, or None when the text names none."""
         models = self.models.get(vendor, {})
         key = match_key(text)
         if key in models:
@@ -111,32 +113,29 @@ def load_catalogue(session: Session) -> Catalogue:
     return catalogue
 
 
-def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
-    """Add a vendor (and its other spellings) to the catalogue."""
-    catalogue = load_catalogue(session)
-    name = " ".join(name.split())
-    if not match_key(name):
-        raise InvalidValue("vendor", f"{name!r} has no letters or digits")
-    if match_key(name) in catalogue.vendors:
-        raise Conflict(
-            f"vendor {name!r} is already in the catalogue as {catalogue.vendors[match_key(name)]!r}"
-        )
-    session.add(ChipVendor(name=name))
-    session.flush()
-    for alias in aliases:
-        _add_vendor_alias(session, catalogue, name, alias)
+def _name(text: str, field: str, max_length: int) -> str:
+    """A catalogue name or alias: one line, with a letter or digit, not too long."""
+    name = parse_text(text, field, max_length)
+    if name is None or not match_key(name):
+        raise InvalidValue(field, f"{text!r} has no letters or digits")
     return name
 
 
-def _add_vendor_alias(session: Session, catalogue: Catalogue, vendor: str, alias: str) -> None:
-    key = match_key(alias)
-    if not key or key == match_key(vendor):
-        return
-    if key in catalogue.vendors and catalogue.vendors[key] != vendor:
-        raise Conflict(f"alias {alias!r} already means vendor {catalogue.vendors[key]!r}")
-    if key not in catalogue.vendors:
-        session.add(ChipVendorAlias(alias=" ".join(alias.split()), vendor=vendor))
-        catalogue.vendors[key] = vendor
+def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
+    """Add a vendor (and its other spellings) to the catalogue."""
+    catalogue = load_catalogue(session)
+    name = _name(name, "vendor", 60)
+    spellings = [name, *(_name(alias, "alias", 100) for alias in aliases)]
+    for spelling in spellings:
+        if match_key(spelling) in catalogue.vendors:
+            raise Conflict(f"{spelling!r} already means vendor {catalogue.vendors[match_key(spelling)]!r}")
+    session.add(ChipVendor(name=name))
+    session.flush()
+    for alias in dict.fromkeys(spellings[1:]):
+        if match_key(alias) != match_key(name):
+            session.add(ChipVendorAlias(alias=alias, vendor=name))
+    session.flush()
+    return name
 
 
 def add_model(
@@ -148,28 +147,35 @@ def add_model(
     aliases: Sequence[str] = (),
     notes: str | None = None,
 ) -> tuple[str, str]:
-    """Add a model to the catalogue under an existing vendor; returns (vendor, model)."""
+    """Add a model to the catalogue under an existing vendor; returns (vendor, model).
+
+    A name or alias that already means one of the vendor's models, as ``add`` would
+    read it (``NVIDIA H100`` is ``H100``), is refused.
+    """
     catalogue = load_catalogue(session)
     try:
         vendor_name = catalogue.vendor(vendor)
     except InvalidValue as error:
         raise InvalidValue(error.field, f"{error.message}; a new vendor is added with --new-vendor") from None
-    model = " ".join(model.split())
-    key = match_key(model)
-    if not key:
-        raise InvalidValue("model", f"{model!r} has no letters or digits")
-    existing = catalogue.models[vendor_name]
-    if key in existing:
-        raise Conflict(f"{vendor_name} model {model!r} is already in the catalogue as {existing[key]!r}")
-    session.add(ChipModel(vendor=vendor_name, name=model, family=family or None, notes=notes or None))
+    model = _name(model, "model", 60)
+    spellings = [model, *(_name(alias, "alias", 100) for alias in aliases)]
+    for spelling in spellings:
+        existing = catalogue.find_model(vendor_name, spelling)
+        if existing is not None:
+            raise Conflict(f"{spelling!r} already means {vendor_name} model {existing!r}")
+    session.add(
+        ChipModel(
+            vendor=vendor_name,
+            name=model,
+            family=parse_text(family, "family", 60),
+            notes=parse_text(notes, "note", 10_000, one_line=False),
+        )
+    )
     session.flush()
-    existing[key] = model
-    for alias in aliases:
-        alias_key = match_key(alias)
-        if not alias_key or alias_key == key:
-            continue
-        if alias_key in existing:
-            raise Conflict(f"alias {alias!r} already means {vendor_name} {existing[alias_key]!r}")
-        session.add(ChipModelAlias(vendor=vendor_name, alias=" ".join(alias.split()), model=model))
-        existing[alias_key] = model
+    keys = {match_key(model)}
+    for alias in spellings[1:]:
+        if match_key(alias) not in keys:
+            session.add(ChipModelAlias(vendor=vendor_name, alias=alias, model=model))
+            keys.add(match_key(alias))
+    session.flush()
     return vendor_name, model

@@ -246,7 +246,9 @@ def connect(engine: Engine) -> Iterator[sa.Connection]:
     try:
         connection = engine.connect()
     except sa.exc.OperationalError as error:
-        raise DatabaseUnavailable(describe_failure(engine, error)) from None
+        raise DatabaseUnavailable(
+            describe_database_error(engine.url.render_as_string(hide_password=False), error)
+        ) from None
     with connection:
         yield connection
 
@@ -284,11 +286,6 @@ def bytewise(session: Session, column: Any) -> Any:
     """Order by a text column's bytes on every database, so that output does not depend on
     the server's locale (PostgreSQL's default collation ignores hyphens, for one)."""
     return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
-
-
-def describe_failure(engine: Engine, error: BaseException) -> str:
-    """One line about a database failure, naming the database but never its password."""
-    return describe_database_error(engine.url.render_as_string(hide_password=False), error)
 
 
 def describe_database_error(url: str | None, error: BaseException) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -14,16 +13,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
-from tracker.model.names import ID_PATTERN, MAX_ID_LENGTH, slugify
+from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source
+from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.service.database import bytewise
 from tracker.service.filters import Filters
 
-MAX_CHIPS = 10**12
-MAX_POWER_MW = 100_000
 SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
+MAX_SOURCE_BYTES = 2000  # PostgreSQL indexes at most 2,704 bytes of a unique text
 T = TypeVar("T")
 
 
@@ -55,57 +55,6 @@ class EntryInput:
     lots: tuple[LotInput, ...] = ()
     sources: tuple[str, ...] = ()
     notes: str | None = None
-
-
-def parse_quantity(text: str | int, field_name: str = "chips") -> int:
-    """A chip count: a whole number above zero, thousands separators allowed (``18,000``)."""
-    cleaned = str(text).strip().replace("_", "")
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
-        cleaned = cleaned.replace(",", "")
-    if not re.fullmatch(r"[+-]?\d+", cleaned) or int(cleaned) <= 0 or int(cleaned) > MAX_CHIPS:
-        raise InvalidValue(
-            field_name, f"{text!r} is not a chip count; give a whole number from 1 to {MAX_CHIPS:,}"
-        )
-    return int(cleaned)
-
-
-def parse_power(text: str, field_name: str = "power_mw") -> Decimal:
-    """A power in megawatts: a number above zero with at most three decimals."""
-    try:
-        value = Decimal(str(text).strip().replace(",", ""))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or not 0 < value <= MAX_POWER_MW or value != value.quantize(Decimal("0.001")):
-        raise InvalidValue(
-            field_name,
-            f"{text!r} is not a power; give megawatts above 0 and up to {MAX_POWER_MW:,}, "
-            "with at most 3 decimals, such as 120 or 1.5",
-        )
-    return value.normalize() if value == value.to_integral() else value
-
-
-def parse_text(text: str | None, field_name: str, max_length: int, *, one_line: bool = True) -> str | None:
-    """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
-    line breaks and tabs folded into single spaces, so that tables stay tables."""
-    if text is None:
-        return None
-    cleaned = " ".join(str(text).split()) if one_line else str(text).strip()
-    if len(cleaned) > max_length:
-        raise InvalidValue(
-            field_name, f"is {len(cleaned):,} characters long; at most {max_length:,} are allowed"
-        )
-    return cleaned or None
-
-
-def parse_id(text: str, field_name: str = "id") -> str:
-    cleaned = str(text).strip()
-    if not ID_PATTERN.match(cleaned) or len(cleaned) > MAX_ID_LENGTH:
-        raise InvalidValue(
-            field_name,
-            f"{text!r} is not a valid id; use lower-case letters, digits and single hyphens, "
-            f"such as {slugify(cleaned) or 'nebius-uk'}",
-        )
-    return cleaned
 
 
 class _FieldReader:
@@ -186,7 +135,7 @@ def read_entry(
 def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     if not any(read.given(key) for key in ("chips", "vendor", "model")):
         return ()
-    if read.given("chips") and not read.given("vendor"):
+    if not read.given("vendor"):
         read.problems.append(
             InvalidValue("vendor", "is needed with chips; use `unknown` when it was not disclosed")
         )
@@ -208,8 +157,10 @@ def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
         items = value
     for item in map(str, items):
         reference = " ".join(item.split())
-        if len(reference) > 2000:
-            problems.append(InvalidValue("sources", "is longer than 2,000 characters"))
+        if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
+            problems.append(
+                InvalidValue("sources", f"is longer than {MAX_SOURCE_BYTES:,} bytes; cite it more briefly")
+            )
         elif SOURCE_SEPARATOR in reference:
             problems.append(
                 InvalidValue("sources", f"{reference!r} holds {SOURCE_SEPARATOR!r}, which separates sources")
@@ -356,15 +307,14 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
     return EntryDetail(entry=entry, online=online, lots=lots)
 
 
-def remove_entry(session: Session, entry_id: str) -> Entry:
-    """Delete an entry with its lots and history; returns what was removed."""
+def remove_entry(session: Session, entry_id: str) -> None:
+    """Delete an entry with its lots and history."""
     entry = get_entry(session, entry_id)
     children = session.scalars(sa.select(Entry.id).where(Entry.parent_id == entry_id)).all()
     if children:
         raise Conflict(f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first")
     session.delete(entry)
     session.flush()
-    return entry
 
 
 @dataclass(frozen=True)
@@ -375,7 +325,6 @@ class EntryRow:
     name: str
     country: str | None
     operator: str | None
-    kind: str | None
     status: str
     announced: dt.date | None
     online: Period | None
@@ -399,7 +348,7 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
         sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor)
         .outerjoin(lots, lots.c.entry_id == Entry.id)
         .where(*filters.entry_conditions())
-        .order_by(Entry.id)
+        .order_by(bytewise(session, Entry.id))
     )
     for entry, chips, vendor_count, vendor in session.execute(query):
         vendors = vendor if vendor_count == 1 else (f"{vendor_count} vendors" if vendor_count else None)
@@ -408,7 +357,6 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             name=entry.name,
             country=entry.country,
             operator=entry.operator,
-            kind=entry.kind,
             status=entry.status,
             announced=entry.announced_on,
             online=period_from_parts(entry.online_start, entry.online_precision),

@@ -12,7 +12,8 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.model.cells import neutralise
+from tracker.errors import InvalidValue
+from tracker.model.cells import decimal_text, neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -31,7 +32,7 @@ def format_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize() if value == value.to_integral() else value, "f")
+        return decimal_text(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
@@ -88,13 +89,18 @@ class _SourceStream:
     def __init__(self, rows: Iterator[Any]) -> None:
         self._rows = rows
         self._head: tuple[str, str] | None = next(self._rows, None)
+        self._last: tuple[str, list[str]] = ("", [])
 
     def for_entry(self, entry_id: str) -> list[str]:
+        """The sources of ``entry_id``; asked for ids in order, each as often as it has lots."""
+        if self._last[0] == entry_id:
+            return self._last[1]
         found: list[str] = []
         while self._head is not None and self._head[0] <= entry_id:
-            if self._head[0] == entry_id and (not found or found[-1] != self._head[1]):
+            if self._head[0] == entry_id:
                 found.append(self._head[1])
             self._head = next(self._rows, None)
+        self._last = (entry_id, found)
         return found
 
 
@@ -121,5 +127,15 @@ def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
 
 def export_to_path(session: Session, filters: Filters, path: Path) -> int:
     """Write the export to ``path`` atomically; returns the row count."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database).expanduser().resolve()
+        own_files = {
+            database,
+            database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"),
+        }
+        if path.expanduser().resolve() in own_files:
+            raise InvalidValue("output", f"{path} is the database itself; give another file")
     with atomic_file(path, "output") as handle:
         return write_export(session, filters, handle)

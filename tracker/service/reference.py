@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.model.tables import ChipModel, ChipModelAlias, Region, RegionCountry
 from tracker.service.catalogue import load_catalogue
+from tracker.service.database import bytewise
 from tracker.service.filters import resolve_region
 
 
@@ -47,7 +48,9 @@ def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[
         )
     ):
         aliases.setdefault((vendor, model), []).append(alias)
-    query = sa.select(ChipModel).order_by(ChipModel.vendor, ChipModel.name)
+    query = sa.select(ChipModel).order_by(
+        bytewise(session, ChipModel.vendor), bytewise(session, ChipModel.name)
+    )
     if wanted:
         query = query.where(ChipModel.vendor.in_(wanted))
     for row in session.scalars(query):

@@ -1,0 +1,72 @@
+"""Plain values of an entry read from text: chip counts, power, ids, free text."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from tracker.errors import InvalidValue
+from tracker.model.names import ID_PATTERN, MAX_ID_LENGTH, slugify
+
+MAX_CHIPS = 10**12
+MAX_POWER_MW = 100_000
+_THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _plain_number(text: str) -> str | None:
+    """ASCII digits with an optional decimal point, thousands commas (18,000) removed;
+    None for anything else, such as 1,5 or 1e3."""
+    cleaned = text.strip()
+    if _THOUSANDS.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    return cleaned if _NUMBER.fullmatch(cleaned) else None
+
+
+def parse_quantity(text: str | int, field: str = "chips") -> int:
+    """A chip count: a whole number from 1, thousands separators allowed (``18,000``)."""
+    number = _plain_number(str(text))
+    if number is None or "." in number or not 0 < int(number) <= MAX_CHIPS:
+        raise InvalidValue(
+            field, f"{text!r} is not a chip count; give a whole number from 1 to {MAX_CHIPS:,}"
+        )
+    return int(number)
+
+
+def parse_power(text: str, field: str = "power_mw") -> Decimal:
+    """A power in megawatts: a number above zero with at most three decimals."""
+    number = _plain_number(text)
+    try:
+        value = Decimal(number) if number is not None else None
+    except InvalidOperation:
+        value = None
+    if value is None or not 0 < value <= MAX_POWER_MW or value != value.quantize(Decimal("0.001")):
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a power; give megawatts above 0 and up to {MAX_POWER_MW:,}, "
+            "with at most 3 decimals, such as 120 or 1.5",
+        )
+    return value.normalize() if value == value.to_integral() else value
+
+
+def parse_text(text: str | None, field: str, max_length: int, *, one_line: bool = True) -> str | None:
+    """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
+    line breaks and tabs folded into single spaces, so that tables stay tables."""
+    if text is None:
+        return None
+    cleaned = " ".join(str(text).split()) if one_line else str(text).strip()
+    if len(cleaned) > max_length:
+        raise InvalidValue(field, f"is {len(cleaned):,} characters long; at most {max_length:,} are allowed")
+    return cleaned or None
+
+
+def parse_id(text: str, field: str = "id") -> str:
+    """An entry id: lower-case ASCII letters and digits in words joined by single hyphens."""
+    cleaned = str(text).strip()
+    if not ID_PATTERN.match(cleaned) or len(cleaned) > MAX_ID_LENGTH:
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a valid id; use lower-case letters, digits and single hyphens, "
+            f"such as {slugify(cleaned) or 'nebius-uk'}",
+        )
+    return cleaned
