@@ -290,17 +290,22 @@ def test_a_name_holding_sql_is_stored_and_shown_literally(tracker: Tracker) -> N
 
 def test_remove_asks_first(tracker: Tracker) -> None:
     add_announcements(tracker)
+    tracker.ok("add", "No count", "--country", "FR")
     before = tracker.export()
     declined = tracker("remove", "paris-one", input="n\n")
     assert declined.exit_code == 1
-    assert "Remove paris-one (Paris One, 1 chip lot(s), 12,000 chips)?" in declined.stderr
+    assert declined.stderr == (
+        "Remove paris-one (Paris One, 12,000 chips in 1 lot(s))? [y/N]: n\n"
+        "Error: paris-one was not removed; --yes removes without asking\n"
+    )
     assert tracker.export() == before
+    assert "(No count, no chip count)?" in tracker("remove", "no-count", input="n\n").stderr
     accepted = tracker("remove", "paris-one", input="y\n")
     assert accepted.exit_code == 0
     tracker.ok("remove", "paris-two", "--yes")
     remaining = {row["id"] for row in csv.DictReader(io.StringIO(tracker.export()))}
     assert not {"paris-one", "paris-two"} & remaining
-    assert len(remaining) == len(ANNOUNCEMENTS) - 2
+    assert len(remaining) == len(ANNOUNCEMENTS) - 1
 
 
 BAD_INPUTS = [
@@ -354,7 +359,14 @@ BAD_INPUTS = [
     (["add", "Paris One", "--country", "FR"], 1,
      "Error: id 'paris-one' is already taken by 'Paris One'; if it is a different one, give it its own --id"),
     (["add", "Other", "--id", "paris-one", "--country", "FR"], 1,
-     "Error: id 'paris-one' is already taken by 'Paris One'; choose another id"),
+     "Error: --id: id 'paris-one' is already taken by 'Paris One'; choose another id"),
+    (["add", "X", "--country", "FR", "--online", "Q4"], 2, "Error: --online: a year is needed in 'Q4'; use "),
+    (["add", "X", "--country", "FR", "--source", " "], 2,
+     "Error: --source: is empty; give a URL or a citation"),
+    (["add", "X", "--country", "FR", "--announced", "2099-01-01"], 2,
+     "Error: --announced: 2099-01-01 is in the future; an announcement has a date that has passed"),
+    (["remove", "paris-one", "paris-two", "--yes"], 2,
+     "Error: Got unexpected extra argument (paris-two). See 'tracker remove --help'."),
     (["summary", "--region", "mars"], 2,
      "Error: --region: unknown region 'mars'; known regions: africa, asia, eu, europe, gcc, latin-america, "
      "middle-east, north-america, oceania"),
@@ -380,9 +392,10 @@ BAD_INPUTS = [
     (["add", "X", "--country", "FR", "--note", "bad \udcff byte"], 2,
      "Error: the value of --note is not UTF-8 text"),
     (["show", "bad \udcff id"], 2, "Error: the 4th argument is not UTF-8 text"),
-    (["chips", "add", "NVIDIA", "NVIDIA H100"], 1, "Error: 'NVIDIA H100' already means NVIDIA model 'H100'"),
+    (["chips", "add", "NVIDIA", "NVIDIA H100"], 1,
+     "Error: MODEL: 'NVIDIA H100' already means NVIDIA model 'H100'"),
     (["chips", "add", "NVIDIA", "X9", "--alias", "Nvidia B300"], 1,
-     "Error: 'Nvidia B300' already means NVIDIA model 'B300'"),
+     "Error: --alias: 'Nvidia B300' already means NVIDIA model 'B300'"),
     (["chips", "add", "NVIDIA", "X" * 61], 2, "Error: MODEL: is 61 characters long; at most 60 are allowed"),
     (["add", "X", "--country", "FR", "--source", "源" * 700], 2,
      "Error: --source: is longer than 2,000 bytes; cite it more briefly"),
@@ -431,6 +444,12 @@ def test_a_probable_duplicate_is_added_with_a_warning(seeded_tracker: Tracker) -
     assert result.stdout == "mistral-ai-and-nvidia\n"
     assert result.stderr.startswith(
         "Warning: mistral-ai-and-nvidia may be the same announcement as mistral-ai-compute-fr (same country, "
+    )
+    undisclosed = seeded_tracker(
+        "add", "Undisclosed", "--country", "FRA", "--chips", "18000", "--vendor", "unknown"
+    )
+    assert (
+        "may be the same announcement as mistral-ai-and-nvidia, mistral-ai-compute-fr" in undisclosed.stderr
     )
     quiet = seeded_tracker("add", "Other French site", "--country", "FR", "--chips", "500", "--vendor", "AMD")
     assert quiet.stderr == ""
@@ -516,7 +535,7 @@ def test_the_chip_catalogue_can_be_listed_and_extended(tracker: Tracker) -> None
     assert tracker.export().splitlines()[1].split(",")[13:16] == ["Cerebras", "WSE-3", "5"]
     again = tracker("chips", "add", "cerebras", "wse 3")
     assert again.exit_code == 1
-    assert again.stderr == "Error: 'wse 3' already means Cerebras model 'WSE-3'\n"
+    assert again.stderr == "Error: MODEL: 'wse 3' already means Cerebras model 'WSE-3'\n"
 
 
 def test_every_command_has_help(tracker: Tracker) -> None:

@@ -28,6 +28,13 @@ def test_the_database_can_come_from_the_environment(
     assert not (isolated_user_files / "tracker.db").exists()
 
 
+def test_a_bad_url_from_the_environment_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "foo://bar")
+    result = Tracker(None)("list")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: TRACKER_DATABASE_URL: unknown kind of database 'foo'; ")
+
+
 def test_a_plain_path_means_an_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "team.db"
     assert Tracker(str(path)).ok("add", "Site", "--country", "FR") == "site\n"

@@ -62,6 +62,7 @@ def test_a_quarter_is_not_its_first_day() -> None:
         ("Q5 2025", "quarter 5 does not exist"),
         ("H3 2026", "half 3 does not exist"),
         ("13/13/2025", "there is no such date"),
+        ("Q4", "a year is needed"),
         ("03/04/2025", "ambiguous"),
         ("Dec", "cannot read"),
         ("15", "cannot read"),

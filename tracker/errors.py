@@ -42,7 +42,15 @@ class NotFound(TrackerError):
 
 
 class Conflict(TrackerError):
-    """The change would clash with a record that already exists."""
+    """The change would clash with a record that already exists.
+
+    ``field`` names the value that clashes, when one does.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
 
 
 class SchemaError(TrackerError):

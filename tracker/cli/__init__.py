@@ -7,6 +7,7 @@ command runs, so ``tracker --help`` stays fast.
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from tracker import __version__
 from tracker.cli.app import App, TrackerGroup
@@ -25,15 +26,17 @@ from tracker.errors import InvalidValue
     "db_url",
     envvar="TRACKER_DATABASE_URL",
     metavar="URL",
-    help="Database: any SQLAlchemy URL, such as sqlite:///tracker.db or "
+    help="Database: an SQLite file path, or any SQLAlchemy URL such as "
     "postgresql://user@host/dbname. Default: $TRACKER_DATABASE_URL, else tracker.db "
     "in the user data folder ($TRACKER_DATA_DIR moves it), created and seeded on first use.",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback of a failure.")
 @click.version_option(__version__, prog_name="tracker")
-@click.pass_obj
-def cli(app: App, db_url: str | None, debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
     """Track AI accelerators announced, planned and online, by country and vendor, with sources."""
+    app = ctx.ensure_object(App)
+    app.db_from_environment = ctx.get_parameter_source("db_url") is ParameterSource.ENVIRONMENT
     if db_url is not None and not db_url.strip():
         raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
     app.db_url = db_url

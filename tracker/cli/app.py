@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tracker.errors import FieldError, InvalidValue, TrackerError
+from tracker.errors import Conflict, FieldError, InvalidValue, TrackerError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+URL_VARIABLE = "TRACKER_DATABASE_URL"
 # Service-layer field names that a command spells differently.
 _FIELD_ALIASES = {"notes": "note", "sources": "source"}
 
@@ -25,6 +26,7 @@ class App:
     """The group's options, handed to every command, and the command being run."""
 
     db_url: str | None = None
+    db_from_environment: bool = False
     debug: bool = False
     command: click.Command | None = None
 
@@ -107,10 +109,13 @@ def open_session(app: App, *, writes: bool = False) -> Iterator[Session]:
         engine.dispose()
 
 
-def field_label(field: str, command: click.Command | None) -> str:
-    """How a field is spelled on ``command``'s command line: ``--power-mw``, ``NAME``."""
+def field_label(field: str, app: App) -> str:
+    """How a field is spelled on the running command's line: ``--power-mw``, ``NAME``; the
+    database is TRACKER_DATABASE_URL when it came from there."""
+    if field == "db" and app.db_from_environment:
+        return URL_VARIABLE
     wanted = {field.replace("-", "_"), _FIELD_ALIASES.get(field, field)}
-    for param in command.params if command else ():
+    for param in app.command.params if app.command else ():
         names = {param.name} | {opt.lstrip("-").replace("-", "_") for opt in param.opts}
         if wanted & names:
             return param.human_readable_name if isinstance(param, click.Argument) else param.opts[0]
@@ -119,17 +124,18 @@ def field_label(field: str, command: click.Command | None) -> str:
 
 def error_message(error: BaseException, app: App) -> tuple[str, int]:
     """The one line a person sees for a failure, and the exit code."""
-    if isinstance(error, FieldError):
+    if isinstance(error, (FieldError, Conflict)) and error.field is not None:
         problems = getattr(error, "problems", [error])
         labelled = (
-            p.message if p.field == "argument" else f"{field_label(p.field, app.command)}: {p.message}"
+            p.message if p.field == "argument" else f"{field_label(p.field, app)}: {p.message}"
             for p in problems
         )
         return "Error: " + "; ".join(labelled), error.exit_code
     if isinstance(error, TrackerError):
         return f"Error: {error}", error.exit_code
     if isinstance(error, click.UsageError) and error.ctx is not None:
-        return f"Error: {error.format_message()} See '{error.ctx.command_path} --help'.", error.exit_code
+        message = error.format_message().rstrip(".")
+        return f"Error: {message}. See '{error.ctx.command_path} --help'.", error.exit_code
     if isinstance(error, click.ClickException):
         return f"Error: {error.format_message()}", error.exit_code
     from sqlalchemy.exc import SQLAlchemyError

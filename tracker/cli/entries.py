@@ -9,6 +9,7 @@ import click
 from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
+from tracker.errors import TrackerError
 from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
 
 
@@ -26,10 +27,10 @@ def one_of(choices: type[Choice]) -> str:
 )
 @click.option("--operator", help="Who runs it.")
 @click.option("--city", help="Where the site is, within its country.")
-@click.option("--kind", help=f"{one_of(Kind)}.")
-@click.option("--sponsor", help=f"{one_of(Sponsor)} (leave out when unknown).")
-@click.option("--status", help=f"{one_of(Status)}; default {Status.ANNOUNCED}.")
-@click.option("--confidence", help=f"{one_of(Confidence)}.")
+@click.option("--kind", metavar="KIND", help=f"{one_of(Kind)}.")
+@click.option("--sponsor", metavar="SPONSOR", help=f"{one_of(Sponsor)} (leave out when unknown).")
+@click.option("--status", metavar="STATUS", help=f"{one_of(Status)}; default {Status.ANNOUNCED}.")
+@click.option("--confidence", metavar="CONFIDENCE", help=f"{one_of(Confidence)}.")
 @click.option("--announced", metavar="DATE", help="Day it was announced: 2025-06-11.")
 @click.option(
     "--online",
@@ -129,12 +130,9 @@ def entry_remove(app: App, entry_id: str, yes: bool) -> None:
 
     with open_session(app, writes=True) as session:
         detail = entry_detail(session, entry_id)
-        if not yes:
-            lots, name = len(detail.lots), detail.entry.name
-            click.confirm(
-                f"Remove {entry_id} ({name}, {lots} chip lot(s), {detail.chips:,} chips)?",
-                abort=True,
-                err=True,
-            )
+        chips = f"{detail.chips:,} chips in {len(detail.lots)} lot(s)" if detail.lots else "no chip count"
+        question = f"Remove {entry_id} ({detail.entry.name}, {chips})?"
+        if not yes and not click.confirm(question, err=True):
+            raise TrackerError(f"{entry_id} was not removed; --yes removes without asking")
         remove_entry(session, entry_id)
     click.echo(f"Removed {entry_id}.", err=True)

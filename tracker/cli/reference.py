@@ -28,7 +28,7 @@ def regions(app: App, region: str | None, fmt: str) -> None:
 
 
 @click.group(cls=TrackerGroup, invoke_without_command=True, short_help="List or extend the chip catalogue.")
-@click.option("--vendor", "vendors", multiple=True, help="Only this vendor. Repeatable.")
+@click.option("--vendor", "vendors", multiple=True, metavar="VENDOR", help="Only this vendor. Repeatable.")
 @format_option
 @click.pass_context
 def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:

@@ -162,6 +162,8 @@ def _parse_period(text: str) -> Period | None:
         if (first > 12 and second > 12) or not (1 <= first <= 31 and 1 <= second <= 31):
             raise ValueError("there is no such date")
         raise ValueError("day and month order is ambiguous in an all-number date")
+    if re.fullmatch(r"[QH]\d|\d[QH]", text):
+        raise ValueError("a year is needed")
     if match := _OUT_OF_RANGE_PART.match(text):
         part = "quarter" if match["kind"] == "Q" else "half"
         raise ValueError(f"{part} {match['n']} does not exist")

@@ -126,9 +126,10 @@ def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
     catalogue = load_catalogue(session)
     name = _name(name, "vendor", 60)
     spellings = [name, *(_name(alias, "alias", 100) for alias in aliases)]
-    for spelling in spellings:
+    for field_name, spelling in zip(["vendor"] + ["alias"] * len(aliases), spellings, strict=True):
         if match_key(spelling) in catalogue.vendors:
-            raise Conflict(f"{spelling!r} already means vendor {catalogue.vendors[match_key(spelling)]!r}")
+            known = catalogue.vendors[match_key(spelling)]
+            raise Conflict(f"{spelling!r} already means vendor {known!r}", field_name)
     session.add(ChipVendor(name=name))
     session.flush()
     for alias in dict.fromkeys(spellings[1:]):
@@ -159,10 +160,10 @@ def add_model(
         raise InvalidValue(error.field, f"{error.message}; a new vendor is added with --new-vendor") from None
     model = _name(model, "model", 60)
     spellings = [model, *(_name(alias, "alias", 100) for alias in aliases)]
-    for spelling in spellings:
+    for field_name, spelling in zip(["model"] + ["alias"] * len(aliases), spellings, strict=True):
         existing = catalogue.find_model(vendor_name, spelling)
         if existing is not None:
-            raise Conflict(f"{spelling!r} already means {vendor_name} model {existing!r}")
+            raise Conflict(f"{spelling!r} already means {vendor_name} model {existing!r}", field_name)
     session.add(
         ChipModel(
             vendor=vendor_name,

@@ -120,7 +120,7 @@ def read_entry(
         sponsor=read("sponsor", lambda text: parse_choice(Sponsor, text, "sponsor")),
         status=read("status", lambda text: parse_choice(Status, text, "status")) or Status.ANNOUNCED,
         confidence=read("confidence", lambda text: parse_choice(Confidence, text, "confidence")),
-        announced=read("announced", parse_day),
+        announced=read("announced", _past_day),
         online=read("online", parse_period),
         power_mw=read("power_mw", parse_power),
         lots=entry_lots,
@@ -130,6 +130,15 @@ def read_entry(
     if read.problems:
         raise InvalidInput(read.problems)
     return entry
+
+
+def _past_day(text: str) -> dt.date:
+    """An announced date: a day, and not one after today (UTC, with a day's grace for time zones)."""
+    day = parse_day(text, "announced")
+    latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    if day > latest:
+        raise InvalidValue("announced", f"{day} is in the future; an announcement has a date that has passed")
+    return day
 
 
 def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
@@ -152,11 +161,14 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
 def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
     items: Iterable[object] = ()
     if isinstance(value, str):
-        items = value.split(SOURCE_SEPARATOR)
+        items = value.split(SOURCE_SEPARATOR) if value.strip() else []
     elif isinstance(value, Iterable):
         items = value
     for item in map(str, items):
         reference = " ".join(item.split())
+        if not reference:
+            problems.append(InvalidValue("sources", "is empty; give a URL or a citation"))
+            continue
         if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
             problems.append(
                 InvalidValue("sources", f"is longer than {MAX_SOURCE_BYTES:,} bytes; cite it more briefly")
@@ -165,7 +177,7 @@ def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
             problems.append(
                 InvalidValue("sources", f"{reference!r} holds {SOURCE_SEPARATOR!r}, which separates sources")
             )
-        elif reference:
+        else:
             yield reference
 
 
@@ -179,7 +191,9 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     existing = session.get(Entry, entry_id)
     if existing is not None:
         hint = "choose another id" if entry.id else "if it is a different one, give it its own --id"
-        raise Conflict(f"id {entry_id!r} is already taken by {existing.name!r}; {hint}")
+        raise Conflict(
+            f"id {entry_id!r} is already taken by {existing.name!r}; {hint}", "id" if entry.id else None
+        )
     online = entry.online
     row = Entry(
         id=entry_id,
@@ -209,21 +223,17 @@ def add_entry(session: Session, entry: EntryInput) -> str:
 
 def similar_entries(session: Session, entry: EntryInput) -> list[str]:
     """Ids of stored entries that may be the same announcement as ``entry``: in the same
-    country, with the same operator or a lot of the same vendor and chip count."""
-    same_lot = sa.or_(
-        sa.false(),
-        *(
-            sa.exists().where(
-                ChipLot.entry_id == Entry.id, ChipLot.vendor == lot.vendor, ChipLot.quantity == lot.quantity
-            )
-            for lot in entry.lots
-        ),
-    )
+    country, with the same operator or a lot of the same chip count (whatever its vendor,
+    since one report may name the vendor and another not)."""
+    quantities = [lot.quantity for lot in entry.lots]
+    same_count = sa.exists().where(ChipLot.entry_id == Entry.id, ChipLot.quantity.in_(quantities))
     same_operator = sa.func.lower(Entry.operator) == entry.operator.lower() if entry.operator else sa.false()
     query = (
         sa.select(Entry.id)
-        .where(Entry.country == entry.country, sa.or_(same_lot, same_operator))
-        .order_by(Entry.id)
+        .where(
+            Entry.country == entry.country, sa.or_(same_count if quantities else sa.false(), same_operator)
+        )
+        .order_by(bytewise(session, Entry.id))
     )
     return list(session.scalars(query))
 
