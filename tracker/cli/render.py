@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from tracker.model.cells import neutralise
+from tracker.model.cells import cell_text, neutralise
 
 FORMATS = ("table", "csv", "json", "markdown")
 _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
@@ -32,11 +32,6 @@ def raw_value(value: object) -> object:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
-
-
-def csv_value(value: object) -> object:
-    """A value as a CSV cell: raw, with nothing for a missing value."""
-    return "" if value is None else raw_value(value)
 
 
 def render(
@@ -57,7 +52,7 @@ def render(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(neutralise(str(csv_value(value))) for value in row)
+            writer.writerow(neutralise(cell_text(value)) for value in row)
     elif fmt == "json":
         _write_json(columns, rows, out)
     else:

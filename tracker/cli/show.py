@@ -43,7 +43,7 @@ def entry_record(detail: EntryDetail) -> dict[str, Any]:
         "lots": [{column: getattr(lot, column) for column in LOT_COLUMNS} for lot in detail.lots],
         "sources": [
             {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
-            for s in entry.sources
+            for s in detail.sources
         ],
         "history": [
             {

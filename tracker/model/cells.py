@@ -3,12 +3,24 @@ spreadsheets open safely (SPEC section 7)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 
 def decimal_text(value: Decimal) -> str:
     """A decimal as plain text without trailing zeros: 12.500 is 12.5, 120.000 is 120."""
     return format(value.normalize(), "f")
+
+
+def cell_text(value: object) -> str:
+    """A value as a CSV cell: raw numbers, ISO dates, periods as written, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 # A spreadsheet runs a cell starting with one of these as a formula.

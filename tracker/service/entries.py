@@ -292,6 +292,7 @@ class EntryDetail:
     entry: Entry
     online: Period | None
     lots: tuple[LotDetail, ...]
+    sources: tuple[Source, ...]
 
     @property
     def chips(self) -> int:
@@ -314,7 +315,9 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
         )
         for lot in entry.lots
     )
-    return EntryDetail(entry=entry, online=online, lots=lots)
+    # In the export's order, which does not depend on the database's collation.
+    sources = tuple(sorted(entry.sources, key=lambda source: source.reference))
+    return EntryDetail(entry=entry, online=online, lots=lots, sources=sources)
 
 
 def remove_entry(session: Session, entry_id: str) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -13,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
-from tracker.model.cells import decimal_text, neutralise
+from tracker.model.cells import cell_text, neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -26,16 +24,6 @@ EXPORT_COLUMNS = (
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
     "sources", "notes",
 )  # fmt: skip
-
-
-def format_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
 
 
 def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
@@ -80,7 +68,7 @@ def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
             announced, online, lot, vendor, model, chips, power_mw,
             SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes,
         ]  # fmt: skip
-        yield [neutralise(format_cell(cell)) for cell in cells]
+        yield [neutralise(cell_text(cell)) for cell in cells]
 
 
 class _SourceStream:
