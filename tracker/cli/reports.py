@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,31 +52,54 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
 @click.command(short_help="Write every chip lot as CSV.")
 @filter_options
 @click.option(
+    "--changed-since",
+    metavar="DATE",
+    help="Only entries added or changed on or after this day (UTC), for incremental exports.",
+)
+@click.option(
     "--output",
     "-o",
-    default="-",
-    show_default=True,
     metavar="FILE|-",
-    help="Write the CSV here (- for standard output). A file appears whole or not at all.",
+    help="Write the CSV here (- for standard output, the default). A file appears whole or not at all.",
+)
+@click.option(
+    "--output-dir",
+    metavar="DIR",
+    help="Write tracker-lots-YYYY-MM-DD.csv (today, UTC) in this folder and refresh "
+    "tracker-lots-latest.csv beside it: the nightly export.",
 )
 @pass_app
-def export(app: App, filters: dict[str, Any], output: str) -> None:
+def export(
+    app: App, filters: dict[str, Any], changed_since: str | None, output: str | None, output_dir: str | None
+) -> None:
     """Write every chip lot as CSV: one row a lot, sorted by id then lot.
 
     An entry without lots gets one row with empty lot fields. Columns: id, name,
     operator, country, city, kind, sponsor, parent, status, confidence, announced,
-    online, lot, vendor, model, chips, power_mw, sources, notes.
+    online, lot, vendor, model, chips, power_mw, sources, notes. The same data
+    gives the same bytes. Files are written under a temporary name and renamed
+    when complete; their paths are printed on standard output.
     """
-    from tracker.service.export import export_to_path, write_export
+    from tracker.service.export import export_to_folder, export_to_path, write_export
     from tracker.service.filters import resolve_filters
 
-    if not output.strip():
-        raise click.BadParameter("give a file name, or - for standard output", param_hint="'--output'")
+    if output is not None and output_dir is not None:
+        raise click.UsageError("give --output or --output-dir, not both")
+    for option, value in (("--output", output), ("--output-dir", output_dir)):
+        if value is not None and not value.strip():
+            hint = "give a file name, or - for standard output" if option == "--output" else "give a folder"
+            raise click.BadParameter(hint, param_hint=f"'{option}'")
     with open_session(app) as session:
-        resolved = resolve_filters(session, **filters)
-        if output == "-":
+        resolved = resolve_filters(session, changed_since=changed_since, **filters)
+        written: tuple[Path, ...]
+        if output_dir is not None:
+            today = dt.datetime.now(dt.timezone.utc).date()
+            written = export_to_folder(session, resolved, Path(output_dir), today)
+        elif output is not None and output != "-":
+            export_to_path(session, resolved, Path(output))
+            written = (Path(output),)
+        else:
             write_export(session, resolved, sys.stdout)
             return
-        path = Path(output)
-        export_to_path(session, resolved, path)
-    click.echo(str(path))
+    for path in written:
+        click.echo(str(path))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -115,6 +117,33 @@ def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
 
 def export_to_path(session: Session, filters: Filters, path: Path) -> int:
     """Write the export to ``path`` atomically; returns the row count."""
+    _refuse_database_file(session, path)
+    with atomic_file(path, "output") as handle:
+        return write_export(session, filters, handle)
+
+
+DATED_NAME = "tracker-lots-{day}.csv"
+LATEST_NAME = "tracker-lots-latest.csv"
+
+
+def export_to_folder(session: Session, filters: Filters, folder: Path, day: dt.date) -> tuple[Path, Path]:
+    """The nightly export: ``tracker-lots-DAY.csv`` in ``folder``, and ``tracker-lots-latest.csv``
+    beside it with the same bytes. Each appears whole or not at all; returns both paths."""
+    if not folder.is_dir():
+        problem = "is a file; give a folder" if folder.exists() else "does not exist"
+        raise InvalidValue("output_dir", f"{folder} {problem}")
+    dated = folder / DATED_NAME.format(day=day.isoformat())
+    latest = folder / LATEST_NAME
+    for path in (dated, latest):
+        _refuse_database_file(session, path, "output_dir")
+    with atomic_file(dated, "output_dir") as handle:
+        write_export(session, filters, handle)
+    with atomic_file(latest, "output_dir") as handle, dated.open(encoding="utf-8", newline="") as written:
+        shutil.copyfileobj(written, handle)
+    return dated, latest
+
+
+def _refuse_database_file(session: Session, path: Path, field: str = "output") -> None:
     url = session.get_bind().engine.url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = Path(url.database).expanduser().resolve()
@@ -124,6 +153,4 @@ def export_to_path(session: Session, filters: Filters, path: Path) -> int:
             database.with_name(database.name + "-shm"),
         }
         if path.expanduser().resolve() in own_files:
-            raise InvalidValue("output", f"{path} is the database itself; give another file")
-    with atomic_file(path, "output") as handle:
-        return write_export(session, filters, handle)
+            raise InvalidValue(field, f"{path} is the database itself; give another file")

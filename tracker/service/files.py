@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # Windows: abandoned temporary files stay until removed by hand
+    fcntl = None  # type: ignore[assignment]
 
 from tracker.errors import FileProblem, InvalidValue
 
@@ -17,6 +24,44 @@ def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+TEMPORARY_SUFFIX = ".tmp"
+ABANDONED_AFTER_SECONDS = 60
+
+
+def _lock(descriptor: int) -> None:
+    """Mark a temporary file as being written: the lock goes when its process does, even killed."""
+    if fcntl is not None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _remove_abandoned(folder: Path, prefix: str, keep: Path) -> None:
+    """Delete temporary files that a killed writer of the same target left behind.
+
+    A file still locked belongs to a writer at work, and so does a file written in
+    the last minute (its writer may not have locked it yet): both are left alone.
+    """
+    if fcntl is None:
+        return
+    for candidate in folder.glob(f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"):
+        if candidate == keep:
+            continue
+        try:
+            if time.time() - candidate.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+                continue
+            descriptor = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live writer holds it
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                candidate.unlink()
+        finally:
+            os.close(descriptor)
 
 
 @contextlib.contextmanager
@@ -32,11 +77,14 @@ def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
         raise InvalidValue(field, f"{path} is a folder; give a file name")
     if not folder.is_dir():
         raise InvalidValue(field, f"folder {folder} does not exist")
+    prefix = f".{path.name}."
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        descriptor, temporary = tempfile.mkstemp(prefix=prefix, suffix=TEMPORARY_SUFFIX, dir=folder)
     except OSError as error:
         raise FileProblem(field, f"cannot write in {folder}: {error.strerror}") from None
     try:
+        _lock(descriptor)
+        _remove_abandoned(folder, prefix, keep=Path(temporary))
         os.fchmod(descriptor, _default_mode())
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             yield handle

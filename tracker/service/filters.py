@@ -29,6 +29,7 @@ class Filters:
     sponsors: tuple[Sponsor, ...] = ()
     announced_since: dt.date | None = None
     announced_until: dt.date | None = None
+    changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
         """Conditions on entries: an entry matches when one of its lots matches the chip and
@@ -77,6 +78,9 @@ class Filters:
             conditions.append(Entry.announced_on >= self.announced_since)
         if self.announced_until:
             conditions.append(Entry.announced_on <= self.announced_until)
+        if self.changed_since:
+            start = dt.datetime.combine(self.changed_since, dt.time(), tzinfo=dt.timezone.utc)
+            conditions.append(Entry.updated_at >= start)
         return conditions
 
     def _chip_conditions(self) -> list[sa.ColumnElement[bool]]:
@@ -106,6 +110,7 @@ def resolve_filters(
     sponsors: Iterable[str] = (),
     announced_since: str | None = None,
     announced_until: str | None = None,
+    changed_since: str | None = None,
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
@@ -123,6 +128,7 @@ def resolve_filters(
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
         announced_since=since,
         announced_until=until,
+        changed_since=parse_day(changed_since, "changed-since") if changed_since else None,
     )
 
 

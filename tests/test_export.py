@@ -1,0 +1,141 @@
+"""tracker export: the nightly folder export, incremental exports, files never half written."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fcntl
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import Tracker
+from tracker.service.database import create_engine
+from tracker.service.files import ABANDONED_AFTER_SECONDS
+
+
+def add_two(tracker: Tracker) -> None:
+    tracker.ok("add", "Old Site", "--country", "FR", "--chips", "100", "--vendor", "AMD")
+    tracker.ok("add", "New Site", "--country", "DE", "--chips", "200", "--vendor", "NVIDIA")
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty folder for exports (tmp_path holds the test's SQLite database)."""
+    path = tmp_path / "exports"
+    path.mkdir()
+    return path
+
+
+def test_output_dir_writes_a_dated_file_and_the_latest_one(tracker: Tracker, folder: Path) -> None:
+    add_two(tracker)
+    before = utc_today()
+    result = tracker("export", "--output-dir", str(folder))
+    after = utc_today()
+    assert result.exit_code == 0, result.stderr
+    dated, latest = (Path(line) for line in result.stdout.splitlines())
+    match = re.fullmatch(r"tracker-lots-(\d{4}-\d{2}-\d{2})\.csv", dated.name)
+    assert match is not None
+    assert dt.date.fromisoformat(match.group(1)) in {before, after}
+    assert (dated.parent, latest) == (folder, folder / "tracker-lots-latest.csv")
+    expected = tracker.export()
+    assert dated.read_text(encoding="utf-8") == expected
+    assert latest.read_text(encoding="utf-8") == expected
+    assert sorted(path.name for path in folder.iterdir()) == sorted([dated.name, latest.name])
+
+
+def test_output_dir_again_replaces_both_files(tracker: Tracker, folder: Path) -> None:
+    add_two(tracker)
+    tracker.ok("export", "--output-dir", str(folder))
+    tracker.ok("add", "Third", "--country", "IT")
+    written = tracker.ok("export", "--output-dir", str(folder)).split()
+    assert [Path(path).read_text(encoding="utf-8") for path in written] == [tracker.export()] * 2
+    assert len(list(folder.iterdir())) == 2
+
+
+def test_output_dir_that_is_missing_or_a_file_is_refused(tracker: Tracker, folder: Path) -> None:
+    missing = folder / "nowhere"
+    result = tracker("export", "--output-dir", str(missing))
+    assert (result.exit_code, result.stderr) == (2, f"Error: --output-dir: {missing} does not exist\n")
+    a_file = folder / "file.csv"
+    a_file.write_text("x", encoding="utf-8")
+    result = tracker("export", "--output-dir", str(a_file))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --output-dir: {a_file} is a file; give a folder\n",
+    )
+
+
+def test_an_unwritable_folder_fails_clearly(
+    tracker: Tracker, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Simulated: the tests may run as root, whom folder permissions do not stop.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tracker.service.files.tempfile.mkstemp", refuse)
+    result = tracker("export", "--output-dir", str(folder))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: --output-dir: cannot write in {folder}: Permission denied\n",
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_output_and_output_dir_together_are_refused(tracker: Tracker, folder: Path) -> None:
+    result = tracker("export", "--output", str(folder / "a.csv"), "--output-dir", str(folder))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: give --output or --output-dir, not both.")
+    assert list(folder.iterdir()) == []
+
+
+def test_changed_since_exports_only_entries_added_or_changed_since(db_url: str) -> None:
+    tracker = Tracker(db_url)
+    add_two(tracker)
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE entry SET created_at = :old, updated_at = :old WHERE id = 'old-site'"),
+            {"old": dt.datetime(2025, 1, 10, 23, 59, tzinfo=dt.timezone.utc)},
+        )
+    engine.dispose()
+    ids = [
+        row["id"]
+        for row in csv.DictReader(io.StringIO(tracker.ok("export", "--changed-since", "2025-01-11")))
+    ]
+    assert ids == ["new-site"]
+    ids = [
+        row["id"]
+        for row in csv.DictReader(io.StringIO(tracker.ok("export", "--changed-since", "2025-01-10")))
+    ]
+    assert ids == ["new-site", "old-site"]
+    result = tracker("export", "--changed-since", "last week")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --changed-since: ")
+
+
+def test_a_temporary_file_left_by_a_killed_export_is_cleared(tracker: Tracker, folder: Path) -> None:
+    abandoned = folder / ".tracker-lots-latest.csv.k1ll3d.tmp"
+    abandoned.write_text("id,name\npartial", encoding="utf-8")
+    in_use = folder / ".tracker-lots-latest.csv.w0rk1n.tmp"
+    in_use.write_text("id,name\nbeing written", encoding="utf-8")
+    recent = folder / ".tracker-lots-latest.csv.j0st1n.tmp"
+    recent.write_text("", encoding="utf-8")
+    old = time.time() - ABANDONED_AFTER_SECONDS - 5
+    for path in (abandoned, in_use):
+        os.utime(path, (old, old))
+    with in_use.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        tracker.ok("export", "--output-dir", str(folder))
+    assert not abandoned.exists()
+    assert in_use.exists()
+    assert recent.exists()
