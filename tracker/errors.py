@@ -6,6 +6,8 @@ one-line message and an exit code (2 for a bad argument, 1 for anything else).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 class TrackerError(Exception):
     """Base class of every error the tracker reports to a user."""
@@ -69,3 +71,27 @@ class InvalidInput(InvalidValue):
         first = problems[0]
         super().__init__(first.field, first.message)
         self.args = ("; ".join(str(problem) for problem in problems),)
+
+
+class RowProblem(NamedTuple):
+    """One problem of an imported file: where it is, which column, what is wrong."""
+
+    line: int
+    column: str
+    message: str
+
+
+class FileRejected(TrackerError):
+    """A file to import holds problems; each is kept, and nothing of the file was written."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, problems: list[RowProblem]) -> None:
+        self.name = name
+        self.problems = problems
+        count = f"{len(problems):,} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{name}: {count}; nothing was imported")
+
+    def lines(self) -> list[str]:
+        """Every problem as ``FILE:LINE: COLUMN: message``."""
+        return [f"{self.name}:{line}: {column}: {message}" for line, column, message in self.problems]

@@ -12,6 +12,7 @@ from click.core import ParameterSource
 from tracker import __version__
 from tracker.cli.app import App, TrackerGroup
 from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
+from tracker.cli.imports import import_
 from tracker.cli.reference import chips, regions
 from tracker.cli.reports import export, summary
 from tracker.cli.setup import init
@@ -43,7 +44,9 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
     app.debug = debug
 
 
-for command in (init, entry_add, entry_list, entry_show, entry_remove, summary, export, regions, chips):
+for command in (
+    init, entry_add, entry_list, entry_show, entry_remove, summary, export, import_, regions, chips
+):  # fmt: skip
     cli.add_command(command)
 
 

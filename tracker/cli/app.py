@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tracker.errors import Conflict, FieldError, InvalidValue, TrackerError
+from tracker.errors import Conflict, FieldError, FileRejected, InvalidValue, TrackerError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -154,7 +154,14 @@ def fail(error: BaseException, app: App) -> NoReturn:
     """Report a failure as one line on stderr and exit; with --debug, raise it instead."""
     if app.debug:
         raise error
+    if isinstance(error, FileRejected):
+        for line in error.lines():
+            click.echo(_one_line(line), err=True)
     message, code = error_message(error, app)
-    # One line, whatever a file name or value holds.
-    click.echo(message.replace("\r", "\\r").replace("\n", "\\n"), err=True)
+    click.echo(_one_line(message), err=True)
     sys.exit(code)
+
+
+def _one_line(message: str) -> str:
+    """One line, whatever a file name or value holds."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")

@@ -34,6 +34,7 @@ class LotInput:
     vendor: str
     model: str | None
     quantity: int
+    number: int | None = None  # the lot's number within its entry, when a file gives it
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class EntryInput:
     announced: dt.date | None = None
     online: Period | None = None
     power_mw: Decimal | None = None
+    parent: str | None = None
     lots: tuple[LotInput, ...] = ()
     sources: tuple[str, ...] = ()
     notes: str | None = None
@@ -99,9 +101,10 @@ def read_entry(
     """Read an entry from text fields, as typed on the command line or read from a file.
 
     Every field is checked; all problems are raised together as :class:`InvalidInput`.
-    Keys: name, country, id, operator, city, kind, sponsor, status, confidence, announced,
-    online, chips, vendor, model, power_mw, sources (a list, or text joined by " | "), notes.
-    The chip lot is read from chips, vendor and model; ``lots`` gives several, one mapping each.
+    Keys: name, country, id, operator, city, kind, sponsor, parent, status, confidence,
+    announced, online, chips, vendor, model, power_mw, sources (a list, or text joined by
+    " | "), notes. The chip lot is read from lot, chips, vendor and model; ``lots`` gives
+    several, one mapping each.
     """
     read = _FieldReader(raw)
     name = read.required(
@@ -123,6 +126,7 @@ def read_entry(
         announced=read("announced", _past_day),
         online=read("online", parse_period),
         power_mw=read("power_mw", parse_power),
+        parent=read("parent", lambda text: parse_id(text, "parent")),
         lots=entry_lots,
         sources=tuple(_read_sources(raw.get("sources"), read.problems)),
         notes=read("notes", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
@@ -141,8 +145,30 @@ def _past_day(text: str) -> dt.date:
     return day
 
 
+def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:
+    """Read one chip lot (lot, chips, vendor, model) from text fields; None when they are all
+    empty. Every problem is raised together as :class:`InvalidInput`."""
+    read = _FieldReader(raw)
+    lots = _read_lot(read, catalogue)
+    if read.problems:
+        raise InvalidInput(read.problems)
+    return lots[0] if lots else None
+
+
+MAX_LOTS = 10_000
+
+
+def _lot_number(text: str) -> int:
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or not 0 < int(cleaned) <= MAX_LOTS:
+        raise InvalidValue("lot", f"{text!r} is not a lot number; give a whole number from 1 to {MAX_LOTS:,}")
+    return int(cleaned)
+
+
 def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     if not any(read.given(key) for key in ("chips", "vendor", "model")):
+        if read.given("lot"):
+            read.problems.append(InvalidValue("lot", "is given without chips; give chips and vendor"))
         return ()
     if not read.given("vendor"):
         read.problems.append(
@@ -153,9 +179,10 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     quantity = read("chips", parse_quantity)
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
+    number = read("lot", _lot_number)
     if quantity is None or vendor is None:
         return ()
-    return (LotInput(vendor=vendor, model=model, quantity=quantity),)
+    return (LotInput(vendor=vendor, model=model, quantity=quantity, number=number),)
 
 
 def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
@@ -209,16 +236,22 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         online_start=online.start if online else None,
         online_precision=online.precision.value if online else None,
         power_mw=entry.power_mw,
+        parent_id=entry.parent,
         notes=entry.notes,
     )
     row.lots = [
         ChipLot(lot=number, vendor=lot.vendor, model=lot.model, quantity=lot.quantity)
-        for number, lot in enumerate(entry.lots, start=1)
+        for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
     ]
     row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
     session.add(row)
     session.flush()
     return entry_id
+
+
+def lot_numbers(lots: Sequence[LotInput]) -> list[int]:
+    """The numbers the lots are stored under: their own where given, else 1, 2, 3..."""
+    return [lot.number or place for place, lot in enumerate(lots, start=1)]
 
 
 def similar_entries(session: Session, entry: EntryInput) -> list[str]:

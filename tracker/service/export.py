@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +17,7 @@ from tracker.model.cells import cell_text, neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
-from tracker.service.entries import SOURCE_SEPARATOR
+from tracker.service.entries import SOURCE_SEPARATOR, EntryInput, LotInput, lot_numbers
 from tracker.service.files import atomic_file
 from tracker.service.filters import Filters
 
@@ -28,8 +28,11 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
-    """The export's rows (without the header), sorted by id then lot, streamed from the database."""
+def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = None) -> Iterator[list[str]]:
+    """The export's rows (without the header), sorted by id then lot, streamed from the database.
+
+    ``ids`` limits them to those entries.
+    """
     entry_order = bytewise(session, Entry.id)
     query = (
         sa.select(
@@ -59,7 +62,9 @@ def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
         .order_by(entry_order, ChipLot.lot)
         .execution_options(yield_per=2000)
     )
-    sources = _sources_by_entry(session)
+    if ids is not None:
+        query = query.where(Entry.id.in_(ids))
+    sources = _sources_by_entry(session, ids)
     for row in session.execute(query):
         (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
          announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
@@ -71,6 +76,24 @@ def export_rows(session: Session, filters: Filters) -> Iterator[list[str]]:
             SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes,
         ]  # fmt: skip
         yield [neutralise(cell_text(cell)) for cell in cells]
+
+
+def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
+    """The export rows an entry read from a file would have once stored, to compare with
+    what is stored (the same cells as :func:`export_rows`)."""
+    sources = SOURCE_SEPARATOR.join(sorted(set(entry.sources)))  # code point order is byte order
+    head = [
+        entry_id, entry.name, entry.operator, entry.country, entry.city, entry.kind, entry.sponsor,
+        entry.parent, entry.status, entry.confidence, entry.announced, entry.online,
+    ]  # fmt: skip
+    numbered = sorted(zip(lot_numbers(entry.lots), entry.lots, strict=True), key=lambda pair: pair[0])
+    lots: list[tuple[int | None, LotInput | None]] = [*numbered] or [(None, None)]
+    rows = []
+    for number, lot in lots:
+        chip_cells = [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4
+        cells = [*head, *chip_cells, entry.power_mw, sources, entry.notes]
+        rows.append([neutralise(cell_text(cell)) for cell in cells])
+    return rows
 
 
 class _SourceStream:
@@ -94,13 +117,15 @@ class _SourceStream:
         return found
 
 
-def _sources_by_entry(session: Session) -> _SourceStream:
+def _sources_by_entry(session: Session, ids: Sequence[str] | None) -> _SourceStream:
     query = (
         sa.select(EntrySource.entry_id, Source.reference)
         .join(Source, Source.id == EntrySource.source_id)
         .order_by(bytewise(session, EntrySource.entry_id), bytewise(session, Source.reference))
         .execution_options(yield_per=2000)
     )
+    if ids is not None:
+        query = query.where(EntrySource.entry_id.in_(ids))
     return _SourceStream((entry_id, reference) for entry_id, reference in session.execute(query))
 
 

@@ -1,0 +1,128 @@
+"""tracker import: entries from the export format or from Epoch AI's GPU clusters CSV."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from tracker.cli.app import App, open_session, pass_app
+from tracker.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from tracker.service.imports import Progress
+
+FORMATS = ("tracker", "epoch")
+STDIN_NAME = "<stdin>"
+PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress bar to help
+
+
+@click.command("import", short_help="Add or update entries from a CSV file.")
+@click.argument("file", metavar="FILE|-")
+@click.option(
+    "--from",
+    "file_format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="tracker",
+    show_default=True,
+    help="tracker: the export format. epoch: Epoch AI's GPU clusters CSV (CC BY 4.0).",
+)
+@click.option(
+    "--on-conflict",
+    type=click.Choice(("update", "skip"), case_sensitive=False),
+    help="An id stored with other values: update replaces the stored entry, skip keeps it. "
+    "Without this option such a file is refused.",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and count what would change; write nothing.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out rows with problems (listed on standard error) and import the rest.",
+)
+@pass_app
+def import_(
+    app: App, file: str, file_format: str, on_conflict: str | None, dry_run: bool, skip_invalid: bool
+) -> None:
+    """Add entries from a CSV file (- for standard input), in one transaction.
+
+    The tracker format is what `tracker export` writes, columns in any order; name and
+    country are required. Every row is checked first: each problem is reported as
+    FILE:LINE: COLUMN: message, and then nothing is written. An entry identical to the
+    stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
+    """
+    from tracker.service.catalogue import load_catalogue
+    from tracker.service.epoch import read_epoch_file
+    from tracker.service.imports import OnConflict, import_entries, read_export_file
+
+    name = STDIN_NAME if file == "-" else file
+    with (
+        _opened(file) as (handle, size),
+        _progress(size) as progress,
+        open_session(app, writes=True) as session,
+    ):
+        catalogue = load_catalogue(session)
+        read = read_epoch_file if file_format.lower() == "epoch" else read_export_file
+        try:
+            result = import_entries(
+                session,
+                read(handle, catalogue, name=name, progress=progress),
+                name=name,
+                on_conflict=OnConflict(on_conflict.lower()) if on_conflict else None,
+                skip_invalid=skip_invalid,
+            )
+        except UnicodeDecodeError:
+            raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
+        except csv.Error as error:
+            raise InvalidValue("file", f"{name} is not a readable CSV file: {error}") from None
+        if dry_run:
+            session.rollback()
+    for line, column, message in result.rejected:
+        click.echo(f"{name}:{line}: {column}: {message}", err=True)
+    if result.rejected:
+        click.echo(f"Left out {result.rejected_lines} rows with problems (--skip-invalid).", err=True)
+    counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    if on_conflict and on_conflict.lower() == "skip":
+        counts += f", {result.skipped} skipped"
+    click.echo(counts)
+    if dry_run:
+        click.echo("Dry run: nothing was written.", err=True)
+
+
+@contextlib.contextmanager
+def _opened(file: str) -> Iterator[tuple[IO[str], int | None]]:
+    """The file as UTF-8 text (a leading byte order mark is ignored), with its size when known."""
+    if file == "-":
+        wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+        try:
+            yield wrapper, None
+        finally:
+            wrapper.detach()  # standard input stays open
+        return
+    if not file.strip():
+        raise InvalidValue("file", "is empty; give a CSV file, or - for standard input")
+    try:
+        handle = open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise InvalidValue("file", f"{file} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidValue("file", f"{file} is a folder; give a CSV file") from None
+    except OSError as error:
+        raise InvalidValue("file", f"cannot read {file}: {error.strerror}") from None
+    with handle:
+        yield handle, os.fstat(handle.fileno()).st_size
+
+
+@contextlib.contextmanager
+def _progress(size: int | None) -> Iterator[Progress | None]:
+    """A progress bar on standard error, for a large file when a person is watching."""
+    if size is None or size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label="Reading", file=sys.stderr) as bar:
+        yield bar.update

@@ -1,0 +1,272 @@
+"""Reading Epoch AI's GPU clusters dataset (CC BY 4.0) as tracker entries.
+
+Each row of Epoch's CSV is one cluster at a point in time; it becomes one entry whose
+primary and secondary chips are its lots. Rows that cannot be counted honestly are
+not imported, each with its reason: no country, no chip quantity, a chip the catalogue
+does not know, a row Epoch flags as a possible duplicate, and a row Epoch marks as
+superseded by another row of the file (an upgraded cluster is recorded as a new row
+that includes the earlier one's chips, so importing both would count them twice).
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TextIO, TypeVar
+
+from tracker.errors import FileRejected, InvalidValue, RowProblem
+from tracker.model.countries import parse_country
+from tracker.model.names import slugify
+from tracker.model.periods import Period, Precision, parse_period
+from tracker.model.values import parse_power, parse_quantity, parse_text
+from tracker.model.vocabulary import Confidence, Sponsor, Status
+from tracker.service.catalogue import UNKNOWN_VENDOR, Catalogue
+from tracker.service.entries import MAX_SOURCE_BYTES, EntryInput, LotInput
+from tracker.service.imports import ParsedEntry, Progress
+
+ATTRIBUTION = "Epoch AI, GPU Clusters dataset, CC BY 4.0"
+STATUSES = {
+    "existing": Status.OPERATIONAL,
+    "planned": Status.PLANNED,
+    "decommissioned": Status.DECOMMISSIONED,
+}
+CONFIDENCES = {
+    "confirmed": Confidence.CONFIRMED,
+    "likely": Confidence.REPORTED,
+    "unlikely": Confidence.RUMOURED,
+}
+SPONSORS = {"public": Sponsor.SOVEREIGN, "public/private": Sponsor.PUBLIC_PRIVATE, "private": Sponsor.PRIVATE}
+# Suppliers that mean the vendor was not disclosed.
+UNDISCLOSED = {"", "anonymized", "unknown"}
+LOT_COLUMNS = (
+    ("Chip type (primary)", "Chip quantity (primary)", "GPU Supplier (primary)"),
+    ("Chip type (secondary)", "Chip quantity (secondary)", "GPU supplier (secondary)"),
+)
+SOURCE_COLUMNS = tuple(f"Source {number}" for number in range(1, 6))
+COLUMNS = (
+    "Name", "Owner", "Country", "Status", "Certainty", "Sector", "First Operational Date",
+    "First Operational Date Note", "Reported Power Capacity (MW)", "Note", "Possible Duplicate",
+    "Possible Duplicate Of", "Superseded by", *(column for lot in LOT_COLUMNS for column in lot),
+    *SOURCE_COLUMNS,
+)  # fmt: skip
+_US_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_PLANNED = re.compile(r"^planned\s+(?:for\s+)?", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+T = TypeVar("T")
+
+
+def read_epoch_file(
+    handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
+) -> Iterator[ParsedEntry]:
+    """Entries from Epoch AI's GPU clusters CSV, one per row, with the reasons a row is left out."""
+    reader = csv.DictReader(_counted(handle, progress))
+    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise FileRejected(
+            name,
+            [
+                RowProblem(1, column, "is missing; is this Epoch AI's GPU clusters CSV (gpu_clusters.csv)?")
+                for column in missing
+            ],
+        )
+    rows: list[tuple[int, dict[str, str]]] = []
+    last_line = reader.line_num
+    for row in reader:
+        rows.append((last_line + 1, {key: (value or "").strip() for key, value in row.items() if key}))
+        last_line = reader.line_num
+    names = {row["Name"] for _, row in rows}
+    ids = _ids(row["Name"] for _, row in rows)
+    for (line, row), entry_id in zip(rows, ids, strict=True):
+        yield _read_row(line, row, entry_id, names, catalogue)
+
+
+def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
+    for text in handle:
+        if progress is not None:
+            progress(len(text))
+        yield text
+
+
+def _ids(names: Iterator[str]) -> list[str]:
+    """An id from each name; a name used again (Epoch's "Anonymized Chinese System") is
+    numbered in file order: the second is ``...-2``."""
+    seen: collections.Counter[str] = collections.Counter()
+    ids = []
+    for name in names:
+        slug = slugify(name)
+        seen[slug] += 1
+        ids.append(slug if seen[slug] == 1 else f"{slug[:75]}-{seen[slug]}")
+    return ids
+
+
+class _Row:
+    """One Epoch row being read; problems are kept against Epoch's column names."""
+
+    def __init__(self, line: int, row: Mapping[str, str]) -> None:
+        self.line = line
+        self.row = row
+        self.problems: list[RowProblem] = []
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(RowProblem(self.line, column, message))
+
+    def read(self, column: str, parse: Callable[[str], T]) -> T | None:
+        text = self.row[column]
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except InvalidValue as error:
+            self.problem(column, error.message)
+            return None
+
+    def choice(self, column: str, choices: Mapping[str, T]) -> T | None:
+        text = self.row[column]
+        if not text:
+            return None
+        if text.casefold() not in choices:
+            self.problem(column, f"unknown value {text!r}; Epoch's values are {', '.join(choices)}")
+        return choices.get(text.casefold())
+
+
+def _read_row(
+    line: int, row: Mapping[str, str], entry_id: str, names: set[str], catalogue: Catalogue
+) -> ParsedEntry:
+    read = _Row(line, row)
+    if row["Possible Duplicate"].casefold() == "true":
+        of = f" of {row['Possible Duplicate Of']}" if row["Possible Duplicate Of"] else ""
+        read.problem("Possible Duplicate", f"Epoch flags the row as a possible duplicate{of}; left out")
+    if row["Superseded by"] in names:
+        read.problem(
+            "Superseded by",
+            f"Epoch records the upgraded cluster, {row['Superseded by']!r}, as a row of its own that "
+            "includes these chips; left out so that they are counted once",
+        )
+    if not row["Country"]:
+        read.problem("Country", "is empty; an entry needs a country")
+    country = read.read("Country", parse_country)
+    name = read.read("Name", lambda text: parse_text(text, "name", 200))
+    if name is None:
+        read.problem("Name", "is empty; every entry needs a name")
+    lots = [lot for columns in LOT_COLUMNS if (lot := _read_lot(read, catalogue, *columns))]
+    if not lots and not any(row[quantity] for _, quantity, _ in LOT_COLUMNS):
+        read.problem(
+            "Chip quantity (primary)", "is empty; a row without a chip count is left out, not counted as zero"
+        )
+    sources = [row[column] for column in SOURCE_COLUMNS if row[column]]
+    for column in SOURCE_COLUMNS:
+        if len(row[column].encode("utf-8")) > MAX_SOURCE_BYTES:
+            read.problem(column, f"is longer than {MAX_SOURCE_BYTES:,} bytes")
+    entry = EntryInput(
+        name=name or "",
+        country=country or "",
+        id=entry_id,
+        operator=read.read("Owner", lambda text: parse_text(text, "operator", 200)),
+        sponsor=read.choice("Sector", SPONSORS),
+        status=read.choice("Status", STATUSES) or Status.ANNOUNCED,
+        confidence=read.choice("Certainty", CONFIDENCES),
+        online=_online(read),
+        power_mw=read.read("Reported Power Capacity (MW)", _power),
+        lots=tuple(lots),
+        sources=(*dict.fromkeys(" ".join(source.split()) for source in sources), ATTRIBUTION),
+        notes=read.read("Note", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
+    )
+    if not row["Status"]:
+        read.problem("Status", "is empty; Epoch's values are Existing, Planned, Decommissioned")
+    if read.problems:
+        return ParsedEntry(line, None, tuple(read.problems))
+    return ParsedEntry(line, entry)
+
+
+def _read_lot(
+    read: _Row, catalogue: Catalogue, type_column: str, quantity_column: str, supplier_column: str
+) -> LotInput | None:
+    """One lot: its quantity, and the model Epoch names matched in the catalogue; a lot with
+    no chip type, or an anonymised or unknown supplier, has the vendor ``unknown``."""
+    quantity = read.read(quantity_column, lambda text: parse_quantity(text, "chips"))
+    if quantity is None:
+        return None
+    chip, supplier = read.row[type_column], read.row[supplier_column]
+    if chip:
+        found = _chip(catalogue, chip, supplier)
+        if found is None:
+            read.problem(
+                type_column, f"{chip!r} is not in the chip catalogue; `tracker chips add` extends it"
+            )
+            return None
+        vendor, model = found
+        return LotInput(vendor=vendor, model=model, quantity=quantity)
+    if supplier.casefold() in UNDISCLOSED:
+        return LotInput(vendor=UNKNOWN_VENDOR, model=None, quantity=quantity)
+    vendor = read.read(supplier_column, catalogue.vendor)
+    return LotInput(vendor=vendor, model=None, quantity=quantity) if vendor else None
+
+
+def _chip(catalogue: Catalogue, chip: str, supplier: str) -> tuple[str, str] | None:
+    """The catalogue's (vendor, model) for an Epoch chip name, such as ``NVIDIA H100 SXM5 80GB``.
+
+    The supplier column decides between vendors when a name is theirs both; Epoch's
+    "Unknown" supplier with a known chip (GroqChip) takes the chip's vendor.
+    """
+    matches = [
+        (vendor, model)
+        for vendor in sorted(catalogue.models)
+        if (model := catalogue.find_model(vendor, chip))
+    ]
+    if len(matches) > 1 and supplier.casefold() not in UNDISCLOSED:
+        try:
+            named = catalogue.vendor(supplier)
+        except InvalidValue:
+            return None
+        matches = [match for match in matches if match[0] == named]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _us_day(text: str) -> dt.date | None:
+    match = _US_DAY.fullmatch(text)
+    if match is None:
+        return None
+    month, day, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _online(read: _Row) -> Period | None:
+    """When the cluster came (or comes) online, never more precisely than Epoch knows it.
+
+    Epoch writes a day (M/D/YYYY) even for a month or a year, and says in its note how
+    precise it is ("2024-04", "Q4 2024", "Planned 2030"). A day is kept only where the note
+    repeats it; a day with no note is read as its month (Epoch puts the 15th for a month).
+    """
+    text, note = read.row["First Operational Date"], read.row["First Operational Date Note"]
+    day = _us_day(text)
+    if text and day is None:
+        read.problem("First Operational Date", f"{text!r} is not a date as Epoch writes them (M/D/YYYY)")
+        return None
+    if (noted_day := _us_day(note)) is not None:
+        return Period(noted_day, Precision.DAY)
+    if note:
+        try:
+            return parse_period(_PLANNED.sub("", note))
+        except InvalidValue:
+            years = set(_YEAR.findall(note))
+            if len(years) == 1:
+                return parse_period(years.pop())
+    if day is not None:
+        return Period(day.replace(day=1), Precision.MONTH)
+    return None
+
+
+def _power(text: str) -> Decimal:
+    """Reported power in MW, kept to the kilowatt (Epoch gives some to a tenth of one)."""
+    try:
+        value = Decimal(text).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+    except ArithmeticError:
+        raise InvalidValue("power_mw", f"{text!r} is not a power in MW") from None
+    return parse_power(format(value, "f"))

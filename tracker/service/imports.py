@@ -1,0 +1,493 @@
+"""Importing entries from files: every row checked first, then stored in one transaction.
+
+A reader turns a file into :class:`ParsedEntry` items (this module reads the export
+format; :mod:`tracker.service.epoch` reads Epoch AI's GPU clusters). :func:`import_entries`
+stores them through bulk inserts, compares each with what is stored, and raises
+:class:`~tracker.errors.FileRejected` with every problem when any row is bad, so that
+the caller's transaction, rolled back, leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TextIO, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem
+from tracker.model.cells import restore
+from tracker.model.names import slugify
+from tracker.model.tables import ChipLot, Entry, EntrySource, Source, utc_now
+from tracker.service.catalogue import Catalogue
+from tracker.service.entries import EntryInput, LotInput, lot_numbers, read_entry, read_lot
+from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
+from tracker.service.filters import Filters
+
+BATCH_SIZE = 2000  # entries compared and inserted together
+PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
+ENTRY_COLUMNS = tuple(
+    column for column in EXPORT_COLUMNS if column not in ("lot", "vendor", "model", "chips")
+)
+LOT_COLUMNS = ("lot", "vendor", "model", "chips")
+REQUIRED_COLUMNS = ("name", "country")
+
+# The tables themselves, for Core bulk statements.
+ENTRY_TABLE = cast(sa.Table, Entry.__table__)
+LOT_TABLE = cast(sa.Table, ChipLot.__table__)
+LINK_TABLE = cast(sa.Table, EntrySource.__table__)
+SOURCE_TABLE = cast(sa.Table, Source.__table__)
+
+Progress = Callable[[int], None]  # told how many more characters of the file were read
+
+
+class OnConflict(str, enum.Enum):
+    """What to do with an entry stored under the same id with other values."""
+
+    UPDATE = "update"  # replace the stored entry with the file's
+    SKIP = "skip"  # keep the stored entry
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One entry read from a file, or the problems that kept it from being read."""
+
+    line: int  # where the entry's first row starts
+    entry: EntryInput | None
+    problems: tuple[RowProblem, ...] = ()
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, in a dry run, would do), counted in entries."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # conflicts kept as stored (--on-conflict skip)
+    rejected: list[RowProblem] = field(default_factory=list)  # rows left out (skip_invalid)
+
+    @property
+    def rejected_lines(self) -> int:
+        return len({problem.line for problem in self.rejected})
+
+
+def import_entries(
+    session: Session,
+    parsed: Iterable[ParsedEntry],
+    *,
+    name: str,
+    on_conflict: OnConflict | None = None,
+    skip_invalid: bool = False,
+) -> ImportResult:
+    """Store the entries read from a file named ``name``, in bulk, in the session's transaction.
+
+    An entry identical to the stored one under its id is unchanged; one with other values
+    is a conflict, a problem unless ``on_conflict`` says otherwise. With ``skip_invalid``,
+    entries with problems are left out and listed in the result; otherwise any problem
+    raises :class:`FileRejected` once the whole file has been checked. Nothing is
+    committed here: the caller commits, or rolls back for a dry run.
+    """
+    importer = _Importer(session, on_conflict, skip_invalid)
+    for item in parsed:
+        importer.take(item)
+    importer.finish()
+    if importer.problems:
+        raise FileRejected(name, importer.problems)
+    return importer.result
+
+
+class _Importer:
+    """Checks entries as they come and stores them a batch at a time, until a problem is found."""
+
+    def __init__(self, session: Session, on_conflict: OnConflict | None, skip_invalid: bool) -> None:
+        self.session = session
+        self.on_conflict = on_conflict
+        self.skip_invalid = skip_invalid
+        self.problems: list[RowProblem] = []
+        self.result = ImportResult()
+        self.lines: dict[str, int] = {}  # id -> line, of every entry of the file
+        self.parents: dict[str, str] = {}
+        self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
+        self.now = utc_now()
+
+    def report(self, *problems: RowProblem) -> None:
+        (self.result.rejected if self.skip_invalid else self.problems).extend(problems)
+
+    def take(self, item: ParsedEntry) -> None:
+        if item.problems or item.entry is None:
+            self.report(*item.problems)
+            return
+        entry = item.entry
+        entry_id = entry.id or slugify(entry.name)
+        if not entry_id:
+            self.report(
+                RowProblem(item.line, "id", f"cannot make an id from the name {entry.name!r}; give one")
+            )
+            return
+        if entry_id in self.lines:
+            made = "" if entry.id else f" (made from the name {entry.name!r})"
+            self.report(
+                RowProblem(
+                    item.line,
+                    "id",
+                    f"{entry_id!r}{made} is also the id of line {self.lines[entry_id]}; "
+                    "an entry's rows go together, and each entry has its own id",
+                )
+            )
+            return
+        self.lines[entry_id] = item.line
+        if entry.parent:
+            self.parents[entry_id] = entry.parent
+        self.batch.append((entry_id, item, entry))
+        if len(self.batch) >= BATCH_SIZE:
+            self._store_batch()
+
+    def finish(self) -> None:
+        self._store_batch()
+        self._check_parents()
+        if not self.problems:
+            self._set_parents()
+
+    def _store_batch(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        stored = _stored_rows(self.session, [entry_id for entry_id, _, _ in batch])
+        additions: list[tuple[str, EntryInput]] = []
+        replacements: list[tuple[str, EntryInput]] = []
+        for entry_id, item, entry in batch:
+            rows = stored.get(entry_id)
+            if rows is None:
+                additions.append((entry_id, entry))
+                continue
+            if rows == entry_rows(entry_id, entry):
+                self.result.unchanged += 1
+            elif self.on_conflict is OnConflict.UPDATE:
+                replacements.append((entry_id, entry))
+            elif self.on_conflict is OnConflict.SKIP:
+                self.result.skipped += 1
+            else:
+                differing = _differing_columns(rows, entry_rows(entry_id, entry))
+                self.report(
+                    RowProblem(
+                        item.line,
+                        "id",
+                        f"{entry_id!r} is stored with other values ({', '.join(differing)}); "
+                        "--on-conflict update replaces the stored entry, --on-conflict skip keeps it",
+                    )
+                )
+        if self.problems:
+            return  # nothing more is written; the rest of the file is still checked
+        self._insert(additions)
+        self._replace(replacements)
+        self.result.added += len(additions)
+        self.result.updated += len(replacements)
+
+    def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
+        online = entry.online
+        return {
+            "id": entry_id,
+            "name": entry.name,
+            "operator": entry.operator,
+            "country": entry.country,
+            "city": entry.city,
+            "kind": entry.kind.value if entry.kind else None,
+            "sponsor": entry.sponsor.value if entry.sponsor else None,
+            "status": entry.status.value,
+            "confidence": entry.confidence.value if entry.confidence else None,
+            "announced_on": entry.announced,
+            "online_start": online.start if online else None,
+            "online_precision": online.precision.value if online else None,
+            "power_mw": entry.power_mw,
+            "parent_id": None,  # set once every entry of the file is stored
+            "notes": entry.notes,
+            "updated_at": self.now,
+        }
+
+    def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
+        if not additions:
+            return
+        rows = [
+            {**self._entry_values(entry_id, entry), "created_at": self.now} for entry_id, entry in additions
+        ]
+        self.session.execute(sa.insert(ENTRY_TABLE), rows)
+        self._insert_lots_and_sources(additions)
+
+    def _replace(self, replacements: Sequence[tuple[str, EntryInput]]) -> None:
+        if not replacements:
+            return
+        ids = [entry_id for entry_id, _ in replacements]
+        for chunk in _chunks(ids):
+            self.session.execute(sa.delete(LOT_TABLE).where(ChipLot.entry_id.in_(chunk)))
+            self.session.execute(sa.delete(LINK_TABLE).where(EntrySource.entry_id.in_(chunk)))
+        table = ENTRY_TABLE
+        values = [
+            {
+                ("key" if column == "id" else column): value
+                for column, value in self._entry_values(*pair).items()
+            }
+            for pair in replacements
+        ]
+        self.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("key"))
+            .values({column: sa.bindparam(column) for column in values[0] if column != "key"}),
+            values,
+        )
+        self._insert_lots_and_sources(replacements)
+
+    def _insert_lots_and_sources(self, entries: Sequence[tuple[str, EntryInput]]) -> None:
+        lots = [
+            {
+                "entry_id": entry_id,
+                "lot": number,
+                "vendor": lot.vendor,
+                "model": lot.model,
+                "quantity": lot.quantity,
+            }
+            for entry_id, entry in entries
+            for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
+        ]
+        if lots:
+            self.session.execute(sa.insert(LOT_TABLE), lots)
+        references = sorted({reference for _, entry in entries for reference in entry.sources})
+        source_ids = _source_ids(self.session, references)
+        links = [
+            {"entry_id": entry_id, "source_id": source_ids[reference]}
+            for entry_id, entry in entries
+            for reference in dict.fromkeys(entry.sources)
+        ]
+        if links:
+            self.session.execute(sa.insert(LINK_TABLE), links)
+
+    def _check_parents(self) -> None:
+        """Each parent is an entry of the file or of the database, and no entry is its own ancestor.
+
+        These problems are found once entries are stored, so they always reject the file.
+        """
+        if not self.parents:
+            return
+        outside = sorted(set(self.parents.values()) - set(self.lines))
+        stored: dict[str, str | None] = {}
+        for chunk in _chunks(outside):
+            query = sa.select(Entry.id, Entry.parent_id).where(Entry.id.in_(chunk))
+            stored.update((entry_id, parent) for entry_id, parent in self.session.execute(query))
+        for entry_id, parent in self.parents.items():
+            if parent not in self.lines and parent not in stored:
+                self.problems.append(
+                    RowProblem(
+                        self.lines[entry_id],
+                        "parent",
+                        f"no entry has the id {parent!r}, in the file or stored",
+                    )
+                )
+        ancestors = {**{key: value for key, value in stored.items() if value}, **self.parents}
+        for entry_id in self.parents:
+            seen = {entry_id}
+            current = ancestors.get(entry_id)
+            while current is not None:
+                if current in seen:
+                    self.problems.append(
+                        RowProblem(
+                            self.lines[entry_id],
+                            "parent",
+                            f"{self.parents[entry_id]!r} makes {entry_id!r} a part of itself",
+                        )
+                    )
+                    break
+                seen.add(current)
+                current = ancestors.get(current)
+
+    def _set_parents(self) -> None:
+        pairs = [{"key": entry_id, "parent_id": parent} for entry_id, parent in self.parents.items()]
+        if pairs:
+            table = ENTRY_TABLE
+            self.session.execute(
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("key"))
+                .values(parent_id=sa.bindparam("parent_id")),
+                pairs,
+            )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), PARAMETERS_PER_QUERY):
+        yield items[start : start + PARAMETERS_PER_QUERY]
+
+
+def _stored_rows(session: Session, ids: Sequence[str]) -> dict[str, list[list[str]]]:
+    """The export rows of the entries among ``ids`` that are stored."""
+    stored: dict[str, list[list[str]]] = {}
+    for chunk in _chunks(ids):
+        present = list(session.scalars(sa.select(Entry.id).where(Entry.id.in_(chunk))))
+        if present:
+            for row in export_rows(session, Filters(), ids=present):
+                stored.setdefault(row[0], []).append(row)
+    return stored
+
+
+def _differing_columns(stored: list[list[str]], incoming: list[list[str]]) -> list[str]:
+    differing = [
+        column
+        for place, column in enumerate(EXPORT_COLUMNS)
+        if [row[place] for row in stored] != [row[place] for row in incoming]
+    ]
+    return [f"{column} differs" for column in differing] or ["its rows differ"]
+
+
+def _source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
+    """The ids of these sources, adding those not stored yet."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(references):
+        query = sa.select(Source.reference, Source.id).where(Source.reference.in_(chunk))
+        found.update((reference, source_id) for reference, source_id in session.execute(query))
+    missing = [{"reference": reference} for reference in references if reference not in found]
+    if missing:
+        inserted = session.execute(
+            sa.insert(SOURCE_TABLE).returning(SOURCE_TABLE.c.reference, SOURCE_TABLE.c.id),
+            missing,
+        )
+        found.update((reference, source_id) for reference, source_id in inserted)
+    return found
+
+
+# The export format -------------------------------------------------------------------
+
+
+def read_export_file(
+    handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
+) -> Iterator[ParsedEntry]:
+    """Entries from a file in the export format: a header, then one row per chip lot.
+
+    Columns may come in any order; ``name`` and ``country`` are required. The rows of an
+    entry (same id) follow one another; a row without an id is an entry of its own.
+    A header that cannot be read raises :class:`FileRejected` at once.
+    """
+    reader = csv.reader(_counted(handle, progress))
+    header = next(reader, None)
+    problems = _header_problems(header)
+    if problems:
+        raise FileRejected(name, problems)
+    columns = _columns(header or [])
+    group: list[tuple[int, dict[str, str]]] = []
+    last_line = reader.line_num
+    for cells in reader:
+        line = last_line + 1
+        last_line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(columns):
+            yield ParsedEntry(
+                line,
+                None,
+                (RowProblem(line, "row", f"has {len(cells)} cells; the header has {len(columns)}"),),
+            )
+            continue
+        row = {column: restore(cell) for column, cell in zip(columns, cells, strict=True)}
+        entry_id = row.get("id", "").strip()
+        if group and (not entry_id or entry_id != group[0][1].get("id", "").strip()):
+            yield _read_group(group, catalogue)
+            group = []
+        group.append((line, row))
+    if group:
+        yield _read_group(group, catalogue)
+
+
+def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
+    for text in handle:
+        if progress is not None:
+            progress(len(text))
+        yield text
+
+
+def _columns(header: list[str]) -> list[str]:
+    return [cell.strip().lstrip("\ufeff").lower() for cell in header]
+
+
+def _header_problems(header: list[str] | None) -> list[RowProblem]:
+    if header is None:
+        return [
+            RowProblem(
+                1, "header", f"is missing: the file is empty; it starts with {','.join(EXPORT_COLUMNS)}"
+            )
+        ]
+    columns = _columns(header)
+    problems = []
+    for place, column in enumerate(columns):
+        if column not in EXPORT_COLUMNS:
+            problems.append(
+                RowProblem(
+                    1,
+                    column or f"column {place + 1}",
+                    f"is not a column of the export format; the columns are {', '.join(EXPORT_COLUMNS)}",
+                )
+            )
+        elif columns.index(column) != place:
+            problems.append(RowProblem(1, column, "is given twice"))
+    problems.extend(
+        RowProblem(1, column, "is missing; every entry needs it")
+        for column in REQUIRED_COLUMNS
+        if column not in columns
+    )
+    return problems
+
+
+def _read_group(group: list[tuple[int, dict[str, str]]], catalogue: Catalogue) -> ParsedEntry:
+    """One entry from its rows: the entry's fields from the first, a chip lot from each."""
+    first_line, first = group[0]
+    problems: list[RowProblem] = []
+    entry: EntryInput | None = None
+    try:
+        entry = read_entry({key: first.get(key, "") for key in ENTRY_COLUMNS}, catalogue, lots=[])
+    except InvalidInput as error:
+        problems.extend(_located(first_line, error.problems))
+    lots: list[LotInput] = []
+    numbers: dict[int, int] = {}
+    for line, row in group:
+        for column in ENTRY_COLUMNS:
+            if column in row and " ".join(row[column].split()) != " ".join(first[column].split()):
+                problems.append(
+                    RowProblem(
+                        line,
+                        column,
+                        f"{row[column]!r} differs from line {first_line} ({first[column]!r}); "
+                        "the rows of one entry share its fields",
+                    )
+                )
+        try:
+            lot = read_lot({key: row.get(key, "") for key in LOT_COLUMNS}, catalogue)
+        except InvalidInput as error:
+            problems.extend(_located(line, error.problems))
+            continue
+        if lot is None:
+            if len(group) > 1:
+                problems.append(
+                    RowProblem(
+                        line, "chips", "is empty; only an entry without chip lots has a row without chips"
+                    )
+                )
+            continue
+        if lot.number is not None:
+            if lot.number in numbers:
+                problems.append(
+                    RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
+                )
+            numbers[lot.number] = line
+        lots.append(lot)
+    if problems or entry is None:
+        return ParsedEntry(first_line, None, tuple(problems))
+    if len(set(lot_numbers(lots))) != len(lots):
+        return ParsedEntry(
+            first_line, None, (RowProblem(first_line, "lot", "number every lot of the entry, or none"),)
+        )
+    return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)))
+
+
+def _located(line: int, problems: Iterable[InvalidValue]) -> Iterator[RowProblem]:
+    for problem in problems:
+        yield RowProblem(line, problem.field, problem.message)
