@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import io
 import os
 import sys
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -24,7 +25,7 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
 
 
 @click.command("import", short_help="Add or update entries from a CSV file.")
-@click.argument("file", metavar="FILE|-")
+@click.argument("file", metavar="FILE")
 @click.option(
     "--from",
     "file_format",
@@ -85,7 +86,10 @@ def import_(
     for line, column, message in result.rejected:
         click.echo(f"{name}:{line}: {column}: {message}", err=True)
     if result.rejected:
-        click.echo(f"Left out {result.rejected_lines} rows with problems (--skip-invalid).", err=True)
+        reasons = collections.Counter(column for _, column, _ in result.rejected)
+        listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
+        rows = f"{result.rejected_lines} row{'s' if result.rejected_lines != 1 else ''}"
+        click.echo(f"Left out {rows} with problems (--skip-invalid): {listing}.", err=True)
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"
@@ -95,7 +99,7 @@ def import_(
 
 
 @contextlib.contextmanager
-def _opened(file: str) -> Iterator[tuple[IO[str], int | None]]:
+def _opened(file: str) -> Iterator[tuple[TextIO, int | None]]:
     """The file as UTF-8 text (a leading byte order mark is ignored), with its size when known."""
     if file == "-":
         wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")

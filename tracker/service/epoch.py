@@ -202,8 +202,8 @@ def _read_lot(
         return LotInput(vendor=vendor, model=model, quantity=quantity)
     if supplier.casefold() in UNDISCLOSED:
         return LotInput(vendor=UNKNOWN_VENDOR, model=None, quantity=quantity)
-    vendor = read.read(supplier_column, catalogue.vendor)
-    return LotInput(vendor=vendor, model=None, quantity=quantity) if vendor else None
+    named = read.read(supplier_column, catalogue.vendor)
+    return LotInput(vendor=named, model=None, quantity=quantity) if named else None
 
 
 def _chip(catalogue: Catalogue, chip: str, supplier: str) -> tuple[str, str] | None:

@@ -1,0 +1,165 @@
+"""tracker import --from epoch: Epoch AI's GPU clusters CSV (CC BY 4.0), row by row."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import os
+from pathlib import Path
+
+import pycountry
+
+from tests.conftest import Tracker
+from tests.test_cli import database_contents
+from tracker.service.epoch import ATTRIBUTION
+
+EXCERPT = Path(__file__).parent / "data" / "epoch_gpu_clusters_excerpt.csv"
+# The reference datasets sit beside the checkout (../shared/datasets), in CI as here.
+DATASETS = Path(os.environ.get("TRACKER_DATASETS", Path(__file__).parents[2] / "shared" / "datasets"))
+EPOCH_FILE = DATASETS / "epoch_sr3k" / "gpu_clusters.csv"
+
+
+def exported(tracker: Tracker) -> dict[str, list[dict[str, str]]]:
+    rows: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
+    for row in csv.DictReader(io.StringIO(tracker.export())):
+        rows[row["id"]].append(row)
+    return rows
+
+
+def test_each_kind_of_row_is_read_as_the_analyst_expects(tracker: Tracker) -> None:
+    result = tracker("import", "--from", "epoch", "--skip-invalid", str(EXCERPT))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "8 added, 0 updated, 0 unchanged\n"
+    rows = exported(tracker)
+    lots = {
+        entry_id: [(r["vendor"], r["model"], r["chips"]) for r in entry_rows]
+        for entry_id, entry_rows in rows.items()
+    }
+    assert lots == {
+        # Chips of an undisclosed vendor are kept, under the vendor `unknown`, never as zero.
+        "anonymized-chinese-system-2": [("unknown", "", "10000"), ("unknown", "", "10000")],
+        "anonymized-chinese-system-3": [("unknown", "", "8000")],
+        # Epoch's supplier is "Unknown", but it names the chip.
+        "aramco-groq-inference-cluster": [("Groq", "LPU v1", "19725")],
+        "agh-cyfronet-helios": [("NVIDIA", "GH200", "440"), ("NVIDIA", "H100", "24")],
+        "meta-prometheus-new-albany": [("NVIDIA", "GB200", "300000"), ("NVIDIA", "GB300", "200000")],
+        "oak-ridge-nl-summit": [("NVIDIA", "V100", "27648")],
+        "tesla-cortex-phase-1": [("NVIDIA", "H100", "50000")],
+        # Phases 1 and 2 are superseded by phase 3, which includes their chips.
+        "xai-colossus-memphis-phase-3": [("NVIDIA", "H100", "200000"), ("NVIDIA", "GB200", "30000")],
+    }
+    first = {entry_id: entry_rows[0] for entry_id, entry_rows in rows.items()}
+    # Never more precise than Epoch knows: its note says how precise the date is.
+    assert {entry_id: row["online"] for entry_id, row in first.items()} == {
+        "anonymized-chinese-system-2": "2024-11",  # 11/15/2024 without a note: Epoch's mid-month
+        "anonymized-chinese-system-3": "2024-08",
+        "aramco-groq-inference-cluster": "2025-01",  # note "2025-01"
+        "agh-cyfronet-helios": "2024-06-01",  # note repeats the day
+        "meta-prometheus-new-albany": "2026-H2",  # note "Planned H2 2026"
+        "oak-ridge-nl-summit": "2018-06-08",
+        "tesla-cortex-phase-1": "2024-Q4",  # note "Q4 2024"
+        "xai-colossus-memphis-phase-3": "2025-07-22",
+    }
+    helios = first["agh-cyfronet-helios"]
+    assert (helios["country"], helios["status"], helios["confidence"], helios["sponsor"]) == (
+        "PL", "operational", "confirmed", "sovereign",
+    )  # fmt: skip
+    assert helios["power_mw"] == "0.53"  # Epoch's 0.5297 MW, to the kilowatt
+    assert first["oak-ridge-nl-summit"]["status"] == "decommissioned"
+    assert first["meta-prometheus-new-albany"]["confidence"] == "reported"  # Epoch: Likely
+    assert first["anonymized-chinese-system-2"]["sponsor"] == "private"
+    assert all(ATTRIBUTION in row["sources"].split(" | ") for row in first.values())
+    assert any(
+        source.startswith("https://") for source in first["tesla-cortex-phase-1"]["sources"].split(" | ")
+    )
+
+
+def test_rows_that_cannot_be_counted_are_listed_with_their_reason(tracker: Tracker) -> None:
+    result = tracker("import", "--from", "epoch", "--skip-invalid", str(EXCERPT))
+    reasons = [line.split(": ", 2)[:2] for line in result.stderr.splitlines()[:-1]]
+    assert reasons == [
+        [f"{EXCERPT}:2", "Country"],
+        [f"{EXCERPT}:2", "Chip quantity (primary)"],
+        [f"{EXCERPT}:10", "Superseded by"],
+        [f"{EXCERPT}:13", "Country"],
+        [f"{EXCERPT}:16", "Superseded by"],
+        [f"{EXCERPT}:19", "Chip quantity (primary)"],
+        [f"{EXCERPT}:22", "Possible Duplicate"],
+        [f"{EXCERPT}:22", "Country"],
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        "Left out 6 rows with problems (--skip-invalid): 3 Country, 2 Chip quantity (primary), "
+        "2 Superseded by, 1 Possible Duplicate."
+    )
+
+
+def test_without_skip_invalid_nothing_is_imported(tracker: Tracker) -> None:
+    before = database_contents(tracker)
+    result = tracker("import", "--from", "epoch", str(EXCERPT))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: {EXCERPT}: 8 problems; nothing was imported"
+    assert database_contents(tracker) == before
+
+
+def test_importing_the_same_file_again_changes_nothing(tracker: Tracker) -> None:
+    tracker.ok("import", "--from", "epoch", "--skip-invalid", str(EXCERPT))
+    before = database_contents(tracker)
+    assert tracker.ok("import", "--from", "epoch", "--skip-invalid", str(EXCERPT)) == (
+        "0 added, 0 updated, 8 unchanged\n"
+    )
+    assert database_contents(tracker) == before
+
+
+def test_a_file_that_is_not_epochs_is_refused(tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("name,country\nX,FR\n", encoding="utf-8")
+    result = tracker("import", "--from", "epoch", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:1: Name: is missing; is this Epoch AI's GPU clusters CSV (gpu_clusters.csv)?"
+    )
+
+
+# Epoch's country names that are not ISO 3166 names, spelled out here independently.
+EPOCH_COUNTRIES = {"Korea (Republic of)": "KR", "Philippines (the)": "PH", "Russia": "RU", "Taiwan": "TW"}
+
+
+def independent_totals() -> tuple[dict[str, int], int]:
+    """Planned chips by country straight from Epoch's CSV, and how many rows are imported.
+
+    A row is imported when it has a country and a chip quantity, and Epoch neither flags it
+    as a possible duplicate nor marks it superseded by another row; decommissioned rows
+    are imported but are not in the planned total.
+    """
+    with EPOCH_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = {row["Name"] for row in rows}
+    totals: collections.Counter[str] = collections.Counter()
+    imported = 0
+    for row in rows:
+        quantities = [row["Chip quantity (primary)"], row["Chip quantity (secondary)"]]
+        if not row["Country"] or not any(quantities) or row["Possible Duplicate"] == "TRUE":
+            continue
+        if row["Superseded by"] in names:
+            continue
+        imported += 1
+        if row["Status"] != "Decommissioned":
+            country = (
+                EPOCH_COUNTRIES.get(row["Country"]) or pycountry.countries.lookup(row["Country"]).alpha_2
+            )
+            totals[country] += sum(int(quantity) for quantity in quantities if quantity)
+    return dict(totals), imported
+
+
+def test_the_whole_epoch_file_matches_totals_computed_from_the_raw_csv(tracker: Tracker) -> None:
+    result = tracker("import", "--from", "epoch", "--skip-invalid", str(EPOCH_FILE))
+    assert result.exit_code == 0, result.stderr
+    expected, imported = independent_totals()
+    assert result.stdout == f"{imported} added, 0 updated, 0 unchanged\n"
+    # Every chip name Epoch uses is in the catalogue: no row is left out for its chip.
+    assert "Chip type" not in result.stderr
+    summary = tracker.ok("summary", "--by", "country", "--format", "csv")
+    got = {row["country"]: int(row["chips"]) for row in csv.DictReader(io.StringIO(summary))}
+    assert got == expected
+    assert sum(got.values()) == sum(expected.values()) > 5_000_000

@@ -1,0 +1,267 @@
+"""tracker import: the export format, checked whole, stored in bulk, round trips byte for byte."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import Tracker
+from tests.test_cli import database_contents
+from tracker.service.catalogue import load_catalogue
+from tracker.service.database import create_engine, session_scope
+from tracker.service.export import EXPORT_COLUMNS
+from tracker.service.imports import read_export_file
+
+HEADER = ",".join(EXPORT_COLUMNS)
+
+# Several lots, every period precision, a parent listed after its child, formula-like
+# cells, quotes, commas, a line break in a note, accents and CJK, decimals of power.
+RICH_FILE = (Path(__file__).parent / "data" / "rich_import.csv").read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str, name: str = "import.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def test_a_file_with_several_lots_and_tricky_cells_round_trips_byte_for_byte(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    result = tracker("import", str(write(tmp_path, RICH_FILE)))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "6 added, 0 updated, 0 unchanged\n", "")
+    first = tracker.export()
+    rows = first.splitlines()
+    assert rows[0] == HEADER
+    assert rows[1].startswith(
+        "a-child,\"Child, phase 1\",'=cmd|' /C calc'!A0,FR,Paris,factory,private,eu-plan,"
+    )
+    assert "c-quarter,'@Quarter,,DE" in first
+    other = Tracker(empty_db_url)
+    export_file = write(tmp_path, first, "export.csv")
+    assert other.ok("import", str(export_file)) == "6 added, 0 updated, 0 unchanged\n"
+    assert other.export() == first
+
+
+def test_the_seeded_database_round_trips_and_a_second_import_changes_nothing(
+    seeded_tracker: Tracker, tracker: Tracker, tmp_path: Path
+) -> None:
+    exported = seeded_tracker.export()
+    path = write(tmp_path, exported)
+    assert tracker.ok("import", str(path)) == "3 added, 0 updated, 0 unchanged\n"
+    assert tracker.export() == exported
+    before = database_contents(tracker)
+    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 3 unchanged\n"
+    assert database_contents(tracker) == before
+
+
+def test_every_bad_row_is_reported_with_file_line_and_column_and_nothing_is_written(
+    seeded_tracker: Tracker, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "name,country,chips,vendor,model,online\n"
+        "Good,FR,10,NVIDIA,H100,2026\n"
+        "Bad country,Frnace,10,NVIDIA,,\n"
+        "Negative,DE,-5,NVIDIA,,\n"
+        "Bad period,IT,10,AMD,,Q5 2026\n"
+        "Bad vendor,ES,10,Nvidiaa,,\n"
+        ",PT,10,NVIDIA,,\n",
+    )
+    before = database_contents(seeded_tracker)
+    result = seeded_tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[0:2] for line in lines[:-1]] == [
+        [f"{path}:3", "country"],
+        [f"{path}:4", "chips"],
+        [f"{path}:5", "online"],
+        [f"{path}:6", "vendor"],
+        [f"{path}:7", "name"],
+    ]
+    assert (
+        lines[1]
+        == f"{path}:4: chips: '-5' is not a chip count; give a whole number from 1 to 1,000,000,000,000"
+    )
+    assert lines[-1] == f"Error: {path}: 5 problems; nothing was imported"
+    assert database_contents(seeded_tracker) == before
+
+
+def test_a_changed_entry_is_a_conflict_unless_told_to_update_or_skip(
+    seeded_tracker: Tracker, tmp_path: Path
+) -> None:
+    exported = seeded_tracker.export()
+    changed = exported.replace("nebius-uk,Nebius deployment in the UK", "nebius-uk,Nebius UK").replace(
+        ",B300,4000,", ",B300,4500,"
+    )
+    path = write(tmp_path, changed)
+    before = database_contents(seeded_tracker)
+    refused = seeded_tracker("import", str(path))
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[0] == (
+        f"{path}:3: id: 'nebius-uk' is stored with other values (name differs, chips differs); "
+        "--on-conflict update replaces the stored entry, --on-conflict skip keeps it"
+    )
+    assert database_contents(seeded_tracker) == before
+    assert seeded_tracker.ok("import", str(path), "--on-conflict", "skip") == (
+        "0 added, 0 updated, 2 unchanged, 1 skipped\n"
+    )
+    assert database_contents(seeded_tracker) == before
+    assert (
+        seeded_tracker.ok("import", str(path), "--on-conflict", "update")
+        == "0 added, 1 updated, 2 unchanged\n"
+    )
+    assert seeded_tracker.export() == changed
+
+
+def test_an_update_keeps_the_entry_created_date_and_moves_its_updated_date(
+    db_url: str, tmp_path: Path
+) -> None:
+    tracker = Tracker(db_url)
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "10", "--vendor", "AMD")
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE entry SET created_at = '2025-01-01', updated_at = '2025-01-01'"))
+    tracker.ok(
+        "import", str(write(tmp_path, tracker.export().replace(",10,", ",20,"))), "--on-conflict", "update"
+    )
+    with engine.connect() as connection:
+        created, updated = connection.execute(sa.text("SELECT created_at, updated_at FROM entry")).one()
+    engine.dispose()
+    assert str(created).startswith("2025-01-01")
+    assert not str(updated).startswith("2025-01-01")
+    assert tracker.ok("export", "--changed-since", "2025-06-01").count("\nsite,") == 1
+
+
+def test_a_dry_run_counts_and_writes_nothing(seeded_tracker: Tracker, tmp_path: Path) -> None:
+    path = write(tmp_path, seeded_tracker.export() + "new-one,New One,,FR,,,,,announced,,,,,,,,,,\n")
+    before = database_contents(seeded_tracker)
+    result = seeded_tracker("import", str(path), "--dry-run")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 3 unchanged\n")
+    assert result.stderr == "Dry run: nothing was written.\n"
+    assert database_contents(seeded_tracker) == before
+
+
+def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
+    result = tracker("import", "-", input="name,country\nFrom stdin,fr\n")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
+    assert "from-stdin,From stdin,,FR," in tracker.export()
+    bad = tracker("import", "-", input="name,country\nX,Atlantis\n")
+    assert bad.stderr.startswith("<stdin>:2: country: unknown country 'Atlantis'")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "{path}:1: header: is missing: the file is empty; it starts with id,name,"),
+        ("name,country,sorces\n", "{path}:1: sorces: is not a column of the export format; the columns are "),
+        ("name,chips\nX,3\n", "{path}:1: country: is missing; every entry needs it"),
+        ("name,country,name\n", "{path}:1: name: is given twice"),
+        ("name,country\nX,FR,extra\n", "{path}:2: row: has 3 cells; the header has 2"),
+        (
+            "id,name,country,chips,vendor\nx,X,FR,1,AMD\ny,Y,FR,1,AMD\nx,X,FR,2,AMD\n",
+            "{path}:4: id: 'x' is also the id of line 2; an entry's rows go together, and each entry has "
+            "its own id",
+        ),
+        (
+            "id,name,country,chips,vendor\nx,X,FR,1,AMD\nx,X,DE,2,AMD\n",
+            "{path}:3: country: 'DE' differs from line 2 ('FR'); the rows of one entry share its fields",
+        ),
+        (
+            "id,name,country,lot,chips,vendor\nx,X,FR,1,1,AMD\nx,X,FR,1,2,AMD\n",
+            "{path}:3: lot: 1 is also the lot of line 2",
+        ),
+        (
+            "id,name,country,parent\nx,X,FR,nowhere\n",
+            "{path}:2: parent: no entry has the id 'nowhere', in the file or stored",
+        ),
+        ("id,name,country,parent\nx,X,FR,y\ny,Y,FR,x\n", "{path}:2: parent: 'y' makes 'x' a part of itself"),
+        ("name,country,announced\nX,FR,2099-01-01\n", "{path}:2: announced: 2099-01-01 is in the future;"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_whole(
+    tracker: Tracker, tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, text)
+    before = database_contents(tracker)
+    result = tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith(expected.format(path=path))
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {path}: ")
+    assert database_contents(tracker) == before
+
+
+def test_unreadable_files_are_one_line_errors(tracker: Tracker, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    result = tracker("import", str(missing))
+    assert (result.exit_code, result.stderr) == (2, f"Error: FILE: {missing} does not exist\n")
+    binary = tmp_path / "latin1.csv"
+    binary.write_bytes("name,country\nMünchen,DE\n".encode("latin-1"))
+    result = tracker("import", str(binary))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: FILE: {binary} is not UTF-8 text; save it as UTF-8 CSV\n",
+    )
+    assert tracker.export() == HEADER + "\n"
+
+
+def test_rows_without_ids_get_ids_from_their_names_and_a_byte_order_mark_is_ignored(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufeffName,Country,Chips,Vendor\nSite One,France,1\u00a0000,nvidia\n".replace("\u00a0", "").encode()
+    )
+    assert tracker.ok("import", str(path)) == "1 added, 0 updated, 0 unchanged\n"
+    assert tracker.export().splitlines()[1] == "site-one,Site One,,FR,,,,,announced,,,,1,NVIDIA,,1000,,,"
+    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 1 unchanged\n"
+
+
+def test_skip_invalid_imports_the_good_rows_and_lists_the_others(tracker: Tracker, tmp_path: Path) -> None:
+    path = write(tmp_path, "name,country\nGood,FR\nBad,Atlantis\n")
+    result = tracker("import", str(path), "--skip-invalid")
+    assert result.exit_code == 0
+    assert result.stdout == "1 added, 0 updated, 0 unchanged\n"
+    assert result.stderr.splitlines()[0].startswith(f"{path}:3: country: unknown country 'Atlantis'")
+    assert result.stderr.splitlines()[-1] == "Left out 1 row with problems (--skip-invalid): 1 country."
+
+
+def test_entries_go_in_through_bulk_statements(db_url: str, tmp_path: Path) -> None:
+    rows = "".join(f"e{n},Entry {n},FR,{n % 7 + 1},AMD,https://example.org/{n % 50}\n" for n in range(3000))
+    path = write(tmp_path, "id,name,country,chips,vendor,sources\n" + rows)
+    engine = create_engine(db_url)
+    statements: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def count(*args: object) -> None:
+        statements.append(str(args[2]).split()[0].upper())
+
+    from tracker.service.imports import import_entries
+
+    with session_scope(engine, writes=True) as session, path.open(encoding="utf-8", newline="") as handle:
+        catalogue = load_catalogue(session)
+        result = import_entries(
+            session, read_export_file(handle, catalogue, name="bulk.csv"), name="bulk.csv"
+        )
+    engine.dispose()
+    assert result.added == 3000
+    # 3,000 entries, 3,000 lots, 50 sources, 3,000 links: a few statements per batch, not one per row.
+    assert statements.count("INSERT") < 20
+
+
+def test_progress_is_told_how_much_of_the_file_was_read(db_url: str) -> None:
+    text = "name,country\n" + "".join(f"Entry {n},FR\n" for n in range(100))
+    engine = create_engine(db_url)
+    read: list[int] = []
+    with session_scope(engine) as session:
+        catalogue = load_catalogue(session)
+        entries = list(
+            read_export_file(io.StringIO(text, newline=""), catalogue, name="x", progress=read.append)
+        )
+    engine.dispose()
+    assert len(entries) == 100
+    assert sum(read) == len(text)
