@@ -1,0 +1,125 @@
+"""A tracker killed with SIGKILL mid-import or mid-export leaves no trace: the database as
+before, no partial file where the export goes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import Tracker
+from tests.test_cli import database_contents
+from tracker.service.export import EXPORT_COLUMNS
+
+ENTRIES = 30_000  # enough that writing takes a while on a fast machine
+
+
+def write_big_file(path: Path) -> None:
+    countries = ["FR", "DE", "US", "CN", "JP", "GB", "IN", "AE"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for n in range(ENTRIES):
+            for lot, model in ((1, "H100"), (2, "B200")):
+                writer.writerow([
+                    f"big-{n:06d}", f"Big {n}", f"Operator {n % 97}", countries[n % 8], "", "factory",
+                    "private", "", "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model,
+                    100 + n % 900, "", f"https://example.org/{n % 300}", "",
+                ])  # fmt: skip
+
+
+def tracker_process(db_url: str, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", db_url, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_when(
+    process: subprocess.Popen[bytes], ready: Callable[[], bool], later: float = 0.0, timeout: float = 120
+) -> None:
+    """SIGKILL the process ``later`` seconds after ``ready()`` says it is in the middle of its work."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, f"it ended (exit {process.returncode}) before it could be killed"
+        assert time.monotonic() < deadline, "it never reached the point where it is killed"
+        time.sleep(0.005)
+    time.sleep(later)
+    assert process.poll() is None, f"it ended (exit {process.returncode}) before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+def writing_started(db_url: str) -> Callable[[], bool]:
+    """True once the import has written rows it has not committed."""
+    url = sa.make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        wal = Path(f"{url.database}-wal")
+        return lambda: wal.exists() and wal.stat().st_size > 1_000_000
+    engine = sa.create_engine(url.set(database="postgres"), poolclass=sa.pool.NullPool)
+
+    def ready() -> bool:
+        with engine.connect() as connection:
+            count = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = :name AND backend_xid IS NOT NULL "
+                    "AND now() - xact_start > interval '200 milliseconds'"
+                ),
+                {"name": url.database},
+            ).scalar_one()
+        return bool(count)
+
+    return ready
+
+
+def test_an_import_killed_while_writing_leaves_the_database_as_before(
+    seeded_db_url: str, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.csv"
+    write_big_file(big)
+    tracker = Tracker(seeded_db_url)
+    before = database_contents(tracker)
+    process = tracker_process(seeded_db_url, "import", str(big))
+    # Killed a second after it began writing: several batches in, far from the end.
+    kill_when(process, writing_started(seeded_db_url), later=1.0)
+    assert database_contents(tracker) == before
+    # And the database still works: the same import, run to the end, goes in whole.
+    assert tracker.ok("import", str(big)) == f"{ENTRIES} added, 0 updated, 0 unchanged\n"
+
+
+def test_an_export_killed_while_writing_leaves_no_partial_file(db_url: str, tmp_path: Path) -> None:
+    tracker = Tracker(db_url)
+    big = tmp_path / "big.csv"
+    write_big_file(big)
+    tracker.ok("import", str(big))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "lots.csv"
+    target.write_text("the previous export\n", encoding="utf-8")
+
+    def partly_written() -> bool:
+        return any(path.stat().st_size > 100_000 for path in folder.glob(".lots.csv.*.tmp"))
+
+    process = tracker_process(db_url, "export", "--output", str(target))
+    kill_when(process, partly_written)
+    assert target.read_text(encoding="utf-8") == "the previous export\n"
+    # The folder export: nothing at either target path.
+    process = tracker_process(db_url, "export", "--output-dir", str(folder))
+
+    def dated_partly_written() -> bool:
+        return any(path.stat().st_size > 100_000 for path in folder.glob(".tracker-lots-*.tmp"))
+
+    kill_when(process, dated_partly_written)
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == ["lots.csv"]
+    # A later export writes the file whole.
+    tracker.ok("export", "--output", str(target))
+    assert target.read_text(encoding="utf-8") == big.read_text(encoding="utf-8")
+    assert os.path.getsize(target) == os.path.getsize(big)
