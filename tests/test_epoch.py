@@ -30,7 +30,7 @@ def exported(tracker: Tracker) -> dict[str, list[dict[str, str]]]:
 def test_each_kind_of_row_is_read_as_the_analyst_expects(tracker: Tracker) -> None:
     result = tracker("import", "--from", "epoch", "--skip-invalid", str(EXCERPT))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "8 added, 0 updated, 0 unchanged\n"
+    assert result.stdout == "9 added, 0 updated, 0 unchanged\n"
     rows = exported(tracker)
     lots = {
         entry_id: [(r["vendor"], r["model"], r["chips"]) for r in entry_rows]
@@ -48,6 +48,8 @@ def test_each_kind_of_row_is_read_as_the_analyst_expects(tracker: Tracker) -> No
         "tesla-cortex-phase-1": [("NVIDIA", "H100", "50000")],
         # Phases 1 and 2 are superseded by phase 3, which includes their chips.
         "xai-colossus-memphis-phase-3": [("NVIDIA", "H100", "200000"), ("NVIDIA", "GB200", "30000")],
+        # Phase 2 builds upon phase 1 ("the first 110k will be GB200s"): only phase 2 is counted.
+        "xai-colossus-2-memphis-phase-2": [("NVIDIA", "GB200", "330000"), ("NVIDIA", "GB300", "220000")],
     }
     first = {entry_id: entry_rows[0] for entry_id, entry_rows in rows.items()}
     # Never more precise than Epoch knows: its note says how precise the date is.
@@ -60,6 +62,7 @@ def test_each_kind_of_row_is_read_as_the_analyst_expects(tracker: Tracker) -> No
         "oak-ridge-nl-summit": "2018-06-08",
         "tesla-cortex-phase-1": "2024-Q4",  # note "Q4 2024"
         "xai-colossus-memphis-phase-3": "2025-07-22",
+        "xai-colossus-2-memphis-phase-2": "2026",  # note "Planned 2026"
     }
     helios = first["agh-cyfronet-helios"]
     assert (helios["country"], helios["status"], helios["confidence"], helios["sponsor"]) == (
@@ -81,16 +84,22 @@ def test_rows_that_cannot_be_counted_are_listed_with_their_reason(tracker: Track
     assert reasons == [
         [f"{EXCERPT}:2", "Country"],
         [f"{EXCERPT}:2", "Chip quantity (primary)"],
-        [f"{EXCERPT}:10", "Superseded by"],
-        [f"{EXCERPT}:13", "Country"],
-        [f"{EXCERPT}:16", "Superseded by"],
-        [f"{EXCERPT}:19", "Chip quantity (primary)"],
-        [f"{EXCERPT}:22", "Possible Duplicate"],
-        [f"{EXCERPT}:22", "Country"],
+        [f"{EXCERPT}:8", "Name"],
+        [f"{EXCERPT}:15", "Superseded by"],
+        [f"{EXCERPT}:18", "Country"],
+        [f"{EXCERPT}:21", "Superseded by"],
+        [f"{EXCERPT}:24", "Chip quantity (primary)"],
+        [f"{EXCERPT}:27", "Possible Duplicate"],
+        [f"{EXCERPT}:27", "Country"],
     ]
+    assert result.stderr.splitlines()[2] == (
+        f"{EXCERPT}:8: Name: an earlier state of 'xAI Colossus 2 Memphis Phase 2', which Epoch records as a "
+        "row of its own that includes these chips (linked by Superseded by and Builds Upon); left out so "
+        "that they are counted once"
+    )
     assert result.stderr.splitlines()[-1] == (
-        "Left out 6 rows with problems (--skip-invalid): 3 Country, 2 Chip quantity (primary), "
-        "2 Superseded by, 1 Possible Duplicate."
+        "Left out 7 rows (--skip-invalid); their problems by column: 3 Country, 2 Chip quantity (primary), "
+        "2 Superseded by, 1 Name, 1 Possible Duplicate."
     )
 
 
@@ -98,7 +107,7 @@ def test_without_skip_invalid_nothing_is_imported(tracker: Tracker) -> None:
     before = database_contents(tracker)
     result = tracker("import", "--from", "epoch", str(EXCERPT))
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == f"Error: {EXCERPT}: 8 problems; nothing was imported"
+    assert result.stderr.splitlines()[-1] == f"Error: {EXCERPT}: 9 problems; nothing was imported"
     assert database_contents(tracker) == before
 
 
@@ -106,7 +115,7 @@ def test_importing_the_same_file_again_changes_nothing(tracker: Tracker) -> None
     tracker.ok("import", "--from", "epoch", "--skip-invalid", str(EXCERPT))
     before = database_contents(tracker)
     assert tracker.ok("import", "--from", "epoch", "--skip-invalid", str(EXCERPT)) == (
-        "0 added, 0 updated, 8 unchanged\n"
+        "0 added, 0 updated, 9 unchanged\n"
     )
     assert database_contents(tracker) == before
 
@@ -128,20 +137,40 @@ EPOCH_COUNTRIES = {"Korea (Republic of)": "KR", "Philippines (the)": "PH", "Russ
 def independent_totals() -> tuple[dict[str, int], int]:
     """Planned chips by country straight from Epoch's CSV, and how many rows are imported.
 
-    A row is imported when it has a country and a chip quantity, and Epoch neither flags it
-    as a possible duplicate nor marks it superseded by another row; decommissioned rows
-    are imported but are not in the planned total.
+    A row can be imported when it has a country and a chip quantity and Epoch does not flag
+    it as a possible duplicate. It is imported unless a later state of the same cluster
+    (a row it is "Superseded by", or one that "Builds Upon" it, and so on) can be: that
+    row includes its chips. Decommissioned rows are imported but not in the planned total.
     """
     with EPOCH_FILE.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    names = {row["Name"] for row in rows}
+    by_name = {row["Name"]: row for row in rows}
+
+    def importable(row: dict[str, str]) -> bool:
+        quantities = [row["Chip quantity (primary)"], row["Chip quantity (secondary)"]]
+        return bool(row["Country"]) and any(quantities) and row["Possible Duplicate"] != "TRUE"
+
+    def later_states(name: str) -> list[str]:
+        found = [by_name[name]["Superseded by"]] if by_name[name]["Superseded by"] in by_name else []
+        for row in rows:
+            builds_upon = row["Builds Upon"]
+            parts = [builds_upon] if builds_upon in by_name else [p.strip() for p in builds_upon.split(",")]
+            if name in parts:
+                found.append(row["Name"])
+        return found
+
+    def has_imported_later_state(name: str, seen: frozenset[str]) -> bool:
+        return any(
+            importable(by_name[later]) or has_imported_later_state(later, seen | {later})
+            for later in later_states(name)
+            if later not in seen
+        )
+
     totals: collections.Counter[str] = collections.Counter()
     imported = 0
     for row in rows:
         quantities = [row["Chip quantity (primary)"], row["Chip quantity (secondary)"]]
-        if not row["Country"] or not any(quantities) or row["Possible Duplicate"] == "TRUE":
-            continue
-        if row["Superseded by"] in names:
+        if not importable(row) or has_imported_later_state(row["Name"], frozenset({row["Name"]})):
             continue
         imported += 1
         if row["Status"] != "Decommissioned":

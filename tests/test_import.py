@@ -227,7 +227,10 @@ def test_skip_invalid_imports_the_good_rows_and_lists_the_others(tracker: Tracke
     assert result.exit_code == 0
     assert result.stdout == "1 added, 0 updated, 0 unchanged\n"
     assert result.stderr.splitlines()[0].startswith(f"{path}:3: country: unknown country 'Atlantis'")
-    assert result.stderr.splitlines()[-1] == "Left out 1 row with problems (--skip-invalid): 1 country."
+    assert (
+        result.stderr.splitlines()[-1]
+        == "Left out 1 row (--skip-invalid); their problems by column: 1 country."
+    )
 
 
 def test_entries_go_in_through_bulk_statements(db_url: str, tmp_path: Path) -> None:

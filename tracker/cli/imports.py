@@ -89,7 +89,7 @@ def import_(
         reasons = collections.Counter(column for _, column, _ in result.rejected)
         listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
         rows = f"{result.rejected_lines} row{'s' if result.rejected_lines != 1 else ''}"
-        click.echo(f"Left out {rows} with problems (--skip-invalid): {listing}.", err=True)
+        click.echo(f"Left out {rows} (--skip-invalid); their problems by column: {listing}.", err=True)
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"

@@ -3,9 +3,9 @@
 Each row of Epoch's CSV is one cluster at a point in time; it becomes one entry whose
 primary and secondary chips are its lots. Rows that cannot be counted honestly are
 not imported, each with its reason: no country, no chip quantity, a chip the catalogue
-does not know, a row Epoch flags as a possible duplicate, and a row Epoch marks as
-superseded by another row of the file (an upgraded cluster is recorded as a new row
-that includes the earlier one's chips, so importing both would count them twice).
+does not know, a row Epoch flags as a possible duplicate, and an earlier state of a
+cluster whose later state is imported (Epoch records an upgraded or expanded cluster
+as a new row that includes the earlier chips, so importing both would count them twice).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ SOURCE_COLUMNS = tuple(f"Source {number}" for number in range(1, 6))
 COLUMNS = (
     "Name", "Owner", "Country", "Status", "Certainty", "Sector", "First Operational Date",
     "First Operational Date Note", "Reported Power Capacity (MW)", "Note", "Possible Duplicate",
-    "Possible Duplicate Of", "Superseded by", *(column for lot in LOT_COLUMNS for column in lot),
-    *SOURCE_COLUMNS,
+    "Possible Duplicate Of", "Superseded by", "Builds Upon",
+    *(column for lot in LOT_COLUMNS for column in lot), *SOURCE_COLUMNS,
 )  # fmt: skip
 _US_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _PLANNED = re.compile(r"^planned\s+(?:for\s+)?", re.IGNORECASE)
@@ -78,10 +78,68 @@ def read_epoch_file(
     for row in reader:
         rows.append((last_line + 1, {key: (value or "").strip() for key, value in row.items() if key}))
         last_line = reader.line_num
-    names = {row["Name"] for _, row in rows}
     ids = _ids(row["Name"] for _, row in rows)
-    for (line, row), entry_id in zip(rows, ids, strict=True):
-        yield _read_row(line, row, entry_id, names, catalogue)
+    parsed = [
+        _read_row(line, row, entry_id, catalogue) for (line, row), entry_id in zip(rows, ids, strict=True)
+    ]
+    later = _later_states(rows, parsed)
+    for (line, row), item in zip(rows, parsed, strict=True):
+        successor = later.get(row["Name"])
+        if successor is None:
+            yield item
+            continue
+        seen = {row["Name"]}
+        while successor in later and successor not in seen:  # the latest state, the one imported
+            seen.add(successor)
+            successor = later[successor]
+        column = "Superseded by" if row["Superseded by"] else "Name"
+        problem = RowProblem(
+            line,
+            column,
+            f"an earlier state of {successor!r}, which Epoch records as a row of its own that includes "
+            "these chips (linked by Superseded by and Builds Upon); left out so that they are counted once",
+        )
+        yield ParsedEntry(line, None, (*item.problems, problem))
+
+
+def _later_states(rows: list[tuple[int, dict[str, str]]], parsed: list[ParsedEntry]) -> dict[str, str]:
+    """The rows that are an earlier state of a cluster whose later state is imported.
+
+    Epoch records an upgraded or expanded cluster as a new row that includes the earlier
+    chips, linked by "Superseded by" (on the earlier row) and "Builds Upon" (on the later).
+    A row is left out when a later state of it, directly or through other rows, can be
+    imported; returns, for each such row's name, the name of that later row.
+    """
+    names = {row["Name"] for _, row in rows}
+    successors: dict[str, list[str]] = collections.defaultdict(list)
+    for _, row in rows:
+        if row["Superseded by"] in names:
+            successors[row["Name"]].append(row["Superseded by"])
+        for earlier in _names_in(row["Builds Upon"], names):
+            successors[earlier].append(row["Name"])
+    importable = {row["Name"] for (_, row), item in zip(rows, parsed, strict=True) if item.entry is not None}
+    later: dict[str, str] = {}
+    for name in successors:
+        seen = {name}
+        pending = list(successors[name])
+        while pending:
+            successor = pending.pop(0)
+            if successor in importable:
+                later[name] = successor
+                break
+            if successor not in seen:
+                seen.add(successor)
+                pending.extend(successors.get(successor, []))
+    return later
+
+
+def _names_in(text: str, names: set[str]) -> list[str]:
+    """The row names in a "Builds Upon" cell: one name (which may hold a comma) or several."""
+    if not text:
+        return []
+    if text in names:
+        return [text]
+    return [part.strip() for part in text.split(",") if part.strip() in names]
 
 
 def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
@@ -133,19 +191,11 @@ class _Row:
         return choices.get(text.casefold())
 
 
-def _read_row(
-    line: int, row: Mapping[str, str], entry_id: str, names: set[str], catalogue: Catalogue
-) -> ParsedEntry:
+def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catalogue) -> ParsedEntry:
     read = _Row(line, row)
     if row["Possible Duplicate"].casefold() == "true":
         of = f" of {row['Possible Duplicate Of']}" if row["Possible Duplicate Of"] else ""
         read.problem("Possible Duplicate", f"Epoch flags the row as a possible duplicate{of}; left out")
-    if row["Superseded by"] in names:
-        read.problem(
-            "Superseded by",
-            f"Epoch records the upgraded cluster, {row['Superseded by']!r}, as a row of its own that "
-            "includes these chips; left out so that they are counted once",
-        )
     if not row["Country"]:
         read.problem("Country", "is empty; an entry needs a country")
     country = read.read("Country", parse_country)

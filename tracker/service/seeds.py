@@ -16,7 +16,6 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.model.cells import restore
 from tracker.model.names import match_key
 from tracker.model.periods import parse_day
 from tracker.model.tables import (
@@ -24,14 +23,13 @@ from tracker.model.tables import (
     ChipModelAlias,
     ChipVendor,
     ChipVendorAlias,
-    Entry,
     Region,
     RegionCountry,
     SeedLoad,
     Source,
 )
 from tracker.service.catalogue import load_catalogue
-from tracker.service.entries import add_entry, read_entry
+from tracker.service.imports import OnConflict, import_entries, read_export_file
 
 ALIAS_SEPARATOR = "|"
 
@@ -134,18 +132,9 @@ def load_entries(session: Session) -> int:
     """
     if session.get(SeedLoad, SEED_ENTRIES) is not None:
         return 0
-    catalogue = load_catalogue(session)
-    known = set(session.scalars(sa.select(Entry.id)))
-    rows_by_id: dict[str, list[dict[str, str]]] = {}
-    for row in read_seed("entries.csv"):
-        rows_by_id.setdefault(row["id"], []).append({key: restore(value) for key, value in row.items()})
-    added = 0
-    for entry_id, rows in rows_by_id.items():
-        if entry_id in known:
-            continue
-        lots = [row for row in rows if row["lot"]]
-        add_entry(session, read_entry(rows[0], catalogue, lots=lots))
-        added += 1
+    text = importlib.resources.files("tracker.seeds").joinpath("entries.csv").read_text(encoding="utf-8")
+    entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name="entries.csv")
+    added = import_entries(session, entries, name="seeds/entries.csv", on_conflict=OnConflict.SKIP).added
     session.add(SeedLoad(name=SEED_ENTRIES))
     session.flush()
     return added
