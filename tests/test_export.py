@@ -16,7 +16,10 @@ import sqlalchemy as sa
 
 from tests.conftest import Tracker
 from tracker.service.database import create_engine
+from tracker.service.export import EXPORT_COLUMNS
 from tracker.service.files import ABANDONED_AFTER_SECONDS
+
+HEADER_LINE = ",".join(EXPORT_COLUMNS) + "\n"
 
 
 def add_two(tracker: Tracker) -> None:
@@ -139,3 +142,24 @@ def test_a_temporary_file_left_by_a_killed_export_is_cleared(tracker: Tracker, f
     assert not abandoned.exists()
     assert in_use.exists()
     assert recent.exists()
+
+
+def test_an_incremental_export_never_replaces_the_full_one(tracker: Tracker, folder: Path) -> None:
+    add_two(tracker)
+    full = tracker.ok("export", "--output-dir", str(folder)).split()
+    changes = tracker.ok("export", "--output-dir", str(folder), "--changed-since", "2099-01-01").split()
+    assert [Path(path).name[:16] for path in changes] == ["tracker-changes-"] * 2
+    assert Path(changes[1]).name == "tracker-changes-latest.csv"
+    assert [Path(path).read_text(encoding="utf-8") for path in changes] == [HEADER_LINE] * 2
+    assert [Path(path).read_text(encoding="utf-8") for path in full] == [tracker.export()] * 2
+
+
+def test_temporary_files_of_exports_killed_on_earlier_days_are_cleared(
+    tracker: Tracker, folder: Path
+) -> None:
+    earlier = folder / ".tracker-lots-2025-01-01.csv.x1y2z3.tmp"
+    earlier.write_text("partial", encoding="utf-8")
+    old = time.time() - ABANDONED_AFTER_SECONDS - 5
+    os.utime(earlier, (old, old))
+    tracker.ok("export", "--output-dir", str(folder))
+    assert not earlier.exists()

@@ -268,3 +268,31 @@ def test_progress_is_told_how_much_of_the_file_was_read(db_url: str) -> None:
     engine.dispose()
     assert len(entries) == 100
     assert sum(read) == len(text)
+
+
+def test_a_conflict_with_another_number_of_lots_says_so(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok("import", str(write(tmp_path, "id,name,country,chips,vendor\nm1,M,FR,1,AMD\nm1,M,FR,2,AMD\n")))
+    full = tracker.export().splitlines()
+    result = tracker(
+        "import", str(write(tmp_path, "\n".join(full[:2]).replace("FR,,", "DE,,", 1) + "\n", "b.csv"))
+    )
+    assert result.stderr.splitlines()[0].endswith(
+        "b.csv:2: id: 'm1' is stored with other values (country differs, 1 chip lot(s) in the file, "
+        "2 stored); --on-conflict update replaces the stored entry, --on-conflict skip keeps it"
+    )
+
+
+def test_an_update_from_a_file_without_every_column_is_refused(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--kind", "factory", "--chips", "10", "--vendor", "AMD")
+    path = write(tmp_path, "id,name,country,chips,vendor\nsite,Site,FR,20,AMD\n")
+    before = database_contents(tracker)
+    result = tracker("import", str(path), "--on-conflict", "update")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:2: id: 'site' would be replaced whole, and the file has no column operator, city, kind, "
+        "sponsor, parent, status, confidence, announced, online, lot, model, power_mw, sources, notes: "
+        "those stored values would be blanked; import a file with every column, as `tracker export` writes it"
+    )
+    plain = tracker("import", str(path))
+    assert "(kind differs (not in the file), chips differs)" in plain.stderr
+    assert database_contents(tracker) == before

@@ -54,7 +54,8 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
 @click.option(
     "--changed-since",
     metavar="DATE",
-    help="Only entries added or changed on or after this day (UTC), for incremental exports.",
+    help="Only entries added or changed on or after this day (UTC). With --output-dir the files "
+    "are named tracker-changes-..., so that they never replace the full export.",
 )
 @click.option(
     "--output",

@@ -18,7 +18,7 @@ from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
 from tracker.service.entries import SOURCE_SEPARATOR, EntryInput, LotInput, lot_numbers
-from tracker.service.files import atomic_file
+from tracker.service.files import atomic_file, remove_abandoned
 from tracker.service.filters import Filters
 
 EXPORT_COLUMNS = (
@@ -147,20 +147,23 @@ def export_to_path(session: Session, filters: Filters, path: Path) -> int:
         return write_export(session, filters, handle)
 
 
-DATED_NAME = "tracker-lots-{day}.csv"
-LATEST_NAME = "tracker-lots-latest.csv"
+FULL_STEM = "tracker-lots"
+CHANGES_STEM = "tracker-changes"  # an incremental export never replaces the full one
 
 
 def export_to_folder(session: Session, filters: Filters, folder: Path, day: dt.date) -> tuple[Path, Path]:
     """The nightly export: ``tracker-lots-DAY.csv`` in ``folder``, and ``tracker-lots-latest.csv``
-    beside it with the same bytes. Each appears whole or not at all; returns both paths."""
+    beside it with the same bytes; ``tracker-changes-...`` for an incremental export (filters
+    with ``changed_since``). Each appears whole or not at all; returns both paths."""
     if not folder.is_dir():
         problem = "is a file; give a folder" if folder.exists() else "does not exist"
         raise InvalidValue("output_dir", f"{folder} {problem}")
-    dated = folder / DATED_NAME.format(day=day.isoformat())
-    latest = folder / LATEST_NAME
+    stem = CHANGES_STEM if filters.changed_since else FULL_STEM
+    dated = folder / f"{stem}-{day.isoformat()}.csv"
+    latest = folder / f"{stem}-latest.csv"
     for path in (dated, latest):
         _refuse_database_file(session, path, "output_dir")
+    remove_abandoned(folder, f".{stem}-")  # left by runs killed on earlier days
     with atomic_file(dated, "output_dir") as handle:
         write_export(session, filters, handle)
     with atomic_file(latest, "output_dir") as handle, dated.open(encoding="utf-8", newline="") as written:

@@ -36,8 +36,8 @@ def _lock(descriptor: int) -> None:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def _remove_abandoned(folder: Path, prefix: str, keep: Path) -> None:
-    """Delete temporary files that a killed writer of the same target left behind.
+def remove_abandoned(folder: Path, prefix: str, keep: Path | None = None) -> None:
+    """Delete the temporary files, named ``prefix...`` in ``folder``, that killed writers left.
 
     A file still locked belongs to a writer at work, and so does a file written in
     the last minute (its writer may not have locked it yet): both are left alone.
@@ -84,7 +84,7 @@ def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
         raise FileProblem(field, f"cannot write in {folder}: {error.strerror}") from None
     try:
         _lock(descriptor)
-        _remove_abandoned(folder, prefix, keep=Path(temporary))
+        remove_abandoned(folder, prefix, keep=Path(temporary))
         os.fchmod(descriptor, _default_mode())
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             yield handle

@@ -59,6 +59,7 @@ class ParsedEntry:
     line: int  # where the entry's first row starts
     entry: EntryInput | None
     problems: tuple[RowProblem, ...] = ()
+    columns: frozenset[str] = frozenset(EXPORT_COLUMNS)  # the columns the file has
 
 
 @dataclass
@@ -165,19 +166,31 @@ class _Importer:
             if rows is None:
                 additions.append((entry_id, entry))
                 continue
-            if rows == entry_rows(entry_id, entry):
+            incoming = entry_rows(entry_id, entry)
+            absent = [column for column in EXPORT_COLUMNS if column not in item.columns]
+            if rows == incoming:
                 self.result.unchanged += 1
-            elif self.on_conflict is OnConflict.UPDATE:
-                replacements.append((entry_id, entry))
             elif self.on_conflict is OnConflict.SKIP:
                 self.result.skipped += 1
-            else:
-                differing = _differing_columns(rows, entry_rows(entry_id, entry))
+            elif self.on_conflict is OnConflict.UPDATE and not absent:
+                replacements.append((entry_id, entry))
+            elif self.on_conflict is OnConflict.UPDATE:
                 self.report(
                     RowProblem(
                         item.line,
                         "id",
-                        f"{entry_id!r} is stored with other values ({', '.join(differing)}); "
+                        f"{entry_id!r} would be replaced whole, and the file has no column "
+                        f"{', '.join(absent)}: those stored values would be blanked; import a file "
+                        "with every column, as `tracker export` writes it",
+                    )
+                )
+            else:
+                differing = _differences(rows, incoming, absent)
+                self.report(
+                    RowProblem(
+                        item.line,
+                        "id",
+                        f"{entry_id!r} is stored with other values ({differing}); "
                         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it",
                     )
                 )
@@ -331,13 +344,20 @@ def _stored_rows(session: Session, ids: Sequence[str]) -> dict[str, list[list[st
     return stored
 
 
-def _differing_columns(stored: list[list[str]], incoming: list[list[str]]) -> list[str]:
+def _differences(stored: list[list[str]], incoming: list[list[str]], absent: Sequence[str]) -> str:
+    """How a file's entry differs from the stored one, as a person would say it."""
+    compared = [(place, column) for place, column in enumerate(EXPORT_COLUMNS)]
+    if len(stored) != len(incoming):
+        compared = [(place, column) for place, column in compared if column in ENTRY_COLUMNS]
     differing = [
-        column
-        for place, column in enumerate(EXPORT_COLUMNS)
-        if [row[place] for row in stored] != [row[place] for row in incoming]
+        f"{column} differs" + (" (not in the file)" if column in absent else "")
+        for place, column in compared
+        if [row[place] for row in stored][: len(incoming)] != [row[place] for row in incoming][: len(stored)]
     ]
-    return [f"{column} differs" for column in differing] or ["its rows differ"]
+    if len(stored) != len(incoming):
+        lots = [sum(1 for row in rows if row[EXPORT_COLUMNS.index("chips")]) for rows in (incoming, stored)]
+        differing.append(f"{lots[0]} chip lot(s) in the file, {lots[1]} stored")
+    return ", ".join(differing)
 
 
 def _source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
@@ -374,6 +394,7 @@ def read_export_file(
     if problems:
         raise FileRejected(name, problems)
     columns = _columns(header or [])
+    present = frozenset(columns)
     group: list[tuple[int, dict[str, str]]] = []
     last_line = reader.line_num
     for cells in reader:
@@ -382,20 +403,19 @@ def read_export_file(
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(columns):
+            count = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
             yield ParsedEntry(
-                line,
-                None,
-                (RowProblem(line, "row", f"has {len(cells)} cells; the header has {len(columns)}"),),
+                line, None, (RowProblem(line, "row", f"has {count}; the header has {len(columns)}"),)
             )
             continue
         row = {column: restore(cell) for column, cell in zip(columns, cells, strict=True)}
         entry_id = row.get("id", "").strip()
         if group and (not entry_id or entry_id != group[0][1].get("id", "").strip()):
-            yield _read_group(group, catalogue)
+            yield dataclasses.replace(_read_group(group, catalogue), columns=present)
             group = []
         group.append((line, row))
     if group:
-        yield _read_group(group, catalogue)
+        yield dataclasses.replace(_read_group(group, catalogue), columns=present)
 
 
 def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
