@@ -107,7 +107,9 @@ def test_without_skip_invalid_nothing_is_imported(tracker: Tracker) -> None:
     before = database_contents(tracker)
     result = tracker("import", "--from", "epoch", str(EXCERPT))
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == f"Error: {EXCERPT}: 9 problems; nothing was imported"
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {EXCERPT}: 9 problems; nothing was imported; --skip-invalid imports the other rows"
+    )
     assert database_contents(tracker) == before
 
 

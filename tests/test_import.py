@@ -87,7 +87,9 @@ def test_every_bad_row_is_reported_with_file_line_and_column_and_nothing_is_writ
         lines[1]
         == f"{path}:4: chips: '-5' is not a chip count; give a whole number from 1 to 1,000,000,000,000"
     )
-    assert lines[-1] == f"Error: {path}: 5 problems; nothing was imported"
+    assert (
+        lines[-1] == f"Error: {path}: 5 problems; nothing was imported; --skip-invalid imports the other rows"
+    )
     assert database_contents(seeded_tracker) == before
 
 
@@ -181,6 +183,27 @@ def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
         ),
         ("id,name,country,parent\nx,X,FR,y\ny,Y,FR,x\n", "{path}:2: parent: 'y' makes 'x' a part of itself"),
         ("name,country,announced\nX,FR,2099-01-01\n", "{path}:2: announced: 2099-01-01 is in the future;"),
+        ("id,name,country\nnul,A\x00B,NO\n", "{path}:2: name: holds the control character U+0000; remove it"),
+        (
+            "name,country,sources\nA,NO,http://x\x1b[31m\n",
+            "{path}:2: sources: holds the control character U+001B",
+        ),
+        (
+            "id;name;country\nx;X;FR\n",
+            "{path}:1: header: is one cell, 'id;name;country': the file seems separated by",
+        ),
+        (
+            "Name,Status,Certainty,Chip type (primary)\n",
+            "{path}:1: header: is that of Epoch AI's GPU clusters CSV;",
+        ),
+        (
+            "name,country,foo,bar\n",
+            "{path}:1: foo: is not a column of the export format; the columns are id, name,",
+        ),
+        (
+            "id,name,country\n" + "a" * 81 + ",A,FR\n",
+            "{path}:2: id: is 81 characters long; an id has at most 80",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_whole(

@@ -86,11 +86,11 @@ class FileRejected(TrackerError):
 
     exit_code = 2
 
-    def __init__(self, name: str, problems: list[RowProblem]) -> None:
+    def __init__(self, name: str, problems: list[RowProblem], hint: str = "") -> None:
         self.name = name
         self.problems = problems
         count = f"{len(problems):,} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{name}: {count}; nothing was imported")
+        super().__init__(f"{name}: {count}; nothing was imported" + (f"; {hint}" if hint else ""))
 
     def lines(self) -> list[str]:
         """Every problem as ``FILE:LINE: COLUMN: message``."""

@@ -135,7 +135,8 @@ def error_message(error: BaseException, app: App) -> tuple[str, int]:
         return f"Error: {error}", error.exit_code
     if isinstance(error, click.UsageError) and error.ctx is not None:
         message = error.format_message().rstrip(".")
-        return f"Error: {message}. See '{error.ctx.command_path} --help'.", error.exit_code
+        stop = "" if message.endswith("?") else "."
+        return f"Error: {message}{stop} See '{error.ctx.command_path} --help'.", error.exit_code
     if isinstance(error, click.ClickException):
         return f"Error: {error.format_message()}", error.exit_code
     from sqlalchemy.exc import SQLAlchemyError
@@ -145,8 +146,8 @@ def error_message(error: BaseException, app: App) -> tuple[str, int]:
 
         return f"Error: {describe_database_error(app.db_url, error)}", 1
     if isinstance(error, OSError):
-        where = f" {error.filename}" if error.filename else ""
-        return f"Error:{where}: {error.strerror or error}", 1
+        where = f"{error.filename}: " if error.filename else ""
+        return f"Error: {where}{error.strerror or error}", 1
     raise error
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from tracker.cli.app import App, open_session, pass_app
-from tracker.errors import InvalidValue
+from tracker.errors import FileRejected, InvalidValue
 
 if TYPE_CHECKING:
     from tracker.service.imports import Progress
@@ -77,6 +77,10 @@ def import_(
                 on_conflict=OnConflict(on_conflict.lower()) if on_conflict else None,
                 skip_invalid=skip_invalid,
             )
+        except FileRejected as error:
+            if not skip_invalid and any(line > 1 for line, _, _ in error.problems):
+                raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
+            raise
         except UnicodeDecodeError:
             raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
         except csv.Error as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from tracker.errors import InvalidValue
@@ -49,12 +50,24 @@ def parse_power(text: str, field: str = "power_mw") -> Decimal:
     return value.normalize() if value == value.to_integral() else value
 
 
+def control_character(text: str, allowed: str = "") -> str | None:
+    """The first control character of ``text`` (NUL, escape...) not in ``allowed``, if any."""
+    for character in text:
+        if character not in allowed and unicodedata.category(character) == "Cc":
+            return character
+    return None
+
+
 def parse_text(text: str | None, field: str, max_length: int, *, one_line: bool = True) -> str | None:
     """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
-    line breaks and tabs folded into single spaces, so that tables stay tables."""
+    line breaks and tabs folded into single spaces, so that tables stay tables; other
+    control characters (NUL, a terminal escape) are refused."""
     if text is None:
         return None
     cleaned = " ".join(str(text).split()) if one_line else str(text).strip()
+    found = control_character(cleaned, allowed="" if one_line else "\n\r\t")
+    if found is not None:
+        raise InvalidValue(field, f"holds the control character U+{ord(found):04X}; remove it")
     if len(cleaned) > max_length:
         raise InvalidValue(field, f"is {len(cleaned):,} characters long; at most {max_length:,} are allowed")
     return cleaned or None
@@ -63,7 +76,9 @@ def parse_text(text: str | None, field: str, max_length: int, *, one_line: bool 
 def parse_id(text: str, field: str = "id") -> str:
     """An entry id: lower-case ASCII letters and digits in words joined by single hyphens."""
     cleaned = str(text).strip()
-    if not ID_PATTERN.match(cleaned) or len(cleaned) > MAX_ID_LENGTH:
+    if len(cleaned) > MAX_ID_LENGTH:
+        raise InvalidValue(field, f"is {len(cleaned)} characters long; an id has at most {MAX_ID_LENGTH}")
+    if not ID_PATTERN.match(cleaned):
         raise InvalidValue(
             field,
             f"{text!r} is not a valid id; use lower-case letters, digits and single hyphens, "

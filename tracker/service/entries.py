@@ -16,7 +16,7 @@ from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source
-from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
+from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import bytewise
@@ -195,6 +195,11 @@ def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
         reference = " ".join(item.split())
         if not reference:
             problems.append(InvalidValue("sources", "is empty; give a URL or a citation"))
+            continue
+        if (found := control_character(reference)) is not None:
+            problems.append(
+                InvalidValue("sources", f"holds the control character U+{ord(found):04X}; remove it")
+            )
             continue
         if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
             problems.append(

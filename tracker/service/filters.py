@@ -115,8 +115,8 @@ def resolve_filters(
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
     vendor_names = tuple(catalogue.vendor(vendor) for vendor in vendors)
-    since = parse_day(announced_since, "announced-since") if announced_since else None
-    until = parse_day(announced_until, "announced-until") if announced_until else None
+    since = parse_day(announced_since, "announced-since") if announced_since is not None else None
+    until = parse_day(announced_until, "announced-until") if announced_until is not None else None
     if since and until and since > until:
         raise InvalidValue("announced-until", f"{until} is before --announced-since {since}")
     return Filters(
@@ -128,7 +128,7 @@ def resolve_filters(
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
         announced_since=since,
         announced_until=until,
-        changed_since=parse_day(changed_since, "changed-since") if changed_since else None,
+        changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
     )
 
 

@@ -437,16 +437,24 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
             )
         ]
     columns = _columns(header)
+    cells = [cell.strip().lstrip("\ufeff") for cell in header]
+    if len(cells) == 1 and (separator := next((mark for mark in ";\t|" if mark in cells[0]), None)):
+        shown = "a tab" if separator == "\t" else repr(separator)
+        return [RowProblem(1, "header", f"is one cell, {cells[0]!r}: the file seems separated by {shown}; "
+                           "save it as CSV with commas")]  # fmt: skip
+    if {"Name", "Chip type (primary)", "Certainty"} <= set(cells):
+        return [
+            RowProblem(1, "header", "is that of Epoch AI's GPU clusters CSV; import it with --from epoch")
+        ]
     problems = []
-    for place, column in enumerate(columns):
+    listed = False
+    for place, (column, cell) in enumerate(zip(columns, cells, strict=True)):
         if column not in EXPORT_COLUMNS:
+            known = "" if listed else f"; the columns are {', '.join(EXPORT_COLUMNS)}"
             problems.append(
-                RowProblem(
-                    1,
-                    column or f"column {place + 1}",
-                    f"is not a column of the export format; the columns are {', '.join(EXPORT_COLUMNS)}",
-                )
+                RowProblem(1, cell or f"column {place + 1}", f"is not a column of the export format{known}")
             )
+            listed = True
         elif columns.index(column) != place:
             problems.append(RowProblem(1, column, "is given twice"))
     problems.extend(
