@@ -184,6 +184,9 @@ def independent_totals() -> tuple[dict[str, int], int]:
 
 
 def test_the_whole_epoch_file_matches_totals_computed_from_the_raw_csv(tracker: Tracker) -> None:
+    assert EPOCH_FILE.is_file(), (
+        f"{EPOCH_FILE} is missing: put shared/ beside the checkout, or set TRACKER_DATASETS"
+    )
     result = tracker("import", "--from", "epoch", "--skip-invalid", str(EPOCH_FILE))
     assert result.exit_code == 0, result.stderr
     expected, imported = independent_totals()
