@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -305,17 +307,66 @@ def test_a_conflict_with_another_number_of_lots_says_so(tracker: Tracker, tmp_pa
     )
 
 
-def test_an_update_from_a_file_without_every_column_is_refused(tracker: Tracker, tmp_path: Path) -> None:
-    tracker.ok("add", "Site", "--country", "FR", "--kind", "factory", "--chips", "10", "--vendor", "AMD")
+def test_a_file_without_every_column_changes_only_the_columns_it_has(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--kind", "factory", "--chips", "10", "--vendor", "AMD",
+               "--source", "https://example.org/site", "--online", "2026")  # fmt: skip
+    before = tracker.export()
+    same = write(tmp_path, "id,name,country\nsite,Site,FR\n", "same.csv")
+    assert tracker.ok("import", str(same)) == "0 added, 0 updated, 1 unchanged\n"
     path = write(tmp_path, "id,name,country,chips,vendor\nsite,Site,FR,20,AMD\n")
+    result = tracker("import", str(path))
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:2: id: 'site' is stored with other values (chips differs); "
+        "--on-conflict update replaces the stored entry, --on-conflict skip keeps it"
+    )
+    assert tracker.ok("import", str(path), "--on-conflict", "update") == "0 added, 1 updated, 0 unchanged\n"
+    assert tracker.export() == before.replace(",AMD,,10,", ",AMD,,20,")
+
+
+def test_a_skipped_conflict_leaves_the_stored_entry_whole(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok(
+        "import", str(write(tmp_path, "id,name,country,kind\nprog-a,A,FR,programme\nprog-b,B,FR,programme\n"))
+    )
+    tracker.ok(
+        "import",
+        str(write(tmp_path, "id,name,country,parent,chips,vendor\nchild,C,FR,prog-a,10,AMD\n", "c.csv")),
+    )
     before = database_contents(tracker)
+    path = write(tmp_path, "id,name,country,parent,chips,vendor\nchild,C,FR,prog-b,99,AMD\n", "d.csv")
+    assert (
+        tracker.ok("import", str(path), "--on-conflict", "skip")
+        == "0 added, 0 updated, 0 unchanged, 1 skipped\n"
+    )
+    assert database_contents(tracker) == before
+
+
+def test_a_cycle_through_stored_entries_is_refused(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok("import", str(write(tmp_path, "id,name,country,parent\na,A,FR,\nb,B,FR,a\nc,C,FR,b\n")))
+    before = database_contents(tracker)
+    path = write(tmp_path, "id,name,country,parent\na,A,FR,c\n", "cycle.csv")
     result = tracker("import", str(path), "--on-conflict", "update")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == (
-        f"{path}:2: id: 'site' would be replaced whole, and the file has no column operator, city, kind, "
-        "sponsor, parent, status, confidence, announced, online, lot, model, power_mw, sources, notes: "
-        "those stored values would be blanked; import a file with every column, as `tracker export` writes it"
-    )
-    plain = tracker("import", str(path))
-    assert "(kind differs (not in the file), chips differs)" in plain.stderr
+    assert result.stderr.splitlines()[0] == f"{path}:2: parent: 'c' makes 'a' a part of itself"
     assert database_contents(tracker) == before
+
+
+def test_imports_running_at_once_share_new_sources(db_url: str, tmp_path: Path) -> None:
+    files = []
+    for name in ("one", "two", "three"):
+        rows = "".join(f"{name}-{n},Entry {n},FR,https://example.org/shared/{n % 400}\n" for n in range(3000))
+        files.append(write(tmp_path, "id,name,country,sources\n" + rows, f"{name}.csv"))
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tracker", "--db", db_url, "import", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for path in files
+    ]
+    outcomes = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outcomes
+    exported = Tracker(db_url).export()
+    assert len(exported.splitlines()) == 9001
+    assert exported.count(",https://example.org/shared/7,") == 3 * len(range(7, 3000, 400))

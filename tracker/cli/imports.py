@@ -37,14 +37,16 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
 @click.option(
     "--on-conflict",
     type=click.Choice(("update", "skip"), case_sensitive=False),
-    help="An id stored with other values: update replaces the stored entry, skip keeps it. "
-    "Without this option such a file is refused.",
+    help="An id stored with other values: update replaces the whole stored entry (the file must "
+    "have every column), skip keeps it and counts it as skipped. Without this option such a "
+    "file is refused.",
 )
 @click.option("--dry-run", is_flag=True, help="Check the file and count what would change; write nothing.")
 @click.option(
     "--skip-invalid",
     is_flag=True,
-    help="Leave out rows with problems (listed on standard error) and import the rest.",
+    help="Leave out rows with problems (listed on standard error) and import the rest; "
+    "the exit code is then 0.",
 )
 @pass_app
 def import_(

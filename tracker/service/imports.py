@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import TextIO, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source, utc_now
-from tracker.service.catalogue import Catalogue
+from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.entries import EntryInput, LotInput, lot_numbers, read_entry, read_lot
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
@@ -59,7 +60,9 @@ class ParsedEntry:
     line: int  # where the entry's first row starts
     entry: EntryInput | None
     problems: tuple[RowProblem, ...] = ()
-    columns: frozenset[str] = frozenset(EXPORT_COLUMNS)  # the columns the file has
+    # The columns the file speaks for: a stored entry keeps its values of the others.
+    columns: frozenset[str] = frozenset(EXPORT_COLUMNS)
+    adds_sources: bool = False  # the file's sources are added to the stored ones, not put in their place
 
 
 @dataclass
@@ -94,8 +97,13 @@ def import_entries(
     committed here: the caller commits, or rolls back for a dry run.
     """
     importer = _Importer(session, on_conflict, skip_invalid)
-    for item in parsed:
-        importer.take(item)
+    try:
+        for item in parsed:
+            importer.take(item)
+    except UnicodeDecodeError:
+        raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
+    except csv.Error as error:
+        raise InvalidValue("file", f"{name} is not a readable CSV file: {error}") from None
     importer.finish()
     if importer.problems:
         raise FileRejected(name, importer.problems)
@@ -112,8 +120,9 @@ class _Importer:
         self.problems: list[RowProblem] = []
         self.result = ImportResult()
         self.lines: dict[str, int] = {}  # id -> line, of every entry of the file
-        self.parents: dict[str, str] = {}
+        self.parents: dict[str, str] = {}  # of the entries added or replaced
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
+        self.catalogue = load_catalogue(session)
         self.now = utc_now()
 
     def report(self, *problems: RowProblem) -> None:
@@ -142,8 +151,6 @@ class _Importer:
             )
             return
         self.lines[entry_id] = item.line
-        if entry.parent:
-            self.parents[entry_id] = entry.parent
         self.batch.append((entry_id, item, entry))
         if len(self.batch) >= BATCH_SIZE:
             self._store_batch()
@@ -166,40 +173,42 @@ class _Importer:
             if rows is None:
                 additions.append((entry_id, entry))
                 continue
+            entry = _merged(entry, self._stored_entry(rows), item)
             incoming = entry_rows(entry_id, entry)
-            absent = [column for column in EXPORT_COLUMNS if column not in item.columns]
             if rows == incoming:
                 self.result.unchanged += 1
             elif self.on_conflict is OnConflict.SKIP:
                 self.result.skipped += 1
-            elif self.on_conflict is OnConflict.UPDATE and not absent:
-                replacements.append((entry_id, entry))
             elif self.on_conflict is OnConflict.UPDATE:
-                self.report(
-                    RowProblem(
-                        item.line,
-                        "id",
-                        f"{entry_id!r} would be replaced whole, and the file has no column "
-                        f"{', '.join(absent)}: those stored values would be blanked; import a file "
-                        "with every column, as `tracker export` writes it",
-                    )
-                )
+                replacements.append((entry_id, entry))
             else:
-                differing = _differences(rows, incoming, absent)
                 self.report(
                     RowProblem(
                         item.line,
                         "id",
-                        f"{entry_id!r} is stored with other values ({differing}); "
+                        f"{entry_id!r} is stored with other values ({_differences(rows, incoming)}); "
                         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it",
                     )
                 )
+        for entry_id, entry in (*additions, *replacements):
+            if entry.parent:
+                self.parents[entry_id] = entry.parent
         if self.problems:
             return  # nothing more is written; the rest of the file is still checked
         self._insert(additions)
         self._replace(replacements)
         self.result.added += len(additions)
         self.result.updated += len(replacements)
+
+    def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
+        """A stored entry read back from its export rows, as a file would give it."""
+        group = [
+            (0, {column: restore(cell) for column, cell in zip(EXPORT_COLUMNS, row, strict=True)})
+            for row in rows
+        ]
+        entry = _read_group(group, self.catalogue).entry
+        assert entry is not None, f"stored entry {rows[0][0]!r} cannot be read back"
+        return entry
 
     def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
         online = entry.online
@@ -279,42 +288,38 @@ class _Importer:
             self.session.execute(sa.insert(LINK_TABLE), links)
 
     def _check_parents(self) -> None:
-        """Each parent is an entry of the file or of the database, and no entry is its own ancestor.
+        """Each new parent is an entry of the file or of the database, and no entry becomes
+        its own ancestor, through the file's entries or the stored ones.
 
         These problems are found once entries are stored, so they always reject the file.
         """
         if not self.parents:
             return
-        outside = sorted(set(self.parents.values()) - set(self.lines))
-        stored: dict[str, str | None] = {}
-        for chunk in _chunks(outside):
-            query = sa.select(Entry.id, Entry.parent_id).where(Entry.id.in_(chunk))
-            stored.update((entry_id, parent) for entry_id, parent in self.session.execute(query))
+        ancestors: dict[str, str | None] = dict(self.parents)
+        stored: set[str] = set()
+        wanted = sorted(set(self.parents.values()) - set(self.parents))
+        while wanted:  # walk up the stored ancestors until none is left
+            found: dict[str, str | None] = {}
+            for chunk in _chunks(wanted):
+                query = sa.select(Entry.id, Entry.parent_id).where(Entry.id.in_(chunk))
+                found.update((entry_id, parent) for entry_id, parent in self.session.execute(query))
+            stored |= set(found)
+            for entry_id, parent in found.items():
+                ancestors.setdefault(entry_id, parent)
+            wanted = sorted({parent for parent in found.values() if parent and parent not in ancestors})
         for entry_id, parent in self.parents.items():
             if parent not in self.lines and parent not in stored:
-                self.problems.append(
-                    RowProblem(
-                        self.lines[entry_id],
-                        "parent",
-                        f"no entry has the id {parent!r}, in the file or stored",
-                    )
-                )
-        ancestors = {**{key: value for key, value in stored.items() if value}, **self.parents}
-        for entry_id in self.parents:
+                message = f"no entry has the id {parent!r}, in the file or stored"
+                self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
+                continue
             seen = {entry_id}
-            current = ancestors.get(entry_id)
-            while current is not None:
-                if current in seen:
-                    self.problems.append(
-                        RowProblem(
-                            self.lines[entry_id],
-                            "parent",
-                            f"{self.parents[entry_id]!r} makes {entry_id!r} a part of itself",
-                        )
-                    )
-                    break
+            current: str | None = parent
+            while current is not None and current not in seen:
                 seen.add(current)
                 current = ancestors.get(current)
+            if current == entry_id:
+                message = f"{parent!r} makes {entry_id!r} a part of itself"
+                self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
 
     def _set_parents(self) -> None:
         pairs = [{"key": entry_id, "parent_id": parent} for entry_id, parent in self.parents.items()]
@@ -344,35 +349,65 @@ def _stored_rows(session: Session, ids: Sequence[str]) -> dict[str, list[list[st
     return stored
 
 
-def _differences(stored: list[list[str]], incoming: list[list[str]], absent: Sequence[str]) -> str:
+def _differences(stored: list[list[str]], incoming: list[list[str]]) -> str:
     """How a file's entry differs from the stored one, as a person would say it."""
-    compared = [(place, column) for place, column in enumerate(EXPORT_COLUMNS)]
-    if len(stored) != len(incoming):
-        compared = [(place, column) for place, column in compared if column in ENTRY_COLUMNS]
+    same_lots = len(stored) == len(incoming)
     differing = [
-        f"{column} differs" + (" (not in the file)" if column in absent else "")
-        for place, column in compared
-        if [row[place] for row in stored][: len(incoming)] != [row[place] for row in incoming][: len(stored)]
+        f"{column} differs"
+        for place, column in enumerate(EXPORT_COLUMNS)
+        if (same_lots or column in ENTRY_COLUMNS)
+        and [row[place] for row in stored][: len(incoming)] != [row[place] for row in incoming][: len(stored)]
     ]
-    if len(stored) != len(incoming):
-        lots = [sum(1 for row in rows if row[EXPORT_COLUMNS.index("chips")]) for rows in (incoming, stored)]
+    if not same_lots:
+        chips = EXPORT_COLUMNS.index("chips")
+        lots = [sum(1 for row in rows if row[chips]) for rows in (incoming, stored)]
         differing.append(f"{lots[0]} chip lot(s) in the file, {lots[1]} stored")
     return ", ".join(differing)
 
 
+# The entry fields that stand for each column of the export format.
+_FIELDS = {
+    column: field
+    for column, field in zip(ENTRY_COLUMNS, (
+        "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
+        "confidence", "announced", "online", "power_mw", "sources", "notes",
+    ), strict=True)
+}  # fmt: skip
+
+
+def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryInput:
+    """The file's entry, with the stored values of the columns the file does not have (and,
+    where the file adds sources, the stored sources too)."""
+    kept = {
+        field: getattr(stored, field)
+        for column, field in _FIELDS.items()
+        if column not in item.columns and column != "id"
+    }
+    if not item.columns & set(LOT_COLUMNS):
+        kept["lots"] = stored.lots
+    if item.adds_sources:
+        kept["sources"] = (*stored.sources, *entry.sources)
+    return dataclasses.replace(entry, **kept)
+
+
 def _source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
-    """The ids of these sources, adding those not stored yet."""
+    """The ids of these sources, adding those not stored yet (another import adding the
+    same source at the same moment is no conflict)."""
+    found = _stored_source_ids(session, references)
+    missing = [reference for reference in references if reference not in found]
+    if missing:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(SOURCE_TABLE).on_conflict_do_nothing(index_elements=["reference"])
+        session.execute(statement, [{"reference": reference} for reference in missing])
+        found.update(_stored_source_ids(session, missing))
+    return found
+
+
+def _stored_source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(references):
         query = sa.select(Source.reference, Source.id).where(Source.reference.in_(chunk))
         found.update((reference, source_id) for reference, source_id in session.execute(query))
-    missing = [{"reference": reference} for reference in references if reference not in found]
-    if missing:
-        inserted = session.execute(
-            sa.insert(SOURCE_TABLE).returning(SOURCE_TABLE.c.reference, SOURCE_TABLE.c.id),
-            missing,
-        )
-        found.update((reference, source_id) for reference, source_id in inserted)
     return found
 
 
