@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import csv
 import io
 import os
 import sys
@@ -48,9 +47,21 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
     help="Leave out rows with problems (listed on standard error) and import the rest; "
     "the exit code is then 0.",
 )
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="With --from epoch: remove the entries an earlier Epoch import added that this file no "
+    "longer gives (or now leaves out), so that they are not counted beside the new ones.",
+)
 @pass_app
 def import_(
-    app: App, file: str, file_format: str, on_conflict: str | None, dry_run: bool, skip_invalid: bool
+    app: App,
+    file: str,
+    file_format: str,
+    on_conflict: str | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    prune: bool,
 ) -> None:
     """Add entries from a CSV file (- for standard input), in one transaction.
 
@@ -60,17 +71,22 @@ def import_(
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
     from tracker.service.catalogue import load_catalogue
-    from tracker.service.epoch import read_epoch_file
+    from tracker.service.entries import remove_entry
+    from tracker.service.epoch import earlier_imports, read_epoch_file
     from tracker.service.imports import OnConflict, import_entries, read_export_file
 
+    epoch = file_format.lower() == "epoch"
+    if prune and not epoch:
+        raise click.UsageError("--prune goes with --from epoch")
     name = STDIN_NAME if file == "-" else file
+    stale: list[str] = []
     with (
         _opened(file) as (handle, size),
         _progress(size) as progress,
         open_session(app, writes=True) as session,
     ):
         catalogue = load_catalogue(session)
-        read = read_epoch_file if file_format.lower() == "epoch" else read_export_file
+        read = read_epoch_file if epoch else read_export_file
         try:
             result = import_entries(
                 session,
@@ -80,13 +96,15 @@ def import_(
                 skip_invalid=skip_invalid,
             )
         except FileRejected as error:
-            if not skip_invalid and any(line > 1 for line, _, _ in error.problems):
+            if not skip_invalid and any(
+                line > 1 and column != "parent" for line, column, _ in error.problems
+            ):
                 raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
             raise
-        except UnicodeDecodeError:
-            raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
-        except csv.Error as error:
-            raise InvalidValue("file", f"{name} is not a readable CSV file: {error}") from None
+        if epoch:
+            stale = earlier_imports(session, result.ids)
+            for entry_id in stale if prune else ():
+                remove_entry(session, entry_id)
         if dry_run:
             session.rollback()
     for line, column, message in result.rejected:
@@ -96,9 +114,18 @@ def import_(
         listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
         rows = f"{result.rejected_lines} row{'s' if result.rejected_lines != 1 else ''}"
         click.echo(f"Left out {rows} (--skip-invalid); their problems by column: {listing}.", err=True)
+    if stale and not prune:
+        shown = ", ".join(stale[:10]) + (f" and {len(stale) - 10} more" if len(stale) > 10 else "")
+        click.echo(
+            f"Warning: {len(stale)} entries of an earlier Epoch import are not in this file, or are now "
+            f"left out: {shown}; beside the new ones they may count chips twice: --prune removes them",
+            err=True,
+        )
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"
+    if prune:
+        counts += f", {len(stale)} removed"
     click.echo(counts)
     if dry_run:
         click.echo("Dry run: nothing was written.", err=True)

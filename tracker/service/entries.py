@@ -128,7 +128,7 @@ def read_entry(
         power_mw=read("power_mw", parse_power),
         parent=read("parent", lambda text: parse_id(text, "parent")),
         lots=entry_lots,
-        sources=tuple(_read_sources(raw.get("sources"), read.problems)),
+        sources=tuple(read_sources(raw.get("sources"), read.problems)),
         notes=read("notes", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
     )
     if read.problems:
@@ -185,7 +185,9 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     return (LotInput(vendor=vendor, model=model, quantity=quantity, number=number),)
 
 
-def _read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
+def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
+    """The sources given as a list, or as text joined by " | ": each trimmed to one line;
+    empty, over-long or unprintable ones are added to ``problems``."""
     items: Iterable[object] = ()
     if isinstance(value, str):
         items = value.split(SOURCE_SEPARATOR) if value.strip() else []

@@ -13,20 +13,26 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TextIO, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from tracker.errors import FileRejected, InvalidValue, RowProblem
 from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, Precision, parse_period
-from tracker.model.values import parse_power, parse_quantity, parse_text
+from tracker.model.tables import EntrySource, Source
+from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Sponsor, Status
 from tracker.service.catalogue import UNKNOWN_VENDOR, Catalogue
-from tracker.service.entries import MAX_SOURCE_BYTES, EntryInput, LotInput
-from tracker.service.imports import ParsedEntry, Progress
+from tracker.service.database import bytewise
+from tracker.service.entries import EntryInput, LotInput, read_sources
+from tracker.service.imports import ParsedEntry, Progress, counted_lines
 
 ATTRIBUTION = "Epoch AI, GPU Clusters dataset, CC BY 4.0"
 STATUSES = {
@@ -47,10 +53,16 @@ LOT_COLUMNS = (
     ("Chip type (secondary)", "Chip quantity (secondary)", "GPU supplier (secondary)"),
 )
 SOURCE_COLUMNS = tuple(f"Source {number}" for number in range(1, 6))
+# The columns of the export format an Epoch row speaks for: an entry stored already keeps
+# its other values (city, kind, parent, announced), and its sources are added to.
+MAPPED_COLUMNS = frozenset({
+    "id", "name", "operator", "country", "sponsor", "status", "confidence", "online", "lot",
+    "vendor", "model", "chips", "power_mw", "sources", "notes",
+})  # fmt: skip
 COLUMNS = (
     "Name", "Owner", "Country", "Status", "Certainty", "Sector", "First Operational Date",
     "First Operational Date Note", "Reported Power Capacity (MW)", "Note", "Possible Duplicate",
-    "Possible Duplicate Of", "Superseded by", "Builds Upon",
+    "Possible Duplicate Of", "Superseded by", "Builds Upon", "Total number of AI chips",
     *(column for lot in LOT_COLUMNS for column in lot), *SOURCE_COLUMNS,
 )  # fmt: skip
 _US_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -63,7 +75,7 @@ def read_epoch_file(
     handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
 ) -> Iterator[ParsedEntry]:
     """Entries from Epoch AI's GPU clusters CSV, one per row, with the reasons a row is left out."""
-    reader = csv.DictReader(_counted(handle, progress))
+    reader = csv.DictReader(counted_lines(handle, progress))
     missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise FileRejected(
@@ -78,7 +90,7 @@ def read_epoch_file(
     for row in reader:
         rows.append((last_line + 1, {key: (value or "").strip() for key, value in row.items() if key}))
         last_line = reader.line_num
-    ids = _ids(row["Name"] for _, row in rows)
+    ids = _ids(rows)
     parsed = [
         _read_row(line, row, entry_id, catalogue) for (line, row), entry_id in zip(rows, ids, strict=True)
     ]
@@ -96,8 +108,9 @@ def read_epoch_file(
         problem = RowProblem(
             line,
             column,
-            f"an earlier state of {successor!r}, which Epoch records as a row of its own that includes "
-            "these chips (linked by Superseded by and Builds Upon); left out so that they are counted once",
+            f"an earlier state of {successor!r}: Epoch records a cluster upgraded, expanded or replaced "
+            "as a row of its own (linked by Superseded by and Builds Upon); left out so that the "
+            "cluster is counted once",
         )
         yield ParsedEntry(line, None, (*item.problems, problem))
 
@@ -142,22 +155,32 @@ def _names_in(text: str, names: set[str]) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip() in names]
 
 
-def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
-    for text in handle:
-        if progress is not None:
-            progress(len(text))
-        yield text
+ID_COLUMNS = (
+    "Country", "Owner", "Status", "First Operational Date", "Total number of AI chips",
+    *(column for lot in LOT_COLUMNS for column in lot),
+)  # fmt: skip
 
 
-def _ids(names: Iterator[str]) -> list[str]:
-    """An id from each name; a name used again (Epoch's "Anonymized Chinese System") is
-    numbered in file order: the second is ``...-2``."""
+def _ids(rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """An id for each row from its name, the same whatever the rows around it.
+
+    A name that several rows share (Epoch's "Anonymized Chinese System") gets a suffix
+    made from the row's own figures (country, owner, status, date, chips), so that a row
+    keeps its id in the next release of the file, and in an excerpt of it; rows alike in
+    all of those are numbered in file order.
+    """
+    counts = collections.Counter(row["Name"] for _, row in rows)
     seen: collections.Counter[str] = collections.Counter()
     ids = []
-    for name in names:
-        slug = slugify(name)
-        seen[slug] += 1
-        ids.append(slug if seen[slug] == 1 else f"{slug[:75]}-{seen[slug]}")
+    for _, row in rows:
+        slug = slugify(row["Name"])
+        if counts[row["Name"]] > 1 or not slug:
+            figures = "\x1f".join(row[column] for column in ID_COLUMNS)
+            digest = hashlib.sha256(figures.encode("utf-8")).hexdigest()[:8]
+            slug = f"{slug[:68].rstrip('-') or 'epoch-cluster'}-{digest}"
+            seen[slug] += 1  # rows alike in every figure (Epoch rounds China's) are numbered
+            slug = slug if seen[slug] == 1 else f"{slug}-{seen[slug]}"
+        ids.append(slug)
     return ids
 
 
@@ -203,18 +226,24 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
     if name is None:
         read.problem("Name", "is empty; every entry needs a name")
     lots = [lot for columns in LOT_COLUMNS if (lot := _read_lot(read, catalogue, *columns))]
+    if not read.problems:
+        lots.extend(_rest_of_total(read, catalogue, sum(lot.quantity for lot in lots)))
     if not lots and not any(row[quantity] for _, quantity, _ in LOT_COLUMNS):
         read.problem(
-            "Chip quantity (primary)", "is empty; a row without a chip count is left out, not counted as zero"
+            "Chip quantity (primary)",
+            "is empty, and so is the total; a row without a chip count is left out, not counted as zero",
         )
-    sources = [row[column] for column in SOURCE_COLUMNS if row[column]]
+    sources: list[str] = []
     for column in SOURCE_COLUMNS:
-        if len(row[column].encode("utf-8")) > MAX_SOURCE_BYTES:
-            read.problem(column, f"is longer than {MAX_SOURCE_BYTES:,} bytes")
+        problems: list[InvalidValue] = []
+        sources.extend(read_sources([row[column]] if row[column] else [], problems))
+        for problem in problems:
+            read.problem(column, problem.message)
+    checked_id = read.read("Name", lambda _: parse_id(entry_id))
     entry = EntryInput(
         name=name or "",
         country=country or "",
-        id=entry_id,
+        id=checked_id,
         operator=read.read("Owner", lambda text: parse_text(text, "operator", 200)),
         sponsor=read.choice("Sector", SPONSORS),
         status=read.choice("Status", STATUSES) or Status.ANNOUNCED,
@@ -222,14 +251,32 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
         online=_online(read),
         power_mw=read.read("Reported Power Capacity (MW)", _power),
         lots=tuple(lots),
-        sources=(*dict.fromkeys(" ".join(source.split()) for source in sources), ATTRIBUTION),
+        sources=(*dict.fromkeys(sources), ATTRIBUTION),
         notes=read.read("Note", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
     )
     if not row["Status"]:
         read.problem("Status", "is empty; Epoch's values are Existing, Planned, Decommissioned")
     if read.problems:
         return ParsedEntry(line, None, tuple(read.problems))
-    return ParsedEntry(line, entry)
+    return ParsedEntry(line, entry, columns=MAPPED_COLUMNS, adds_sources=True)
+
+
+def _rest_of_total(read: _Row, catalogue: Catalogue, counted: int) -> list[LotInput]:
+    """A lot for the chips of Epoch's "Total number of AI chips" that its chip columns do not
+    name (a third chip type, or a total without types): the vendor is the supplier where Epoch
+    names one, else ``unknown``; the model is not given."""
+    total = read.read("Total number of AI chips", lambda text: parse_quantity(text, "chips"))
+    if total is None or total <= counted:
+        return []
+    suppliers = {read.row[supplier] for _, _, supplier in LOT_COLUMNS if read.row[supplier]}
+    disclosed = {supplier for supplier in suppliers if supplier.casefold() not in UNDISCLOSED}
+    vendor = UNKNOWN_VENDOR
+    if len(disclosed) == 1:
+        try:
+            vendor = catalogue.vendor(disclosed.pop())
+        except InvalidValue:
+            vendor = UNKNOWN_VENDOR
+    return [LotInput(vendor=vendor, model=None, quantity=total - counted)]
 
 
 def _read_lot(
@@ -320,3 +367,15 @@ def _power(text: str) -> Decimal:
     except ArithmeticError:
         raise InvalidValue("power_mw", f"{text!r} is not a power in MW") from None
     return parse_power(format(value, "f"))
+
+
+def earlier_imports(session: Session, imported: set[str]) -> list[str]:
+    """Entries imported from Epoch before (they carry its attribution) that this file no
+    longer gives, or now leaves out: kept beside the new ones, they may count chips twice."""
+    query = (
+        sa.select(EntrySource.entry_id)
+        .join(Source, Source.id == EntrySource.source_id)
+        .where(Source.reference == ATTRIBUTION)
+        .order_by(bytewise(session, EntrySource.entry_id))
+    )
+    return [entry_id for entry_id in session.scalars(query) if entry_id not in imported]

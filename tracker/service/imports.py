@@ -74,6 +74,7 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0  # conflicts kept as stored (--on-conflict skip)
     rejected: list[RowProblem] = field(default_factory=list)  # rows left out (skip_invalid)
+    ids: set[str] = field(default_factory=set)  # of every entry the file gives, stored or not
 
     @property
     def rejected_lines(self) -> int:
@@ -107,6 +108,7 @@ def import_entries(
     importer.finish()
     if importer.problems:
         raise FileRejected(name, importer.problems)
+    importer.result.ids = set(importer.lines)
     return importer.result
 
 
@@ -423,7 +425,7 @@ def read_export_file(
     entry (same id) follow one another; a row without an id is an entry of its own.
     A header that cannot be read raises :class:`FileRejected` at once.
     """
-    reader = csv.reader(_counted(handle, progress))
+    reader = csv.reader(counted_lines(handle, progress))
     header = next(reader, None)
     problems = _header_problems(header)
     if problems:
@@ -453,7 +455,8 @@ def read_export_file(
         yield dataclasses.replace(_read_group(group, catalogue), columns=present)
 
 
-def _counted(handle: TextIO, progress: Progress | None) -> Iterator[str]:
+def counted_lines(handle: TextIO, progress: Progress | None) -> Iterator[str]:
+    """The lines of a file, telling ``progress`` how much was read."""
     for text in handle:
         if progress is not None:
             progress(len(text))
