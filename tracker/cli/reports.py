@@ -67,7 +67,8 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
     "--output-dir",
     metavar="DIR",
     help="Write tracker-lots-YYYY-MM-DD.csv (today, UTC) in this folder and refresh "
-    "tracker-lots-latest.csv beside it: the nightly export.",
+    "tracker-lots-latest.csv beside it: the nightly export, of every entry (filters go "
+    "with --output).",
 )
 @pass_app
 def export(
@@ -86,6 +87,11 @@ def export(
 
     if output is not None and output_dir is not None:
         raise click.UsageError("give --output or --output-dir, not both")
+    if output_dir is not None and any(filters.values()):
+        raise click.UsageError(
+            "--output-dir writes the whole nightly export (only the changes with --changed-since), "
+            "so that a selection never replaces it; write a selection with --output FILE"
+        )
     for option, value in (("--output", output), ("--output-dir", output_dir)):
         if value is not None and not value.strip():
             hint = "give a file name, or - for standard output" if option == "--output" else "give a folder"
