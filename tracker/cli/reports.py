@@ -82,7 +82,7 @@ def export(
     gives the same bytes. Files are written under a temporary name and renamed
     when complete; their paths are printed on standard output.
     """
-    from tracker.service.export import export_to_folder, export_to_path, write_export
+    from tracker.service.export import consistent_reads, export_to_folder, export_to_path, write_export
     from tracker.service.filters import resolve_filters
 
     if output is not None and output_dir is not None:
@@ -97,6 +97,7 @@ def export(
             hint = "give a file name, or - for standard output" if option == "--output" else "give a folder"
             raise click.BadParameter(hint, param_hint=f"'{option}'")
     with open_session(app) as session:
+        consistent_reads(session)
         resolved = resolve_filters(session, changed_since=changed_since, **filters)
         written: tuple[Path, ...]
         if output_dir is not None:

@@ -28,6 +28,16 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+def consistent_reads(session: Session) -> None:
+    """Make every query of the session's transaction see the same snapshot, so that an export's
+    two queries (lots, sources) agree while others write. Call it before the first query.
+
+    SQLite reads in one transaction see one snapshot already; PostgreSQL needs REPEATABLE READ.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = None) -> Iterator[list[str]]:
     """The export's rows (without the header), sorted by id then lot, streamed from the database.
 
@@ -69,31 +79,41 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
         (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
          announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
          notes) = row  # fmt: skip
-        online = period_from_parts(online_start, online_precision)
-        cells = [
+        head = [
             entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
-            announced, online, lot, vendor, model, chips, power_mw,
-            SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes,
+            announced, period_from_parts(online_start, online_precision),
         ]  # fmt: skip
-        yield [neutralise(cell_text(cell)) for cell in cells]
+        yield _cells(head, [lot, vendor, model, chips], power_mw, sources.for_entry(entry_id), notes)
+
+
+def _cells(
+    head: list[object], lot: list[object], power_mw: object, sources: Sequence[str], notes: object
+) -> list[str]:
+    """One row of the export, in its column order, as CSV cells."""
+    cells = [*head, *lot, power_mw, SOURCE_SEPARATOR.join(sources), notes]
+    return [neutralise(cell_text(cell)) for cell in cells]
 
 
 def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
     """The export rows an entry read from a file would have once stored, to compare with
     what is stored (the same cells as :func:`export_rows`)."""
-    sources = SOURCE_SEPARATOR.join(sorted(set(entry.sources)))  # code point order is byte order
-    head = [
+    sources = sorted(set(entry.sources))  # code point order is byte order, as the database sorts them
+    head: list[object] = [
         entry_id, entry.name, entry.operator, entry.country, entry.city, entry.kind, entry.sponsor,
         entry.parent, entry.status, entry.confidence, entry.announced, entry.online,
     ]  # fmt: skip
     numbered = sorted(zip(lot_numbers(entry.lots), entry.lots, strict=True), key=lambda pair: pair[0])
     lots: list[tuple[int | None, LotInput | None]] = [*numbered] or [(None, None)]
-    rows = []
-    for number, lot in lots:
-        chip_cells = [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4
-        cells = [*head, *chip_cells, entry.power_mw, sources, entry.notes]
-        rows.append([neutralise(cell_text(cell)) for cell in cells])
-    return rows
+    return [
+        _cells(
+            head,
+            [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4,
+            entry.power_mw,
+            sources,
+            entry.notes,
+        )
+        for number, lot in lots
+    ]
 
 
 class _SourceStream:
