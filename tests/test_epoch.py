@@ -213,11 +213,14 @@ def test_a_later_release_or_the_whole_file_after_an_excerpt_counts_each_cluster_
     # the whole file shows as an earlier state of phase 3, is now left out.
     assert "8 unchanged" in result.stdout
     assert result.stderr.splitlines()[-1] == (
-        "Warning: 1 entries of an earlier Epoch import are not in this file, or are now left out: "
-        "tesla-cortex-phase-1; beside the new ones they may count chips twice: --prune removes them"
+        "Warning: 1 entry of an earlier Epoch import: tesla-cortex-phase-1: not in this file, or now left "
+        "out; beside the new ones they may count chips twice: --prune removes them"
     )
     pruned = tracker("import", "--from", "epoch", "--skip-invalid", "--prune", str(EPOCH_FILE))
     assert pruned.stdout.endswith(", 1 removed\n")
+    assert pruned.stderr.splitlines()[-1] == (
+        "1 entry of an earlier Epoch import removed (--prune): tesla-cortex-phase-1"
+    )
     expected, _ = independent_totals()
     summary = tracker.ok("summary", "--by", "country", "--format", "csv")
     assert {row["country"]: int(row["chips"]) for row in csv.DictReader(io.StringIO(summary))} == expected
@@ -249,3 +252,12 @@ def test_prune_goes_with_epoch_only(tracker: Tracker) -> None:
         2,
         "Error: --prune goes with --from epoch. See 'tracker import --help'.",
     )
+
+
+def test_a_row_out_of_line_with_the_header_is_left_out(tracker: Tracker, tmp_path: Path) -> None:
+    lines = EXCERPT.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    short = tmp_path / "short.csv"
+    short.write_text(lines[0] + "\n" + "Cut short,Existing,Confirmed\n", encoding="utf-8")
+    result = tracker("import", "--from", "epoch", str(short))
+    assert result.stderr.splitlines()[0] == f"{short}:2: row: has 3 cells; the header has {len(header)}"

@@ -181,7 +181,7 @@ def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
         ),
         (
             "id,name,country,parent\nx,X,FR,nowhere\n",
-            "{path}:2: parent: no entry has the id 'nowhere', in the file or stored",
+            "{path}:2: parent: no entry has the id 'nowhere', stored or in a valid row of the file",
         ),
         ("id,name,country,parent\nx,X,FR,y\ny,Y,FR,x\n", "{path}:2: parent: 'y' makes 'x' a part of itself"),
         ("name,country,announced\nX,FR,2099-01-01\n", "{path}:2: announced: 2099-01-01 is in the future;"),
@@ -311,7 +311,7 @@ def test_a_file_without_every_column_changes_only_the_columns_it_has(
     tracker: Tracker, tmp_path: Path
 ) -> None:
     tracker.ok("add", "Site", "--country", "FR", "--kind", "factory", "--chips", "10", "--vendor", "AMD",
-               "--source", "https://example.org/site", "--online", "2026")  # fmt: skip
+               "--model", "MI300X", "--source", "https://example.org/site", "--online", "2026")  # fmt: skip
     before = tracker.export()
     same = write(tmp_path, "id,name,country\nsite,Site,FR\n", "same.csv")
     assert tracker.ok("import", str(same)) == "0 added, 0 updated, 1 unchanged\n"
@@ -322,7 +322,7 @@ def test_a_file_without_every_column_changes_only_the_columns_it_has(
         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it"
     )
     assert tracker.ok("import", str(path), "--on-conflict", "update") == "0 added, 1 updated, 0 unchanged\n"
-    assert tracker.export() == before.replace(",AMD,,10,", ",AMD,,20,")
+    assert tracker.export() == before.replace(",AMD,MI300X,10,", ",AMD,MI300X,20,")
 
 
 def test_a_skipped_conflict_leaves_the_stored_entry_whole(tracker: Tracker, tmp_path: Path) -> None:
@@ -370,3 +370,25 @@ def test_imports_running_at_once_share_new_sources(db_url: str, tmp_path: Path) 
     exported = Tracker(db_url).export()
     assert len(exported.splitlines()) == 9001
     assert exported.count(",https://example.org/shared/7,") == 3 * len(range(7, 3000, 400))
+
+
+def test_line_breaks_in_notes_are_stored_alike_however_the_file_was_saved(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    unix = write(tmp_path, 'id,name,country,notes\nx,X,FR,"one\ntwo"\n', "unix.csv")
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(b'id,name,country,notes\r\nx,X,FR,"one\r\ntwo"\r\n')
+    assert tracker.ok("import", str(unix)) == "1 added, 0 updated, 0 unchanged\n"
+    assert tracker.ok("import", str(windows)) == "0 added, 0 updated, 1 unchanged\n"
+
+
+def test_the_same_entries_imported_twice_at_once_go_in_once(db_url: str, tmp_path: Path) -> None:
+    rows = "".join(f"same-{n},Entry {n},FR,{n % 9 + 1},AMD\n" for n in range(3000))
+    path = write(tmp_path, "id,name,country,chips,vendor\n" + rows)
+    command = [sys.executable, "-m", "tracker", "--db", db_url, "import", str(path)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outcomes = sorted(process.communicate(timeout=120) for process in processes)
+    assert outcomes == [
+        (b"0 added, 0 updated, 3000 unchanged\n", b""),
+        (b"3000 added, 0 updated, 0 unchanged\n", b""),
+    ]

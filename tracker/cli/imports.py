@@ -36,9 +36,9 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
 @click.option(
     "--on-conflict",
     type=click.Choice(("update", "skip"), case_sensitive=False),
-    help="An id stored with other values: update replaces the whole stored entry (the file must "
-    "have every column), skip keeps it and counts it as skipped. Without this option such a "
-    "file is refused.",
+    help="An id stored with other values: update puts the file's values in place of the stored "
+    "ones (columns the file lacks keep theirs), skip keeps the stored entry and counts it as "
+    "skipped. Without this option such a file is refused.",
 )
 @click.option("--dry-run", is_flag=True, help="Check the file and count what would change; write nothing.")
 @click.option(
@@ -114,13 +114,18 @@ def import_(
         listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
         rows = f"{result.rejected_lines} row{'s' if result.rejected_lines != 1 else ''}"
         click.echo(f"Left out {rows} (--skip-invalid); their problems by column: {listing}.", err=True)
-    if stale and not prune:
+    if stale:
         shown = ", ".join(stale[:10]) + (f" and {len(stale) - 10} more" if len(stale) > 10 else "")
-        click.echo(
-            f"Warning: {len(stale)} entries of an earlier Epoch import are not in this file, or are now "
-            f"left out: {shown}; beside the new ones they may count chips twice: --prune removes them",
-            err=True,
-        )
+        entries = f"{len(stale)} entr{'ies' if len(stale) != 1 else 'y'} of an earlier Epoch import"
+        if prune:
+            done = "would be removed" if dry_run else "removed"
+            click.echo(f"{entries} {done} (--prune): {shown}", err=True)
+        else:
+            click.echo(
+                f"Warning: {entries}: {shown}: not in this file, or now left out; beside the new "
+                "ones they may count chips twice: --prune removes them",
+                err=True,
+            )
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"

@@ -60,12 +60,16 @@ def control_character(text: str, allowed: str = "") -> str | None:
 
 def parse_text(text: str | None, field: str, max_length: int, *, one_line: bool = True) -> str | None:
     """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
-    line breaks and tabs folded into single spaces, so that tables stay tables; other
-    control characters (NUL, a terminal escape) are refused."""
+    line breaks and tabs folded into single spaces, so that tables stay tables; other text
+    keeps its lines, each break written \\n. Other control characters (NUL, a terminal
+    escape) are refused."""
     if text is None:
         return None
-    cleaned = " ".join(str(text).split()) if one_line else str(text).strip()
-    found = control_character(cleaned, allowed="" if one_line else "\n\r\t")
+    if one_line:
+        cleaned = " ".join(str(text).split())
+    else:  # line breaks as \n, however the file was saved
+        cleaned = str(text).replace("\r\n", "\n").replace("\r", "\n").strip()
+    found = control_character(cleaned, allowed="" if one_line else "\n\t")
     if found is not None:
         raise InvalidValue(field, f"holds the control character U+{ord(found):04X}; remove it")
     if len(cleaned) > max_length:

@@ -29,6 +29,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "tracker_writes"
 # pg_advisory_xact_lock key that serialises schema creation and upgrades on PostgreSQL.
 SCHEMA_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
+# ...and the one that has imports on PostgreSQL take turns, as SQLite's write lock makes them.
+IMPORT_LOCK_KEY = 0x7472_6163_6B69_6D  # "trackim"
 
 
 def data_dir() -> Path:
@@ -265,6 +267,16 @@ def lock_schema(connection: sa.Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+
+
+def one_import_at_a_time(session: Session) -> None:
+    """Wait for any other import to end before this one reads what is stored (PostgreSQL).
+
+    Two imports of the same new entries would otherwise both add them, and one would fail
+    on the other's. On SQLite the write transaction already waits its turn.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ as a new row that includes the earlier chips, so importing both would count them
 from __future__ import annotations
 
 import collections
-import csv
 import datetime as dt
 import hashlib
 import re
@@ -32,7 +31,7 @@ from tracker.model.vocabulary import Confidence, Sponsor, Status
 from tracker.service.catalogue import UNKNOWN_VENDOR, Catalogue
 from tracker.service.database import bytewise
 from tracker.service.entries import EntryInput, LotInput, read_sources
-from tracker.service.imports import ParsedEntry, Progress, counted_lines
+from tracker.service.imports import ParsedEntry, Progress, cell_count_problem, csv_records
 
 ATTRIBUTION = "Epoch AI, GPU Clusters dataset, CC BY 4.0"
 STATUSES = {
@@ -54,10 +53,11 @@ LOT_COLUMNS = (
 )
 SOURCE_COLUMNS = tuple(f"Source {number}" for number in range(1, 6))
 # The columns of the export format an Epoch row speaks for: an entry stored already keeps
-# its other values (city, kind, parent, announced), and its sources are added to.
+# its other values (city, kind, parent, announced, and its notes, which a new entry takes
+# from Epoch's Note), and its sources are added to.
 MAPPED_COLUMNS = frozenset({
     "id", "name", "operator", "country", "sponsor", "status", "confidence", "online", "lot",
-    "vendor", "model", "chips", "power_mw", "sources", "notes",
+    "vendor", "model", "chips", "power_mw", "sources",
 })  # fmt: skip
 COLUMNS = (
     "Name", "Owner", "Country", "Status", "Certainty", "Sector", "First Operational Date",
@@ -75,8 +75,12 @@ def read_epoch_file(
     handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
 ) -> Iterator[ParsedEntry]:
     """Entries from Epoch AI's GPU clusters CSV, one per row, with the reasons a row is left out."""
-    reader = csv.DictReader(counted_lines(handle, progress))
-    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+    records = csv_records(handle, name, progress)
+    header = next(records, (1, None))[1]
+    if header is None:
+        raise FileRejected(name, [RowProblem(1, "header", "is missing: the file is empty")])
+    header = [cell.strip().lstrip("\ufeff") for cell in header]
+    missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise FileRejected(
             name,
@@ -86,13 +90,18 @@ def read_epoch_file(
             ],
         )
     rows: list[tuple[int, dict[str, str]]] = []
-    last_line = reader.line_num
-    for row in reader:
-        rows.append((last_line + 1, {key: (value or "").strip() for key, value in row.items() if key}))
-        last_line = reader.line_num
+    misaligned: dict[int, RowProblem] = {}
+    for line, cells in records:
+        if len(cells) != len(header):
+            misaligned[line] = cell_count_problem(line, cells, header)
+        rows.append((line, {column: cell.strip() for column, cell in zip(header, cells, strict=False)}))
+    rows = [(line, {column: row.get(column, "") for column in header}) for line, row in rows]
     ids = _ids(rows)
     parsed = [
-        _read_row(line, row, entry_id, catalogue) for (line, row), entry_id in zip(rows, ids, strict=True)
+        ParsedEntry(line, None, (misaligned[line],))
+        if line in misaligned
+        else _read_row(line, row, entry_id, catalogue)
+        for (line, row), entry_id in zip(rows, ids, strict=True)
     ]
     later = _later_states(rows, parsed)
     for (line, row), item in zip(rows, parsed, strict=True):

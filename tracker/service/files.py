@@ -69,14 +69,25 @@ def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
     """A UTF-8 text file that appears at ``path`` complete or not at all.
 
     It is written beside its target under a temporary name, flushed to disk and
-    renamed over the target; on any failure the temporary file is removed.
+    renamed over the target; on any failure the temporary file is removed. A symbolic
+    link's target is the file replaced; a device or a pipe is written to directly.
     Problems are reported against ``field``, the option that named the file.
     """
-    folder = path.parent
     if path.is_dir():
         raise InvalidValue(field, f"{path} is a folder; give a file name")
-    if not folder.is_dir():
-        raise InvalidValue(field, f"folder {folder} does not exist")
+    if not path.parent.is_dir():
+        raise InvalidValue(field, f"folder {path.parent} does not exist")
+    real = Path(os.path.realpath(path))  # a symbolic link stays one: its target is replaced
+    if real.exists() and not real.is_file():
+        # A device or a pipe (/dev/stdout, a FIFO) is written to, never replaced by a file.
+        try:
+            with real.open("w", encoding="utf-8", newline="") as stream:
+                yield stream
+        except OSError as error:
+            raise FileProblem(field, f"cannot write {path}: {error.strerror}") from None
+        return
+    path = real
+    folder = path.parent
     prefix = f".{path.name}."
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=prefix, suffix=TEMPORARY_SUFFIX, dir=folder)

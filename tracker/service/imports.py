@@ -25,6 +25,7 @@ from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source, utc_now
 from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.service.database import one_import_at_a_time
 from tracker.service.entries import EntryInput, LotInput, lot_numbers, read_entry, read_lot
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
@@ -103,11 +104,11 @@ def import_entries(
             importer.take(item)
     except UnicodeDecodeError:
         raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
-    except csv.Error as error:
-        raise InvalidValue("file", f"{name} is not a readable CSV file: {error}") from None
     importer.finish()
     if importer.problems:
-        raise FileRejected(name, importer.problems)
+        # In line order, with the rows left out too: a left-out parent explains its child's problem.
+        every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
+        raise FileRejected(name, every)
     importer.result.ids = set(importer.lines)
     return importer.result
 
@@ -124,6 +125,7 @@ class _Importer:
         self.lines: dict[str, int] = {}  # id -> line, of every entry of the file
         self.parents: dict[str, str] = {}  # of the entries added or replaced
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
+        one_import_at_a_time(session)
         self.catalogue = load_catalogue(session)
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
@@ -319,7 +321,7 @@ class _Importer:
             wanted = sorted({parent for parent in found.values() if parent and parent not in ancestors})
         for entry_id, parent in self.parents.items():
             if parent not in self.lines and parent not in stored:
-                message = f"no entry has the id {parent!r}, in the file or stored"
+                message = f"no entry has the id {parent!r}, stored or in a valid row of the file"
                 self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
                 continue
             seen = {entry_id}
@@ -385,7 +387,8 @@ _FIELDS = {
 
 def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryInput:
     """The file's entry, with the stored values of the columns the file does not have (and,
-    where the file adds sources, the stored sources too)."""
+    where the file adds sources, the stored sources too). A file with chip columns gives the
+    entry's whole list of lots."""
     kept = {
         field: getattr(stored, field)
         for column, field in _FIELDS.items()
@@ -393,6 +396,15 @@ def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryIn
     }
     if not item.columns & set(LOT_COLUMNS):
         kept["lots"] = stored.lots
+    elif "model" not in item.columns:  # a lot of the same number and vendor keeps its model
+        models = {
+            (number, lot.vendor): lot.model
+            for number, lot in zip(lot_numbers(stored.lots), stored.lots, strict=True)
+        }
+        kept["lots"] = tuple(
+            dataclasses.replace(lot, model=models.get((number, lot.vendor)))
+            for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
+        )
     if item.adds_sources:
         kept["sources"] = (*stored.sources, *entry.sources)
     return dataclasses.replace(entry, **kept)
@@ -431,25 +443,17 @@ def read_export_file(
     entry (same id) follow one another; a row without an id is an entry of its own.
     A header that cannot be read raises :class:`FileRejected` at once.
     """
-    reader = csv.reader(counted_lines(handle, progress))
-    header = next(reader, None)
+    records = csv_records(handle, name, progress)
+    header = next(records, (1, None))[1]
     problems = _header_problems(header)
     if problems:
         raise FileRejected(name, problems)
     columns = _columns(header or [])
     present = frozenset(columns)
     group: list[tuple[int, dict[str, str]]] = []
-    last_line = reader.line_num
-    for cells in reader:
-        line = last_line + 1
-        last_line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
+    for line, cells in records:
         if len(cells) != len(columns):
-            count = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
-            yield ParsedEntry(
-                line, None, (RowProblem(line, "row", f"has {count}; the header has {len(columns)}"),)
-            )
+            yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
         row = {column: restore(cell) for column, cell in zip(columns, cells, strict=True)}
         entry_id = row.get("id", "").strip()
@@ -459,6 +463,29 @@ def read_export_file(
         group.append((line, row))
     if group:
         yield dataclasses.replace(_read_group(group, catalogue), columns=present)
+
+
+def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV file with the line each starts on, blank ones skipped.
+
+    Read strictly: a quoted cell never closed would otherwise swallow the rest of the
+    file into one cell; it rejects the file, naming the line where the record starts.
+    """
+    reader = csv.reader(counted_lines(handle, progress), strict=True)
+    line = 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                yield line, cells
+            line = reader.line_num + 1
+    except csv.Error as error:
+        hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
+        raise FileRejected(name, [RowProblem(line, "row", f"is not valid CSV: {error}{hint}")]) from None
+
+
+def cell_count_problem(line: int, cells: Sequence[str], columns: Sequence[str]) -> RowProblem:
+    count = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
+    return RowProblem(line, "row", f"has {count}; the header has {len(columns)}")
 
 
 def counted_lines(handle: TextIO, progress: Progress | None) -> Iterator[str]:
