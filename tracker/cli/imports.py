@@ -71,7 +71,6 @@ def import_(
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
     from tracker.service.catalogue import load_catalogue
-    from tracker.service.entries import remove_entry
     from tracker.service.epoch import earlier_imports, read_epoch_file
     from tracker.service.imports import OnConflict, import_entries, read_export_file
 
@@ -102,9 +101,7 @@ def import_(
                 raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
             raise
         if epoch:
-            stale = earlier_imports(session, result.ids)
-            for entry_id in stale if prune else ():
-                remove_entry(session, entry_id)
+            stale = earlier_imports(session, result.ids, prune=prune)
         if dry_run:
             session.rollback()
     for line, column, message in result.rejected:

@@ -30,7 +30,7 @@ from tracker.model.values import parse_id, parse_power, parse_quantity, parse_te
 from tracker.model.vocabulary import Confidence, Sponsor, Status
 from tracker.service.catalogue import UNKNOWN_VENDOR, Catalogue
 from tracker.service.database import bytewise
-from tracker.service.entries import EntryInput, LotInput, read_sources
+from tracker.service.entries import EntryInput, LotInput, read_sources, remove_entry
 from tracker.service.imports import ParsedEntry, Progress, cell_count_problem, csv_records
 
 ATTRIBUTION = "Epoch AI, GPU Clusters dataset, CC BY 4.0"
@@ -378,13 +378,17 @@ def _power(text: str) -> Decimal:
     return parse_power(format(value, "f"))
 
 
-def earlier_imports(session: Session, imported: set[str]) -> list[str]:
+def earlier_imports(session: Session, imported: set[str], *, prune: bool = False) -> list[str]:
     """Entries imported from Epoch before (they carry its attribution) that this file no
-    longer gives, or now leaves out: kept beside the new ones, they may count chips twice."""
+    longer gives, or now leaves out: kept beside the new ones, they may count chips twice.
+    With ``prune`` they are removed."""
     query = (
         sa.select(EntrySource.entry_id)
         .join(Source, Source.id == EntrySource.source_id)
         .where(Source.reference == ATTRIBUTION)
         .order_by(bytewise(session, EntrySource.entry_id))
     )
-    return [entry_id for entry_id in session.scalars(query) if entry_id not in imported]
+    earlier = [entry_id for entry_id in session.scalars(query) if entry_id not in imported]
+    for entry_id in earlier if prune else ():
+        remove_entry(session, entry_id)
+    return earlier

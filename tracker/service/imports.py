@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem
+from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source, utc_now
@@ -218,9 +218,11 @@ class _Importer:
             (0, {column: restore(cell) for column, cell in zip(EXPORT_COLUMNS, row, strict=True)})
             for row in rows
         ]
-        entry = _read_group(group, self.catalogue).entry
-        assert entry is not None, f"stored entry {rows[0][0]!r} cannot be read back"
-        return entry
+        parsed = _read_group(group, self.catalogue)
+        if parsed.entry is None:
+            reasons = "; ".join(f"{column}: {message}" for _, column, message in parsed.problems)
+            raise TrackerError(f"the stored entry {rows[0][0]!r} no longer reads as valid ({reasons})")
+        return parsed.entry
 
     def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
         online = entry.online
