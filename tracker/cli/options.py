@@ -23,7 +23,7 @@ FILTER_OPTIONS = (
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The filters of every read command, handed to it as one dict named ``filters``,
     ready for :func:`tracker.service.filters.resolve_filters`."""
-    names = [name for name, _, _ in FILTER_OPTIONS] + ["announced_since", "announced_until"]
+    names = [name for name, _, _ in FILTER_OPTIONS] + ["announced_since", "announced_until", "min_confidence"]
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,9 +31,16 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         filters = {plural: given[name] for name, plural, _ in FILTER_OPTIONS}
         filters["announced_since"] = given["announced_since"]
         filters["announced_until"] = given["announced_until"]
+        filters["min_confidence"] = given["min_confidence"]
         return command(*args, filters=filters, **kwargs)
 
     decorated: Callable[..., Any] = wrapper
+    decorated = click.option(
+        "--min-confidence",
+        metavar="LEVEL",
+        help="Only entries at least this sure: confirmed, reported (confirmed or reported) or "
+        "rumoured (all three); entries of unknown confidence are left out.",
+    )(decorated)
     decorated = click.option(
         "--announced-until", metavar="DATE", help="Only entries announced on or before this day."
     )(decorated)

@@ -54,15 +54,25 @@ class Confidence(Choice):
     RUMOURED = "rumoured"
 
 
+# Surest first: --min-confidence reported means confirmed or reported.
+CONFIDENCE_ORDER = (Confidence.CONFIRMED, Confidence.REPORTED, Confidence.RUMOURED)
+
+
+def at_least(minimum: Confidence) -> tuple[Confidence, ...]:
+    """The confidences as sure as ``minimum`` or surer."""
+    return CONFIDENCE_ORDER[: CONFIDENCE_ORDER.index(minimum) + 1]
+
+
 # What a summary can be grouped by.
-SUMMARY_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind")
+SUMMARY_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence")
 DEFAULT_SUMMARY_KEYS = ("country", "vendor")
 
 C = TypeVar("C", bound=Choice)
 
 
-def parse_choice(choices: type[C], text: str, field: str) -> C:
-    """Read one value of a vocabulary, ignoring case, spaces and underscores."""
+def parse_choice(choices: type[C], text: str, field: str, noun: str = "") -> C:
+    """Read one value of a vocabulary, ignoring case, spaces and underscores; ``noun`` names
+    the vocabulary in a message (the field's name by default)."""
     key = str(text).strip().casefold().replace("_", "-").replace(" ", "-")
     for choice in choices:
         if choice.value == key:
@@ -70,4 +80,4 @@ def parse_choice(choices: type[C], text: str, field: str) -> C:
     names = [choice.value for choice in choices]
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise InvalidValue(field, f"unknown {field} {text!r}; {hint}use one of: {', '.join(names)}")
+    raise InvalidValue(field, f"unknown {noun or field} {text!r}; {hint}use one of: {', '.join(names)}")

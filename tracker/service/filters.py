@@ -13,7 +13,7 @@ from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.periods import parse_day
 from tracker.model.tables import ChipLot, Entry, Region, RegionCountry
-from tracker.model.vocabulary import INACTIVE_STATUSES, Sponsor, Status, parse_choice
+from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
 from tracker.service.catalogue import load_catalogue
 
 
@@ -30,6 +30,7 @@ class Filters:
     announced_since: dt.date | None = None
     announced_until: dt.date | None = None
     changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
+    min_confidence: Confidence | None = None  # entries of unknown confidence then do not match
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
         """Conditions on entries: an entry matches when one of its lots matches the chip and
@@ -78,6 +79,10 @@ class Filters:
             conditions.append(Entry.announced_on >= self.announced_since)
         if self.announced_until:
             conditions.append(Entry.announced_on <= self.announced_until)
+        if self.min_confidence:
+            conditions.append(
+                Entry.confidence.in_([choice.value for choice in at_least(self.min_confidence)])
+            )
         if self.changed_since:
             start = dt.datetime.combine(self.changed_since, dt.time(), tzinfo=dt.timezone.utc)
             conditions.append(Entry.updated_at >= start)
@@ -111,6 +116,7 @@ def resolve_filters(
     announced_since: str | None = None,
     announced_until: str | None = None,
     changed_since: str | None = None,
+    min_confidence: str | None = None,
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
@@ -129,6 +135,11 @@ def resolve_filters(
         announced_since=since,
         announced_until=until,
         changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
+        min_confidence=(
+            parse_choice(Confidence, min_confidence, "min-confidence", "confidence")
+            if min_confidence is not None
+            else None
+        ),
     )
 
 

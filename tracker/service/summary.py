@@ -35,6 +35,7 @@ def _key_column(key: str) -> sa.ColumnElement[Any]:
         "operator": Entry.operator,
         "sponsor": Entry.sponsor,
         "kind": Entry.kind,
+        "confidence": Entry.confidence,
     }
     return columns[key]
 
