@@ -57,3 +57,83 @@ def test_an_unknown_confidence_level_is_refused(tracker: Tracker) -> None:
         "Error: --min-confidence: unknown confidence 'certain'; use one of: confirmed, reported, rumoured\n",
     )
     assert database_contents(tracker) == before
+
+
+def test_a_status_change_is_recorded_with_its_day_and_source(seeded_tracker: Tracker) -> None:
+    result = seeded_tracker(
+        "status", "nebius-uk", "operational", "--on", "2025-12-01", "--source", "https://example.org/live"
+    )
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "nebius-uk: announced -> operational on 2025-12-01.\n"
+    shown = seeded_tracker.ok("show", "nebius-uk")
+    assert "status      operational" in shown
+    assert shown.splitlines()[-1].split() == [
+        "2025-12-01",
+        "announced",
+        "operational",
+        "https://example.org/live",
+    ]
+    assert "https://example.org/live" in seeded_tracker.ok("sources", "nebius-uk", "--format", "csv")
+    row = next(r for r in csv.DictReader(io.StringIO(seeded_tracker.export())) if r["id"] == "nebius-uk")
+    assert row["status"] == "operational"
+
+
+def test_a_change_recorded_late_for_an_earlier_day_leaves_the_later_one_in_force(
+    seeded_tracker: Tracker,
+) -> None:
+    seeded_tracker.ok(
+        "status", "nebius-uk", "operational", "--on", "2025-12-01", "--source", "https://a.example"
+    )
+    result = seeded_tracker(
+        "status",
+        "nebius-uk",
+        "under-construction",
+        "--on",
+        "2025-09-01",
+        "--unsourced",
+        "--note",
+        "late news",
+    )
+    assert result.stderr == (
+        "nebius-uk: announced -> under-construction on 2025-09-01; a later change keeps it operational.\n"
+    )
+    history = seeded_tracker.ok("show", "nebius-uk", "--format", "json")
+    assert '"status": "operational"' in history
+    lines = seeded_tracker.ok("show", "nebius-uk").splitlines()
+    assert lines[-2].split() == [
+        "2025-09-01",
+        "announced",
+        "under-construction",
+        "(unsourced)",
+        "late",
+        "news",
+    ]
+
+
+def test_a_status_change_without_a_source_or_with_bad_values_is_refused(seeded_tracker: Tracker) -> None:
+    before = database_contents(seeded_tracker)
+    cases = [
+        (["status", "nebius-uk", "operational", "--on", "2025-12-01"], 2,
+         "Error: --source: is needed for a status change; give one, or --unsourced to record it without\n"),
+        (["status", "nebius-uk", "live", "--on", "2099-12-01", "--unsourced"], 2,
+         "Error: NEW_STATUS: unknown status 'live'; use one of: announced, planned, under-construction, "
+         "operational, paused, cancelled, decommissioned; --on: 2099-12-01 is in the future; a change has a "
+         "date that has passed\n"),
+        (["status", "nebius-uk", "paused", "--on", "2025-12-01", "--unsourced", "--source", "x.org"], 2,
+         "Error: --unsourced: goes without --source; give one or the other\n"),
+        (["status", "nebius-uk", "announced", "--on", "2025-12-01", "--unsourced"], 2,
+         "Error: NEW_STATUS: nebius-uk is announced already on 2025-12-01; nothing to record\n"),
+        (["status", "nowhere", "paused", "--on", "2025-12-01", "--unsourced"], 1,
+         "Error: no entry with id 'nowhere'; `tracker list` shows the ids\n"),
+    ]  # fmt: skip
+    for args, code, message in cases:
+        result = seeded_tracker(*args)
+        assert (result.exit_code, result.stderr) == (code, message), args
+    assert database_contents(seeded_tracker) == before
+
+
+def test_list_unsourced_shows_the_entries_without_any_source(seeded_tracker: Tracker) -> None:
+    seeded_tracker.ok("add", "No source", "--country", "FR")
+    seeded_tracker.ok("add", "With source", "--country", "FR", "--source", "https://example.org/w")
+    listed = seeded_tracker.ok("list", "--unsourced", "--format", "csv")
+    assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == ["no-source"]

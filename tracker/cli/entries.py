@@ -85,9 +85,10 @@ def entry_add(
 
 @click.command("list", short_help="List entries and their chip counts.")
 @filter_options
+@click.option("--unsourced", is_flag=True, help="Only entries without any source.")
 @format_option
 @pass_app
-def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
+def entry_list(app: App, filters: dict[str, Any], unsourced: bool, fmt: str) -> None:
     """List entries, by id, with their chip counts (all lots, whatever their status)."""
     from tracker.service.entries import list_entries
     from tracker.service.filters import resolve_filters
@@ -96,7 +97,7 @@ def entry_list(app: App, filters: dict[str, Any], fmt: str) -> None:
     with open_session(app) as session:
         rows = (
             (e.id, e.name, e.country, e.operator, e.status, e.announced, e.online, e.vendors, e.chips)
-            for e in list_entries(session, resolve_filters(session, **filters))
+            for e in list_entries(session, resolve_filters(session, unsourced=unsourced, **filters))
         )
         render(columns, rows, fmt)
 

@@ -109,4 +109,6 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
     if record["history"]:
         click.echo("\nStatus history")
         history = [[h["effective_on"], h["from"], h["to"], h["source"], h["note"]] for h in record["history"]]
-        render(("effective", "from", "to", "source", "note"), history, "table")
+        render(
+            ("effective", "from", "to", "source", "note"), history, "table", blank={"source": "(unsourced)"}
+        )

@@ -123,7 +123,7 @@ def read_entry(
         sponsor=read("sponsor", lambda text: parse_choice(Sponsor, text, "sponsor")),
         status=read("status", lambda text: parse_choice(Status, text, "status")) or Status.ANNOUNCED,
         confidence=read("confidence", lambda text: parse_choice(Confidence, text, "confidence")),
-        announced=read("announced", _past_day),
+        announced=read("announced", past_day),
         online=read("online", parse_period),
         power_mw=read("power_mw", parse_power),
         parent=read("parent", lambda text: parse_id(text, "parent")),
@@ -136,12 +136,14 @@ def read_entry(
     return entry
 
 
-def _past_day(text: str) -> dt.date:
-    """An announced date: a day, and not one after today (UTC, with a day's grace for time zones)."""
-    day = parse_day(text, "announced")
+def past_day(text: str, field: str = "announced") -> dt.date:
+    """A day that has passed, such as an announcement's: not after today (UTC, with a day's
+    grace for time zones)."""
+    day = parse_day(text, field)
     latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
     if day > latest:
-        raise InvalidValue("announced", f"{day} is in the future; an announcement has a date that has passed")
+        what = "an announcement" if field == "announced" else "a change"
+        raise InvalidValue(field, f"{day} is in the future; {what} has a date that has passed")
     return day
 
 

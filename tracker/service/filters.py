@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.periods import parse_day
-from tracker.model.tables import ChipLot, Entry, Region, RegionCountry
+from tracker.model.tables import ChipLot, Entry, EntrySource, Region, RegionCountry
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
 from tracker.service.catalogue import load_catalogue
 
@@ -31,6 +31,7 @@ class Filters:
     announced_until: dt.date | None = None
     changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
     min_confidence: Confidence | None = None  # entries of unknown confidence then do not match
+    unsourced: bool = False  # only entries without any source
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
         """Conditions on entries: an entry matches when one of its lots matches the chip and
@@ -79,6 +80,8 @@ class Filters:
             conditions.append(Entry.announced_on >= self.announced_since)
         if self.announced_until:
             conditions.append(Entry.announced_on <= self.announced_until)
+        if self.unsourced:
+            conditions.append(~sa.exists().where(EntrySource.entry_id == Entry.id))
         if self.min_confidence:
             conditions.append(
                 Entry.confidence.in_([choice.value for choice in at_least(self.min_confidence)])
@@ -117,6 +120,7 @@ def resolve_filters(
     announced_until: str | None = None,
     changed_since: str | None = None,
     min_confidence: str | None = None,
+    unsourced: bool = False,
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
@@ -135,6 +139,7 @@ def resolve_filters(
         announced_since=since,
         announced_until=until,
         changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
+        unsourced=unsourced,
         min_confidence=(
             parse_choice(Confidence, min_confidence, "min-confidence", "confidence")
             if min_confidence is not None

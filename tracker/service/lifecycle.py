@@ -1,0 +1,104 @@
+"""An entry's life: status changes recorded with their date and source, and its sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from tracker.errors import InvalidInput, InvalidValue
+from tracker.model.tables import Source, StatusEvent, utc_now
+from tracker.model.values import parse_text
+from tracker.model.vocabulary import Status, parse_choice
+from tracker.service.entries import get_entry, past_day, read_sources, source_for
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status change as recorded, and the entry's status once it is."""
+
+    entry_id: str
+    from_status: str
+    to_status: str
+    effective_on: dt.date
+    current: str  # the latest change's status: this one, unless a later one is recorded
+
+
+def change_status(
+    session: Session,
+    entry_id: str,
+    new_status: str,
+    on: str,
+    *,
+    source: str | None = None,
+    unsourced: bool = False,
+    note: str | None = None,
+) -> StatusChange:
+    """Append a status change to an entry's history, effective on the day ``on``.
+
+    A change needs a source, unless ``unsourced`` says it is recorded without one. The
+    entry's status becomes that of its latest change by effective date, so a change
+    recorded late for an earlier day leaves a later one in force.
+    """
+    problems: list[InvalidValue] = []
+    status = _checked(problems, lambda: parse_choice(Status, new_status, "new_status", "status"))
+    day = _checked(problems, lambda: past_day(on, "on"))
+    references = list(read_sources([source] if source is not None else [], problems))
+    if not references and not unsourced and source is None:
+        problems.append(
+            InvalidValue(
+                "source", "is needed for a status change; give one, or --unsourced to record it without"
+            )
+        )
+    if references and unsourced:
+        problems.append(InvalidValue("unsourced", "goes without --source; give one or the other"))
+    text = _checked(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
+    if problems or status is None or day is None:
+        raise InvalidInput(problems)
+    entry = get_entry(session, entry_id)
+    events = sorted(entry.events, key=_order)
+    before = [event for event in events if event.effective_on <= day]
+    if before:
+        from_status = before[-1].to_status
+    else:  # the status it was added with: the earliest change's "from", or its status now
+        from_status = (events[0].from_status if events else None) or entry.status
+    if from_status == status.value:
+        raise InvalidValue("new_status", f"{entry_id} is {status.value} already on {day}; nothing to record")
+    event = StatusEvent(
+        from_status=from_status,
+        to_status=status.value,
+        effective_on=day,
+        source=source_for(session, references[0]) if references else None,
+        note=text,
+    )
+    entry.events.append(event)
+    if references and all(known.reference != references[0] for known in entry.sources):
+        entry.sources.append(event.source)  # type: ignore[arg-type]
+    session.flush()
+    latest = max(entry.events, key=_order)
+    entry.status = latest.to_status
+    entry.updated_at = utc_now()
+    session.flush()
+    return StatusChange(entry_id, from_status, status.value, day, entry.status)
+
+
+def _order(event: StatusEvent) -> tuple[dt.date, int]:
+    return (event.effective_on, event.id or 0)
+
+
+def _checked(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
+    try:
+        return read()
+    except InvalidValue as problem:
+        problems.append(problem)
+        return None
+
+
+def entry_sources(session: Session, entry_id: str) -> list[Source]:
+    """The sources of an entry, in the export's order."""
+    return sorted(get_entry(session, entry_id).sources, key=lambda source: source.reference)
