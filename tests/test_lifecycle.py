@@ -137,3 +137,37 @@ def test_list_unsourced_shows_the_entries_without_any_source(seeded_tracker: Tra
     seeded_tracker.ok("add", "With source", "--country", "FR", "--source", "https://example.org/w")
     listed = seeded_tracker.ok("list", "--unsourced", "--format", "csv")
     assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == ["no-source"]
+
+
+def test_as_of_gives_the_pipeline_as_it_stood_before_between_and_after_status_moves(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", "A", "--country", "FR", "--chips", "1000", "--vendor", "AMD", "--announced", "2025-01-01"
+    )
+    tracker.ok(
+        "add", "B", "--country", "DE", "--chips", "200", "--vendor", "AMD", "--announced", "2025-04-01"
+    )
+    tracker.ok("add", "Undated", "--country", "IT", "--chips", "30", "--vendor", "AMD")
+    for entry, status, day in (
+        ("a", "operational", "2025-06-01"),
+        ("b", "cancelled", "2025-05-01"),
+        ("a", "under-construction", "2025-03-01"),  # recorded late, for an earlier day
+    ):
+        tracker.ok("status", entry, status, "--on", day, "--source", f"https://example.org/{entry}/{status}")
+
+    def by_status(day: str) -> dict[str, int]:
+        return chips_by(tracker, "--by", "status", "--as-of", day)
+
+    assert by_status("2024-12-31") == {}
+    assert by_status("2025-01-01") == {"announced": 1000}
+    assert by_status("2025-03-01") == {"under-construction": 1000}
+    assert by_status("2025-04-15") == {"under-construction": 1000, "announced": 200}
+    assert by_status("2025-05-01") == {"under-construction": 1000}  # B cancelled: out of the total
+    assert by_status("2025-06-01") == {"operational": 1000}
+    assert chips_by(tracker, "--by", "status") == {"operational": 1000, "announced": 30}
+    cancelled = chips_by(tracker, "--by", "country", "--as-of", "2025-05-01", "--status", "cancelled")
+    assert cancelled == {"DE": 200}
+    result = tracker("summary", "--as-of", "2099-01-01")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --as-of: 2099-01-01 is in the future; a change has a date that has passed\n",
+    )

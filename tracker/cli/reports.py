@@ -24,9 +24,15 @@ from tracker.model.vocabulary import SUMMARY_KEYS
     type=click.Choice(SUMMARY_KEYS, case_sensitive=False),
     help="Group by this key; repeatable, in order. Default: --by country --by vendor.",
 )
+@click.option(
+    "--as-of",
+    metavar="DATE",
+    help="The pipeline as it stood on this day: entries announced by then (an entry without an "
+    "announced day is left out), each with the status then in force.",
+)
 @format_option
 @pass_app
-def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) -> None:
+def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str | None, fmt: str) -> None:
     """Planned accelerators, grouped, most chips first.
 
     Counts every chip lot whose status is neither cancelled nor decommissioned,
@@ -39,7 +45,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], fmt: str) 
 
     keys = check_keys(keys)
     with open_session(app) as session:
-        resolved = resolve_filters(session, **filters)
+        resolved = resolve_filters(session, as_of=as_of, **filters)
         rows = ((*row.keys, row.entries, row.chips) for row in planned_totals(session, resolved, keys))
         total = None
         if fmt in ("table", "markdown"):

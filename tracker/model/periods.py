@@ -215,3 +215,14 @@ def period_from_parts(start: dt.date | None, precision: str | None) -> Period | 
     if start is None or precision is None:
         return None
     return Period(start, Precision(precision))
+
+
+def past_day(text: str, field: str = "announced") -> dt.date:
+    """A day that has passed, such as an announcement's: not after today (UTC, with a day's
+    grace for time zones)."""
+    day = parse_day(text, field)
+    latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    if day > latest:
+        what = "an announcement" if field == "announced" else "a change"
+        raise InvalidValue(field, f"{day} is in the future; {what} has a date that has passed")
+    return day

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
 from tracker.model.names import slugify
-from tracker.model.periods import Period, parse_day, parse_period, period_from_parts
+from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source
 from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
@@ -134,17 +134,6 @@ def read_entry(
     if read.problems:
         raise InvalidInput(read.problems)
     return entry
-
-
-def past_day(text: str, field: str = "announced") -> dt.date:
-    """A day that has passed, such as an announcement's: not after today (UTC, with a day's
-    grace for time zones)."""
-    day = parse_day(text, field)
-    latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
-    if day > latest:
-        what = "an announcement" if field == "announced" else "a change"
-        raise InvalidValue(field, f"{day} is in the future; {what} has a date that has passed")
-    return day
 
 
 def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:

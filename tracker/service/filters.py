@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
-from tracker.model.periods import parse_day
-from tracker.model.tables import ChipLot, Entry, EntrySource, Region, RegionCountry
+from tracker.model.periods import parse_day, past_day
+from tracker.model.tables import ChipLot, Entry, EntrySource, Region, RegionCountry, StatusEvent
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
 from tracker.service.catalogue import load_catalogue
 
@@ -32,6 +33,7 @@ class Filters:
     changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
     min_confidence: Confidence | None = None  # entries of unknown confidence then do not match
     unsourced: bool = False  # only entries without any source
+    as_of: dt.date | None = None  # the pipeline as it stood that day: announced by then, status then
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
         """Conditions on entries: an entry matches when one of its lots matches the chip and
@@ -39,7 +41,7 @@ class Filters:
         conditions = self._place_conditions()
         lot_conditions = self._chip_conditions()
         if self.statuses:
-            lot_conditions.append(effective_status().in_(self._status_values()))
+            lot_conditions.append(effective_status(self.as_of).in_(self._status_values()))
         if not lot_conditions:
             return conditions
         has_matching_lot: sa.ColumnElement[bool] = sa.exists().where(
@@ -62,9 +64,11 @@ class Filters:
         """
         conditions = self._place_conditions() + self._chip_conditions()
         if self.statuses:
-            conditions.append(effective_status().in_(self._status_values()))
+            conditions.append(effective_status(self.as_of).in_(self._status_values()))
         elif planned_only:
-            conditions.append(effective_status().not_in([status.value for status in INACTIVE_STATUSES]))
+            conditions.append(
+                effective_status(self.as_of).not_in([status.value for status in INACTIVE_STATUSES])
+            )
         return conditions
 
     def _place_conditions(self) -> list[sa.ColumnElement[bool]]:
@@ -80,6 +84,8 @@ class Filters:
             conditions.append(Entry.announced_on >= self.announced_since)
         if self.announced_until:
             conditions.append(Entry.announced_on <= self.announced_until)
+        if self.as_of:
+            conditions.append(Entry.announced_on <= self.as_of)
         if self.unsourced:
             conditions.append(~sa.exists().where(EntrySource.entry_id == Entry.id))
         if self.min_confidence:
@@ -102,9 +108,31 @@ class Filters:
         return conditions
 
 
-def effective_status() -> sa.ColumnElement[str]:
-    """A lot's status: its own where it has one, otherwise its entry's."""
-    return sa.func.coalesce(ChipLot.status, Entry.status)
+def effective_status(as_of: dt.date | None = None) -> sa.ColumnElement[str]:
+    """A lot's status: its own where it has one, otherwise its entry's (on the day ``as_of``)."""
+    return sa.func.coalesce(ChipLot.status, entry_status(as_of))
+
+
+def entry_status(as_of: dt.date | None = None) -> sa.ColumnElement[str]:
+    """An entry's status now, or in force on the day ``as_of``: that of its latest change on
+    or before the day; before its first change, the status it had before that one."""
+    if as_of is None:
+        return cast(sa.ColumnElement[str], Entry.status)
+    latest = (
+        sa.select(StatusEvent.to_status)
+        .where(StatusEvent.entry_id == Entry.id, StatusEvent.effective_on <= as_of)
+        .order_by(StatusEvent.effective_on.desc(), StatusEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    first = (
+        sa.select(StatusEvent.from_status)
+        .where(StatusEvent.entry_id == Entry.id)
+        .order_by(StatusEvent.effective_on, StatusEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(latest, first, Entry.status)
 
 
 def resolve_filters(
@@ -121,6 +149,7 @@ def resolve_filters(
     changed_since: str | None = None,
     min_confidence: str | None = None,
     unsourced: bool = False,
+    as_of: str | None = None,
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
     catalogue = load_catalogue(session)
@@ -140,6 +169,7 @@ def resolve_filters(
         announced_until=until,
         changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
         unsourced=unsourced,
+        as_of=past_day(as_of, "as-of") if as_of is not None else None,
         min_confidence=(
             parse_choice(Confidence, min_confidence, "min-confidence", "confidence")
             if min_confidence is not None

@@ -10,10 +10,11 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput, InvalidValue
+from tracker.model.periods import past_day
 from tracker.model.tables import Source, StatusEvent, utc_now
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import Status, parse_choice
-from tracker.service.entries import get_entry, past_day, read_sources, source_for
+from tracker.service.entries import get_entry, read_sources, source_for
 
 T = TypeVar("T")
 

@@ -25,13 +25,13 @@ class Totals:
     chips: int
 
 
-def _key_column(key: str) -> sa.ColumnElement[Any]:
+def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
     columns: dict[str, Any] = {
         "country": Entry.country,
         "region": RegionCountry.region_id,
         "vendor": ChipLot.vendor,
         "model": ChipLot.model,
-        "status": effective_status(),
+        "status": effective_status(filters.as_of),
         "operator": Entry.operator,
         "sponsor": Entry.sponsor,
         "kind": Entry.kind,
@@ -58,20 +58,30 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> I
     regions counts in both rows; :func:`planned_total` counts it once.
     """
     keys = check_keys(keys)
-    key_columns = [_key_column(key).label(key) for key in keys]
-    chips = sa.func.sum(ChipLot.quantity)
-    query = (
-        sa.select(*key_columns, sa.func.count(sa.distinct(Entry.id)), chips)
+    lots = (
+        sa.select(
+            *(_key_column(key, filters).label(key) for key in keys),
+            ChipLot.quantity.label("quantity"),
+            Entry.id.label("entry_id"),
+        )
         .select_from(ChipLot)
         .join(Entry, ChipLot.entry_id == Entry.id)
         .where(*filters.lot_conditions(planned_only=True))
-        .group_by(*key_columns)
-        .order_by(chips.desc(), *(bytewise(session, _key_column(key)).asc().nulls_last() for key in keys))
     )
     if "region" in keys:
-        query = query.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
+        lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
-            query = query.where(RegionCountry.region_id.in_(filters.regions))
+            lots = lots.where(RegionCountry.region_id.in_(filters.regions))
+    # Grouped outside, by plain columns: a key such as the status on a past day is an
+    # expression that PostgreSQL would not match between GROUP BY and ORDER BY.
+    per_lot = lots.subquery()
+    key_columns = [per_lot.c[key] for key in keys]
+    chips = sa.func.sum(per_lot.c.quantity)
+    query = (
+        sa.select(*key_columns, sa.func.count(sa.distinct(per_lot.c.entry_id)), chips)
+        .group_by(*key_columns)
+        .order_by(chips.desc(), *(bytewise(session, column).asc().nulls_last() for column in key_columns))
+    )
     for row in session.execute(query):
         yield Totals(keys=tuple(row[: len(keys)]), entries=row[-2], chips=int(row[-1]))
 
