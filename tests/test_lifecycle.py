@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from tests.conftest import Tracker
 from tests.test_cli import database_contents
@@ -171,3 +172,44 @@ def test_as_of_gives_the_pipeline_as_it_stood_before_between_and_after_status_mo
         2,
         "Error: --as-of: 2099-01-01 is in the future; a change has a date that has passed\n",
     )
+
+
+def test_check_finds_each_kind_of_problem(tracker: Tracker, tmp_path: Path) -> None:
+    src = ("--source", "https://example.org/s")
+    tracker.ok("add", "No Source", "--country", "PT")
+    tracker.ok("add", "Early", "--country", "ES", "--announced", "2025-06-11", "--online", "Q1 2025", *src)
+    tracker.ok("add", "Back", "--country", "IT", "--announced", "2025-01-01", *src)
+    tracker.ok("status", "back", "operational", "--on", "2025-03-01", *src)
+    tracker.ok("status", "back", "planned", "--on", "2025-04-01", *src)
+    tracker.ok("add", "Explained", "--country", "GR", "--announced", "2025-01-01", *src)
+    tracker.ok("status", "explained", "operational", "--on", "2025-03-01", *src)
+    tracker.ok("status", "explained", "planned", "--on", "2025-04-01", *src, "--note", "commissioning failed")
+    for name, chips in (("Site One", "1000"), ("Site Two", "1050"), ("Site Three", "5000")):
+        tracker.ok(
+            "add", name, "--country", "FR", "--operator", "Acme", "--chips", chips, "--vendor", "AMD", *src
+        )
+    path = tmp_path / "programme.csv"
+    path.write_text(
+        "id,name,country,kind,parent,chips,vendor,sources\n"
+        "plan,Plan,DE,programme,,100,NVIDIA,https://example.org/p\n"
+        "part,Part,DE,factory,plan,200,NVIDIA,https://example.org/p\n",
+        encoding="utf-8",
+    )
+    tracker.ok("import", str(path))
+    result = tracker("check", "--format", "csv")
+    assert result.exit_code == 1
+    assert result.stderr == "6 problems found.\n"
+    assert list(csv.reader(io.StringIO(result.stdout))) == [
+        ["entry", "problem"],
+        ["back", "moved back from operational to planned on 2025-04-01 without a note saying why"],
+        ["early", "comes online in 2025-Q1, before it was announced on 2025-06-11"],
+        ["no-source", "has no source; every figure needs one (tracker status and import add them)"],
+        ["part", "has 200 chips, more than the 100 of its programme plan"],
+        ["site-one", "may be the same as site-two (same country and operator, 1,000 and 1,050 chips)"],
+        ["site-two", "may be the same as site-one (same country and operator, 1,000 and 1,050 chips)"],
+    ]
+
+
+def test_check_finds_nothing_in_the_seeds(seeded_tracker: Tracker) -> None:
+    result = seeded_tracker("check")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No problems found.\n")

@@ -53,3 +53,26 @@ def sources(app: App, entry_id: str, fmt: str) -> None:
     with open_session(app) as session:
         rows = [(s.reference, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
     render(("source", "publisher", "published"), rows, fmt, blank="")
+
+
+@click.command("check", short_help="Report likely problems in the data; exit 1 if any.")
+@format_option
+@pass_app
+def check(app: App, fmt: str) -> None:
+    """Report likely problems in the data, each with its entry and the reason.
+
+    Looks for entries without a source, an online period that ends before the
+    announcement, a status moved back (towards announced) without a note, probable
+    duplicates (same country, same operator or name, chip counts within 10%), and a
+    child entry with more chips than its programme. Exits 1 when it finds any.
+    """
+    from tracker.service.checks import find_problems
+
+    with open_session(app) as session:
+        findings = find_problems(session)
+    if not findings:
+        click.echo("No problems found.", err=True)
+        return
+    render(("entry", "problem"), [(finding.entry_id, finding.problem) for finding in findings], fmt)
+    click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} found.", err=True)
+    click.get_current_context().exit(1)

@@ -1,0 +1,112 @@
+"""``tracker check``: likely problems in the data, each with its entry and the reason."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.model.names import slugify
+from tracker.model.periods import period_from_parts
+from tracker.model.tables import ChipLot, Entry, EntrySource, StatusEvent
+from tracker.model.vocabulary import Status
+from tracker.service.database import bytewise
+
+# The way forward: a move to an earlier one of these is backwards.
+PROGRESS = (Status.ANNOUNCED, Status.PLANNED, Status.UNDER_CONSTRUCTION, Status.OPERATIONAL)
+SIMILAR_CHIPS = 0.10  # chip counts within 10% of each other are "similar"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One likely problem: the entry it concerns, and why."""
+
+    entry_id: str
+    problem: str
+
+
+def find_problems(session: Session) -> list[Finding]:
+    """Every likely problem, by entry id then problem."""
+    findings = [
+        *_unsourced(session),
+        *_online_before_announcement(session),
+        *_backward_moves(session),
+        *_probable_duplicates(session),
+        *_children_over_their_programme(session),
+    ]
+    return sorted(set(findings))
+
+
+def _unsourced(session: Session) -> Iterator[Finding]:
+    query = sa.select(Entry.id).where(~sa.exists().where(EntrySource.entry_id == Entry.id))
+    for entry_id in session.scalars(query):
+        yield Finding(entry_id, "has no source; every figure needs one (tracker status and import add them)")
+
+
+def _online_before_announcement(session: Session) -> Iterator[Finding]:
+    query = sa.select(Entry.id, Entry.announced_on, Entry.online_start, Entry.online_precision).where(
+        Entry.announced_on.is_not(None), Entry.online_start.is_not(None)
+    )
+    for entry_id, announced, start, precision in session.execute(query):
+        online = period_from_parts(start, precision)
+        if online is not None and announced is not None and online.end < announced:
+            yield Finding(entry_id, f"comes online in {online}, before it was announced on {announced}")
+
+
+def _backward_moves(session: Session) -> Iterator[Finding]:
+    rank = {status.value: place for place, status in enumerate(PROGRESS)}
+    query = sa.select(
+        StatusEvent.entry_id, StatusEvent.from_status, StatusEvent.to_status, StatusEvent.effective_on
+    ).where(sa.or_(StatusEvent.note.is_(None), StatusEvent.note == ""))
+    for entry_id, before, after, day in session.execute(query):
+        if before in rank and after in rank and rank[after] < rank[before]:
+            yield Finding(entry_id, f"moved back from {before} to {after} on {day} without a note saying why")
+
+
+def _probable_duplicates(session: Session) -> Iterator[Finding]:
+    """Entries in one country with the same operator or name, and chip counts within 10%."""
+    chips = (
+        sa.select(ChipLot.entry_id, sa.func.sum(ChipLot.quantity).label("chips"))
+        .group_by(ChipLot.entry_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Entry.id, Entry.country, Entry.operator, Entry.name, chips.c.chips)
+        .join(chips, chips.c.entry_id == Entry.id)
+        .where(Entry.country.is_not(None))
+        .order_by(bytewise(session, Entry.id))
+    )
+    groups: dict[tuple[str, str, str], list[tuple[str, int]]] = collections.defaultdict(list)
+    for entry_id, country, operator, name, total in session.execute(query):
+        if operator:
+            groups[(country, "operator", operator.casefold())].append((entry_id, int(total)))
+        groups[(country, "name", slugify(name))].append((entry_id, int(total)))
+    for (_, what, _), members in groups.items():
+        for place, (first, first_chips) in enumerate(members):
+            for second, second_chips in members[place + 1 :]:
+                if abs(first_chips - second_chips) <= SIMILAR_CHIPS * max(first_chips, second_chips):
+                    counts = f"{first_chips:,} and {second_chips:,} chips"
+                    yield Finding(first, f"may be the same as {second} (same country and {what}, {counts})")
+                    yield Finding(second, f"may be the same as {first} (same country and {what}, {counts})")
+
+
+def _children_over_their_programme(session: Session) -> Iterator[Finding]:
+    chips = (
+        sa.select(ChipLot.entry_id, sa.func.sum(ChipLot.quantity).label("chips"))
+        .group_by(ChipLot.entry_id)
+        .subquery()
+    )
+    parent_chips = chips.alias("parent_chips")
+    query = (
+        sa.select(Entry.id, Entry.parent_id, chips.c.chips, parent_chips.c.chips)
+        .join(chips, chips.c.entry_id == Entry.id)
+        .join(parent_chips, parent_chips.c.entry_id == Entry.parent_id)
+        .where(chips.c.chips > parent_chips.c.chips)
+    )
+    for entry_id, parent, own, programme in session.execute(query):
+        yield Finding(
+            entry_id, f"has {int(own):,} chips, more than the {int(programme):,} of its programme {parent}"
+        )
