@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,7 +11,13 @@ from alembic.runtime.migration import MigrationContext
 from tests.conftest import Tracker
 from tracker.model.tables import Base
 from tracker.service.bootstrap import initialise
-from tracker.service.database import create_engine, head_revision, migration_head
+from tracker.service.database import (
+    SCHEMA_REVISION,
+    create_engine,
+    current_revision,
+    head_revision,
+    migration_head,
+)
 
 
 def test_the_migrations_build_exactly_the_models(empty_db_url: str) -> None:
@@ -78,3 +86,44 @@ def test_a_schema_newer_than_the_tracker_is_refused(empty_db_url: str) -> None:
     result = Tracker(empty_db_url)("list")
     assert result.exit_code == 1
     assert "revision ffff, which this tracker does not know" in result.stderr
+
+
+def test_a_database_at_the_first_migration_holding_data_is_upgraded_with_nothing_lost(
+    empty_db_url: str,
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from tracker.service.database import upgrade
+    from tracker.service.export import write_export
+    from tracker.service.filters import Filters
+    from tracker.service.seeds import load_entries, load_reference
+
+    engine = create_engine(empty_db_url)
+    with engine.begin() as connection:
+        upgrade(connection, "0001")
+        with Session(connection) as session:
+            load_reference(session)
+            load_entries(session)
+            session.flush()
+        connection.execute(
+            sa.text(
+                "INSERT INTO status_event (entry_id, from_status, to_status, effective_on, recorded_at) "
+                "VALUES ('nebius-uk', 'announced', 'operational', '2025-12-01', '2025-12-02 10:00:00')"
+            )
+        )
+        connection.execute(sa.text("UPDATE entry SET status = 'operational' WHERE id = 'nebius-uk'"))
+    with engine.connect() as connection:
+        assert current_revision(connection) == "0001"
+        with Session(connection) as session:
+            before = io.StringIO()
+            write_export(session, Filters(), before)
+    engine.dispose()
+    tracker = Tracker(empty_db_url)
+    assert tracker("init", "--no-seed").exit_code == 0
+    assert tracker.export() == before.getvalue()
+    assert "operational" in tracker.ok("show", "nebius-uk").split("Status history")[1]
+    engine = create_engine(empty_db_url)
+    with engine.connect() as connection:
+        assert current_revision(connection) == SCHEMA_REVISION
+        assert connection.execute(sa.text("SELECT count(*) FROM entry_change")).scalar_one() == 0
+    engine.dispose()

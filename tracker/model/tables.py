@@ -216,6 +216,9 @@ class Entry(Base):
         cascade="all, delete-orphan",
         order_by="[StatusEvent.effective_on, StatusEvent.id]",
     )
+    changes: Mapped[list[EntryChange]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="EntryChange.id"
+    )
 
 
 class ChipLot(Base):
@@ -267,6 +270,25 @@ class StatusEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     entry: Mapped[Entry] = relationship(back_populates="events")
+    source: Mapped[Source | None] = relationship()
+
+
+class EntryChange(Base):
+    """One edit of an entry's field (``tracker update``): what it was, what it became, when,
+    and on what source. Values are kept as the export writes them."""
+
+    __tablename__ = "entry_change"
+    __table_args__ = (Index(None, "entry_id"), Index(None, "changed_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+
+    entry: Mapped[Entry] = relationship(back_populates="changes")
     source: Mapped[Source | None] = relationship()
 
 

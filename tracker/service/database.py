@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 
 # The newest migration in db/versions; tests/test_schema.py checks they agree.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 URL_ENV = "TRACKER_DATABASE_URL"
 DATA_DIR_ENV = "TRACKER_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -208,11 +208,12 @@ def migration_head() -> str:
     return str(head)
 
 
-def upgrade(connection: sa.Connection) -> None:
-    """Bring the schema to the newest revision (creating it in an empty database)."""
+def upgrade(connection: sa.Connection, revision: str = "head") -> None:
+    """Bring the schema to the newest revision, or to ``revision`` (creating it in an empty
+    database)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(connection), "head")
+    command.upgrade(_alembic_config(connection), revision)
 
 
 def schema_state(connection: sa.Connection) -> str:
