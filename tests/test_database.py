@@ -91,8 +91,10 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 
 
 def test_an_older_schema_asks_for_init(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(database, "SCHEMA_REVISION", "0002")
-    monkeypatch.setattr(database, "migration_revisions", lambda: {"0001", "0002"})
+    newer = f"{int(database.SCHEMA_REVISION) + 1:04d}"  # a tracker one migration ahead
+    monkeypatch.setattr(database, "SCHEMA_REVISION", newer)
+    known = database.migration_revisions()
+    monkeypatch.setattr(database, "migration_revisions", lambda: {*known, newer})
     result = Tracker(db_url)("list")
     assert result.exit_code == 1
     assert result.stderr.endswith("has an older schema; run `tracker init` to upgrade it\n")

@@ -213,3 +213,82 @@ def test_check_finds_each_kind_of_problem(tracker: Tracker, tmp_path: Path) -> N
 def test_check_finds_nothing_in_the_seeds(seeded_tracker: Tracker) -> None:
     result = seeded_tracker("check")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No problems found.\n")
+
+
+def test_update_edits_fields_and_a_lot_and_keeps_every_change(seeded_tracker: Tracker) -> None:
+    result = seeded_tracker(
+        "update", "nebius-uk", "--chips", "4500", "--city", "London", "--source", "https://example.org/upd"
+    )
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr.splitlines() == [
+        "nebius-uk: lot 1 chips: 4000 -> 4500",
+        "nebius-uk: city: (none) -> London",
+        "nebius-uk: sources: (none) -> https://example.org/upd",
+    ]
+    row = next(r for r in csv.DictReader(io.StringIO(seeded_tracker.export())) if r["id"] == "nebius-uk")
+    assert (row["chips"], row["city"], row["model"]) == ("4500", "London", "B300")
+    assert "https://example.org/upd" in row["sources"].split(" | ")
+    seeded_tracker.ok("update", "nebius-uk", "--lot", "2", "--chips", "100", "--vendor", "amd")
+    assert seeded_tracker("update", "nebius-uk", "--chips", "5").stderr == (
+        "Error: --lot: nebius-uk has 2 chip lots (1, 2); say which\n"
+    )
+    assert (
+        seeded_tracker("update", "nebius-uk", "--city", "London").stderr == "nebius-uk: nothing to change.\n"
+    )
+    seeded_tracker.ok("update", "nebius-uk", "--city", "")
+    changes = list(
+        csv.DictReader(io.StringIO(seeded_tracker.ok("changes", "--since", "2025-01-01", "--format", "csv")))
+    )
+    edits = [
+        (c["entry"], c["change"], c["old"], c["new"], c["source"]) for c in changes if c["change"] != "added"
+    ]
+    assert edits == [
+        ("nebius-uk", "lot 1 chips", "4000", "4500", "https://example.org/upd"),
+        ("nebius-uk", "city", "", "London", "https://example.org/upd"),
+        ("nebius-uk", "sources", "", "https://example.org/upd", "https://example.org/upd"),
+        ("nebius-uk", "lot 2", "", "100 AMD", ""),
+        ("nebius-uk", "city", "London", "", ""),
+    ]
+
+
+def test_update_refuses_bad_values_and_changes_nothing(seeded_tracker: Tracker) -> None:
+    before = database_contents(seeded_tracker)
+    cases = [
+        (["update", "nebius-uk"], 2,
+         "Error: give a field to change, such as --chips, or a --source to add\n"),
+        (["update", "nebius-uk", "--name", ""], 2, "Error: --name: cannot be emptied; every entry has one\n"),
+        (["update", "nebius-uk", "--country", "Frnace", "--chips", "-1"], 2,
+         "Error: --country: unknown country 'Frnace'; did you mean France (FR)? Use an ISO 3166-1 code "
+         "(FR, FRA) or an English name (France)\n"),
+        (["update", "nowhere", "--city", "X"], 1,
+         "Error: no entry with id 'nowhere'; `tracker list` shows the ids\n"),
+        (["update", "nebius-uk", "--lot", "3", "--chips", "10"], 2,
+         "Error: --vendor: is needed for a new chip lot; use `unknown` when it was not disclosed\n"),
+    ]  # fmt: skip
+    for args, code, message in cases:
+        result = seeded_tracker(*args)
+        assert (result.exit_code, result.stderr) == (code, message), args
+    assert database_contents(seeded_tracker) == before
+
+
+def test_changes_lists_additions_edits_and_status_moves_with_their_sources(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", "Site", "--country", "FR", "--chips", "10", "--vendor", "AMD", "--source", "https://a.org"
+    )
+    tracker.ok("status", "site", "operational", "--on", "2025-12-01", "--source", "https://b.org")
+    tracker.ok("update", "site", "--chips", "12", "--source", "https://c.org")
+    rows = list(
+        csv.DictReader(io.StringIO(tracker.ok("changes", "--since", "2025-01-01", "--format", "csv")))
+    )
+    assert [(r["entry"], r["change"], r["old"], r["new"], r["source"]) for r in rows] == [
+        ("site", "added", "", "Site, FR, 12 chips", "https://a.org | https://b.org | https://c.org"),
+        ("site", "status", "announced", "operational on 2025-12-01", "https://b.org"),
+        ("site", "lot 1 chips", "10", "12", "https://c.org"),
+        ("site", "sources", "", "https://c.org", "https://c.org"),
+    ]
+    assert (
+        tracker.ok("changes", "--since", "2099-01-01".replace("2099", "2025"), "--format", "csv").count("\n")
+        == 5
+    )
+    later = tracker("changes", "--since", "2099-01-01")
+    assert later.exit_code == 2

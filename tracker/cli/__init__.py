@@ -13,7 +13,7 @@ from tracker import __version__
 from tracker.cli.app import App, TrackerGroup
 from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
 from tracker.cli.imports import import_
-from tracker.cli.lifecycle import check, sources, status
+from tracker.cli.lifecycle import changes, check, sources, status, update
 from tracker.cli.reference import chips, regions
 from tracker.cli.reports import export, summary
 from tracker.cli.setup import init
@@ -46,8 +46,8 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
 
 
 for command in (
-    init, entry_add, entry_list, entry_show, entry_remove, status, sources, summary, export, import_,
-    check, regions, chips,
+    init, entry_add, entry_list, entry_show, entry_remove, update, status, sources, summary, export, import_,
+    changes, check, regions, chips,
 ):  # fmt: skip
     cli.add_command(command)
 

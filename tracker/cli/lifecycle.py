@@ -76,3 +76,65 @@ def check(app: App, fmt: str) -> None:
     render(("entry", "problem"), [(finding.entry_id, finding.problem) for finding in findings], fmt)
     click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} found.", err=True)
     click.get_current_context().exit(1)
+
+
+@click.command("update", short_help="Edit an entry's fields; every change is kept.")
+@click.argument("entry_id", metavar="ID")
+@click.option("--name", help="A new name.")
+@click.option("--country", metavar="C", help="ISO code or English name.")
+@click.option("--operator", help="Who runs it.")
+@click.option("--city", help="Where the site is.")
+@click.option(
+    "--kind", metavar="KIND", help="factory, gigafactory, supercomputer, cloud-region or programme."
+)
+@click.option("--sponsor", metavar="SPONSOR", help="sovereign, public-private or private.")
+@click.option("--confidence", metavar="CONFIDENCE", help="confirmed, reported or rumoured.")
+@click.option("--announced", metavar="DATE", help="Day it was announced.")
+@click.option("--online", metavar="PERIOD", help="When it comes online: 2025-12, Q4 2025, H2 2026, 2026.")
+@click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
+@click.option("--chips", metavar="N", help="Number of accelerators of the chip lot.")
+@click.option("--vendor", metavar="V", help="Chip vendor of the chip lot.")
+@click.option("--model", metavar="M", help="Chip model of the chip lot.")
+@click.option(
+    "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."
+)
+@click.option("--source", "sources", multiple=True, metavar="URL", help="A source to add; repeatable.")
+@click.option("--note", help="New notes.")
+@pass_app
+def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | None) -> None:
+    """Edit an entry's fields, chip lot and sources.
+
+    Every change is kept in the entry's history with its old and new value, the time,
+    and the first --source given (`tracker show ID`, `tracker changes`). An empty value
+    ("") clears an optional field. Status changes go through `tracker status`.
+    """
+    from tracker.service.lifecycle import update_entry
+
+    lot = {key: fields.pop(key) for key in ("chips", "vendor", "model", "lot")}
+    values = {("notes" if key == "note" else key): value for key, value in fields.items()}
+    with open_session(app, writes=True) as session:
+        changes = update_entry(session, entry_id, values, sources, lot)
+    for change in changes:
+        click.echo(
+            f"{entry_id}: {change.field}: {change.old or '(none)'} -> {change.new or '(none)'}", err=True
+        )
+    if not changes:
+        click.echo(f"{entry_id}: nothing to change.", err=True)
+
+
+@click.command("changes", short_help="What changed since a day, with sources.")
+@click.option("--since", required=True, metavar="DATE", help="The first day (UTC) to report.")
+@format_option
+@pass_app
+def changes(app: App, since: str, fmt: str) -> None:
+    """What changed since a day: entries added, fields edited (`tracker update`) and status
+    moves (`tracker status`), each with its source, oldest first. Removals and updates made
+    by `tracker import` are not recorded."""
+    from tracker.service.lifecycle import changes_since
+
+    with open_session(app) as session:
+        rows = [
+            (change.when, change.entry_id, change.what, change.old, change.new, change.source)
+            for change in changes_since(session, since)
+        ]
+    render(("when", "entry", "change", "old", "new", "source"), rows, fmt, blank="")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
 
 from tracker.errors import InvalidInput, InvalidValue
-from tracker.model.periods import past_day
-from tracker.model.tables import Source, StatusEvent, utc_now
-from tracker.model.values import parse_text
-from tracker.model.vocabulary import Status, parse_choice
-from tracker.service.entries import get_entry, read_sources, source_for
+from tracker.model.cells import cell_text
+from tracker.model.countries import parse_country
+from tracker.model.periods import Period, parse_period, past_day, period_from_parts
+from tracker.model.tables import ChipLot, Entry, EntryChange, Source, StatusEvent, utc_now
+from tracker.model.values import parse_power, parse_quantity, parse_text
+from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
+from tracker.service.catalogue import load_catalogue
+from tracker.service.entries import SOURCE_SEPARATOR, get_entry, read_sources, source_for
 
 T = TypeVar("T")
 
@@ -103,3 +107,210 @@ def _checked(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
 def entry_sources(session: Session, entry_id: str) -> list[Source]:
     """The sources of an entry, in the export's order."""
     return sorted(get_entry(session, entry_id).sources, key=lambda source: source.reference)
+
+
+# The fields `tracker update` edits, with how each is read, and the entry attribute it sets.
+UPDATABLE: dict[str, tuple[Callable[[str], object], str]] = {
+    "name": (lambda text: parse_text(text, "name", 200), "name"),
+    "country": (parse_country, "country"),
+    "operator": (lambda text: parse_text(text, "operator", 200), "operator"),
+    "city": (lambda text: parse_text(text, "city", 100), "city"),
+    "kind": (lambda text: parse_choice(Kind, text, "kind").value, "kind"),
+    "sponsor": (lambda text: parse_choice(Sponsor, text, "sponsor").value, "sponsor"),
+    "confidence": (lambda text: parse_choice(Confidence, text, "confidence").value, "confidence"),
+    "announced": (past_day, "announced_on"),
+    "online": (parse_period, "online"),
+    "power_mw": (parse_power, "power_mw"),
+    "notes": (lambda text: parse_text(text, "notes", 10_000, one_line=False), "notes"),
+}
+REQUIRED = ("name", "country")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field changed by an update, as the export writes its values."""
+
+    field: str
+    old: str
+    new: str
+
+
+def update_entry(
+    session: Session,
+    entry_id: str,
+    values: Mapping[str, str | None],
+    sources: Sequence[str] = (),
+    lot: Mapping[str, str | None] | None = None,
+) -> list[FieldChange]:
+    """Edit an entry's fields and add sources, keeping each change (field, old and new value,
+    when, and the first source given) in its history. An empty value clears an optional
+    field. ``lot`` (chips, vendor, model, and lot: its number) edits or adds a chip lot.
+    Returns the changes; none when every value was already so."""
+    problems: list[InvalidValue] = []
+    given = {field: value for field, value in values.items() if value is not None}
+    unknown = sorted(set(given) - set(UPDATABLE))
+    if unknown:
+        raise InvalidValue(unknown[0], "cannot be changed with update")
+    lot_given = {key: value for key, value in (lot or {}).items() if value is not None}
+    if not given and not sources and not set(lot_given) - {"lot"}:
+        raise InvalidValue("argument", "give a field to change, such as --chips, or a --source to add")
+    new_values: dict[str, object] = {}
+    for field, text in given.items():
+        parse, _ = UPDATABLE[field]
+        if not text.strip():
+            if field in REQUIRED:
+                problems.append(InvalidValue(field, "cannot be emptied; every entry has one"))
+            new_values[field] = None
+            continue
+        try:
+            new_values[field] = parse(text)
+        except InvalidValue as problem:
+            problems.append(problem)
+    references = list(dict.fromkeys(read_sources(list(sources), problems)))
+    if problems:
+        raise InvalidInput(problems)
+    entry = get_entry(session, entry_id)
+    source = source_for(session, references[0]) if references else None
+    changes: list[FieldChange] = []
+    if set(lot_given) - {"lot"}:
+        changes.extend(_update_lot(session, entry, lot_given))
+    for field, value in new_values.items():
+        attribute = UPDATABLE[field][1]
+        old = _current(entry, attribute)
+        if cell_text(old) == cell_text(value):
+            continue
+        _assign(entry, attribute, value)
+        changes.append(FieldChange(field, cell_text(old), cell_text(value)))
+    known = {stored.reference for stored in entry.sources}
+    for reference in references:
+        if reference not in known:
+            entry.sources.append(source_for(session, reference))
+            changes.append(FieldChange("sources", "", reference))
+    for change in changes:
+        entry.changes.append(
+            EntryChange(
+                field=change.field, old_value=change.old or None, new_value=change.new or None, source=source
+            )
+        )
+    if changes:
+        entry.updated_at = utc_now()
+    session.flush()
+    return changes
+
+
+def _current(entry: Entry, attribute: str) -> object:
+    if attribute == "online":
+        return period_from_parts(entry.online_start, entry.online_precision)
+    return getattr(entry, attribute)
+
+
+def _assign(entry: Entry, attribute: str, value: object) -> None:
+    if attribute == "online":
+        period = value if isinstance(value, Period) else None
+        entry.online_start = period.start if period else None
+        entry.online_precision = period.precision.value if period else None
+    else:
+        setattr(entry, attribute, value)
+
+
+def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> list[FieldChange]:
+    """Edit the chip lot numbered ``given["lot"]`` (the only one, when the entry has one), or
+    add it; returns what changed, field by field."""
+    lots = {lot.lot: lot for lot in entry.lots}
+    if "lot" in given:
+        number = _lot_number(given["lot"])
+    elif len(lots) <= 1:
+        number = next(iter(lots), 1)
+    else:
+        raise InvalidValue(
+            "lot", f"{entry.id} has {len(lots)} chip lots ({', '.join(map(str, lots))}); say which"
+        )
+    target = lots.get(number)
+    catalogue = load_catalogue(session)
+    vendor = catalogue.vendor(given["vendor"]) if "vendor" in given else (target.vendor if target else None)
+    if vendor is None:
+        raise InvalidValue("vendor", "is needed for a new chip lot; use `unknown` when it was not disclosed")
+    if "model" in given:
+        model = catalogue.model(vendor, given["model"]) if given["model"].strip() else None
+    else:
+        model = target.model if target and target.vendor == vendor else None
+    if "chips" in given:
+        quantity = parse_quantity(given["chips"])
+    elif target is not None:
+        quantity = target.quantity
+    else:
+        raise InvalidValue("chips", "is needed for a new chip lot; give the chip count")
+    if target is None:
+        entry.lots.append(ChipLot(lot=number, vendor=vendor, model=model, quantity=quantity))
+        new = f"{quantity} {vendor} {model or ''}".strip()
+        return [FieldChange(f"lot {number}", "", new)]
+    changes = [
+        FieldChange(f"lot {number} {field}", cell_text(old), cell_text(new))
+        for field, old, new in (
+            ("vendor", target.vendor, vendor),
+            ("model", target.model, model),
+            ("chips", target.quantity, quantity),
+        )
+        if old != new
+    ]  # fmt: skip
+    target.vendor, target.model, target.quantity = vendor, model, quantity
+    return changes
+
+
+def _lot_number(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InvalidValue("lot", f"{text!r} is not a lot number; give a whole number from 1")
+    return int(text)
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    """One thing that changed in the database: an entry added, a field edited, a status move."""
+
+    when: dt.datetime  # when it was recorded (UTC)
+    entry_id: str
+    what: str  # "added", "status", or the field edited
+    old: str | None
+    new: str | None
+    source: str | None
+
+
+def changes_since(session: Session, since: str) -> list[Change]:
+    """Everything recorded on or after the day ``since`` (UTC), oldest first, with sources:
+    entries added (with their chips and sources), fields edited, status moves."""
+    day = past_day(since, "since")
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+    changes: list[Change] = []
+    added = (
+        sa.select(Entry)
+        .where(Entry.created_at >= start)
+        .options(selectinload(Entry.lots), selectinload(Entry.sources))
+    )
+    for entry in session.scalars(added):
+        chips = sum(lot.quantity for lot in entry.lots)
+        summary = f"{entry.name}, {entry.country or entry.scope}, " + (
+            f"{chips:,} chips" if entry.lots else "no chip count"
+        )
+        references = SOURCE_SEPARATOR.join(sorted(source.reference for source in entry.sources))
+        changes.append(Change(entry.created_at, entry.id, "added", None, summary, references or None))
+    moves = (
+        sa.select(StatusEvent)
+        .where(StatusEvent.recorded_at >= start)
+        .options(selectinload(StatusEvent.source))
+    )
+    for move in session.scalars(moves):
+        cited = move.source.reference if move.source else "(unsourced)"
+        new = f"{move.to_status} on {move.effective_on}" + (f" ({move.note})" if move.note else "")
+        changes.append(Change(move.recorded_at, move.entry_id, "status", move.from_status, new, cited))
+    edits = (
+        sa.select(EntryChange)
+        .where(EntryChange.changed_at >= start)
+        .options(selectinload(EntryChange.source))
+    )
+    for edit in session.scalars(edits):
+        reference = edit.source.reference if edit.source else None
+        changes.append(
+            Change(edit.changed_at, edit.entry_id, edit.field, edit.old_value, edit.new_value, reference)
+        )
+    # Oldest first; within one second: additions, status moves, then edits, each as recorded.
+    return sorted(changes, key=lambda change: (change.when, change.entry_id, change.what != "added"))
