@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -109,6 +110,8 @@ def test_a_change_recorded_late_for_an_earlier_day_leaves_the_later_one_in_force
         "late",
         "news",
     ]
+    # The later change now follows the one recorded late: its "from" is what the days say.
+    assert lines[-1].split() == ["2025-12-01", "under-construction", "operational", "https://a.example"]
 
 
 def test_a_status_change_without_a_source_or_with_bad_values_is_refused(seeded_tracker: Tracker) -> None:
@@ -118,8 +121,8 @@ def test_a_status_change_without_a_source_or_with_bad_values_is_refused(seeded_t
          "Error: --source: is needed for a status change; give one, or --unsourced to record it without\n"),
         (["status", "nebius-uk", "live", "--on", "2099-12-01", "--unsourced"], 2,
          "Error: NEW_STATUS: unknown status 'live'; use one of: announced, planned, under-construction, "
-         "operational, paused, cancelled, decommissioned; --on: 2099-12-01 is in the future; a change has a "
-         "date that has passed\n"),
+         "operational, paused, cancelled, decommissioned; --on: 2099-12-01 is in the future; give a day that "
+         "has passed\n"),
         (["status", "nebius-uk", "paused", "--on", "2025-12-01", "--unsourced", "--source", "x.org"], 2,
          "Error: --unsourced: goes without --source; give one or the other\n"),
         (["status", "nebius-uk", "announced", "--on", "2025-12-01", "--unsourced"], 2,
@@ -170,7 +173,7 @@ def test_as_of_gives_the_pipeline_as_it_stood_before_between_and_after_status_mo
     result = tracker("summary", "--as-of", "2099-01-01")
     assert (result.exit_code, result.stderr) == (
         2,
-        "Error: --as-of: 2099-01-01 is in the future; a change has a date that has passed\n",
+        "Error: --as-of: 2099-01-01 is in the future; give a day that has passed\n",
     )
 
 
@@ -198,15 +201,14 @@ def test_check_finds_each_kind_of_problem(tracker: Tracker, tmp_path: Path) -> N
     tracker.ok("import", str(path))
     result = tracker("check", "--format", "csv")
     assert result.exit_code == 1
-    assert result.stderr == "6 problems found.\n"
+    assert result.stderr == "5 problems found.\n"
     assert list(csv.reader(io.StringIO(result.stdout))) == [
         ["entry", "problem"],
         ["back", "moved back from operational to planned on 2025-04-01 without a note saying why"],
         ["early", "comes online in 2025-Q1, before it was announced on 2025-06-11"],
-        ["no-source", "has no source; every figure needs one (tracker status and import add them)"],
+        ["no-source", "has no source; every figure needs one (tracker update --source adds one)"],
         ["part", "has 200 chips, more than the 100 of its programme plan"],
         ["site-one", "may be the same as site-two (same country and operator, 1,000 and 1,050 chips)"],
-        ["site-two", "may be the same as site-one (same country and operator, 1,000 and 1,050 chips)"],
     ]
 
 
@@ -281,14 +283,45 @@ def test_changes_lists_additions_edits_and_status_moves_with_their_sources(track
         csv.DictReader(io.StringIO(tracker.ok("changes", "--since", "2025-01-01", "--format", "csv")))
     )
     assert [(r["entry"], r["change"], r["old"], r["new"], r["source"]) for r in rows] == [
-        ("site", "added", "", "Site, FR, 12 chips", "https://a.org | https://b.org | https://c.org"),
+        ("site", "added", "", "Site, FR, 12 chips now", "https://a.org | https://b.org | https://c.org"),
         ("site", "status", "announced", "operational on 2025-12-01", "https://b.org"),
         ("site", "lot 1 chips", "10", "12", "https://c.org"),
         ("site", "sources", "", "https://c.org", "https://c.org"),
     ]
-    assert (
-        tracker.ok("changes", "--since", "2099-01-01".replace("2099", "2025"), "--format", "csv").count("\n")
-        == 5
+    future = tracker("changes", "--since", "2099-01-01")
+    assert (future.exit_code, future.stderr) == (
+        2,
+        "Error: --since: 2099-01-01 is in the future; give a day that has passed\n",
     )
-    later = tracker("changes", "--since", "2099-01-01")
-    assert later.exit_code == 2
+
+
+def test_check_sees_a_backward_move_that_a_late_record_reveals(seeded_tracker: Tracker) -> None:
+    seeded_tracker.ok("status", "nebius-uk", "planned", "--on", "2025-06-20", "--source", "https://a.example")
+    seeded_tracker.ok(
+        "status", "nebius-uk", "operational", "--on", "2025-06-15", "--source", "https://b.example"
+    )
+    result = seeded_tracker("check", "--format", "csv")
+    assert result.stdout.splitlines()[1:] == [
+        "nebius-uk,moved back from operational to planned on 2025-06-20 without a note saying why"
+    ]
+
+
+def test_a_status_changed_by_import_joins_the_history(seeded_tracker: Tracker, tmp_path: Path) -> None:
+    seeded_tracker.ok("status", "nebius-uk", "planned", "--on", "2025-07-01", "--source", "https://a.example")
+    changed = seeded_tracker.export().replace(",planned,confirmed,", ",cancelled,confirmed,")
+    path = tmp_path / "cancelled.csv"
+    path.write_text(changed, encoding="utf-8")
+    seeded_tracker.ok("import", str(path), "--on-conflict", "update")
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    last = seeded_tracker.ok("show", "nebius-uk").splitlines()[-1].split()
+    assert last[:4] == [today, "planned", "cancelled", "(unsourced)"]
+    now = chips_by(seeded_tracker, "--by", "country")
+    assert chips_by(seeded_tracker, "--by", "country", "--as-of", today) == now == {"FR": 18000, "DE": 10000}
+
+
+def test_as_of_counts_an_entry_without_an_announced_day_once_online_or_recorded(tracker: Tracker) -> None:
+    tracker.ok("add", "Old", "--country", "FR", "--chips", "10", "--vendor", "AMD", "--online", "2019-06")
+    tracker.ok("add", "New", "--country", "FR", "--chips", "5", "--vendor", "AMD", "--online", "2030")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert chips_by(tracker, "--by", "country", "--as-of", "2020-01-01") == {"FR": 10}
+    assert chips_by(tracker, "--by", "country", "--as-of", today.isoformat()) == {"FR": 15}

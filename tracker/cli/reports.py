@@ -27,8 +27,8 @@ from tracker.model.vocabulary import SUMMARY_KEYS
 @click.option(
     "--as-of",
     metavar="DATE",
-    help="The pipeline as it stood on this day: entries announced by then (an entry without an "
-    "announced day is left out), each with the status then in force.",
+    help="The pipeline as it stood on this day: entries announced by then (without an announced "
+    "day: online or recorded by then), each with the status then in force.",
 )
 @format_option
 @pass_app

@@ -47,13 +47,13 @@ def entry_record(detail: EntryDetail) -> dict[str, Any]:
         ],
         "history": [
             {
-                "effective_on": e.effective_on,
-                "from": e.from_status,
-                "to": e.to_status,
-                "source": e.source.reference if e.source else None,
-                "note": e.note,
+                "effective_on": move.event.effective_on,
+                "from": move.from_status,
+                "to": move.event.to_status,
+                "source": move.event.source.reference if move.event.source else None,
+                "note": move.event.note,
             }
-            for e in entry.events
+            for move in detail.history
         ],
     }
 

@@ -223,6 +223,7 @@ def past_day(text: str, field: str = "announced") -> dt.date:
     day = parse_day(text, field)
     latest = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
     if day > latest:
-        what = "an announcement" if field == "announced" else "a change"
-        raise InvalidValue(field, f"{day} is in the future; {what} has a date that has passed")
+        if field == "announced":
+            raise InvalidValue(field, f"{day} is in the future; an announcement has a date that has passed")
+        raise InvalidValue(field, f"{day} is in the future; give a day that has passed")
     return day

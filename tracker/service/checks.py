@@ -14,10 +14,12 @@ from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, StatusEvent
 from tracker.model.vocabulary import Status
 from tracker.service.database import bytewise
+from tracker.service.entries import status_moves
 
 # The way forward: a move to an earlier one of these is backwards.
 PROGRESS = (Status.ANNOUNCED, Status.PLANNED, Status.UNDER_CONSTRUCTION, Status.OPERATIONAL)
 SIMILAR_CHIPS = 0.10  # chip counts within 10% of each other are "similar"
+MAX_ALIKE = 5  # entries sharing a name or operator, beyond which the match is no evidence
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +45,7 @@ def find_problems(session: Session) -> list[Finding]:
 def _unsourced(session: Session) -> Iterator[Finding]:
     query = sa.select(Entry.id).where(~sa.exists().where(EntrySource.entry_id == Entry.id))
     for entry_id in session.scalars(query):
-        yield Finding(entry_id, "has no source; every figure needs one (tracker status and import add them)")
+        yield Finding(entry_id, "has no source; every figure needs one (tracker update --source adds one)")
 
 
 def _online_before_announcement(session: Session) -> Iterator[Finding]:
@@ -58,12 +60,17 @@ def _online_before_announcement(session: Session) -> Iterator[Finding]:
 
 def _backward_moves(session: Session) -> Iterator[Finding]:
     rank = {status.value: place for place, status in enumerate(PROGRESS)}
-    query = sa.select(
-        StatusEvent.entry_id, StatusEvent.from_status, StatusEvent.to_status, StatusEvent.effective_on
-    ).where(sa.or_(StatusEvent.note.is_(None), StatusEvent.note == ""))
-    for entry_id, before, after, day in session.execute(query):
-        if before in rank and after in rank and rank[after] < rank[before]:
-            yield Finding(entry_id, f"moved back from {before} to {after} on {day} without a note saying why")
+    events: dict[str, list[StatusEvent]] = collections.defaultdict(list)
+    for event in session.scalars(sa.select(StatusEvent)):
+        events[event.entry_id].append(event)
+    for entry_id, entry_events in events.items():
+        for move in status_moves(entry_events):
+            before, after = move.from_status, move.event.to_status
+            if before in rank and after in rank and rank[after] < rank[before] and not move.event.note:
+                day = move.event.effective_on
+                yield Finding(
+                    entry_id, f"moved back from {before} to {after} on {day} without a note saying why"
+                )
 
 
 def _probable_duplicates(session: Session) -> Iterator[Finding]:
@@ -85,12 +92,13 @@ def _probable_duplicates(session: Session) -> Iterator[Finding]:
             groups[(country, "operator", operator.casefold())].append((entry_id, int(total)))
         groups[(country, "name", slugify(name))].append((entry_id, int(total)))
     for (_, what, _), members in groups.items():
+        if len(members) > MAX_ALIKE:
+            continue  # a name or operator that many share says little (Epoch's anonymised rows)
         for place, (first, first_chips) in enumerate(members):
             for second, second_chips in members[place + 1 :]:
                 if abs(first_chips - second_chips) <= SIMILAR_CHIPS * max(first_chips, second_chips):
                     counts = f"{first_chips:,} and {second_chips:,} chips"
                     yield Finding(first, f"may be the same as {second} (same country and {what}, {counts})")
-                    yield Finding(second, f"may be the same as {first} (same country and {what}, {counts})")
 
 
 def _children_over_their_programme(session: Session) -> Iterator[Finding]:

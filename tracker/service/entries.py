@@ -15,7 +15,7 @@ from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
-from tracker.model.tables import ChipLot, Entry, Source
+from tracker.model.tables import ChipLot, Entry, Source, StatusEvent
 from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
@@ -149,7 +149,8 @@ def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None
 MAX_LOTS = 10_000
 
 
-def _lot_number(text: str) -> int:
+def parse_lot_number(text: str) -> int:
+    """A chip lot's number within its entry: 1 to 10,000."""
     cleaned = text.strip()
     if not cleaned.isascii() or not cleaned.isdigit() or not 0 < int(cleaned) <= MAX_LOTS:
         raise InvalidValue("lot", f"{text!r} is not a lot number; give a whole number from 1 to {MAX_LOTS:,}")
@@ -170,7 +171,7 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     quantity = read("chips", parse_quantity)
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
-    number = read("lot", _lot_number)
+    number = read("lot", parse_lot_number)
     if quantity is None or vendor is None:
         return ()
     return (LotInput(vendor=vendor, model=model, quantity=quantity, number=number),)
@@ -305,6 +306,26 @@ def get_entry(session: Session, entry_id: str) -> Entry:
 
 
 @dataclass(frozen=True)
+class StatusMove:
+    """A status change in the order of the days it took effect, with the status it left:
+    that of the change before it by day, whenever each was recorded."""
+
+    event: StatusEvent
+    from_status: str
+
+
+def status_moves(events: Iterable[StatusEvent]) -> list[StatusMove]:
+    """An entry's status changes in effective order; the first leaves the status the entry
+    was added with (what the first change recorded)."""
+    ordered = sorted(events, key=lambda event: (event.effective_on, event.id or 0))
+    moves: list[StatusMove] = []
+    for place, event in enumerate(ordered):
+        before = ordered[place - 1].to_status if place else (ordered[0].from_status or event.to_status)
+        moves.append(StatusMove(event, before))
+    return moves
+
+
+@dataclass(frozen=True)
 class LotDetail:
     """A chip lot with the status and online period that apply to it (its own, or its entry's)."""
 
@@ -324,6 +345,7 @@ class EntryDetail:
     online: Period | None
     lots: tuple[LotDetail, ...]
     sources: tuple[Source, ...]
+    history: tuple[StatusMove, ...] = ()
 
     @property
     def chips(self) -> int:
@@ -348,7 +370,9 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
     )
     # In the export's order, which does not depend on the database's collation.
     sources = tuple(sorted(entry.sources, key=lambda source: source.reference))
-    return EntryDetail(entry=entry, online=online, lots=lots, sources=sources)
+    return EntryDetail(
+        entry=entry, online=online, lots=lots, sources=sources, history=tuple(status_moves(entry.events))
+    )
 
 
 def remove_entry(session: Session, entry_id: str) -> None:

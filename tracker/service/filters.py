@@ -33,7 +33,7 @@ class Filters:
     changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
     min_confidence: Confidence | None = None  # entries of unknown confidence then do not match
     unsourced: bool = False  # only entries without any source
-    as_of: dt.date | None = None  # the pipeline as it stood that day: announced by then, status then
+    as_of: dt.date | None = None  # the pipeline as it stood that day: known by then, status then
 
     def entry_conditions(self) -> list[sa.ColumnElement[bool]]:
         """Conditions on entries: an entry matches when one of its lots matches the chip and
@@ -85,7 +85,14 @@ class Filters:
         if self.announced_until:
             conditions.append(Entry.announced_on <= self.announced_until)
         if self.as_of:
-            conditions.append(Entry.announced_on <= self.as_of)
+            # Known by then: announced by then; without an announced day, online or recorded by then.
+            next_day = dt.datetime.combine(
+                self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc
+            )
+            undated_known = sa.or_(Entry.online_start <= self.as_of, Entry.created_at < next_day)
+            conditions.append(
+                sa.or_(Entry.announced_on <= self.as_of, sa.and_(Entry.announced_on.is_(None), undated_known))
+            )
         if self.unsourced:
             conditions.append(~sa.exists().where(EntrySource.entry_id == Entry.id))
         if self.min_confidence:

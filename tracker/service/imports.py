@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
 from tracker.model.cells import restore
 from tracker.model.names import slugify
-from tracker.model.tables import ChipLot, Entry, EntrySource, Source, utc_now
+from tracker.model.tables import ChipLot, Entry, EntrySource, Source, StatusEvent, utc_now
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import one_import_at_a_time
 from tracker.service.entries import EntryInput, LotInput, lot_numbers, read_entry, read_lot
@@ -43,6 +43,7 @@ ENTRY_TABLE = cast(sa.Table, Entry.__table__)
 LOT_TABLE = cast(sa.Table, ChipLot.__table__)
 LINK_TABLE = cast(sa.Table, EntrySource.__table__)
 SOURCE_TABLE = cast(sa.Table, Source.__table__)
+EVENT_TABLE = cast(sa.Table, StatusEvent.__table__)
 
 Progress = Callable[[int], None]  # told how many more characters of the file were read
 
@@ -209,8 +210,29 @@ class _Importer:
             return  # nothing more is written; the rest of the file is still checked
         self._insert(additions)
         self._replace(replacements)
+        self._record_status_moves(replacements, stored)
         self.result.added += len(additions)
         self.result.updated += len(replacements)
+
+    def _record_status_moves(
+        self, replacements: Sequence[tuple[str, EntryInput]], stored: dict[str, list[list[str]]]
+    ) -> None:
+        """A status that an update changes joins the entry's history, effective today."""
+        place = EXPORT_COLUMNS.index("status")
+        moves = [
+            {
+                "entry_id": entry_id,
+                "from_status": stored[entry_id][0][place],
+                "to_status": entry.status.value,
+                "effective_on": self.now.date(),
+                "recorded_at": self.now,
+                "note": "set by tracker import",
+            }
+            for entry_id, entry in replacements
+            if stored[entry_id][0][place] != entry.status.value
+        ]
+        if moves:
+            self.session.execute(sa.insert(EVENT_TABLE), moves)
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""

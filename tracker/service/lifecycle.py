@@ -18,7 +18,14 @@ from tracker.model.tables import ChipLot, Entry, EntryChange, Source, StatusEven
 from tracker.model.values import parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
 from tracker.service.catalogue import load_catalogue
-from tracker.service.entries import SOURCE_SEPARATOR, get_entry, read_sources, source_for
+from tracker.service.entries import (
+    SOURCE_SEPARATOR,
+    get_entry,
+    parse_lot_number,
+    read_sources,
+    source_for,
+    status_moves,
+)
 
 T = TypeVar("T")
 
@@ -218,7 +225,7 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
     add it; returns what changed, field by field."""
     lots = {lot.lot: lot for lot in entry.lots}
     if "lot" in given:
-        number = _lot_number(given["lot"])
+        number = parse_lot_number(given["lot"])
     elif len(lots) <= 1:
         number = next(iter(lots), 1)
     else:
@@ -257,12 +264,6 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
     return changes
 
 
-def _lot_number(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise InvalidValue("lot", f"{text!r} is not a lot number; give a whole number from 1")
-    return int(text)
-
-
 @dataclass(frozen=True, order=True)
 class Change:
     """One thing that changed in the database: an entry added, a field edited, a status move."""
@@ -273,6 +274,7 @@ class Change:
     old: str | None
     new: str | None
     source: str | None
+    order: int = 0  # within one second: additions, status moves, edits, each in recorded order
 
 
 def changes_since(session: Session, since: str) -> list[Change]:
@@ -289,19 +291,29 @@ def changes_since(session: Session, since: str) -> list[Change]:
     for entry in session.scalars(added):
         chips = sum(lot.quantity for lot in entry.lots)
         summary = f"{entry.name}, {entry.country or entry.scope}, " + (
-            f"{chips:,} chips" if entry.lots else "no chip count"
+            f"{chips:,} chips now" if entry.lots else "no chip count now"
         )
         references = SOURCE_SEPARATOR.join(sorted(source.reference for source in entry.sources))
         changes.append(Change(entry.created_at, entry.id, "added", None, summary, references or None))
-    moves = (
+    moved = sa.select(StatusEvent.entry_id).where(StatusEvent.recorded_at >= start).distinct()
+    every = (
         sa.select(StatusEvent)
-        .where(StatusEvent.recorded_at >= start)
+        .where(StatusEvent.entry_id.in_(moved))
         .options(selectinload(StatusEvent.source))
     )
-    for move in session.scalars(moves):
-        cited = move.source.reference if move.source else "(unsourced)"
-        new = f"{move.to_status} on {move.effective_on}" + (f" ({move.note})" if move.note else "")
-        changes.append(Change(move.recorded_at, move.entry_id, "status", move.from_status, new, cited))
+    by_entry: dict[str, list[StatusEvent]] = {}
+    for event in session.scalars(every):
+        by_entry.setdefault(event.entry_id, []).append(event)
+    for entry_id, events in by_entry.items():
+        for move in status_moves(events):  # "from" as the days run, whenever recorded
+            event = move.event
+            if event.recorded_at < start:
+                continue
+            cited = event.source.reference if event.source else "(unsourced)"
+            new = f"{event.to_status} on {event.effective_on}" + (f" ({event.note})" if event.note else "")
+            changes.append(
+                Change(event.recorded_at, entry_id, "status", move.from_status, new, cited, event.id)
+            )
     edits = (
         sa.select(EntryChange)
         .where(EntryChange.changed_at >= start)
@@ -310,7 +322,10 @@ def changes_since(session: Session, since: str) -> list[Change]:
     for edit in session.scalars(edits):
         reference = edit.source.reference if edit.source else None
         changes.append(
-            Change(edit.changed_at, edit.entry_id, edit.field, edit.old_value, edit.new_value, reference)
+            Change(
+                edit.changed_at, edit.entry_id, edit.field, edit.old_value, edit.new_value, reference, edit.id
+            )
         )
     # Oldest first; within one second: additions, status moves, then edits, each as recorded.
-    return sorted(changes, key=lambda change: (change.when, change.entry_id, change.what != "added"))
+    kinds = {"added": 0, "status": 1}
+    return sorted(changes, key=lambda c: (c.when, c.entry_id, kinds.get(c.what, 2), c.order))
