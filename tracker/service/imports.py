@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TextIO, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
@@ -440,6 +439,8 @@ def _source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
     found = _stored_source_ids(session, references)
     missing = [reference for reference in references if reference not in found]
     if missing:
+        from sqlalchemy.dialects import postgresql, sqlite  # here: only an import needs them
+
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = insert(SOURCE_TABLE).on_conflict_do_nothing(index_elements=["reference"])
         session.execute(statement, [{"reference": reference} for reference in missing])

@@ -29,7 +29,6 @@ from tracker.model.tables import (
     Source,
 )
 from tracker.service.catalogue import load_catalogue
-from tracker.service.imports import OnConflict, import_entries, read_export_file
 
 ALIAS_SEPARATOR = "|"
 
@@ -132,6 +131,8 @@ def load_entries(session: Session) -> int:
     """
     if session.get(SeedLoad, SEED_ENTRIES) is not None:
         return 0
+    from tracker.service.imports import OnConflict, import_entries, read_export_file  # only when seeding
+
     text = importlib.resources.files("tracker.seeds").joinpath("entries.csv").read_text(encoding="utf-8")
     entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name="entries.csv")
     added = import_entries(session, entries, name="seeds/entries.csv", on_conflict=OnConflict.SKIP).added
