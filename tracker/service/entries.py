@@ -220,24 +220,7 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         raise Conflict(
             f"id {entry_id!r} is already taken by {existing.name!r}; {hint}", "id" if entry.id else None
         )
-    online = entry.online
-    row = Entry(
-        id=entry_id,
-        name=entry.name,
-        operator=entry.operator,
-        country=entry.country,
-        city=entry.city,
-        kind=_value(entry.kind),
-        sponsor=_value(entry.sponsor),
-        status=entry.status.value,
-        confidence=_value(entry.confidence),
-        announced_on=entry.announced,
-        online_start=online.start if online else None,
-        online_precision=online.precision.value if online else None,
-        power_mw=entry.power_mw,
-        parent_id=entry.parent,
-        notes=entry.notes,
-    )
+    row = Entry(**entry_columns(entry_id, entry))
     row.lots = [
         ChipLot(lot=number, vendor=lot.vendor, model=lot.model, quantity=lot.quantity)
         for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
@@ -246,6 +229,28 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     session.add(row)
     session.flush()
     return entry_id
+
+
+def entry_columns(entry_id: str, entry: EntryInput) -> dict[str, object]:
+    """The entry table's columns for an entry as read (not its lots, sources or timestamps)."""
+    online = entry.online
+    return {
+        "id": entry_id,
+        "name": entry.name,
+        "operator": entry.operator,
+        "country": entry.country,
+        "city": entry.city,
+        "kind": _value(entry.kind),
+        "sponsor": _value(entry.sponsor),
+        "status": entry.status.value,
+        "confidence": _value(entry.confidence),
+        "announced_on": entry.announced,
+        "online_start": online.start if online else None,
+        "online_precision": online.precision.value if online else None,
+        "power_mw": entry.power_mw,
+        "parent_id": entry.parent,
+        "notes": entry.notes,
+    }
 
 
 def lot_numbers(lots: Sequence[LotInput]) -> list[int]:

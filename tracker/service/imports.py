@@ -25,7 +25,7 @@ from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source, StatusEvent, utc_now
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import one_import_at_a_time
-from tracker.service.entries import EntryInput, LotInput, lot_numbers, read_entry, read_lot
+from tracker.service.entries import EntryInput, LotInput, entry_columns, lot_numbers, read_entry, read_lot
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
 
@@ -246,25 +246,8 @@ class _Importer:
         return parsed.entry
 
     def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
-        online = entry.online
-        return {
-            "id": entry_id,
-            "name": entry.name,
-            "operator": entry.operator,
-            "country": entry.country,
-            "city": entry.city,
-            "kind": entry.kind.value if entry.kind else None,
-            "sponsor": entry.sponsor.value if entry.sponsor else None,
-            "status": entry.status.value,
-            "confidence": entry.confidence.value if entry.confidence else None,
-            "announced_on": entry.announced,
-            "online_start": online.start if online else None,
-            "online_precision": online.precision.value if online else None,
-            "power_mw": entry.power_mw,
-            "parent_id": None,  # set once every entry of the file is stored
-            "notes": entry.notes,
-            "updated_at": self.now,
-        }
+        # Parents are set once every entry of the file is stored (foreign keys hold throughout).
+        return {**entry_columns(entry_id, entry), "parent_id": None, "updated_at": self.now}
 
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
