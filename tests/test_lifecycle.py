@@ -7,6 +7,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Tracker
 from tests.test_cli import database_contents
 
@@ -114,9 +116,8 @@ def test_a_change_recorded_late_for_an_earlier_day_leaves_the_later_one_in_force
     assert lines[-1].split() == ["2025-12-01", "under-construction", "operational", "https://a.example"]
 
 
-def test_a_status_change_without_a_source_or_with_bad_values_is_refused(seeded_tracker: Tracker) -> None:
-    before = database_contents(seeded_tracker)
-    cases = [
+# Refused commands: arguments, exit code, the whole of standard error.
+REFUSED = [
         (["status", "nebius-uk", "operational", "--on", "2025-12-01"], 2,
          "Error: --source: is needed for a status change; give one, or --unsourced to record it without\n"),
         (["status", "nebius-uk", "live", "--on", "2099-12-01", "--unsourced"], 2,
@@ -129,10 +130,27 @@ def test_a_status_change_without_a_source_or_with_bad_values_is_refused(seeded_t
          "Error: NEW_STATUS: nebius-uk is announced already on 2025-12-01; nothing to record\n"),
         (["status", "nowhere", "paused", "--on", "2025-12-01", "--unsourced"], 1,
          "Error: no entry with id 'nowhere'; `tracker list` shows the ids\n"),
-    ]  # fmt: skip
-    for args, code, message in cases:
-        result = seeded_tracker(*args)
-        assert (result.exit_code, result.stderr) == (code, message), args
+        (["update", "nebius-uk"], 2,
+         "Error: give a field to change, such as --chips, or a --source to add\n"),
+        (["update", "nebius-uk", "--name", ""], 2, "Error: --name: cannot be emptied; every entry has one\n"),
+        (["update", "nebius-uk", "--country", "Frnace", "--chips", "-1"], 2,
+         "Error: --country: unknown country 'Frnace'; did you mean France (FR)? Use an ISO 3166-1 code "
+         "(FR, FRA) or an English name (France)\n"),
+        (["update", "nowhere", "--city", "X"], 1,
+         "Error: no entry with id 'nowhere'; `tracker list` shows the ids\n"),
+        (["update", "nebius-uk", "--lot", "3", "--chips", "10"], 2,
+         "Error: --vendor: is needed for a new chip lot; use `unknown` when it was not disclosed\n"),
+
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "code", "message"), REFUSED)
+def test_bad_status_and_update_input_is_refused_and_changes_nothing(
+    seeded_tracker: Tracker, args: list[str], code: int, message: str
+) -> None:
+    before = database_contents(seeded_tracker)
+    result = seeded_tracker(*args)
+    assert (result.exit_code, result.stderr) == (code, message)
     assert database_contents(seeded_tracker) == before
 
 
@@ -251,26 +269,6 @@ def test_update_edits_fields_and_a_lot_and_keeps_every_change(seeded_tracker: Tr
         ("nebius-uk", "lot 2", "", "100 AMD", ""),
         ("nebius-uk", "city", "London", "", ""),
     ]
-
-
-def test_update_refuses_bad_values_and_changes_nothing(seeded_tracker: Tracker) -> None:
-    before = database_contents(seeded_tracker)
-    cases = [
-        (["update", "nebius-uk"], 2,
-         "Error: give a field to change, such as --chips, or a --source to add\n"),
-        (["update", "nebius-uk", "--name", ""], 2, "Error: --name: cannot be emptied; every entry has one\n"),
-        (["update", "nebius-uk", "--country", "Frnace", "--chips", "-1"], 2,
-         "Error: --country: unknown country 'Frnace'; did you mean France (FR)? Use an ISO 3166-1 code "
-         "(FR, FRA) or an English name (France)\n"),
-        (["update", "nowhere", "--city", "X"], 1,
-         "Error: no entry with id 'nowhere'; `tracker list` shows the ids\n"),
-        (["update", "nebius-uk", "--lot", "3", "--chips", "10"], 2,
-         "Error: --vendor: is needed for a new chip lot; use `unknown` when it was not disclosed\n"),
-    ]  # fmt: skip
-    for args, code, message in cases:
-        result = seeded_tracker(*args)
-        assert (result.exit_code, result.stderr) == (code, message), args
-    assert database_contents(seeded_tracker) == before
 
 
 def test_changes_lists_additions_edits_and_status_moves_with_their_sources(tracker: Tracker) -> None:
