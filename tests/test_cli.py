@@ -63,12 +63,12 @@ def test_summary_totals_by_country_leave_out_cancelled_and_decommissioned(tracke
     add_announcements(tracker)
     out = tracker.ok("summary", "--region", "europe", "--by", "country", "--format", "csv")
     assert csv_lines(out) == [
-        "country,entries,chips",
-        "FR,2,15000",
-        "GB,1,8000",
-        "DE,1,5000",
-        "NO,1,1500",
-        "ES,1,900",
+        "country,entries,chips,qualifier",
+        "FR,2,15000,exact",
+        "GB,1,8000,exact",
+        "DE,1,5000,exact",
+        "NO,1,1500,exact",
+        "ES,1,900,exact",
     ]
 
 
@@ -76,11 +76,11 @@ def test_summary_totals_by_vendor(tracker: Tracker) -> None:
     add_announcements(tracker)
     out = tracker.ok("summary", "--region", "europe", "--by", "vendor", "--format", "csv")
     assert csv_lines(out) == [
-        "vendor,entries,chips",
-        "NVIDIA,3,18500",
-        "Google,1,8000",
-        "AMD,1,3000",
-        "unknown,1,900",
+        "vendor,entries,chips,qualifier",
+        "NVIDIA,3,18500,exact",
+        "Google,1,8000,exact",
+        "AMD,1,3000,exact",
+        "unknown,1,900,exact",
     ]
 
 
@@ -88,13 +88,13 @@ def test_summary_totals_by_country_and_vendor_with_a_total_row(tracker: Tracker)
     add_announcements(tracker)
     out = tracker.ok("summary", "--region", "europe", "--format", "csv")
     assert csv_lines(out) == [
-        "country,vendor,entries,chips",
-        "FR,NVIDIA,1,12000",
-        "GB,Google,1,8000",
-        "DE,NVIDIA,1,5000",
-        "FR,AMD,1,3000",
-        "NO,NVIDIA,1,1500",
-        "ES,unknown,1,900",
+        "country,vendor,entries,chips,qualifier",
+        "FR,NVIDIA,1,12000,exact",
+        "GB,Google,1,8000,exact",
+        "DE,NVIDIA,1,5000,exact",
+        "FR,AMD,1,3000,exact",
+        "NO,NVIDIA,1,1500,exact",
+        "ES,unknown,1,900,exact",
     ]
     table = tracker.ok("summary", "--region", "europe")
     assert table.splitlines()[-1].split() == ["Total", "6", "30,400"]
@@ -105,7 +105,7 @@ def test_summary_totals_by_country_and_vendor_with_a_total_row(tracker: Tracker)
 def test_summary_in_json_carries_raw_numbers(tracker: Tracker) -> None:
     add_announcements(tracker)
     rows = json.loads(tracker.ok("summary", "--region", "eu", "--by", "country", "--format", "json"))
-    assert rows[0] == {"country": "FR", "entries": 2, "chips": 15000}
+    assert rows[0] == {"country": "FR", "entries": 2, "chips": 15000, "qualifier": "exact"}
     assert sum(row["chips"] for row in rows) == 15000 + 5000 + 900
 
 
@@ -124,7 +124,11 @@ def test_a_status_filter_replaces_the_planned_default(tracker: Tracker) -> None:
     out = tracker.ok(
         "summary", "--status", "cancelled", "--status", "decommissioned", "--by", "status", "--format", "csv"
     )
-    assert csv_lines(out) == ["status,entries,chips", "cancelled,1,2500", "decommissioned,1,700"]
+    assert csv_lines(out) == [
+        "status,entries,chips,qualifier",
+        "cancelled,1,2500,exact",
+        "decommissioned,1,700,exact",
+    ]
 
 
 def test_filters_by_vendor_model_and_country_names(tracker: Tracker) -> None:
@@ -132,7 +136,7 @@ def test_filters_by_vendor_model_and_country_names(tracker: Tracker) -> None:
     out = tracker.ok(
         "summary", "--vendor", "nvidia", "--model", "gb200", "--country", "France", "--format", "csv"
     )
-    assert csv_lines(out) == ["country,vendor,entries,chips", "FR,NVIDIA,1,12000"]
+    assert csv_lines(out) == ["country,vendor,entries,chips,qualifier", "FR,NVIDIA,1,12000,exact"]
     listed = tracker.ok("list", "--vendor", "AMD", "--format", "csv")
     assert [row["id"] for row in csv.DictReader(io.StringIO(listed))] == ["paris-two", "zurich-alp"]
 
@@ -145,9 +149,9 @@ def test_announced_date_filters(tracker: Tracker) -> None:
         "add", "Late", "--country", "FR", "--announced", "2025-09-01", "--chips", "20", "--vendor", "AMD"
     )
     out = tracker.ok("summary", "--announced-since", "2025-06-01", "--by", "country", "--format", "csv")
-    assert csv_lines(out) == ["country,entries,chips", "FR,1,20"]
+    assert csv_lines(out) == ["country,entries,chips,qualifier", "FR,1,20,exact"]
     out = tracker.ok("summary", "--announced-until", "10 Jan 2025", "--by", "country", "--format", "csv")
-    assert csv_lines(out) == ["country,entries,chips", "FR,1,10"]
+    assert csv_lines(out) == ["country,entries,chips,qualifier", "FR,1,10,exact"]
 
 
 def test_an_entry_without_a_chip_count_is_listed_but_not_counted_as_zero(tracker: Tracker) -> None:
@@ -155,7 +159,7 @@ def test_an_entry_without_a_chip_count_is_listed_but_not_counted_as_zero(tracker
     listed = list(csv.DictReader(io.StringIO(tracker.ok("list", "--format", "csv"))))
     assert listed[0]["id"] == "secret-site"
     assert listed[0]["chips"] == ""
-    assert csv_lines(tracker.ok("summary", "--format", "csv")) == ["country,vendor,entries,chips"]
+    assert csv_lines(tracker.ok("summary", "--format", "csv")) == ["country,vendor,entries,chips,qualifier"]
     assert tracker.export().splitlines()[1].startswith("secret-site,Secret Site,,IT,")
 
 
@@ -177,6 +181,7 @@ def test_show_gives_fields_lots_and_sources(tracker: Tracker) -> None:
             "chips": 4000,
             "status": "announced",
             "online": "2025-Q4",
+            "qualifier": "exact",
         }
     ]
     assert record["power_mw"] == 12.5
@@ -189,16 +194,16 @@ def test_export_columns_and_values(tracker: Tracker) -> None:
                "--kind", "cloud-region", "--sponsor", "private", "--confidence", "confirmed")  # fmt: skip
     assert tracker.export().splitlines() == [
         "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,"
-        "vendor,model,chips,power_mw,sources,notes",
+        "vendor,model,chips,power_mw,sources,notes,scope,qualifier",
         "nebius-uk,Nebius UK,Nebius,GB,,cloud-region,private,,announced,confirmed,2025-06-11,2025-Q4,1,"
-        "NVIDIA,B300,4000,40,https://a.example | https://b.example,",
+        "NVIDIA,B300,4000,40,https://a.example | https://b.example,,,exact",
     ]
 
 
 def test_export_neutralises_spreadsheet_formulas(tracker: Tracker) -> None:
     tracker.ok("add", '=HYPERLINK("http://evil")', "--id", "evil", "--country", "FR", "--note", "-1+2")
     row = tracker.export().splitlines()[1]
-    assert row == 'evil,"\'=HYPERLINK(""http://evil"")",,FR,,,,,announced,,,,,,,,,,\'-1+2'
+    assert row == 'evil,"\'=HYPERLINK(""http://evil"")",,FR,,,,,announced,,,,,,,,,,\'-1+2,,'
 
 
 def test_export_to_a_file_prints_its_path(tracker: Tracker, tmp_path: Path) -> None:
@@ -351,7 +356,9 @@ BAD_INPUTS = [
     (["add", "X", "--country", "FR", "--id", "Not An Id"], 2,
      "Error: --id: 'Not An Id' is not a valid id; use lower-case letters, digits and single hyphens, "
      "such as not-an-id"),
-    (["add", "X"], 2, "Error: --country: is missing; give a country code or name, such as FR"),
+    (["add", "X"], 2,
+     "Error: --country: is missing; give a country code or name, such as FR (or a region --scope for a "
+     "programme)"),
     (["add", "東京", "--country", "JP"], 2,
      "Error: --id: cannot make an id from the name '東京'; give one, such as tokyo-campus"),
     (["add", "X", "--country", "FR", "--source", "Reuters | 2025-06-11"], 2,
@@ -466,7 +473,8 @@ def test_a_probable_duplicate_is_added_with_a_warning(seeded_tracker: Tracker) -
 def test_keys_and_formats_are_read_in_any_case(tracker: Tracker) -> None:
     add_announcements(tracker)
     assert (
-        tracker.ok("summary", "--by", "Country", "--format", "CSV").splitlines()[0] == "country,entries,chips"
+        tracker.ok("summary", "--by", "Country", "--format", "CSV").splitlines()[0]
+        == "country,entries,chips,qualifier"
     )
 
 
@@ -488,7 +496,7 @@ def test_summary_by_region_keeps_countries_of_no_region(tracker: Tracker) -> Non
     tracker.ok("add", "Polar", "--country", "AQ", "--chips", "7", "--vendor", "AMD")
     tracker.ok("add", "Paris", "--country", "FR", "--chips", "3", "--vendor", "AMD")
     rows = csv_lines(tracker.ok("summary", "--by", "region", "--format", "csv"))
-    assert rows == ["region,entries,chips", ",1,7", "eu,1,3", "europe,1,3"]
+    assert rows == ["region,entries,chips,qualifier", ",1,7,exact", "eu,1,3,exact", "europe,1,3,exact"]
     table = tracker.ok("summary", "--by", "region").splitlines()
     assert table[2].split() == ["(no", "region)", "1", "7"]
 

@@ -15,7 +15,12 @@ from tracker.service import database
 
 def test_the_default_database_is_created_and_seeded_on_first_use(isolated_user_files: Path) -> None:
     out = Tracker(None).ok("summary", "--region", "europe", "--format", "csv")
-    assert out.splitlines()[1:] == ["FR,NVIDIA,1,18000", "DE,NVIDIA,1,10000", "GB,NVIDIA,1,4000"]
+    assert out.splitlines()[1:] == [
+        ",NVIDIA,1,472000,at-least",
+        "FR,NVIDIA,1,18000,exact",
+        "DE,NVIDIA,1,10000,exact",
+        "GB,NVIDIA,1,4000,exact",
+    ]
     assert (isolated_user_files / "tracker.db").is_file()
 
 
@@ -111,4 +116,8 @@ def test_python_dash_m_runs_the_cli(db_url: str) -> None:
         capture_output=True,
         text=True,
     )
-    assert (result.returncode, result.stdout, result.stderr) == (0, "country,vendor,entries,chips\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "country,vendor,entries,chips,qualifier\n",
+        "",
+    )

@@ -53,10 +53,10 @@ def test_the_seeded_database_round_trips_and_a_second_import_changes_nothing(
 ) -> None:
     exported = seeded_tracker.export()
     path = write(tmp_path, exported)
-    assert tracker.ok("import", str(path)) == "3 added, 0 updated, 0 unchanged\n"
+    assert tracker.ok("import", str(path)) == "4 added, 0 updated, 0 unchanged\n"
     assert tracker.export() == exported
     before = database_contents(tracker)
-    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 3 unchanged\n"
+    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 4 unchanged\n"
     assert database_contents(tracker) == before
 
 
@@ -107,17 +107,17 @@ def test_a_changed_entry_is_a_conflict_unless_told_to_update_or_skip(
     refused = seeded_tracker("import", str(path))
     assert refused.exit_code == 2
     assert refused.stderr.splitlines()[0] == (
-        f"{path}:3: id: 'nebius-uk' is stored with other values (name differs, chips differs); "
+        f"{path}:4: id: 'nebius-uk' is stored with other values (name differs, chips differs); "
         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it"
     )
     assert database_contents(seeded_tracker) == before
     assert seeded_tracker.ok("import", str(path), "--on-conflict", "skip") == (
-        "0 added, 0 updated, 2 unchanged, 1 skipped\n"
+        "0 added, 0 updated, 3 unchanged, 1 skipped\n"
     )
     assert database_contents(seeded_tracker) == before
     assert (
         seeded_tracker.ok("import", str(path), "--on-conflict", "update")
-        == "0 added, 1 updated, 2 unchanged\n"
+        == "0 added, 1 updated, 3 unchanged\n"
     )
     assert seeded_tracker.export() == changed
 
@@ -142,10 +142,10 @@ def test_an_update_keeps_the_entry_created_date_and_moves_its_updated_date(
 
 
 def test_a_dry_run_counts_and_writes_nothing(seeded_tracker: Tracker, tmp_path: Path) -> None:
-    path = write(tmp_path, seeded_tracker.export() + "new-one,New One,,FR,,,,,announced,,,,,,,,,,\n")
+    path = write(tmp_path, seeded_tracker.export() + "new-one,New One,,FR,,,,,announced,,,,,,,,,,,,\n")
     before = database_contents(seeded_tracker)
     result = seeded_tracker("import", str(path), "--dry-run")
-    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 3 unchanged\n")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 4 unchanged\n")
     assert result.stderr == "Dry run: nothing was written.\n"
     assert database_contents(seeded_tracker) == before
 
@@ -242,7 +242,9 @@ def test_rows_without_ids_get_ids_from_their_names_and_a_byte_order_mark_is_igno
         "\ufeffName,Country,Chips,Vendor\nSite One,France,1\u00a0000,nvidia\n".replace("\u00a0", "").encode()
     )
     assert tracker.ok("import", str(path)) == "1 added, 0 updated, 0 unchanged\n"
-    assert tracker.export().splitlines()[1] == "site-one,Site One,,FR,,,,,announced,,,,1,NVIDIA,,1000,,,"
+    assert (
+        tracker.export().splitlines()[1] == "site-one,Site One,,FR,,,,,announced,,,,1,NVIDIA,,1000,,,,,exact"
+    )
     assert tracker.ok("import", str(path)) == "0 added, 0 updated, 1 unchanged\n"
 
 

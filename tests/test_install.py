@@ -64,10 +64,11 @@ def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in result.stdout.splitlines()]
     assert lines[0] == ["country", "vendor", "entries", "chips"]
-    assert lines[2:5] == [
+    assert lines[2:6] == [
+        ["(multi-country)", "NVIDIA", "1", "≥", "472,000"],
         ["FR", "NVIDIA", "1", "18,000"],
         ["DE", "NVIDIA", "1", "10,000"],
         ["GB", "NVIDIA", "1", "4,000"],
     ]
-    assert lines[-1] == ["Total", "3", "32,000"]
+    assert lines[-1] == ["Total", "4", "≥", "504,000"]
     assert (tmp_path / "data" / "tracker.db").is_file()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -61,7 +59,7 @@ def test_init_no_seed_loads_reference_data_only(empty_db_url: str) -> None:
 def test_any_command_creates_the_schema_of_an_empty_database(empty_db_url: str) -> None:
     tracker = Tracker(empty_db_url)
     assert tracker.ok("list", "--format", "csv").splitlines() == [
-        "id,name,country,operator,status,announced,online,vendor,chips"
+        "id,name,country,operator,status,announced,online,vendor,chips,qualifier"
     ]
 
 
@@ -88,42 +86,62 @@ def test_a_schema_newer_than_the_tracker_is_refused(empty_db_url: str) -> None:
     assert "revision ffff, which this tracker does not know" in result.stderr
 
 
+# Rows as the first release wrote them, in its own schema (revision 0001).
+FIRST_RELEASE_ROWS = (
+    "INSERT INTO region (id, name, definition, source) VALUES ('eu', 'EU', 'EU-27', 'EUR-Lex')",
+    "INSERT INTO region_country (region_id, country) VALUES ('eu', 'FR')",
+    "INSERT INTO chip_vendor (name) VALUES ('NVIDIA')",
+    "INSERT INTO chip_model (vendor, name) VALUES ('NVIDIA', 'B300')",
+    "INSERT INTO source (reference) VALUES ('https://example.org/a')",
+    "INSERT INTO entry (id, name, country, kind, status, announced_on, online_start, online_precision, "
+    "created_at, updated_at) VALUES ('plan', 'Plan', 'FR', 'programme', 'announced', '2025-06-11', "
+    "'2025-10-01', 'quarter', '2025-06-12 08:00:00', '2025-06-12 08:00:00')",
+    "INSERT INTO entry (id, name, country, status, parent_id, created_at, updated_at) VALUES "
+    "('site', 'Site', 'FR', 'operational', 'plan', '2025-06-12 08:00:00', '2025-12-02 10:00:00')",
+    "INSERT INTO chip_lot (entry_id, lot, vendor, model, quantity) "
+    "VALUES ('plan', 1, 'NVIDIA', 'B300', 9000)",
+    "INSERT INTO chip_lot (entry_id, lot, vendor, model, quantity) VALUES ('site', 1, 'NVIDIA', NULL, 4000)",
+    "INSERT INTO entry_source (entry_id, source_id) SELECT entry.id, source.id FROM entry, source",
+    "INSERT INTO status_event (entry_id, from_status, to_status, effective_on, recorded_at, source_id) "
+    "SELECT 'site', 'announced', 'operational', '2025-12-01', '2025-12-02 10:00:00', id FROM source",
+)
+UPGRADED_EXPORT = (
+    "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,vendor,"
+    "model,chips,power_mw,sources,notes,scope,qualifier\n"
+    "plan,Plan,,FR,,programme,,,announced,,2025-06-11,2025-Q4,1,NVIDIA,B300,9000,,https://example.org/a,,,"
+    "exact\n"
+    "site,Site,,FR,,,,plan,operational,,,,1,NVIDIA,,4000,,https://example.org/a,,,exact\n"
+)
+
+
 def test_a_database_at_the_first_migration_holding_data_is_upgraded_with_nothing_lost(
     empty_db_url: str,
 ) -> None:
-    from sqlalchemy.orm import Session
-
     from tracker.service.database import upgrade
-    from tracker.service.export import write_export
-    from tracker.service.filters import Filters
-    from tracker.service.seeds import load_entries, load_reference
 
     engine = create_engine(empty_db_url)
     with engine.begin() as connection:
         upgrade(connection, "0001")
-        with Session(connection) as session:
-            load_reference(session)
-            load_entries(session)
-            session.flush()
-        connection.execute(
-            sa.text(
-                "INSERT INTO status_event (entry_id, from_status, to_status, effective_on, recorded_at) "
-                "VALUES ('nebius-uk', 'announced', 'operational', '2025-12-01', '2025-12-02 10:00:00')"
-            )
-        )
-        connection.execute(sa.text("UPDATE entry SET status = 'operational' WHERE id = 'nebius-uk'"))
+        for statement in FIRST_RELEASE_ROWS:
+            connection.execute(sa.text(statement))
     with engine.connect() as connection:
         assert current_revision(connection) == "0001"
-        with Session(connection) as session:
-            before = io.StringIO()
-            write_export(session, Filters(), before)
     engine.dispose()
     tracker = Tracker(empty_db_url)
+    assert tracker("list").exit_code == 1  # asks for tracker init first
     assert tracker("init", "--no-seed").exit_code == 0
-    assert tracker.export() == before.getvalue()
-    assert "operational" in tracker.ok("show", "nebius-uk").split("Status history")[1]
+    assert tracker.export() == UPGRADED_EXPORT
+    history = tracker.ok("show", "site").split("Status history")[1]
+    assert "operational" in history
+    assert "2025-12-01" in history
+    assert "https://example.org/a" in history
+    # Counted once: the site's 4,000 are part of the plan's 9,000.
+    assert tracker.ok("summary", "--by", "country", "--format", "csv") == (
+        "country,entries,chips,qualifier\nFR,2,9000,exact\n"
+    )
     engine = create_engine(empty_db_url)
     with engine.connect() as connection:
         assert current_revision(connection) == SCHEMA_REVISION
         assert connection.execute(sa.text("SELECT count(*) FROM entry_change")).scalar_one() == 0
+        assert connection.execute(sa.text("SELECT count(*) FROM status_event")).scalar_one() == 1
     engine.dispose()

@@ -27,11 +27,27 @@ def seed_rows(name: str) -> list[dict[str, str]]:
 
 def test_the_seed_entries_carry_the_source_notes_figures(seeded_tracker: Tracker) -> None:
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(seeded_tracker.export()))}
-    assert {(r["country"], r["vendor"], r["model"], r["chips"], r["online"]) for r in rows.values()} == {
-        ("FR", "NVIDIA", "Grace Blackwell", "18000", ""),
-        ("DE", "NVIDIA", "", "10000", ""),
-        ("GB", "NVIDIA", "B300", "4000", "2025-Q4"),
+    figures = {
+        (
+            r["country"],
+            r["scope"],
+            r["vendor"],
+            r["model"],
+            r["chips"],
+            r["qualifier"],
+            r["online"],
+            r["parent"],
+        )
+        for r in rows.values()
     }
+    plan = "europe-ai-factories-plan"
+    assert figures == {
+        ("", "europe", "NVIDIA", "", "500000", "at-least", "", ""),  # 5 gigafactories of over 100,000
+        ("FR", "", "NVIDIA", "Grace Blackwell", "18000", "exact", "", plan),
+        ("DE", "", "NVIDIA", "", "10000", "exact", "", plan),
+        ("GB", "", "NVIDIA", "B300", "4000", "exact", "2025-Q4", ""),
+    }
+    assert "20 AI factories" in rows[plan]["name"]
     for row in rows.values():
         assert row["announced"] == "2025-06-11"
         assert row["status"] == "announced"
@@ -40,11 +56,13 @@ def test_the_seed_entries_carry_the_source_notes_figures(seeded_tracker: Tracker
 
 def test_the_european_planned_totals_of_the_seeds(seeded_tracker: Tracker) -> None:
     out = seeded_tracker.ok("summary", "--region", "europe", "--format", "csv")
+    # The Europe-wide plan counts only what Mistral AI and the German factory do not cover.
     assert out.splitlines() == [
-        "country,vendor,entries,chips",
-        "FR,NVIDIA,1,18000",
-        "DE,NVIDIA,1,10000",
-        "GB,NVIDIA,1,4000",
+        "country,vendor,entries,chips,qualifier",
+        ",NVIDIA,1,472000,at-least",
+        "FR,NVIDIA,1,18000,exact",
+        "DE,NVIDIA,1,10000,exact",
+        "GB,NVIDIA,1,4000,exact",
     ]
 
 
@@ -137,6 +155,6 @@ def test_init_never_brings_back_a_removed_seed_entry(seeded_tracker: Tracker) ->
 def test_init_loads_the_seed_entries_skipped_by_no_seed_once(empty_db_url: str) -> None:
     tracker = Tracker(empty_db_url)
     assert "0 seed entries added" in tracker("init", "--no-seed").stderr
-    assert "3 seed entries added" in tracker("init").stderr
+    assert "4 seed entries added" in tracker("init").stderr
     tracker.ok("remove", "nebius-uk", "--yes")
     assert "0 seed entries added" in tracker("init").stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,7 +10,10 @@ from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
 from tracker.errors import TrackerError
-from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
+from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status
+
+if TYPE_CHECKING:
+    from tracker.service.entries import EntryRow
 
 
 def one_of(choices: type[Choice]) -> str:
@@ -22,6 +25,12 @@ def one_of(choices: type[Choice]) -> str:
 @click.command("add")
 @click.argument("name")
 @click.option("--country", metavar="C", help="ISO code or English name: FR, FRA, France, UK.")
+@click.option(
+    "--scope",
+    metavar="REGION",
+    help="For a programme spanning several countries, instead of --country: a region such as "
+    "europe or eu (see `tracker regions`).",
+)
 @click.option(
     "--id", "entry_id", metavar="ID", help="Id to give it (default: made from NAME, such as nebius-uk)."
 )
@@ -43,7 +52,18 @@ def one_of(choices: type[Choice]) -> str:
     "--vendor", metavar="V", multiple=True, help="Chip vendor, such as NVIDIA; `unknown` when not disclosed."
 )
 @click.option("--model", metavar="M", multiple=True, help="Chip model, such as B300 (see `tracker chips`).")
+@click.option(
+    "--qualifier",
+    metavar="Q",
+    multiple=True,
+    help=f'How exact --chips is: {one_of(Qualifier)}; default exact. "More than 100,000" is at-least.',
+)
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
+@click.option(
+    "--parent",
+    metavar="ID",
+    help="The programme it is part of: its chips then count once, within the programme's.",
+)
 @click.option(
     "--source",
     "sources",
@@ -68,6 +88,12 @@ def entry_add(
       tracker add "Example AI Campus" --country France --operator "Example Cloud" \\
         --chips 4000 --vendor NVIDIA --model B300 --announced 2025-06-11 \\
         --online "Q4 2025" --source https://example.org/announcement
+
+    \b
+    A plan that spans countries is a programme with a scope; its sites are its parts:
+      tracker add "Example EU plan" --kind programme --scope eu --chips 100000 \\
+        --qualifier at-least --vendor NVIDIA --source https://example.org/plan
+      tracker add "Example site" --country FR --parent example-eu-plan ...
     """
     from tracker.service.entries import add_entry_from_text
 
@@ -89,17 +115,34 @@ def entry_add(
 @format_option
 @pass_app
 def entry_list(app: App, filters: dict[str, Any], unsourced: bool, fmt: str) -> None:
-    """List entries, by id, with their chip counts (all lots, whatever their status)."""
+    """List entries, by id, with their chip counts (all lots, whatever their status).
+
+    A programme's own count is shown, not what it adds to its parts' (see `tracker show`).
+    In CSV and JSON, `qualifier` says how exact the count is; tables mark it ~, ≥ or ≤.
+    """
     from tracker.service.entries import list_entries
     from tracker.service.filters import resolve_filters
 
     columns = ("id", "name", "country", "operator", "status", "announced", "online", "vendor", "chips")
+    for_people = fmt in ("table", "markdown")
     with open_session(app) as session:
-        rows = (
-            (e.id, e.name, e.country, e.operator, e.status, e.announced, e.online, e.vendors, e.chips)
-            for e in list_entries(session, resolve_filters(session, unsourced=unsourced, **filters))
-        )
-        render(columns, rows, fmt)
+        entries = list_entries(session, resolve_filters(session, unsourced=unsourced, **filters))
+        rows = (_list_row(entry, for_people) for entry in entries)
+        shown = columns if for_people else (*columns, "qualifier")
+        render(shown, rows, fmt, blank={"country": "(multi-country)"})
+
+
+def _list_row(e: EntryRow, for_people: bool) -> list[object]:
+    """A line of ``tracker list``: for people the count is marked with its qualifier
+    (``≥ 500,000``); for programs the qualifier is a column of its own."""
+    from tracker.cli.render import Count
+
+    row: list[object] = [e.id, e.name, e.country, e.operator, e.status, e.announced, e.online, e.vendors]
+    if e.chips is None:
+        return [*row, None] if for_people else [*row, None, None]
+    if for_people:
+        return [*row, Count(e.chips, e.qualifier.value)]
+    return [*row, e.chips, e.qualifier.value]
 
 
 @click.command("show", short_help="Show one entry in full.")

@@ -82,6 +82,8 @@ def check(app: App, fmt: str) -> None:
 @click.argument("entry_id", metavar="ID")
 @click.option("--name", help="A new name.")
 @click.option("--country", metavar="C", help="ISO code or English name.")
+@click.option("--scope", metavar="REGION", help="A programme's region, instead of a country.")
+@click.option("--parent", metavar="ID", help='The programme it is part of ("" detaches it).')
 @click.option("--operator", help="Who runs it.")
 @click.option("--city", help="Where the site is.")
 @click.option(
@@ -95,6 +97,9 @@ def check(app: App, fmt: str) -> None:
 @click.option("--chips", metavar="N", help="Number of accelerators of the chip lot.")
 @click.option("--vendor", metavar="V", help="Chip vendor of the chip lot.")
 @click.option("--model", metavar="M", help="Chip model of the chip lot.")
+@click.option(
+    "--qualifier", metavar="Q", help="How exact the lot's chips are: exact, approx, at-least, up-to."
+)
 @click.option(
     "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."
 )
@@ -110,7 +115,7 @@ def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | No
     """
     from tracker.service.lifecycle import update_entry
 
-    lot = {key: fields.pop(key) for key in ("chips", "vendor", "model", "lot")}
+    lot = {key: fields.pop(key) for key in ("chips", "vendor", "model", "qualifier", "lot")}
     values = {("notes" if key == "note" else key): value for key, value in fields.items()}
     with open_session(app, writes=True) as session:
         changes = update_entry(session, entry_id, values, sources, lot)

@@ -23,8 +23,24 @@ _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
 MAX_TEXT_WIDTH = 60  # wider text wraps in tables
 
 
+QUALIFIER_MARKS = {"exact": "", "approx": "~ ", "at-least": "≥ ", "up-to": "≤ "}
+
+
+class Count(int):
+    """A chip count with its qualifier, which tables show before it: ``≥ 500,000``."""
+
+    qualifier: str
+
+    def __new__(cls, value: int, qualifier: str) -> Count:
+        count = super().__new__(cls, value)
+        count.qualifier = qualifier
+        return count
+
+
 def raw_value(value: object) -> object:
     """A value as programs read it: numbers as numbers, dates and periods as ISO text."""
+    if isinstance(value, Count):
+        return int(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Decimal):
@@ -112,6 +128,8 @@ def _display(value: object, blank: str) -> str:
         return blank
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Count):
+        return f"{QUALIFIER_MARKS[value.qualifier]}{value:,}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Decimal):

@@ -36,23 +36,39 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     """Planned accelerators, grouped, most chips first.
 
     Counts every chip lot whose status is neither cancelled nor decommissioned,
-    unless --status says otherwise. Columns: the keys, then `entries` (distinct
-    entries) and `chips`. Tables end with a total row that counts each chip once,
-    even when a country is in two of the regions shown.
+    unless --status says otherwise, and every chip once: a programme adds only what
+    its parts (--parent) do not cover. A programme with a region scope is a
+    (multi-country) row, counted under a --region that holds its whole scope.
+
+    Columns: the keys, then `entries` (distinct entries), `chips` and, in CSV and
+    JSON, `qualifier` (exact, approx, at-least or up-to: a sum with an at-least
+    count in it is at least that); tables show it as ~, ≥ or ≤ before the count.
+    Tables end with a total row that counts each chip once, even when a country is
+    in two of the regions shown.
     """
+    from tracker.cli.render import Count
     from tracker.service.filters import resolve_filters
     from tracker.service.summary import check_keys, planned_total, planned_totals
 
     keys = check_keys(keys)
     with open_session(app) as session:
         resolved = resolve_filters(session, as_of=as_of, **filters)
-        rows = ((*row.keys, row.entries, row.chips) for row in planned_totals(session, resolved, keys))
+        found = planned_totals(session, resolved, keys)
+        columns: tuple[str, ...] = (*keys, "entries", "chips")
         total = None
         if fmt in ("table", "markdown"):
+            rows = [(*row.keys, row.entries, Count(row.chips, row.qualifier.value)) for row in found]
             overall = planned_total(session, resolved)
-            total = ("Total", *([None] * (len(keys) - 1)), overall.entries, overall.chips)
-        blanks = {key: "(no region)" if key == "region" else "(not given)" for key in keys}
-        render((*keys, "entries", "chips"), rows, fmt, total=total, blank=blanks)
+            chips = Count(overall.chips, overall.qualifier.value)
+            total = ("Total", *([None] * (len(keys) - 1)), overall.entries, chips)
+        else:
+            columns = (*columns, "qualifier")
+            rows = [(*row.keys, row.entries, row.chips, row.qualifier.value) for row in found]
+        blanks = {
+            key: {"region": "(no region)", "country": "(multi-country)"}.get(key, "(not given)")
+            for key in keys
+        }
+        render(columns, rows, fmt, total=total, blank=blanks)
 
 
 @click.command(short_help="Write every chip lot as CSV.")

@@ -26,8 +26,9 @@ def init(app: App, no_seed: bool) -> None:
         report = initialise(engine, seed_entries=not no_seed)
     finally:
         engine.dispose()
+    entries = "entry" if report.seed_entries == 1 else "entries"
     click.echo(
         f"{safe_url(engine.url)}: schema {report.schema} (revision {head_revision()}); "
-        f"{report.reference_rows} reference rows and {report.seed_entries} seed entries added",
+        f"{report.reference_rows} reference rows and {report.seed_entries} seed {entries} added",
         err=True,
     )

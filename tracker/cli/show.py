@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.cli.render import raw_value, render
+from tracker.cli.render import QUALIFIER_MARKS, Count, raw_value, render
 
 if TYPE_CHECKING:
     from tracker.service.entries import EntryDetail
+    from tracker.service.programmes import Amount
 
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")
+PART_COLUMNS = ("id", "name", "country", "status", "counted")
 
 
 def entry_record(detail: EntryDetail) -> dict[str, Any]:
@@ -40,7 +42,31 @@ def entry_record(detail: EntryDetail) -> dict[str, Any]:
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
         "chips": detail.chips,
-        "lots": [{column: getattr(lot, column) for column in LOT_COLUMNS} for lot in detail.lots],
+        "lots": [
+            {**{column: getattr(lot, column) for column in LOT_COLUMNS}, "qualifier": lot.qualifier.value}
+            for lot in detail.lots
+        ],
+        "parts": [
+            {
+                "id": part.id,
+                "name": part.name,
+                "country": part.country,
+                "status": part.status,
+                "counted": part.counted.chips,
+                "qualifier": part.counted.qualifier.value,
+            }
+            for part in detail.parts
+        ],
+        "counted": (
+            None
+            if detail.counted is None
+            else {
+                "chips": detail.counted.total.chips,
+                "qualifier": detail.counted.total.qualifier.value,
+                "parts": detail.counted.parts.chips,
+                "adds": detail.counted.adds.chips,
+            }
+        ),
         "sources": [
             {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
             for s in detail.sources
@@ -56,6 +82,35 @@ def entry_record(detail: EntryDetail) -> dict[str, Any]:
             for move in detail.history
         ],
     }
+
+
+def _print_programme(detail: EntryDetail) -> None:
+    """A programme's parts, and how it counts in totals: every chip once."""
+    counted = detail.counted
+    assert counted is not None
+    if detail.parts:
+        click.echo("\nParts (each counted once, within the programme)")
+        rows = [
+            (
+                part.id,
+                part.name,
+                part.country,
+                part.status,
+                Count(part.counted.chips, part.counted.qualifier.value),
+            )
+            for part in detail.parts
+        ]
+        render(PART_COLUMNS, rows, "table", blank={"country": "(multi-country)"})
+    how = (
+        f"its parts {_count(counted.parts)}, the rest of the plan {_count(counted.adds)}"
+        if detail.parts
+        else "no parts recorded yet"
+    )
+    click.echo(f"\nCounted in totals: {_count(counted.total)} ({how})")
+
+
+def _count(amount: Amount) -> str:
+    return f"{QUALIFIER_MARKS[amount.qualifier.value]}{amount.chips:,}"
 
 
 def _plain(value: Any) -> Any:
@@ -74,11 +129,12 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
     from tabulate import tabulate
 
     country = f"{record['country']} ({record['country_name']})" if record["country"] else None
+    scope = f"{record['scope']} (multi-country)" if record["scope"] else None
     fields = [
         ("id", record["id"]),
         ("operator", record["operator"]),
         ("country", country),
-        ("scope", record["scope"]),
+        ("scope", scope),
         ("city", record["city"]),
         ("kind", record["kind"]),
         ("sponsor", record["sponsor"]),
@@ -95,11 +151,17 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
     click.echo(tabulate(shown, tablefmt="plain", disable_numparse=True))
     click.echo("\nChip lots")
     if record["lots"]:
-        lots = [[lot[key] for key in LOT_COLUMNS] for lot in record["lots"]]
-        total = ["total", None, None, record["chips"], None, None]
+        lots = [
+            [Count(lot[key], lot["qualifier"]) if key == "chips" else lot[key] for key in LOT_COLUMNS]
+            for lot in record["lots"]
+        ]
+        amount = detail.amount
+        total = ["total", None, None, Count(amount.chips, amount.qualifier.value), None, None]
         render(LOT_COLUMNS, lots, "table", total=total, blank="(not given)")
     else:
         click.echo("(no chip count recorded)")
+    if detail.counted is not None:
+        _print_programme(detail)
     click.echo("\nSources")
     for source in record["sources"] or [
         {"reference": "(none recorded)", "publisher": None, "published_on": None}

@@ -29,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from tracker.model.periods import Precision
-from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status
+from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -232,6 +232,7 @@ class ChipLot(Base):
         CheckConstraint("lot > 0", name="lot_positive"),
         one_of("status", Status),
         one_of("online_precision", Precision),
+        one_of("qualifier", Qualifier),
         both_or_neither("online"),
         Index(None, "vendor", "model"),
     )
@@ -242,6 +243,8 @@ class ChipLot(Base):
     vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name"))
     model: Mapped[str | None] = mapped_column(String(60))
     quantity: Mapped[int] = mapped_column(BigInteger)
+    # How exactly the quantity was given: exact, approx, at-least ("more than") or up-to.
+    qualifier: Mapped[str] = mapped_column(String(10), default="exact", server_default="exact")
     # Where a lot's status or online period differs from its entry's.
     status: Mapped[str | None] = mapped_column(String(20))
     online_start: Mapped[dt.date | None] = mapped_column(Date)

@@ -54,6 +54,37 @@ class Confidence(Choice):
     RUMOURED = "rumoured"
 
 
+class Qualifier(Choice):
+    """How exactly a chip count was given: "more than 100,000" is at least 100,000."""
+
+    EXACT = "exact"
+    APPROX = "approx"
+    AT_LEAST = "at-least"
+    UP_TO = "up-to"
+
+    def plus(self, other: Qualifier) -> Qualifier:
+        """The qualifier of a sum: exact only when both are; a lower bound added to an upper
+        bound is neither, so approximate."""
+        if self is other or other is Qualifier.EXACT:
+            return self
+        if self is Qualifier.EXACT:
+            return other
+        return Qualifier.APPROX
+
+    @classmethod
+    def of_sum(cls, lowest: str | None, highest: str | None) -> Qualifier:
+        """The qualifier of a sum of lots, from the lowest and highest of theirs in text order
+        (approx, at-least, exact, up-to): any mix between them gives the same answer."""
+        if lowest is None or highest is None:
+            return cls.EXACT
+        return cls(lowest).plus(cls(highest))
+
+    def minus(self, other: Qualifier) -> Qualifier:
+        """The qualifier of a difference: taking away a lower bound leaves an upper bound."""
+        flipped = {Qualifier.AT_LEAST: Qualifier.UP_TO, Qualifier.UP_TO: Qualifier.AT_LEAST}
+        return self.plus(flipped.get(other, other))
+
+
 # Surest first: --min-confidence reported means confirmed or reported.
 CONFIDENCE_ORDER = (Confidence.CONFIRMED, Confidence.REPORTED, Confidence.RUMOURED)
 

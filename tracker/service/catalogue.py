@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
-from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias
+from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
 from tracker.model.values import parse_text
 
 UNKNOWN_VENDOR = "unknown"
@@ -19,10 +19,19 @@ UNKNOWN_VENDOR = "unknown"
 
 @dataclass
 class Catalogue:
-    """Every vendor and model spelling, keyed by :func:`match_key`."""
+    """Every vendor and model spelling, keyed by :func:`match_key`, and the regions a
+    programme's scope may name."""
 
     vendors: dict[str, str] = field(default_factory=dict)
     models: dict[str, dict[str, str]] = field(default_factory=dict)
+    regions: tuple[str, ...] = ()
+
+    def region(self, text: str, field_name: str = "region") -> str:
+        """The id of a known region, given in any case: ``Europe`` is ``europe``."""
+        key = text.strip().casefold().replace("_", "-").replace(" ", "-")
+        if key in self.regions:
+            return key
+        raise InvalidValue(field_name, f"unknown region {text!r}; known regions: {', '.join(self.regions)}")
 
     def vendor(self, text: str, field_name: str = "vendor") -> str:
         """The catalogue's name for a vendor, such as ``NVIDIA`` for ``nvidia``."""
@@ -98,7 +107,7 @@ def _closest(key: str, spellings: dict[str, str]) -> str:
 
 def load_catalogue(session: Session) -> Catalogue:
     """Read the whole catalogue (it is small) into memory for matching."""
-    catalogue = Catalogue()
+    catalogue = Catalogue(regions=tuple(sorted(session.scalars(sa.select(Region.id)))))
     for (name,) in session.execute(sa.select(ChipVendor.name)):
         catalogue.vendors[match_key(name)] = name
         catalogue.models.setdefault(name, {})

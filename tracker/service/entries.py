@@ -17,10 +17,11 @@ from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source, StatusEvent
 from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
-from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
+from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import bytewise
 from tracker.service.filters import Filters
+from tracker.service.programmes import Amount, coverage, total
 
 SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
 MAX_SOURCE_BYTES = 2000  # PostgreSQL indexes at most 2,704 bytes of a unique text
@@ -35,6 +36,7 @@ class LotInput:
     model: str | None
     quantity: int
     number: int | None = None  # the lot's number within its entry, when a file gives it
+    qualifier: Qualifier = Qualifier.EXACT
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class EntryInput:
     """An entry whose every field has been read and checked."""
 
     name: str
-    country: str
+    country: str | None  # None only for a programme with a region scope instead
     id: str | None = None
+    scope: str | None = None
     operator: str | None = None
     city: str | None = None
     kind: Kind | None = None
@@ -101,21 +104,23 @@ def read_entry(
     """Read an entry from text fields, as typed on the command line or read from a file.
 
     Every field is checked; all problems are raised together as :class:`InvalidInput`.
-    Keys: name, country, id, operator, city, kind, sponsor, parent, status, confidence,
-    announced, online, chips, vendor, model, power_mw, sources (a list, or text joined by
-    " | "), notes. The chip lot is read from lot, chips, vendor and model; ``lots`` gives
-    several, one mapping each.
+    Keys: name, country, scope, id, operator, city, kind, sponsor, parent, status,
+    confidence, announced, online, chips, vendor, model, qualifier, power_mw, sources (a
+    list, or text joined by " | "), notes. The chip lot is read from lot, chips, vendor,
+    model and qualifier; ``lots`` gives several, one mapping each.
     """
     read = _FieldReader(raw)
     name = read.required(
         "name", lambda text: parse_text(text, "name", 200), "is empty; every entry needs a name"
     )
-    country = read.required("country", parse_country, "is missing; give a country code or name, such as FR")
+    country = read("country", parse_country)
+    scope = read("scope", lambda text: catalogue.region(text, "scope"))
     lot_readers = [read] if lots is None else [_FieldReader(lot, read.problems) for lot in lots]
     entry_lots = tuple(lot for reader in lot_readers for lot in _read_lot(reader, catalogue))
     entry = EntryInput(
         name=name or "",
-        country=country or "",
+        country=country,
+        scope=scope,
         id=read("id", parse_id),
         operator=read("operator", lambda text: parse_text(text, "operator", 200)),
         city=read("city", lambda text: parse_text(text, "city", 100)),
@@ -136,8 +141,26 @@ def read_entry(
     return entry
 
 
+def place_problem(country: str | None, scope: str | None, kind: Kind | str | None) -> InvalidValue | None:
+    """What is wrong with where an entry is: it has a country, or, a programme, a region scope.
+
+    Checked on the entry as it will be stored: a file's row may leave out a column whose
+    stored value then stands.
+    """
+    if scope is None and country is None:
+        return InvalidValue(
+            "country",
+            "is missing; give a country code or name, such as FR (or a region --scope for a programme)",
+        )
+    if scope is not None and country is not None:
+        return InvalidValue("scope", "a programme has a country or a scope, not both")
+    if scope is not None and kind != Kind.PROGRAMME:
+        return InvalidValue("scope", "is for programmes (kind programme), which may span several countries")
+    return None
+
+
 def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:
-    """Read one chip lot (lot, chips, vendor, model) from text fields; None when they are all
+    """Read one chip lot (lot, chips, vendor, model, qualifier) from text fields; None when they are all
     empty. Every problem is raised together as :class:`InvalidInput`."""
     read = _FieldReader(raw)
     lots = _read_lot(read, catalogue)
@@ -159,8 +182,9 @@ def parse_lot_number(text: str) -> int:
 
 def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     if not any(read.given(key) for key in ("chips", "vendor", "model")):
-        if read.given("lot"):
-            read.problems.append(InvalidValue("lot", "is given without chips; give chips and vendor"))
+        for key in ("lot", "qualifier"):
+            if read.given(key):
+                read.problems.append(InvalidValue(key, "is given without chips; give chips and vendor"))
         return ()
     if not read.given("vendor"):
         read.problems.append(
@@ -172,9 +196,18 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
     number = read("lot", parse_lot_number)
+    qualifier = read("qualifier", lambda text: parse_choice(Qualifier, text, "qualifier"))
     if quantity is None or vendor is None:
         return ()
-    return (LotInput(vendor=vendor, model=model, quantity=quantity, number=number),)
+    return (
+        LotInput(
+            vendor=vendor,
+            model=model,
+            quantity=quantity,
+            number=number,
+            qualifier=qualifier or Qualifier.EXACT,
+        ),
+    )
 
 
 def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
@@ -220,9 +253,19 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         raise Conflict(
             f"id {entry_id!r} is already taken by {existing.name!r}; {hint}", "id" if entry.id else None
         )
+    if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
+        raise problem
+    if entry.parent is not None and session.get(Entry, entry.parent) is None:
+        raise InvalidValue("parent", f"no entry has the id {entry.parent!r}")
     row = Entry(**entry_columns(entry_id, entry))
     row.lots = [
-        ChipLot(lot=number, vendor=lot.vendor, model=lot.model, quantity=lot.quantity)
+        ChipLot(
+            lot=number,
+            vendor=lot.vendor,
+            model=lot.model,
+            quantity=lot.quantity,
+            qualifier=lot.qualifier.value,
+        )
         for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
     ]
     row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
@@ -239,6 +282,7 @@ def entry_columns(entry_id: str, entry: EntryInput) -> dict[str, object]:
         "name": entry.name,
         "operator": entry.operator,
         "country": entry.country,
+        "scope": entry.scope,
         "city": entry.city,
         "kind": _value(entry.kind),
         "sponsor": _value(entry.sponsor),
@@ -340,6 +384,30 @@ class LotDetail:
     chips: int
     status: str
     online: Period | None
+    qualifier: Qualifier = Qualifier.EXACT
+
+
+@dataclass(frozen=True)
+class PartDetail:
+    """An entry that is part of a programme, with what it counts in totals."""
+
+    id: str
+    name: str
+    country: str | None
+    status: str
+    counted: Amount
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a programme counts in totals: its parts', and what its own lots add to them."""
+
+    parts: Amount
+    adds: Amount
+
+    @property
+    def total(self) -> Amount:
+        return self.parts + self.adds
 
 
 @dataclass(frozen=True)
@@ -351,11 +419,18 @@ class EntryDetail:
     lots: tuple[LotDetail, ...]
     sources: tuple[Source, ...]
     history: tuple[StatusMove, ...] = ()
+    parts: tuple[PartDetail, ...] = ()
+    counted: Counted | None = None  # for a programme (an entry with parts, or a scope)
 
     @property
     def chips(self) -> int:
         """All chips of the entry, whatever their status."""
         return sum(lot.chips for lot in self.lots)
+
+    @property
+    def amount(self) -> Amount:
+        """All chips of the entry, whatever their status, with how exactly they are known."""
+        return total(Amount(lot.chips, lot.qualifier) for lot in self.lots)
 
 
 def entry_detail(session: Session, entry_id: str) -> EntryDetail:
@@ -370,13 +445,35 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
             chips=lot.quantity,
             status=lot.status or entry.status,
             online=period_from_parts(lot.online_start, lot.online_precision) or online,
+            qualifier=Qualifier(lot.qualifier),
         )
         for lot in entry.lots
     )
     # In the export's order, which does not depend on the database's collation.
     sources = tuple(sorted(entry.sources, key=lambda source: source.reference))
+    children = session.scalars(
+        sa.select(Entry).where(Entry.parent_id == entry.id).order_by(bytewise(session, Entry.id))
+    ).all()
+    parts: tuple[PartDetail, ...] = ()
+    counted = None
+    if children or entry.scope is not None:
+        cover = coverage(session)
+        parts = tuple(
+            PartDetail(
+                child.id, child.name, child.country or child.scope, child.status, cover.count_of(child.id)
+            )
+            for child in children
+        )
+        adds = total(cover.adds(lot.id) for lot in entry.lots)
+        counted = Counted(cover.parts.get(entry.id, Amount()), adds)
     return EntryDetail(
-        entry=entry, online=online, lots=lots, sources=sources, history=tuple(status_moves(entry.events))
+        entry=entry,
+        online=online,
+        lots=lots,
+        sources=sources,
+        history=tuple(status_moves(entry.events)),
+        parts=parts,
+        counted=counted,
     )
 
 
@@ -403,6 +500,7 @@ class EntryRow:
     online: Period | None
     vendors: str | None
     chips: int | None = field(default=None)
+    qualifier: Qualifier = Qualifier.EXACT
 
 
 def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
@@ -413,17 +511,19 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             sa.func.sum(ChipLot.quantity).label("chips"),
             sa.func.count(sa.distinct(ChipLot.vendor)).label("vendor_count"),
             sa.func.min(ChipLot.vendor).label("vendor"),
+            sa.func.min(ChipLot.qualifier).label("lowest"),
+            sa.func.max(ChipLot.qualifier).label("highest"),
         )
         .group_by(ChipLot.entry_id)
         .subquery()
     )
     query = (
-        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor)
+        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor, lots.c.lowest, lots.c.highest)
         .outerjoin(lots, lots.c.entry_id == Entry.id)
         .where(*filters.entry_conditions())
         .order_by(bytewise(session, Entry.id))
     )
-    for entry, chips, vendor_count, vendor in session.execute(query):
+    for entry, chips, vendor_count, vendor, lowest, highest in session.execute(query):
         vendors = vendor if vendor_count == 1 else (f"{vendor_count} vendors" if vendor_count else None)
         yield EntryRow(
             id=entry.id,
@@ -435,4 +535,5 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             online=period_from_parts(entry.online_start, entry.online_precision),
             vendors=vendors,
             chips=chips,
+            qualifier=Qualifier.of_sum(lowest, highest),
         )

@@ -24,7 +24,7 @@ from tracker.service.filters import Filters
 EXPORT_COLUMNS = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
-    "sources", "notes",
+    "sources", "notes", "scope", "qualifier",
 )  # fmt: skip
 
 
@@ -65,6 +65,8 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
             ChipLot.quantity,
             Entry.power_mw,
             Entry.notes,
+            Entry.scope,
+            ChipLot.qualifier,
         )
         .select_from(Entry)
         .outerjoin(ChipLot, ChipLot.entry_id == Entry.id)
@@ -78,20 +80,20 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
     for row in session.execute(query):
         (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
          announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
-         notes) = row  # fmt: skip
+         notes, scope, qualifier) = row  # fmt: skip
         head = [
             entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
             announced, period_from_parts(online_start, online_precision),
         ]  # fmt: skip
-        yield _cells(head, [lot, vendor, model, chips], power_mw, sources.for_entry(entry_id), notes)
+        tail = [power_mw, SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes, scope]
+        yield _cells(head, [lot, vendor, model, chips], tail, qualifier)
 
 
-def _cells(
-    head: list[object], lot: list[object], power_mw: object, sources: Sequence[str], notes: object
-) -> list[str]:
-    """One row of the export, in its column order, as CSV cells."""
-    cells = [*head, *lot, power_mw, SOURCE_SEPARATOR.join(sources), notes]
-    return [neutralise(cell_text(cell)) for cell in cells]
+def _cells(head: list[object], lot: list[object], tail: list[object], qualifier: object) -> list[str]:
+    """One row of the export, in its column order, as CSV cells: the entry's fields before
+    the lot's (``head``) and after (``tail``: power, sources, notes, scope), then the lot's
+    qualifier."""
+    return [neutralise(cell_text(cell)) for cell in (*head, *lot, *tail, qualifier)]
 
 
 def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
@@ -108,9 +110,8 @@ def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
         _cells(
             head,
             [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4,
-            entry.power_mw,
-            sources,
-            entry.notes,
+            [entry.power_mw, SOURCE_SEPARATOR.join(sources), entry.notes, entry.scope],
+            lot.qualifier if lot else None,
         )
         for number, lot in lots
     ]

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.periods import parse_day, past_day
-from tracker.model.tables import ChipLot, Entry, EntrySource, Region, RegionCountry, StatusEvent
+from tracker.model.tables import ChipLot, Entry, EntrySource, RegionCountry, StatusEvent
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
 from tracker.service.catalogue import load_catalogue
 
@@ -77,7 +77,12 @@ class Filters:
             conditions.append(Entry.country.in_(self.countries))
         if self.regions:
             members = sa.select(RegionCountry.country).where(RegionCountry.region_id.in_(self.regions))
-            conditions.append(Entry.country.in_(members))
+            # A programme's scope counts when every one of its countries is in the regions.
+            scope_country = aliased(RegionCountry)
+            outside = sa.exists().where(
+                scope_country.region_id == Entry.scope, scope_country.country.not_in(members)
+            )
+            conditions.append(sa.or_(Entry.country.in_(members), Entry.scope.is_not(None) & ~outside))
         if self.sponsors:
             conditions.append(Entry.sponsor.in_([sponsor.value for sponsor in self.sponsors]))
         if self.announced_since:
@@ -166,7 +171,7 @@ def resolve_filters(
     if since and until and since > until:
         raise InvalidValue("announced-until", f"{until} is before --announced-since {since}")
     return Filters(
-        regions=tuple(resolve_region(session, region) for region in regions),
+        regions=tuple(catalogue.region(region) for region in regions),
         countries=tuple(parse_country(country) for country in countries),
         vendors=vendor_names,
         models=tuple(pair for model in models for pair in catalogue.models_named(model, vendor_names)),
@@ -187,8 +192,4 @@ def resolve_filters(
 
 def resolve_region(session: Session, text: str, field_name: str = "region") -> str:
     """The id of a known region, given in any case."""
-    key = text.strip().casefold().replace("_", "-").replace(" ", "-")
-    known = list(session.scalars(sa.select(Region.id).order_by(Region.id)))
-    if key in known:
-        return key
-    raise InvalidValue(field_name, f"unknown region {text!r}; known regions: {', '.join(known)}")
+    return load_catalogue(session).region(text, field_name)

@@ -25,16 +25,22 @@ from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source, StatusEvent, utc_now
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import one_import_at_a_time
-from tracker.service.entries import EntryInput, LotInput, entry_columns, lot_numbers, read_entry, read_lot
+from tracker.service.entries import (
+    EntryInput,
+    LotInput,
+    entry_columns,
+    lot_numbers,
+    place_problem,
+    read_entry,
+    read_lot,
+)
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
 
 BATCH_SIZE = 2000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
-ENTRY_COLUMNS = tuple(
-    column for column in EXPORT_COLUMNS if column not in ("lot", "vendor", "model", "chips")
-)
-LOT_COLUMNS = ("lot", "vendor", "model", "chips")
+LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier")
+ENTRY_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in LOT_COLUMNS)
 REQUIRED_COLUMNS = ("name", "country")
 
 # The tables themselves, for Core bulk statements.
@@ -182,10 +188,14 @@ class _Importer:
         replacements: list[tuple[str, EntryInput]] = []
         for entry_id, item, entry in batch:
             rows = stored.get(entry_id)
+            if rows is not None:
+                entry = _merged(entry, self._stored_entry(rows), item)
+            if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
+                self.report(RowProblem(item.line, problem.field, problem.message))
+                continue
             if rows is None:
                 additions.append((entry_id, entry))
                 continue
-            entry = _merged(entry, self._stored_entry(rows), item)
             incoming = entry_rows(entry_id, entry)
             if rows == incoming:
                 self.result.unchanged += 1
@@ -289,6 +299,7 @@ class _Importer:
                 "vendor": lot.vendor,
                 "model": lot.model,
                 "quantity": lot.quantity,
+                "qualifier": lot.qualifier.value,
             }
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
@@ -386,7 +397,7 @@ _FIELDS = {
     column: field
     for column, field in zip(ENTRY_COLUMNS, (
         "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
-        "confidence", "announced", "online", "power_mw", "sources", "notes",
+        "confidence", "announced", "online", "power_mw", "sources", "notes", "scope",
     ), strict=True)
 }  # fmt: skip
 
@@ -402,13 +413,16 @@ def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryIn
     }
     if not item.columns & set(LOT_COLUMNS):
         kept["lots"] = stored.lots
-    elif "model" not in item.columns:  # a lot of the same number and vendor keeps its model
-        models = {
-            (number, lot.vendor): lot.model
+    elif missing := {"model", "qualifier"} - item.columns:
+        # A lot of the same number and vendor keeps its model and qualifier when the file lacks them.
+        stored_lots = {
+            (number, lot.vendor): lot
             for number, lot in zip(lot_numbers(stored.lots), stored.lots, strict=True)
         }
         kept["lots"] = tuple(
-            dataclasses.replace(lot, model=models.get((number, lot.vendor)))
+            dataclasses.replace(lot, **{name: getattr(match, name) for name in missing})
+            if (match := stored_lots.get((number, lot.vendor)))
+            else lot
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         )
     if item.adds_sources:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -15,13 +15,14 @@ from tracker.model.cells import cell_text
 from tracker.model.countries import parse_country
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryChange, Source, StatusEvent, utc_now
-from tracker.model.values import parse_power, parse_quantity, parse_text
-from tracker.model.vocabulary import Confidence, Kind, Sponsor, Status, parse_choice
+from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
+from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
 from tracker.service.catalogue import load_catalogue
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
     get_entry,
     parse_lot_number,
+    place_problem,
     read_sources,
     source_for,
     status_moves,
@@ -129,8 +130,10 @@ UPDATABLE: dict[str, tuple[Callable[[str], object], str]] = {
     "online": (parse_period, "online"),
     "power_mw": (parse_power, "power_mw"),
     "notes": (lambda text: parse_text(text, "notes", 10_000, one_line=False), "notes"),
+    "parent": (lambda text: parse_id(text, "parent"), "parent_id"),
+    "scope": (str, "scope"),  # a region, checked against those stored
 }
-REQUIRED = ("name", "country")
+REQUIRED = ("name",)
 
 
 @dataclass(frozen=True)
@@ -161,9 +164,10 @@ def update_entry(
     lot_given = {key: value for key, value in (lot or {}).items() if value is not None}
     if not given and not sources and not set(lot_given) - {"lot"}:
         raise InvalidValue("argument", "give a field to change, such as --chips, or a --source to add")
+    catalogue = load_catalogue(session)
     new_values: dict[str, object] = {}
     for field, text in given.items():
-        parse, _ = UPDATABLE[field]
+        parse = (lambda text: catalogue.region(text, "scope")) if field == "scope" else UPDATABLE[field][0]
         if not text.strip():
             if field in REQUIRED:
                 problems.append(InvalidValue(field, "cannot be emptied; every entry has one"))
@@ -177,6 +181,9 @@ def update_entry(
     if problems:
         raise InvalidInput(problems)
     entry = get_entry(session, entry_id)
+    _check_place(entry, new_values)
+    if new_values.get("parent") is not None:
+        _check_parent(session, entry_id, str(new_values["parent"]))
     source = source_for(session, references[0]) if references else None
     changes: list[FieldChange] = []
     if set(lot_given) - {"lot"}:
@@ -203,6 +210,42 @@ def update_entry(
         entry.updated_at = utc_now()
     session.flush()
     return changes
+
+
+def _check_place(entry: Entry, new_values: Mapping[str, object]) -> None:
+    """An entry keeps a country, or (a programme) a region scope, not both."""
+    country, scope, kind = (
+        cast(str | None, new_values[field] if field in new_values else getattr(entry, field))
+        for field in ("country", "scope", "kind")
+    )
+    if country is None and scope is None:
+        if "scope" in new_values:
+            raise InvalidValue(
+                "scope", "cannot be emptied without a --country; every entry has a country or a scope"
+            )
+        raise InvalidValue("country", "cannot be emptied; every entry has a country, or a programme a scope")
+    problem = place_problem(country, scope, kind)
+    if problem is None:
+        return
+    if problem.message.startswith("is for programmes") and "kind" in new_values:
+        raise InvalidValue("kind", f"{entry.id} has the scope {scope}; only a programme spans countries")
+    if "country" in new_values and "scope" not in new_values:
+        raise InvalidValue("country", problem.message)
+    raise problem
+
+
+def _check_parent(session: Session, entry_id: str, parent: str) -> None:
+    """The new parent is stored, and is not the entry itself nor one of its parts."""
+    current: str | None = parent
+    seen: set[str] = set()
+    while current is not None and current not in seen:
+        if current == entry_id:
+            raise InvalidValue("parent", f"{parent!r} makes {entry_id!r} a part of itself")
+        seen.add(current)
+        row = session.get(Entry, current)
+        if row is None:
+            raise InvalidValue("parent", f"no entry has the id {parent!r}")
+        current = row.parent_id
 
 
 def _current(entry: Entry, attribute: str) -> object:
@@ -247,9 +290,15 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
         quantity = target.quantity
     else:
         raise InvalidValue("chips", "is needed for a new chip lot; give the chip count")
+    if "qualifier" in given:
+        qualifier = parse_choice(Qualifier, given["qualifier"], "qualifier").value
+    else:
+        qualifier = target.qualifier if target is not None else Qualifier.EXACT.value
     if target is None:
-        entry.lots.append(ChipLot(lot=number, vendor=vendor, model=model, quantity=quantity))
-        new = f"{quantity} {vendor} {model or ''}".strip()
+        entry.lots.append(
+            ChipLot(lot=number, vendor=vendor, model=model, quantity=quantity, qualifier=qualifier)
+        )
+        new = f"{QUALIFIER_WORDS[qualifier]}{quantity} {vendor} {model or ''}".strip()
         return [FieldChange(f"lot {number}", "", new)]
     changes = [
         FieldChange(f"lot {number} {field}", cell_text(old), cell_text(new))
@@ -257,11 +306,15 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
             ("vendor", target.vendor, vendor),
             ("model", target.model, model),
             ("chips", target.quantity, quantity),
+            ("qualifier", target.qualifier, qualifier),
         )
         if old != new
     ]  # fmt: skip
-    target.vendor, target.model, target.quantity = vendor, model, quantity
+    target.vendor, target.model, target.quantity, target.qualifier = vendor, model, quantity, qualifier
     return changes
+
+
+QUALIFIER_WORDS = {"exact": "", "approx": "about ", "at-least": "at least ", "up-to": "up to "}
 
 
 @dataclass(frozen=True, order=True)

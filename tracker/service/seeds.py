@@ -23,10 +23,13 @@ from tracker.model.tables import (
     ChipModelAlias,
     ChipVendor,
     ChipVendorAlias,
+    Entry,
+    EntryChange,
     Region,
     RegionCountry,
     SeedLoad,
     Source,
+    utc_now,
 )
 from tracker.service.catalogue import load_catalogue
 
@@ -121,6 +124,10 @@ def _load_catalogue(session: Session) -> int:
 
 
 SEED_ENTRIES = "entries"
+# Seed entries that joined the bundled seeds later, under the name their loading is recorded
+# by: a database that loaded the earlier seeds gets them from `tracker init`, and the seed
+# entries that are their parts are attached to them (unless a user gave those a parent).
+LATER_SEEDS = {"entries-europe-plan": ("europe-ai-factories-plan",)}
 
 
 def load_entries(session: Session) -> int:
@@ -129,13 +136,44 @@ def load_entries(session: Session) -> int:
     Loading is recorded, so that ``tracker init`` never brings back a seed entry a user
     removed. An entry whose id is taken already is left as it is.
     """
-    if session.get(SeedLoad, SEED_ENTRIES) is not None:
-        return 0
+    loaded = set(session.scalars(sa.select(SeedLoad.name)))
+    if SEED_ENTRIES not in loaded:
+        added = _import_seeds(session)
+        names = [SEED_ENTRIES, *LATER_SEEDS]
+    else:
+        added, names = 0, []
+        for name, ids in LATER_SEEDS.items():
+            if name not in loaded:
+                added += _import_seeds(session, ids)
+                _attach_parts(session, ids)
+                names.append(name)
+    session.add_all(SeedLoad(name=name) for name in names)
+    session.flush()
+    return added
+
+
+def _import_seeds(session: Session, ids: tuple[str, ...] | None = None) -> int:
+    """Import the seed entries (only those of ``ids``, if given) through the import engine."""
     from tracker.service.imports import OnConflict, import_entries, read_export_file  # only when seeding
 
     text = importlib.resources.files("tracker.seeds").joinpath("entries.csv").read_text(encoding="utf-8")
     entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name="entries.csv")
-    added = import_entries(session, entries, name="seeds/entries.csv", on_conflict=OnConflict.SKIP).added
-    session.add(SeedLoad(name=SEED_ENTRIES))
+    chosen = (item for item in entries if ids is None or (item.entry and item.entry.id in ids))
+    return import_entries(session, chosen, name="seeds/entries.csv", on_conflict=OnConflict.SKIP).added
+
+
+def _attach_parts(session: Session, programmes: tuple[str, ...]) -> None:
+    """Make the stored seed entries that the seeds give as parts of ``programmes`` their
+    parts, where they have no parent yet; each change is kept, with its seed source."""
+    for row in read_seed("entries.csv"):
+        parent = row["parent"]
+        if parent not in programmes or session.get(Entry, parent) is None:
+            continue
+        entry = session.get(Entry, row["id"])
+        if entry is None or entry.parent_id is not None:
+            continue
+        entry.parent_id = parent
+        source = session.scalar(sa.select(Source).where(Source.reference == row["sources"].split(" | ")[-1]))
+        entry.changes.append(EntryChange(field="parent", old_value=None, new_value=parent, source=source))
+        entry.updated_at = utc_now()
     session.flush()
-    return added

@@ -1,9 +1,10 @@
-"""Planned totals: accelerators grouped by country, region, vendor and the rest."""
+"""Planned totals: accelerators grouped by country, region, vendor and the rest, each chip
+counted once (SPEC section 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,18 +12,22 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
-from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS
-from tracker.service.database import bytewise
+from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.filters import Filters, effective_status
+from tracker.service.programmes import Amount, Coverage, coverage, programmes, regions_of
+
+Keys = tuple[str | None, ...]
 
 
 @dataclass(frozen=True)
 class Totals:
-    """One row of a summary: the values of its keys, distinct entries and chips."""
+    """One row of a summary: the values of its keys, distinct entries, chips and how
+    exactly they are known (a sum with an "at least" count in it is at least that)."""
 
-    keys: tuple[str | None, ...]
+    keys: Keys
     entries: int
     chips: int
+    qualifier: Qualifier = Qualifier.EXACT
 
 
 def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
@@ -50,24 +55,34 @@ def check_keys(keys: Sequence[str]) -> tuple[str, ...]:
     return tuple(keys) or DEFAULT_SUMMARY_KEYS
 
 
-def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> Iterator[Totals]:
-    """Chips and distinct entries per combination of ``keys``, most chips first.
+@dataclass
+class _Group:
+    entries: int = 0  # distinct entries counted by the database
+    programmes: set[str] = field(default_factory=set)
+    amount: Amount = field(default_factory=Amount)
+
+    def totals(self, keys: Keys) -> Totals:
+        return Totals(keys, self.entries + len(self.programmes), self.amount.chips, self.amount.qualifier)
+
+
+def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> list[Totals]:
+    """Chips and distinct entries per combination of ``keys``, most chips first, then by keys.
 
     Lots count when their effective status matches ``filters`` (by default: every
-    status but cancelled and decommissioned). Grouped by region, a country in two
-    regions counts in both rows; :func:`planned_total` counts it once.
+    status but cancelled and decommissioned). A programme counts only what its parts do
+    not cover (:mod:`tracker.service.programmes`); one with a region scope has no country
+    and counts under the regions its whole scope is within. Grouped by region, a country
+    in two regions counts in both rows; :func:`planned_total` counts it once.
     """
     keys = check_keys(keys)
-    lots = (
-        sa.select(
-            *(_key_column(key, filters).label(key) for key in keys),
-            ChipLot.quantity.label("quantity"),
-            Entry.id.label("entry_id"),
-        )
-        .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
-        .where(*filters.lot_conditions(planned_only=True))
-    )
+    cover = coverage(session, filters.as_of)
+    groups: dict[Keys, _Group] = {}
+    lots = sa.select(
+        *(_key_column(key, filters).label(key) for key in keys),
+        ChipLot.quantity.label("quantity"),
+        ChipLot.qualifier.label("qualifier"),
+        Entry.id.label("entry_id"),
+    ).where(*_plain_lots(filters, cover))
     if "region" in keys:
         lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
@@ -76,23 +91,74 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> I
     # expression that PostgreSQL would not match between GROUP BY and ORDER BY.
     per_lot = lots.subquery()
     key_columns = [per_lot.c[key] for key in keys]
-    chips = sa.func.sum(per_lot.c.quantity)
-    query = (
-        sa.select(*key_columns, sa.func.count(sa.distinct(per_lot.c.entry_id)), chips)
-        .group_by(*key_columns)
-        .order_by(chips.desc(), *(bytewise(session, column).asc().nulls_last() for column in key_columns))
-    )
+    query = sa.select(
+        *key_columns,
+        sa.func.count(sa.distinct(per_lot.c.entry_id)),
+        sa.func.sum(per_lot.c.quantity),
+        sa.func.min(per_lot.c.qualifier),
+        sa.func.max(per_lot.c.qualifier),
+    ).group_by(*key_columns)
     for row in session.execute(query):
-        yield Totals(keys=tuple(row[: len(keys)]), entries=row[-2], chips=int(row[-1]))
+        values: Keys = tuple(row[: len(keys)])
+        entries, chips, lowest, highest = row[len(keys) :]
+        groups[values] = _Group(entries, amount=Amount(int(chips), Qualifier.of_sum(lowest, highest)))
+    for place, entry_id, amount in _programme_lots(session, filters, cover, keys):
+        group = groups.setdefault(place, _Group())
+        group.programmes.add(entry_id)
+        group.amount += amount
+    rows = [group.totals(values) for values, group in groups.items()]
+    return sorted(rows, key=lambda row: (-row.chips, *((value is None, value or "") for value in row.keys)))
 
 
 def planned_total(session: Session, filters: Filters) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
-    query = (
-        sa.select(sa.func.count(sa.distinct(Entry.id)), sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0))
-        .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
-        .where(*filters.lot_conditions(planned_only=True))
+    cover = coverage(session, filters.as_of)
+    query = sa.select(
+        sa.func.count(sa.distinct(Entry.id)),
+        sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0),
+        sa.func.min(ChipLot.qualifier),
+        sa.func.max(ChipLot.qualifier),
+    ).where(*_plain_lots(filters, cover))
+    entries, chips, lowest, highest = session.execute(query).one()
+    group = _Group(entries, amount=Amount(int(chips), Qualifier.of_sum(lowest, highest)))
+    for _, entry_id, amount in _programme_lots(session, filters, cover, ()):
+        group.programmes.add(entry_id)
+        group.amount += amount
+    return group.totals(())
+
+
+def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:
+    """Conditions on lots joined to entries: those matching ``filters``, programmes' left out."""
+    conditions = [ChipLot.entry_id == Entry.id, *filters.lot_conditions(planned_only=True)]
+    if cover.counted:
+        conditions.append(Entry.id.not_in(programmes()))
+    return conditions
+
+
+def _programme_lots(
+    session: Session, filters: Filters, cover: Coverage, keys: Sequence[str]
+) -> list[tuple[Keys, str, Amount]]:
+    """What each lot of a programme matching ``filters`` adds beyond its parts, with the
+    values of ``keys``: one row per region the programme is within, grouped by region."""
+    if not cover.counted:
+        return []
+    columns = [sa.null() if key == "region" else _key_column(key, filters) for key in keys]
+    query = sa.select(*columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope)).where(
+        ChipLot.entry_id == Entry.id, Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True)
     )
-    entries, chips = session.execute(query).one()
-    return Totals(keys=(), entries=entries, chips=int(chips))
+    within = regions_of(session) if "region" in keys else {}
+    found = []
+    for *values, lot_id, entry_id, place in session.execute(query):
+        amount = cover.adds(lot_id)
+        if not amount.chips:
+            continue
+        if "region" not in keys:
+            found.append((tuple(values), entry_id, amount))
+            continue
+        regions: list[str | None] = [
+            region for region in within.get(place, []) if not filters.regions or region in filters.regions
+        ]
+        at = keys.index("region")
+        for region in regions or [None]:
+            found.append(((*values[:at], region, *values[at + 1 :]), entry_id, amount))
+    return found

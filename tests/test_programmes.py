@@ -1,0 +1,359 @@
+"""Issue 4, programmes: plans that nest inside plans, every chip counted once (SPEC section 3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+from tests.test_cli import database_contents
+
+SOURCE = ("--source", "https://example.org/plan")
+
+
+def summary(tracker: Tracker, *args: str) -> list[dict[str, str]]:
+    """The summary's CSV rows."""
+    return list(csv.DictReader(io.StringIO(tracker.ok("summary", *args, "--format", "csv"))))
+
+
+def chips_by(tracker: Tracker, key: str, *args: str) -> dict[str, int]:
+    return {row[key]: int(row["chips"]) for row in summary(tracker, "--by", key, *args)}
+
+
+def total(tracker: Tracker, *args: str) -> str:
+    """The total row's chips cell, as a table shows it."""
+    return tracker.ok("summary", "--by", "country", *args).splitlines()[-1].split()[-1]
+
+
+def add_programme(tracker: Tracker, name: str, chips: str, *args: str, vendor: str = "NVIDIA") -> str:
+    return tracker.ok(
+        "add", name, "--kind", "programme", "--chips", chips, "--vendor", vendor, *SOURCE, *args
+    ).strip()
+
+
+def add_child(tracker: Tracker, name: str, parent: str, chips: str, *args: str) -> str:
+    if "--country" not in args:
+        args = (*args, "--country", "FR")
+    if "--vendor" not in args:
+        args = (*args, "--vendor", "NVIDIA")
+    return tracker.ok("add", name, "--parent", parent, "--chips", chips, *SOURCE, *args).strip()
+
+
+def test_a_programme_whose_children_cover_it_counts_once(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "120000", "--country", "FR")
+    for number in range(1, 5):
+        add_child(tracker, f"Site {number}", "french-plan", "30000")
+    assert chips_by(tracker, "country") == {"FR": 120_000}
+    assert total(tracker) == "120,000"
+    assert summary(tracker, "--by", "country")[0]["entries"] == "4"
+
+
+def test_the_part_of_a_programme_its_children_do_not_cover_counts_once(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR")
+    add_child(tracker, "Site A", "french-plan", "20000")
+    add_child(tracker, "Site B", "french-plan", "10000", "--vendor", "AMD")
+    assert chips_by(tracker, "country") == {"FR": 100_000}
+    # The programme's own lot (NVIDIA) keeps what its children do not cover.
+    assert chips_by(tracker, "vendor") == {"NVIDIA": 90_000, "AMD": 10_000}
+    assert total(tracker) == "100,000"
+
+
+def test_removing_a_child_changes_nothing_in_the_totals(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "120000", "--country", "FR")
+    for number in range(1, 5):
+        add_child(tracker, f"Site {number}", "french-plan", "30000")
+    tracker.ok("remove", "site-2", "--yes")
+    assert chips_by(tracker, "country") == {"FR": 120_000}
+    assert chips_by(tracker, "vendor") == {"NVIDIA": 120_000}
+
+
+def test_children_beyond_the_programme_count_in_full(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "50000", "--country", "FR", "--qualifier", "at-least")
+    add_child(tracker, "Site A", "french-plan", "40000")
+    add_child(tracker, "Site B", "french-plan", "30000")
+    assert chips_by(tracker, "country") == {"FR": 70_000}
+
+
+def test_a_cancelled_child_covers_nothing(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR")
+    add_child(tracker, "Site A", "french-plan", "30000", "--status", "cancelled")
+    assert chips_by(tracker, "country") == {"FR": 100_000}
+    assert chips_by(tracker, "status") == {"announced": 100_000}
+
+
+def test_programmes_nest_and_each_level_counts_once(tracker: Tracker) -> None:
+    add_programme(tracker, "Europe plan", "100000", "--scope", "europe")
+    add_programme(tracker, "French plan", "60000", "--country", "FR", "--parent", "europe-plan")
+    add_child(tracker, "Paris site", "french-plan", "10000")
+    add_child(tracker, "Berlin site", "europe-plan", "5000", "--country", "DE")
+    # Paris 10,000 + the French plan's uncovered 50,000 + Berlin 5,000 + Europe's uncovered 35,000.
+    assert chips_by(tracker, "country", "--region", "europe") == {"": 35_000, "FR": 60_000, "DE": 5_000}
+    assert total(tracker, "--region", "europe") == "100,000"
+
+
+def test_a_child_covers_its_own_vendor_first(tracker: Tracker) -> None:
+    add_programme(tracker, "Mixed plan", "100000", "--country", "FR")
+    tracker.ok("update", "mixed-plan", "--lot", "2", "--chips", "50000", "--vendor", "AMD")
+    add_child(tracker, "AMD site", "mixed-plan", "60000", "--vendor", "AMD")
+    # 50,000 of the AMD site cover the plan's AMD lot, the other 10,000 its NVIDIA lot.
+    assert chips_by(tracker, "vendor") == {"AMD": 60_000, "NVIDIA": 90_000}
+
+
+def test_filters_apply_to_children_and_programme_alike(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR")
+    add_child(tracker, "AMD site", "french-plan", "30000", "--vendor", "AMD")
+    assert chips_by(tracker, "country", "--vendor", "AMD") == {"FR": 30_000}
+    assert chips_by(tracker, "country", "--vendor", "NVIDIA") == {"FR": 70_000}
+
+
+def test_a_child_announced_later_covers_nothing_before_then(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR", "--announced", "2025-01-10")
+    add_child(tracker, "Site A", "french-plan", "30000", "--announced", "2025-06-11", "--vendor", "AMD")
+    assert chips_by(tracker, "vendor", "--as-of", "2025-03-01") == {"NVIDIA": 100_000}
+    assert chips_by(tracker, "vendor", "--as-of", "2025-07-01") == {"NVIDIA": 70_000, "AMD": 30_000}
+
+
+def test_a_scoped_programme_is_one_multi_country_row_in_its_region(tracker: Tracker) -> None:
+    add_programme(tracker, "EU plan", "200000", "--scope", "eu", "--qualifier", "at-least")
+    add_child(tracker, "Paris site", "eu-plan", "18000")
+    tracker.ok("add", "London site", "--country", "GB", "--chips", "4000", "--vendor", "NVIDIA", *SOURCE)
+    assert chips_by(tracker, "country", "--region", "europe") == {"": 182_000, "FR": 18_000, "GB": 4_000}
+    assert chips_by(tracker, "country", "--region", "eu") == {"": 182_000, "FR": 18_000}
+    # Not within any one country, nor within a region that lacks some of its countries.
+    assert chips_by(tracker, "country", "--country", "FR") == {"FR": 18_000}
+    assert chips_by(tracker, "country", "--region", "north-america") == {}
+    assert chips_by(tracker, "region", "--region", "europe") == {"europe": 204_000}
+    table = tracker.ok("summary", "--region", "europe", "--by", "country")
+    assert "(multi-country)" in table.splitlines()[2]
+    assert "≥ 182,000" in table.splitlines()[2]
+    assert table.splitlines()[-1].split()[-2:] == ["≥", "204,000"]
+    records = json.loads(tracker.ok("summary", "--by", "country", "--format", "json"))
+    assert records[0] == {
+        "country": None, "entries": 1, "chips": 182_000, "qualifier": "at-least",
+    }  # fmt: skip
+
+
+def test_a_programme_counts_under_a_region_only_when_its_whole_scope_is_within(tracker: Tracker) -> None:
+    add_programme(tracker, "Europe plan", "1000", "--scope", "europe")
+    assert chips_by(tracker, "country", "--region", "europe") == {"": 1000}
+    assert chips_by(tracker, "country", "--region", "eu") == {}
+    assert chips_by(tracker, "region") == {"europe": 1000}
+
+
+def test_quantity_qualifiers_show_in_tables_and_csv(tracker: Tracker) -> None:
+    tracker.ok("add", "Roughly", "--country", "FR", "--chips", "1000", "--vendor", "AMD",
+               "--qualifier", "approx", *SOURCE)  # fmt: skip
+    tracker.ok("add", "At most", "--country", "DE", "--chips", "500", "--vendor", "AMD",
+               "--qualifier", "Up To", *SOURCE)  # fmt: skip
+    tracker.ok("add", "Exactly", "--country", "DE", "--chips", "700", "--vendor", "AMD", *SOURCE)
+    rows = summary(tracker, "--by", "country")
+    assert [(row["country"], row["chips"], row["qualifier"]) for row in rows] == [
+        ("DE", "1200", "up-to"),
+        ("FR", "1000", "approx"),
+    ]
+    assert total(tracker) == "2,200"
+    assert tracker.ok("summary").splitlines()[-1].split()[-2:] == ["~", "2,200"]
+    exported = list(csv.DictReader(io.StringIO(tracker.export())))
+    assert [(row["id"], row["qualifier"]) for row in exported] == [
+        ("at-most", "up-to"), ("exactly", "exact"), ("roughly", "approx"),
+    ]  # fmt: skip
+
+
+def test_the_export_keeps_scope_and_qualifier_and_reimports_byte_for_byte(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    add_programme(tracker, "EU plan", "500000", "--scope", "eu", "--qualifier", "at-least")
+    add_child(tracker, "Paris site", "eu-plan", "18000", "--qualifier", "approx")
+    exported = tracker.export()
+    header = exported.splitlines()[0]
+    assert header.endswith(",sources,notes,scope,qualifier")
+    assert exported.splitlines()[1].startswith("eu-plan,EU plan,,,,programme,,,announced,")
+    assert exported.splitlines()[1].endswith(",eu,at-least")
+    path = tmp_path / "export.csv"
+    path.write_text(exported, encoding="utf-8")
+    other = Tracker(empty_db_url)
+    other.ok("init", "--no-seed")
+    other.ok("import", str(path))
+    assert other.export() == exported
+
+
+def test_a_file_without_the_new_columns_keeps_what_is_stored(tracker: Tracker, tmp_path: Path) -> None:
+    add_programme(tracker, "EU plan", "500000", "--scope", "eu", "--qualifier", "at-least")
+    path = tmp_path / "chips.csv"
+    path.write_text("id,name,chips,vendor\neu-plan,EU plan,600000,NVIDIA\n", encoding="utf-8")
+    path.write_text(
+        "id,name,country,scope,chips,vendor\neu-plan,EU plan,,eu,600000,NVIDIA\n", encoding="utf-8"
+    )
+    tracker.ok("import", str(path), "--on-conflict", "update")
+    row = next(csv.DictReader(io.StringIO(tracker.export())))
+    assert (row["chips"], row["qualifier"], row["scope"]) == ("600000", "at-least", "eu")
+
+
+def test_import_refuses_bad_scopes_and_qualifiers(tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "id,name,country,kind,scope,chips,vendor,qualifier\n"
+        "a,A,,programme,,10,AMD,exact\n"
+        "b,B,,programme,moon,10,AMD,exact\n"
+        "c,C,,factory,eu,10,AMD,exact\n"
+        "d,D,FR,programme,eu,10,AMD,exact\n"
+        "e,E,FR,,,10,AMD,roughly\n"
+        "f,F,FR,,,,,approx\n",
+        encoding="utf-8",
+    )
+    before = database_contents(tracker)
+    result = tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:-1] == [
+        f"{path}:2: country: is missing; give a country code or name, such as FR (or a region "
+        "--scope for a programme)",
+        f"{path}:3: scope: unknown region 'moon'; known regions: africa, asia, eu, europe, gcc, "
+        "latin-america, middle-east, north-america, oceania",
+        f"{path}:4: scope: is for programmes (kind programme), which may span several countries",
+        f"{path}:5: scope: a programme has a country or a scope, not both",
+        f"{path}:6: qualifier: unknown qualifier 'roughly'; use one of: exact, approx, at-least, up-to",
+        f"{path}:7: qualifier: is given without chips; give chips and vendor",
+    ]
+    assert database_contents(tracker) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--kind", "programme", "--scope", "moon"),
+         "Error: --scope: unknown region 'moon'; known regions: africa, asia, eu, europe, gcc, "
+         "latin-america, middle-east, north-america, oceania"),
+        (("--scope", "eu"),
+         "Error: --scope: is for programmes (kind programme), which may span several countries"),
+        (("--kind", "programme", "--scope", "eu", "--country", "FR"),
+         "Error: --scope: a programme has a country or a scope, not both"),
+        (("--country", "FR", "--parent", "nowhere"),
+         "Error: --parent: no entry has the id 'nowhere'"),
+        (("--country", "FR", "--chips", "10", "--vendor", "AMD", "--qualifier", "more-than"),
+         "Error: --qualifier: unknown qualifier 'more-than'; use one of: exact, approx, at-least, up-to"),
+        (("--country", "FR", "--qualifier", "approx"),
+         "Error: --qualifier: is given without chips; give chips and vendor"),
+    ],
+)  # fmt: skip
+def test_add_refuses_bad_programme_input(tracker: Tracker, args: tuple[str, ...], message: str) -> None:
+    before = database_contents(tracker)
+    result = tracker("add", "Plan", *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+    assert database_contents(tracker) == before
+
+
+def test_update_attaches_and_detaches_a_child_and_refuses_cycles(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR")
+    add_programme(tracker, "Lyon plan", "50000", "--country", "FR", "--parent", "french-plan")
+    tracker.ok("add", "Lyon site", "--country", "FR", "--chips", "20000", "--vendor", "NVIDIA", *SOURCE)
+    assert chips_by(tracker, "country") == {"FR": 120_000}
+    tracker.ok("update", "lyon-site", "--parent", "lyon-plan", "--source", "https://example.org/lyon")
+    assert chips_by(tracker, "country") == {"FR": 100_000}
+    before = database_contents(tracker)
+    for entry, parent, message in (
+        ("french-plan", "lyon-site", "Error: --parent: 'lyon-site' makes 'french-plan' a part of itself\n"),
+        (
+            "french-plan",
+            "french-plan",
+            "Error: --parent: 'french-plan' makes 'french-plan' a part of itself\n",
+        ),
+        ("lyon-site", "nowhere", "Error: --parent: no entry has the id 'nowhere'\n"),
+    ):
+        result = tracker("update", entry, "--parent", parent)
+        assert (result.exit_code, result.stderr) == (2, message)
+    assert database_contents(tracker) == before
+    tracker.ok("update", "lyon-site", "--parent", "")
+    assert chips_by(tracker, "country") == {"FR": 120_000}
+    changes = list(
+        csv.DictReader(io.StringIO(tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")))
+    )
+    assert [(row["entry"], row["old"], row["new"]) for row in changes if row["change"] == "parent"] == [
+        ("lyon-site", "", "lyon-plan"),
+        ("lyon-site", "lyon-plan", ""),
+    ]
+
+
+def test_update_moves_a_programme_between_country_and_scope(tracker: Tracker) -> None:
+    add_programme(tracker, "Plan", "1000", "--country", "FR", "--qualifier", "approx")
+    tracker.ok("update", "plan", "--scope", "eu", "--country", "")
+    assert chips_by(tracker, "country") == {"": 1000}
+    tracker.ok("update", "plan", "--qualifier", "at-least")
+    assert summary(tracker)[0]["qualifier"] == "at-least"
+    result = tracker("update", "plan", "--country", "DE")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --country: a programme has a country or a scope, not both\n",
+    )
+    result = tracker("update", "plan", "--scope", "")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --scope: cannot be emptied without a --country; every entry has a country or a scope\n",
+    )
+
+
+def test_show_gives_a_programmes_children_and_what_it_counts(tracker: Tracker) -> None:
+    add_programme(tracker, "EU plan", "500000", "--scope", "eu", "--qualifier", "at-least")
+    add_child(tracker, "Paris site", "eu-plan", "18000")
+    shown = tracker.ok("show", "eu-plan")
+    assert ["scope", "eu (multi-country)"] in [line.split(None, 1) for line in shown.splitlines()]
+    assert "≥ 500,000" in shown.split("Chip lots")[1]
+    assert "paris-site" in shown.split("Parts")[1]
+    assert "Counted in totals: ≥ 500,000 (its parts 18,000, the rest of the plan ≥ 482,000)" in shown
+    child = json.loads(tracker.ok("show", "paris-site", "--format", "json"))
+    assert child["parent"] == "eu-plan"
+    listed = tracker.ok("list")
+    assert "(multi-country)" in listed
+
+
+def test_the_seeds_europe_wide_plan_counts_without_adding_mistral(seeded_tracker: Tracker) -> None:
+    rows = summary(seeded_tracker, "--region", "europe", "--by", "country")
+    assert [(row["country"], int(row["chips"]), row["qualifier"]) for row in rows] == [
+        ("", 472_000, "at-least"),
+        ("FR", 18_000, "exact"),
+        ("DE", 10_000, "exact"),
+        ("GB", 4_000, "exact"),
+    ]
+    assert total(seeded_tracker, "--region", "europe") == "504,000"
+    plan = seeded_tracker.ok("show", "europe-ai-factories-plan")
+    assert "20 AI factories" in plan
+    assert "mistral-ai-compute-fr" in plan.split("Parts")[1]
+
+
+def test_init_brings_the_plan_to_a_database_seeded_before_it(seeded_db_url: str) -> None:
+    from tests.test_schema import run_sql
+
+    # The seeds as an earlier release loaded them: no plan, no parts, the plan's loading unrecorded.
+    for statement in (
+        "UPDATE entry SET parent_id = NULL",
+        "DELETE FROM entry WHERE id = 'europe-ai-factories-plan'",
+        "DELETE FROM seed_load WHERE name = 'entries-europe-plan'",
+    ):
+        run_sql(seeded_db_url, statement)
+    tracker = Tracker(seeded_db_url)
+    tracker.ok(
+        "add", "Own plan", "--kind", "programme", "--country", "DE", "--chips", "20000", "--vendor", "AMD"
+    )
+    tracker.ok("update", "nvidia-industrial-ai-factory-de", "--parent", "own-plan")
+    result = tracker("init")
+    assert result.exit_code == 0
+    assert result.stderr.endswith("0 reference rows and 1 seed entry added\n")
+    assert total(tracker, "--region", "europe") == "524,000"  # 500,000 + 4,000 + the own plan's 20,000
+    assert tracker.ok("show", "mistral-ai-compute-fr").count("europe-ai-factories-plan") == 1
+    assert "own-plan" in tracker.ok("show", "nvidia-industrial-ai-factory-de")  # the user's choice stands
+    changes = csv.DictReader(io.StringIO(tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")))
+    parents = sorted(
+        (row["entry"], row["new"], row["source"]) for row in changes if row["change"] == "parent"
+    )
+    assert parents == [
+        (
+            "mistral-ai-compute-fr",
+            "europe-ai-factories-plan",
+            "NVIDIA GTC Paris keynote (at VivaTech, Paris), 2025-06-11",
+        ),
+        ("nvidia-industrial-ai-factory-de", "own-plan", ""),
+    ]
+    assert tracker("init").stderr.endswith("0 reference rows and 0 seed entries added\n")
