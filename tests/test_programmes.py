@@ -295,6 +295,24 @@ def test_update_moves_a_programme_between_country_and_scope(tracker: Tracker) ->
     )
 
 
+def test_check_finds_parts_outside_their_programme_and_allows_exceeding_a_lower_bound(
+    tracker: Tracker,
+) -> None:
+    add_programme(tracker, "EU plan", "1000", "--scope", "eu", "--qualifier", "at-least")
+    add_child(tracker, "Paris site", "eu-plan", "5000")  # more than "at least 1,000": no problem
+    add_child(tracker, "London site", "eu-plan", "10", "--country", "GB")
+    add_programme(tracker, "French plan", "100", "--country", "FR")
+    add_child(tracker, "Lyon site", "french-plan", "500")
+    add_child(tracker, "Rome site", "french-plan", "5", "--country", "IT")
+    result = tracker("check", "--format", "csv")
+    assert result.exit_code == 1
+    assert list(csv.reader(io.StringIO(result.stdout)))[1:] == [
+        ["london-site", "is in GB, outside the scope eu of its programme eu-plan"],
+        ["lyon-site", "has 500 chips, more than the 100 of its programme french-plan"],
+        ["rome-site", "is in IT, outside FR, the country of its programme french-plan"],
+    ]
+
+
 def test_show_gives_a_programmes_children_and_what_it_counts(tracker: Tracker) -> None:
     add_programme(tracker, "EU plan", "500000", "--scope", "eu", "--qualifier", "at-least")
     add_child(tracker, "Paris site", "eu-plan", "18000")

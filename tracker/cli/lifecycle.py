@@ -63,8 +63,9 @@ def check(app: App, fmt: str) -> None:
 
     Looks for entries without a source, an online period that ends before the
     announcement, a status moved back (towards announced) without a note, probable
-    duplicates (same country, same operator or name, chip counts within 10%), and a
-    child entry with more chips than its programme. Exits 1 when it finds any.
+    duplicates (same country, same operator or name, chip counts within 10%), a part
+    with more chips than its programme (unless that count is at-least), and a part
+    outside its programme's country or scope. Exits 1 when it finds any.
     """
     from tracker.service.checks import find_problems
 

@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.model.names import slugify
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, StatusEvent
-from tracker.model.vocabulary import Status
+from tracker.model.vocabulary import Qualifier, Status
 from tracker.service.database import bytewise
 from tracker.service.entries import status_moves
+from tracker.service.programmes import regions_of
 
 # The way forward: a move to an earlier one of these is backwards.
 PROGRESS = (Status.ANNOUNCED, Status.PLANNED, Status.UNDER_CONSTRUCTION, Status.OPERATIONAL)
@@ -38,6 +39,7 @@ def find_problems(session: Session) -> list[Finding]:
         *_backward_moves(session),
         *_probable_duplicates(session),
         *_children_over_their_programme(session),
+        *_parts_outside_their_programme(session),
     ]
     return sorted(set(findings))
 
@@ -102,8 +104,16 @@ def _probable_duplicates(session: Session) -> Iterator[Finding]:
 
 
 def _children_over_their_programme(session: Session) -> Iterator[Finding]:
+    """A part with more chips than its programme's whole count, unless that count is a lower
+    bound ("more than 100,000"), which a part may well exceed."""
     chips = (
-        sa.select(ChipLot.entry_id, sa.func.sum(ChipLot.quantity).label("chips"))
+        sa.select(
+            ChipLot.entry_id,
+            sa.func.sum(ChipLot.quantity).label("chips"),
+            sa.func.max(sa.case((ChipLot.qualifier == Qualifier.AT_LEAST.value, 1), else_=0)).label(
+                "at_least"
+            ),
+        )
         .group_by(ChipLot.entry_id)
         .subquery()
     )
@@ -112,9 +122,29 @@ def _children_over_their_programme(session: Session) -> Iterator[Finding]:
         sa.select(Entry.id, Entry.parent_id, chips.c.chips, parent_chips.c.chips)
         .join(chips, chips.c.entry_id == Entry.id)
         .join(parent_chips, parent_chips.c.entry_id == Entry.parent_id)
-        .where(chips.c.chips > parent_chips.c.chips)
+        .where(chips.c.chips > parent_chips.c.chips, parent_chips.c.at_least == 0)
     )
     for entry_id, parent, own, programme in session.execute(query):
         yield Finding(
             entry_id, f"has {int(own):,} chips, more than the {int(programme):,} of its programme {parent}"
         )
+
+
+def _parts_outside_their_programme(session: Session) -> Iterator[Finding]:
+    """A part whose country (or scope) lies outside its programme's country or scope."""
+    programme = aliased(Entry)
+    query = sa.select(
+        Entry.id,
+        sa.func.coalesce(Entry.country, Entry.scope),
+        programme.id,
+        programme.country,
+        programme.scope,
+    ).join(programme, programme.id == Entry.parent_id)
+    within = regions_of(session)
+    for entry_id, place, parent, country, scope in session.execute(query):
+        if scope is not None and scope not in within.get(place, []):
+            yield Finding(entry_id, f"is in {place}, outside the scope {scope} of its programme {parent}")
+        elif country is not None and place != country:
+            yield Finding(
+                entry_id, f"is in {place}, outside {country}, the country of its programme {parent}"
+            )
