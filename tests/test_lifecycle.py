@@ -293,6 +293,39 @@ def test_changes_lists_additions_edits_and_status_moves_with_their_sources(track
     )
 
 
+def changes(tracker: Tracker) -> list[tuple[str, ...]]:
+    out = tracker.ok("changes", "--since", "2025-01-01", "--format", "csv")
+    return [
+        (r["entry"], r["change"], r["old"], r["new"], r["source"]) for r in csv.DictReader(io.StringIO(out))
+    ]
+
+
+def test_changes_lists_what_an_import_updated_and_what_was_removed(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok(
+        "add", "Site", "--country", "FR", "--chips", "10", "--vendor", "AMD", "--source", "https://a.org"
+    )
+    tracker.ok(
+        "add", "Other", "--country", "DE", "--chips", "5", "--vendor", "AMD", "--source", "https://a.org"
+    )
+    path = tmp_path / "update.csv"
+    path.write_text(
+        "id,name,country,city,chips,vendor,model,sources\n"
+        "site,Site,FR,Paris,12,AMD,MI300X,https://a.org | https://n.org\n",
+        encoding="utf-8",
+    )
+    tracker.ok("import", str(path), "--on-conflict", "update")
+    tracker.ok("remove", "other", "--yes", "--note", "a duplicate of site")
+    assert sorted(row for row in changes(tracker) if row[1] != "added") == [
+        ("other", "removed", "Other, DE, 5 chips", "a duplicate of site", ""),
+        ("site", "city", "", "Paris", "https://n.org"),
+        ("site", "lots", "1: 10 AMD", "1: 12 AMD MI300X", "https://n.org"),
+        ("site", "sources", "https://a.org", "https://a.org | https://n.org", "https://n.org"),
+    ]
+    # An unchanged import records nothing.
+    tracker.ok("import", str(path), "--on-conflict", "update")
+    assert len(changes(tracker)) == 5  # the removed entry's addition went with it
+
+
 def test_check_sees_a_backward_move_that_a_late_record_reveals(seeded_tracker: Tracker) -> None:
     seeded_tracker.ok("status", "nebius-uk", "planned", "--on", "2025-06-20", "--source", "https://a.example")
     seeded_tracker.ok(

@@ -167,9 +167,13 @@ def entry_show(app: App, entry_id: str, fmt: str) -> None:
 @click.command("remove")
 @click.argument("entry_id", metavar="ID")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--note", help="Why it goes, such as: a duplicate of another entry.")
 @pass_app
-def entry_remove(app: App, entry_id: str, yes: bool) -> None:
-    """Remove an entry with its chip lots and history."""
+def entry_remove(app: App, entry_id: str, yes: bool, note: str | None) -> None:
+    """Remove an entry with its chip lots and history.
+
+    What it was (name, place, chips), when, and --note are kept: `tracker changes` lists it.
+    """
     from tracker.service.entries import entry_detail, remove_entry
 
     with open_session(app, writes=True) as session:
@@ -178,5 +182,5 @@ def entry_remove(app: App, entry_id: str, yes: bool) -> None:
         question = f"Remove {entry_id} ({detail.entry.name}, {chips})?"
         if not yes and not click.confirm(question, err=True):
             raise TrackerError(f"{entry_id} was not removed; --yes removes without asking")
-        remove_entry(session, entry_id)
+        remove_entry(session, entry_id, note)
     click.echo(f"Removed {entry_id}.", err=True)

@@ -133,9 +133,10 @@ def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | No
 @format_option
 @pass_app
 def changes(app: App, since: str, fmt: str) -> None:
-    """What changed since a day: entries added, fields edited (`tracker update`) and status
-    moves (`tracker status`), each with its source, oldest first. Removals and updates made
-    by `tracker import` are not recorded."""
+    """What changed since a day, oldest first, each with its source: entries added, fields
+    edited (`tracker update`, or `tracker import --on-conflict update`: with the first
+    source the file adds), status moves (`tracker status`, or an import) and entries
+    removed (with what they were and the --note given)."""
     from tracker.service.lifecycle import changes_since
 
     with open_session(app) as session:

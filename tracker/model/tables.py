@@ -295,6 +295,20 @@ class EntryChange(Base):
     source: Mapped[Source | None] = relationship()
 
 
+class EntryRemoval(Base):
+    """An entry removed (``tracker remove``, ``import --prune``): what it was, when, and why,
+    kept after the entry and its history are gone."""
+
+    __tablename__ = "entry_removal"
+    __table_args__ = (Index(None, "removed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(Text)  # its name, place and chips when removed
+    removed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class SeedLoad(Base):
     """A set of bundled seed data loaded into this database, so that it is loaded only once."""
 

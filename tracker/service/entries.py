@@ -15,7 +15,7 @@ from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
-from tracker.model.tables import ChipLot, Entry, Source, StatusEvent
+from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
 from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
 from tracker.service.catalogue import Catalogue, load_catalogue
@@ -477,14 +477,24 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
     )
 
 
-def remove_entry(session: Session, entry_id: str) -> None:
-    """Delete an entry with its lots and history."""
+def remove_entry(session: Session, entry_id: str, note: str | None = None) -> None:
+    """Delete an entry with its lots and history, keeping a record of what it was (and
+    ``note``, why it went) for ``tracker changes``."""
+    text = parse_text(note, "note", 10_000, one_line=False)
     entry = get_entry(session, entry_id)
     children = session.scalars(sa.select(Entry.id).where(Entry.parent_id == entry_id)).all()
     if children:
         raise Conflict(f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first")
+    session.add(EntryRemoval(entry_id=entry.id, summary=entry_summary(entry), note=text))
     session.delete(entry)
     session.flush()
+
+
+def entry_summary(entry: Entry, suffix: str = "") -> str:
+    """An entry in a few words: name, country or scope, chips (``suffix`` after the count)."""
+    chips = sum(lot.quantity for lot in entry.lots)
+    count = f"{chips:,} chips{suffix}" if entry.lots else f"no chip count{suffix}"
+    return f"{entry.name}, {entry.country or entry.scope}, {count}"
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
 from tracker.model.cells import restore
 from tracker.model.names import slugify
-from tracker.model.tables import ChipLot, Entry, EntrySource, Source, StatusEvent, utc_now
+from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import one_import_at_a_time
 from tracker.service.entries import (
+    SOURCE_SEPARATOR,
     EntryInput,
     LotInput,
     entry_columns,
@@ -49,6 +50,7 @@ LOT_TABLE = cast(sa.Table, ChipLot.__table__)
 LINK_TABLE = cast(sa.Table, EntrySource.__table__)
 SOURCE_TABLE = cast(sa.Table, Source.__table__)
 EVENT_TABLE = cast(sa.Table, StatusEvent.__table__)
+CHANGE_TABLE = cast(sa.Table, EntryChange.__table__)
 
 Progress = Callable[[int], None]  # told how many more characters of the file were read
 
@@ -220,6 +222,7 @@ class _Importer:
         self._insert(additions)
         self._replace(replacements)
         self._record_status_moves(replacements, stored)
+        self._record_edits(replacements, stored)
         self.result.added += len(additions)
         self.result.updated += len(replacements)
 
@@ -242,6 +245,38 @@ class _Importer:
         ]
         if moves:
             self.session.execute(sa.insert(EVENT_TABLE), moves)
+
+    def _record_edits(
+        self, replacements: Sequence[tuple[str, EntryInput]], stored: dict[str, list[list[str]]]
+    ) -> None:
+        """What an update changes joins the entry's history, as ``tracker update`` records it:
+        each field with its old and new value, the lots together, and a source the file adds."""
+        edits: list[dict[str, object]] = []
+        for entry_id, entry in replacements:
+            old_rows, new_rows = stored[entry_id], entry_rows(entry_id, entry)
+            old_sources = set(_cell(old_rows[0], "sources").split(SOURCE_SEPARATOR))
+            added = [reference for reference in entry.sources if reference not in old_sources]
+            source_id = _source_ids(self.session, added[:1])[added[0]] if added else None
+            changed = [
+                (column, _cell(old_rows[0], column), _cell(new_rows[0], column))
+                for column in ENTRY_COLUMNS
+                if column not in ("id", "status")  # a status change is a status move
+            ]
+            changed.append(("lots", _lots_text(old_rows), _lots_text(new_rows)))
+            edits.extend(
+                {
+                    "entry_id": entry_id,
+                    "field": column,
+                    "old_value": old or None,
+                    "new_value": new or None,
+                    "changed_at": self.now,
+                    "source_id": source_id,
+                }
+                for column, old, new in changed
+                if old != new
+            )
+        if edits:
+            self.session.execute(sa.insert(CHANGE_TABLE), edits)
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""
@@ -360,6 +395,23 @@ class _Importer:
                 .values(parent_id=sa.bindparam("parent_id")),
                 pairs,
             )
+
+
+def _cell(row: list[str], column: str) -> str:
+    """A cell of an export row, as its value (without the mark that keeps spreadsheets from
+    running it)."""
+    return restore(row[EXPORT_COLUMNS.index(column)])
+
+
+def _lots_text(rows: list[list[str]]) -> str:
+    """An entry's lots in a few words: ``1: 10 AMD; 2: at least 500 NVIDIA B200``."""
+    words = {"exact": "", "approx": "about ", "at-least": "at least ", "up-to": "up to "}
+    return "; ".join(
+        f"{_cell(row, 'lot')}: {words.get(_cell(row, 'qualifier'), '')}{_cell(row, 'chips')} "
+        + " ".join(filter(None, (_cell(row, "vendor"), _cell(row, "model"))))
+        for row in rows
+        if _cell(row, "chips")
+    )
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

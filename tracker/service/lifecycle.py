@@ -14,12 +14,13 @@ from tracker.errors import InvalidInput, InvalidValue
 from tracker.model.cells import cell_text
 from tracker.model.countries import parse_country
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
-from tracker.model.tables import ChipLot, Entry, EntryChange, Source, StatusEvent, utc_now
+from tracker.model.tables import ChipLot, Entry, EntryChange, EntryRemoval, Source, StatusEvent, utc_now
 from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
 from tracker.service.catalogue import load_catalogue
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
+    entry_summary,
     get_entry,
     parse_lot_number,
     place_problem,
@@ -342,10 +343,7 @@ def changes_since(session: Session, since: str) -> list[Change]:
         .options(selectinload(Entry.lots), selectinload(Entry.sources))
     )
     for entry in session.scalars(added):
-        chips = sum(lot.quantity for lot in entry.lots)
-        summary = f"{entry.name}, {entry.country or entry.scope}, " + (
-            f"{chips:,} chips now" if entry.lots else "no chip count now"
-        )
+        summary = entry_summary(entry, " now")
         references = SOURCE_SEPARATOR.join(sorted(source.reference for source in entry.sources))
         changes.append(Change(entry.created_at, entry.id, "added", None, summary, references or None))
     moved = sa.select(StatusEvent.entry_id).where(StatusEvent.recorded_at >= start).distinct()
@@ -379,6 +377,18 @@ def changes_since(session: Session, since: str) -> list[Change]:
                 edit.changed_at, edit.entry_id, edit.field, edit.old_value, edit.new_value, reference, edit.id
             )
         )
-    # Oldest first; within one second: additions, status moves, then edits, each as recorded.
-    kinds = {"added": 0, "status": 1}
+    for removal in session.scalars(sa.select(EntryRemoval).where(EntryRemoval.removed_at >= start)):
+        changes.append(
+            Change(
+                removal.removed_at,
+                removal.entry_id,
+                "removed",
+                removal.summary,
+                removal.note,
+                None,
+                removal.id,
+            )
+        )
+    # Oldest first; within one second: additions, status moves, edits, then removals, each as recorded.
+    kinds = {"added": 0, "status": 1, "removed": 3}
     return sorted(changes, key=lambda c: (c.when, c.entry_id, kinds.get(c.what, 2), c.order))

@@ -1,4 +1,5 @@
-"""chip_lot.qualifier: how exactly a chip count was given (exact, approx, at-least, up-to)
+"""chip_lot.qualifier: how exactly a chip count was given (exact, approx, at-least, up-to);
+entry_removal: entries removed, kept for tracker changes
 
 Revision ID: 0003
 Revises: 0002
@@ -25,9 +26,21 @@ def upgrade() -> None:
             sa.Column("qualifier", sa.String(length=10), server_default="exact", nullable=False)
         )
         batch_op.create_check_constraint("qualifier", "qualifier IN ('exact', 'approx', 'at-least', 'up-to')")
+    op.create_table(
+        "entry_removal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.String(length=80), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_removal")),
+    )
+    op.create_index(op.f("ix_entry_removal_removed_at"), "entry_removal", ["removed_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_entry_removal_removed_at"), table_name="entry_removal")
+    op.drop_table("entry_removal")
     with op.batch_alter_table("chip_lot") as batch_op:
         batch_op.drop_constraint("ck_chip_lot_qualifier", type_="check")
         batch_op.drop_column("qualifier")
