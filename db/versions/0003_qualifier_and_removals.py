@@ -1,5 +1,5 @@
 """chip_lot.qualifier: how exactly a chip count was given (exact, approx, at-least, up-to);
-entry_removal: entries removed, kept for tracker changes
+entry_removal: entries removed, kept for tracker changes; an index on entry.scope
 
 Revision ID: 0003
 Revises: 0002
@@ -26,6 +26,7 @@ def upgrade() -> None:
             sa.Column("qualifier", sa.String(length=10), server_default="exact", nullable=False)
         )
         batch_op.create_check_constraint("qualifier", "qualifier IN ('exact', 'approx', 'at-least', 'up-to')")
+    op.create_index(op.f("ix_entry_scope"), "entry", ["scope"], unique=False)
     op.create_table(
         "entry_removal",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -41,6 +42,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_entry_removal_removed_at"), table_name="entry_removal")
     op.drop_table("entry_removal")
+    op.drop_index(op.f("ix_entry_scope"), table_name="entry")
     with op.batch_alter_table("chip_lot") as batch_op:
         batch_op.drop_constraint("ck_chip_lot_qualifier", type_="check")
         batch_op.drop_column("qualifier")

@@ -185,6 +185,7 @@ class Entry(Base):
         CheckConstraint("power_mw > 0", name="power_positive"),
         Index(None, "country"),
         Index(None, "parent_id"),
+        Index(None, "scope"),  # programmes are found by scope and parent on every summary
     )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
