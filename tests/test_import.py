@@ -183,7 +183,14 @@ def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
             "id,name,country,parent\nx,X,FR,nowhere\n",
             "{path}:2: parent: no entry has the id 'nowhere', stored or in a valid row of the file",
         ),
-        ("id,name,country,parent\nx,X,FR,y\ny,Y,FR,x\n", "{path}:2: parent: 'y' makes 'x' a part of itself"),
+        (
+            "id,name,country,kind,parent\nx,X,FR,programme,y\ny,Y,FR,programme,x\n",
+            "{path}:2: parent: 'y' makes 'x' a part of itself",
+        ),
+        (
+            "id,name,country,kind,parent\nx,X,FR,factory,\ny,Y,FR,factory,x\n",
+            "{path}:3: parent: 'x' is a factory; a parent is a programme (kind programme)",
+        ),
         ("name,country,announced\nX,FR,2099-01-01\n", "{path}:2: announced: 2099-01-01 is in the future;"),
         ("id,name,country\nnul,A\x00B,NO\n", "{path}:2: name: holds the control character U+0000; remove it"),
         (
@@ -345,7 +352,15 @@ def test_a_skipped_conflict_leaves_the_stored_entry_whole(tracker: Tracker, tmp_
 
 
 def test_a_cycle_through_stored_entries_is_refused(tracker: Tracker, tmp_path: Path) -> None:
-    tracker.ok("import", str(write(tmp_path, "id,name,country,parent\na,A,FR,\nb,B,FR,a\nc,C,FR,b\n")))
+    tracker.ok(
+        "import",
+        str(
+            write(
+                tmp_path,
+                "id,name,country,kind,parent\na,A,FR,programme,\nb,B,FR,programme,a\nc,C,FR,programme,b\n",
+            )
+        ),
+    )
     before = database_contents(tracker)
     path = write(tmp_path, "id,name,country,parent\na,A,FR,c\n", "cycle.csv")
     result = tracker("import", str(path), "--on-conflict", "update")

@@ -49,17 +49,31 @@ def test_a_programme_whose_children_cover_it_counts_once(tracker: Tracker) -> No
         add_child(tracker, f"Site {number}", "french-plan", "30000")
     assert chips_by(tracker, "country") == {"FR": 120_000}
     assert total(tracker) == "120,000"
-    assert summary(tracker, "--by", "country")[0]["entries"] == "4"
+    # Covered in full, the programme adds nothing, but it is one of the entries.
+    assert summary(tracker, "--by", "country")[0]["entries"] == "5"
 
 
 def test_the_part_of_a_programme_its_children_do_not_cover_counts_once(tracker: Tracker) -> None:
     add_programme(tracker, "French plan", "100000", "--country", "FR")
-    add_child(tracker, "Site A", "french-plan", "20000")
-    add_child(tracker, "Site B", "french-plan", "10000", "--vendor", "AMD")
+    add_child(tracker, "Site A", "french-plan", "20000", "--model", "B300")
+    add_child(tracker, "Site B", "french-plan", "10000", "--vendor", "unknown")
     assert chips_by(tracker, "country") == {"FR": 100_000}
-    # The programme's own lot (NVIDIA) keeps what its children do not cover.
-    assert chips_by(tracker, "vendor") == {"NVIDIA": 90_000, "AMD": 10_000}
+    # The programme's own lot keeps what its parts do not cover.
+    assert chips_by(tracker, "model") == {
+        "": 80_000,
+        "B300": 20_000,
+    }  # 70,000 of the plan, 10,000 undisclosed
+    assert chips_by(tracker, "vendor") == {"NVIDIA": 90_000, "unknown": 10_000}
     assert total(tracker) == "100,000"
+
+
+def test_a_part_covers_only_chips_that_may_be_its_programmes(tracker: Tracker) -> None:
+    add_programme(tracker, "B200 plan", "100000", "--country", "FR", "--model", "B200")
+    add_child(tracker, "AMD site", "b200-plan", "30000", "--vendor", "AMD")
+    add_child(tracker, "H100 site", "b200-plan", "20000", "--model", "H100")
+    add_child(tracker, "NVIDIA site", "b200-plan", "5000")  # model not given: may be B200s
+    assert chips_by(tracker, "model") == {"B200": 95_000, "": 35_000, "H100": 20_000}
+    assert total(tracker) == "150,000"
 
 
 def test_removing_a_child_changes_nothing_in_the_totals(tracker: Tracker) -> None:
@@ -83,6 +97,16 @@ def test_a_cancelled_child_covers_nothing(tracker: Tracker) -> None:
     add_child(tracker, "Site A", "french-plan", "30000", "--status", "cancelled")
     assert chips_by(tracker, "country") == {"FR": 100_000}
     assert chips_by(tracker, "status") == {"announced": 100_000}
+    assert chips_by(tracker, "status", "--status", "cancelled") == {"cancelled": 30_000}
+
+
+def test_a_cancelled_programme_counts_under_its_status(tracker: Tracker) -> None:
+    add_programme(tracker, "EU plan", "5000", "--scope", "eu", "--status", "cancelled")
+    add_programme(tracker, "French plan", "100000", "--country", "FR", "--status", "cancelled")
+    add_child(tracker, "Lyon", "french-plan", "30000", "--status", "cancelled")
+    add_child(tracker, "Paris", "french-plan", "20000", "--status", "operational")
+    assert chips_by(tracker, "country", "--status", "cancelled") == {"FR": 100_000, "": 5000}
+    assert chips_by(tracker, "country") == {"FR": 20_000}
 
 
 def test_programmes_nest_and_each_level_counts_once(tracker: Tracker) -> None:
@@ -99,22 +123,35 @@ def test_a_child_covers_its_own_vendor_first(tracker: Tracker) -> None:
     add_programme(tracker, "Mixed plan", "100000", "--country", "FR")
     tracker.ok("update", "mixed-plan", "--lot", "2", "--chips", "50000", "--vendor", "AMD")
     add_child(tracker, "AMD site", "mixed-plan", "60000", "--vendor", "AMD")
-    # 50,000 of the AMD site cover the plan's AMD lot, the other 10,000 its NVIDIA lot.
-    assert chips_by(tracker, "vendor") == {"AMD": 60_000, "NVIDIA": 90_000}
+    add_child(tracker, "Undisclosed site", "mixed-plan", "1000", "--vendor", "unknown")
+    # The AMD site covers the plan's AMD lot (and goes beyond it), never its NVIDIA lot; chips
+    # of an undisclosed vendor may be any.
+    assert chips_by(tracker, "vendor") == {"AMD": 60_000, "NVIDIA": 99_000, "unknown": 1000}
 
 
-def test_filters_apply_to_children_and_programme_alike(tracker: Tracker) -> None:
-    add_programme(tracker, "French plan", "100000", "--country", "FR")
-    add_child(tracker, "AMD site", "french-plan", "30000", "--vendor", "AMD")
-    assert chips_by(tracker, "country", "--vendor", "AMD") == {"FR": 30_000}
-    assert chips_by(tracker, "country", "--vendor", "NVIDIA") == {"FR": 70_000}
+def test_filters_that_split_chips_add_up_and_evidence_filters_drop_parts(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR", "--confidence", "confirmed",
+                  "--announced", "2025-01-10", "--sponsor", "sovereign")  # fmt: skip
+    add_child(tracker, "Site", "french-plan", "30000", "--model", "B300", "--confidence", "reported",
+              "--announced", "2025-06-11", "--sponsor", "private", "--status", "operational")  # fmt: skip
+    # Which chips to show: rows split this way add up to the total.
+    assert chips_by(tracker, "model", "--model", "B300") == {"B300": 30_000}
+    assert chips_by(tracker, "status") == {"announced": 70_000, "operational": 30_000}
+    assert chips_by(tracker, "sponsor", "--sponsor", "sovereign") == {"sovereign": 70_000}
+    assert chips_by(tracker, "confidence") == {"confirmed": 70_000, "reported": 30_000}
+    # Which announcements to believe: a part left out covers nothing, and the programme's
+    # own figure stands.
+    assert chips_by(tracker, "country", "--min-confidence", "confirmed") == {"FR": 100_000}
+    assert chips_by(tracker, "country", "--announced-until", "2025-03-01") == {"FR": 100_000}
+    assert chips_by(tracker, "country", "--as-of", "2025-03-01") == {"FR": 100_000}
+    assert chips_by(tracker, "country", "--announced-since", "2025-03-01") == {"FR": 30_000}
 
 
 def test_a_child_announced_later_covers_nothing_before_then(tracker: Tracker) -> None:
     add_programme(tracker, "French plan", "100000", "--country", "FR", "--announced", "2025-01-10")
-    add_child(tracker, "Site A", "french-plan", "30000", "--announced", "2025-06-11", "--vendor", "AMD")
-    assert chips_by(tracker, "vendor", "--as-of", "2025-03-01") == {"NVIDIA": 100_000}
-    assert chips_by(tracker, "vendor", "--as-of", "2025-07-01") == {"NVIDIA": 70_000, "AMD": 30_000}
+    add_child(tracker, "Site A", "french-plan", "30000", "--announced", "2025-06-11", "--model", "B300")
+    assert chips_by(tracker, "model", "--as-of", "2025-03-01") == {"": 100_000}
+    assert chips_by(tracker, "model", "--as-of", "2025-07-01") == {"": 70_000, "B300": 30_000}
 
 
 def test_a_scoped_programme_is_one_multi_country_row_in_its_region(tracker: Tracker) -> None:
@@ -255,7 +292,12 @@ def test_update_attaches_and_detaches_a_child_and_refuses_cycles(tracker: Tracke
     assert chips_by(tracker, "country") == {"FR": 100_000}
     before = database_contents(tracker)
     for entry, parent, message in (
-        ("french-plan", "lyon-site", "Error: --parent: 'lyon-site' makes 'french-plan' a part of itself\n"),
+        ("french-plan", "lyon-plan", "Error: --parent: 'lyon-plan' makes 'french-plan' a part of itself\n"),
+        (
+            "french-plan",
+            "lyon-site",
+            "Error: --parent: 'lyon-site' is of no kind; a parent is a programme (kind programme)\n",
+        ),
         (
             "french-plan",
             "french-plan",
@@ -313,6 +355,53 @@ def test_check_finds_parts_outside_their_programme_and_allows_exceeding_a_lower_
     ]
 
 
+def test_a_parent_is_a_programme(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok("add", "Factory", "--country", "FR", *SOURCE)
+    add_programme(tracker, "Plan", "100", "--country", "FR")
+    add_child(tracker, "Site", "plan", "10")
+    before = database_contents(tracker)
+    for command, message in (
+        (("add", "Other", "--country", "FR", "--parent", "factory"),
+         "Error: --parent: 'factory' is of no kind; a parent is a programme (kind programme)\n"),
+        (("update", "site", "--parent", "factory"),
+         "Error: --parent: 'factory' is of no kind; a parent is a programme (kind programme)\n"),
+        (("update", "plan", "--kind", "factory"),
+         "Error: --kind: plan has parts (site); only a programme has parts\n"),
+        (("update", "factory", "--scope", "eu"),
+         "Error: --scope: is for programmes (kind programme), which may span several countries\n"),
+        (("update", "factory", "--qualifier", "approx"),
+         "Error: --qualifier: is given without chips; give chips and vendor\n"),
+    ):  # fmt: skip
+        result = tracker(*command)
+        assert (result.exit_code, result.stderr) == (2, message)
+    assert database_contents(tracker) == before
+
+
+def test_duplicate_warnings_know_programmes(tracker: Tracker) -> None:
+    add_programme(tracker, "Asia plan", "100", "--scope", "asia", "--operator", "NVIDIA")
+    result = tracker("add", "EU plan", "--kind", "programme", "--scope", "eu", "--operator", "nvidia",
+                     "--chips", "200", "--vendor", "NVIDIA", *SOURCE)  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, "")
+    result = tracker("add", "Paris site", "--country", "FR", "--parent", "eu-plan", "--operator", "NVIDIA",
+                     "--chips", "200", "--vendor", "NVIDIA", *SOURCE)  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, "")  # a part counts once within its programme
+    result = tracker("add", "Paris site again", "--country", "FR", "--parent", "eu-plan", "--chips", "200",
+                     "--vendor", "NVIDIA", *SOURCE)  # fmt: skip
+    assert "may be the same announcement as paris-site" in result.stderr  # siblings may be one site
+    result = tracker("add", "London site", "--country", "GB", "--parent", "eu-plan", "--chips", "7",
+                     "--vendor", "NVIDIA", *SOURCE)  # fmt: skip
+    assert result.stderr == (
+        "Warning: london-site is in GB, outside the scope eu of its programme eu-plan; its chips count "
+        "there, and its programme adds less\n"
+    )
+
+
+def test_changes_give_counts_with_their_qualifier(seeded_tracker: Tracker) -> None:
+    out = seeded_tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")
+    rows = {row["entry"]: row["new"] for row in csv.DictReader(io.StringIO(out))}
+    assert rows["europe-ai-factories-plan"].endswith(", europe, at least 500,000 chips now")
+
+
 def test_show_gives_a_programmes_children_and_what_it_counts(tracker: Tracker) -> None:
     add_programme(tracker, "EU plan", "500000", "--scope", "eu", "--qualifier", "at-least")
     add_child(tracker, "Paris site", "eu-plan", "18000")
@@ -353,7 +442,7 @@ def test_init_brings_the_plan_to_a_database_seeded_before_it(seeded_db_url: str)
         run_sql(seeded_db_url, statement)
     tracker = Tracker(seeded_db_url)
     tracker.ok(
-        "add", "Own plan", "--kind", "programme", "--country", "DE", "--chips", "20000", "--vendor", "AMD"
+        "add", "Own plan", "--kind", "programme", "--country", "DE", "--chips", "20000", "--vendor", "NVIDIA"
     )
     tracker.ok("update", "nvidia-industrial-ai-factory-de", "--parent", "own-plan")
     result = tracker("init")

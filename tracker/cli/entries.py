@@ -95,12 +95,18 @@ def entry_add(
         --qualifier at-least --vendor NVIDIA --source https://example.org/plan
       tracker add "Example site" --country FR --parent example-eu-plan ...
     """
+    from tracker.service.checks import outside_programme
     from tracker.service.entries import add_entry_from_text
 
     raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
     with open_session(app, writes=True) as session:
         new_id, similar = add_entry_from_text(session, raw)
+        outside = outside_programme(session, new_id)
     click.echo(new_id)
+    if outside:
+        click.echo(
+            f"Warning: {new_id} {outside}; its chips count there, and its programme adds less", err=True
+        )
     if similar:
         click.echo(
             f"Warning: {new_id} may be the same announcement as {', '.join(similar)} (same country, and "

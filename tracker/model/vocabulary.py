@@ -71,10 +71,15 @@ class Qualifier(Choice):
             return other
         return Qualifier.APPROX
 
+    def phrase(self, count: str) -> str:
+        """A count in words: ``at least 500,000``."""
+        return {"approx": "about ", "at-least": "at least ", "up-to": "up to "}.get(self.value, "") + count
+
     @classmethod
     def of_sum(cls, lowest: str | None, highest: str | None) -> Qualifier:
         """The qualifier of a sum of lots, from the lowest and highest of theirs in text order
-        (approx, at-least, exact, up-to): any mix between them gives the same answer."""
+        (approx, at-least, exact, up-to: their first letters order them in any collation);
+        any mix between those two gives the same answer."""
         if lowest is None or highest is None:
             return cls.EXACT
         return cls(lowest).plus(cls(highest))

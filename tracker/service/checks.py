@@ -130,7 +130,12 @@ def _children_over_their_programme(session: Session) -> Iterator[Finding]:
         )
 
 
-def _parts_outside_their_programme(session: Session) -> Iterator[Finding]:
+def outside_programme(session: Session, entry_id: str) -> str | None:
+    """Why an entry lies outside its programme's country or scope, if it does."""
+    return next((finding.problem for finding in _parts_outside_their_programme(session, entry_id)), None)
+
+
+def _parts_outside_their_programme(session: Session, entry_id: str | None = None) -> Iterator[Finding]:
     """A part whose country (or scope) lies outside its programme's country or scope."""
     programme = aliased(Entry)
     query = sa.select(
@@ -140,11 +145,11 @@ def _parts_outside_their_programme(session: Session) -> Iterator[Finding]:
         programme.country,
         programme.scope,
     ).join(programme, programme.id == Entry.parent_id)
+    if entry_id is not None:
+        query = query.where(Entry.id == entry_id)
     within = regions_of(session)
-    for entry_id, place, parent, country, scope in session.execute(query):
+    for part, place, parent, country, scope in session.execute(query):
         if scope is not None and scope not in within.get(place, []):
-            yield Finding(entry_id, f"is in {place}, outside the scope {scope} of its programme {parent}")
+            yield Finding(part, f"is in {place}, outside the scope {scope} of its programme {parent}")
         elif country is not None and place != country:
-            yield Finding(
-                entry_id, f"is in {place}, outside {country}, the country of its programme {parent}"
-            )
+            yield Finding(part, f"is in {place}, outside {country}, the country of its programme {parent}")

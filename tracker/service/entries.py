@@ -152,11 +152,19 @@ def place_problem(country: str | None, scope: str | None, kind: Kind | str | Non
             "country",
             "is missing; give a country code or name, such as FR (or a region --scope for a programme)",
         )
-    if scope is not None and country is not None:
-        return InvalidValue("scope", "a programme has a country or a scope, not both")
     if scope is not None and kind != Kind.PROGRAMME:
         return InvalidValue("scope", "is for programmes (kind programme), which may span several countries")
+    if scope is not None and country is not None:
+        return InvalidValue("scope", "a programme has a country or a scope, not both")
     return None
+
+
+def parent_problem(parent: str, kind: str | None) -> InvalidValue | None:
+    """What is wrong with a parent of this kind: a parent is a programme."""
+    if kind == Kind.PROGRAMME:
+        return None
+    what = f"a {kind}" if kind else "of no kind"
+    return InvalidValue("parent", f"{parent!r} is {what}; a parent is a programme (kind programme)")
 
 
 def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:
@@ -255,8 +263,12 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         )
     if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
         raise problem
-    if entry.parent is not None and session.get(Entry, entry.parent) is None:
-        raise InvalidValue("parent", f"no entry has the id {entry.parent!r}")
+    if entry.parent is not None:
+        parent = session.get(Entry, entry.parent)
+        if parent is None:
+            raise InvalidValue("parent", f"no entry has the id {entry.parent!r}")
+        if (problem := parent_problem(entry.parent, parent.kind)) is not None:
+            raise problem
     row = Entry(**entry_columns(entry_id, entry))
     row.lots = [
         ChipLot(
@@ -309,14 +321,23 @@ def similar_entries(session: Session, entry: EntryInput) -> list[str]:
     quantities = [lot.quantity for lot in entry.lots]
     same_count = sa.exists().where(ChipLot.entry_id == Entry.id, ChipLot.quantity.in_(quantities))
     same_operator = sa.func.lower(Entry.operator) == entry.operator.lower() if entry.operator else sa.false()
+    same_place = Entry.country == entry.country if entry.country else Entry.scope == entry.scope
     query = (
         sa.select(Entry.id)
-        .where(
-            Entry.country == entry.country, sa.or_(same_count if quantities else sa.false(), same_operator)
-        )
+        .where(same_place, sa.or_(same_count if quantities else sa.false(), same_operator))
+        .where(Entry.id.not_in(_ancestors(session, entry.parent)))  # its chips are counted within theirs
         .order_by(bytewise(session, Entry.id))
     )
     return list(session.scalars(query))
+
+
+def _ancestors(session: Session, parent: str | None) -> list[str]:
+    """The programme an entry is part of, the programme that one is part of, and so on."""
+    found: list[str] = []
+    while parent is not None and parent not in found:
+        found.append(parent)
+        parent = session.scalar(sa.select(Entry.parent_id).where(Entry.id == parent))
+    return found
 
 
 def _value(choice: Kind | Sponsor | Confidence | None) -> str | None:
@@ -492,9 +513,9 @@ def remove_entry(session: Session, entry_id: str, note: str | None = None) -> No
 
 def entry_summary(entry: Entry, suffix: str = "") -> str:
     """An entry in a few words: name, country or scope, chips (``suffix`` after the count)."""
-    chips = sum(lot.quantity for lot in entry.lots)
-    count = f"{chips:,} chips{suffix}" if entry.lots else f"no chip count{suffix}"
-    return f"{entry.name}, {entry.country or entry.scope}, {count}"
+    amount = total(Amount(lot.quantity, Qualifier(lot.qualifier)) for lot in entry.lots)
+    count = amount.qualifier.phrase(f"{amount.chips:,} chips") if entry.lots else "no chip count"
+    return f"{entry.name}, {entry.country or entry.scope}, {count}{suffix}"
 
 
 @dataclass(frozen=True)

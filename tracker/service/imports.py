@@ -23,6 +23,7 @@ from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem,
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
+from tracker.model.vocabulary import Qualifier
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import one_import_at_a_time
 from tracker.service.entries import (
@@ -31,6 +32,7 @@ from tracker.service.entries import (
     LotInput,
     entry_columns,
     lot_numbers,
+    parent_problem,
     place_problem,
     read_entry,
     read_lot,
@@ -132,6 +134,7 @@ class _Importer:
         self.result = ImportResult()
         self.lines: dict[str, int] = {}  # id -> line, of every entry of the file
         self.parents: dict[str, str] = {}  # of the entries added or replaced
+        self.kinds: dict[str, str | None] = {}  # of the entries added or replaced
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
         self.catalogue = load_catalogue(session)
@@ -215,6 +218,7 @@ class _Importer:
                     )
                 )
         for entry_id, entry in (*additions, *replacements):
+            self.kinds[entry_id] = entry.kind.value if entry.kind else None
             if entry.parent:
                 self.parents[entry_id] = entry.parent
         if self.problems:
@@ -361,12 +365,15 @@ class _Importer:
             return
         ancestors: dict[str, str | None] = dict(self.parents)
         stored: set[str] = set()
+        kinds = dict(self.kinds)
         wanted = sorted(set(self.parents.values()) - set(self.parents))
         while wanted:  # walk up the stored ancestors until none is left
             found: dict[str, str | None] = {}
             for chunk in _chunks(wanted):
-                query = sa.select(Entry.id, Entry.parent_id).where(Entry.id.in_(chunk))
-                found.update((entry_id, parent) for entry_id, parent in self.session.execute(query))
+                query = sa.select(Entry.id, Entry.parent_id, Entry.kind).where(Entry.id.in_(chunk))
+                for entry_id, parent, kind in self.session.execute(query):
+                    found[entry_id] = parent
+                    kinds.setdefault(entry_id, kind)
             stored |= set(found)
             for entry_id, parent in found.items():
                 ancestors.setdefault(entry_id, parent)
@@ -375,6 +382,9 @@ class _Importer:
             if parent not in self.lines and parent not in stored:
                 message = f"no entry has the id {parent!r}, stored or in a valid row of the file"
                 self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
+                continue
+            if (problem := parent_problem(parent, kinds.get(parent))) is not None:
+                self.problems.append(RowProblem(self.lines[entry_id], "parent", problem.message))
                 continue
             seen = {entry_id}
             current: str | None = parent
@@ -405,9 +415,8 @@ def _cell(row: list[str], column: str) -> str:
 
 def _lots_text(rows: list[list[str]]) -> str:
     """An entry's lots in a few words: ``1: 10 AMD; 2: at least 500 NVIDIA B200``."""
-    words = {"exact": "", "approx": "about ", "at-least": "at least ", "up-to": "up to "}
     return "; ".join(
-        f"{_cell(row, 'lot')}: {words.get(_cell(row, 'qualifier'), '')}{_cell(row, 'chips')} "
+        f"{_cell(row, 'lot')}: {Qualifier(_cell(row, 'qualifier')).phrase(_cell(row, 'chips'))} "
         + " ".join(filter(None, (_cell(row, "vendor"), _cell(row, "model"))))
         for row in rows
         if _cell(row, "chips")

@@ -22,8 +22,8 @@ from tracker.service.entries import (
     SOURCE_SEPARATOR,
     entry_summary,
     get_entry,
+    parent_problem,
     parse_lot_number,
-    place_problem,
     read_sources,
     source_for,
     status_moves,
@@ -132,8 +132,8 @@ UPDATABLE: dict[str, tuple[Callable[[str], object], str]] = {
     "power_mw": (parse_power, "power_mw"),
     "notes": (lambda text: parse_text(text, "notes", 10_000, one_line=False), "notes"),
     "parent": (lambda text: parse_id(text, "parent"), "parent_id"),
-    "scope": (str, "scope"),  # a region, checked against those stored
 }
+REGION_FIELDS = ("scope",)  # read against the regions stored
 REQUIRED = ("name",)
 
 
@@ -159,7 +159,7 @@ def update_entry(
     Returns the changes; none when every value was already so."""
     problems: list[InvalidValue] = []
     given = {field: value for field, value in values.items() if value is not None}
-    unknown = sorted(set(given) - set(UPDATABLE))
+    unknown = sorted(set(given) - set(UPDATABLE) - set(REGION_FIELDS))
     if unknown:
         raise InvalidValue(unknown[0], "cannot be changed with update")
     lot_given = {key: value for key, value in (lot or {}).items() if value is not None}
@@ -168,21 +168,22 @@ def update_entry(
     catalogue = load_catalogue(session)
     new_values: dict[str, object] = {}
     for field, text in given.items():
-        parse = (lambda text: catalogue.region(text, "scope")) if field == "scope" else UPDATABLE[field][0]
         if not text.strip():
             if field in REQUIRED:
                 problems.append(InvalidValue(field, "cannot be emptied; every entry has one"))
             new_values[field] = None
             continue
         try:
-            new_values[field] = parse(text)
+            new_values[field] = (
+                catalogue.region(text, field) if field in REGION_FIELDS else UPDATABLE[field][0](text)
+            )
         except InvalidValue as problem:
             problems.append(problem)
     references = list(dict.fromkeys(read_sources(list(sources), problems)))
     if problems:
         raise InvalidInput(problems)
     entry = get_entry(session, entry_id)
-    _check_place(entry, new_values)
+    _check_place(session, entry, new_values)
     if new_values.get("parent") is not None:
         _check_parent(session, entry_id, str(new_values["parent"]))
     source = source_for(session, references[0]) if references else None
@@ -190,7 +191,7 @@ def update_entry(
     if set(lot_given) - {"lot"}:
         changes.extend(_update_lot(session, entry, lot_given))
     for field, value in new_values.items():
-        attribute = UPDATABLE[field][1]
+        attribute = UPDATABLE[field][1] if field in UPDATABLE else field
         old = _current(entry, attribute)
         if cell_text(old) == cell_text(value):
             continue
@@ -213,8 +214,9 @@ def update_entry(
     return changes
 
 
-def _check_place(entry: Entry, new_values: Mapping[str, object]) -> None:
-    """An entry keeps a country, or (a programme) a region scope, not both."""
+def _check_place(session: Session, entry: Entry, new_values: Mapping[str, object]) -> None:
+    """After the update, the entry still has a country, or, a programme, a region scope; and
+    an entry that has parts is still a programme."""
     country, scope, kind = (
         cast(str | None, new_values[field] if field in new_values else getattr(entry, field))
         for field in ("country", "scope", "kind")
@@ -225,18 +227,25 @@ def _check_place(entry: Entry, new_values: Mapping[str, object]) -> None:
                 "scope", "cannot be emptied without a --country; every entry has a country or a scope"
             )
         raise InvalidValue("country", "cannot be emptied; every entry has a country, or a programme a scope")
-    problem = place_problem(country, scope, kind)
-    if problem is None:
-        return
-    if problem.message.startswith("is for programmes") and "kind" in new_values:
-        raise InvalidValue("kind", f"{entry.id} has the scope {scope}; only a programme spans countries")
-    if "country" in new_values and "scope" not in new_values:
-        raise InvalidValue("country", problem.message)
-    raise problem
+    if scope is not None and kind != Kind.PROGRAMME:
+        if "kind" in new_values:
+            raise InvalidValue("kind", f"{entry.id} has the scope {scope}; only a programme spans countries")
+        raise InvalidValue("scope", "is for programmes (kind programme), which may span several countries")
+    if scope is not None and country is not None:
+        field = "country" if "country" in new_values and "scope" not in new_values else "scope"
+        raise InvalidValue(field, "a programme has a country or a scope, not both")
+    if "kind" in new_values and kind != Kind.PROGRAMME:
+        parts = session.scalars(
+            sa.select(Entry.id).where(Entry.parent_id == entry.id).order_by(Entry.id)
+        ).all()
+        if parts:
+            raise InvalidValue(
+                "kind", f"{entry.id} has parts ({', '.join(parts)}); only a programme has parts"
+            )
 
 
 def _check_parent(session: Session, entry_id: str, parent: str) -> None:
-    """The new parent is stored, and is not the entry itself nor one of its parts."""
+    """The new parent is a stored programme, and is not the entry itself nor one of its parts."""
     current: str | None = parent
     seen: set[str] = set()
     while current is not None and current not in seen:
@@ -246,6 +255,8 @@ def _check_parent(session: Session, entry_id: str, parent: str) -> None:
         row = session.get(Entry, current)
         if row is None:
             raise InvalidValue("parent", f"no entry has the id {parent!r}")
+        if current == parent and (problem := parent_problem(parent, row.kind)) is not None:
+            raise problem
         current = row.parent_id
 
 
@@ -277,6 +288,8 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
             "lot", f"{entry.id} has {len(lots)} chip lots ({', '.join(map(str, lots))}); say which"
         )
     target = lots.get(number)
+    if target is None and "qualifier" in given and not {"chips", "vendor", "model"} & set(given):
+        raise InvalidValue("qualifier", "is given without chips; give chips and vendor")
     catalogue = load_catalogue(session)
     vendor = catalogue.vendor(given["vendor"]) if "vendor" in given else (target.vendor if target else None)
     if vendor is None:
@@ -299,7 +312,7 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
         entry.lots.append(
             ChipLot(lot=number, vendor=vendor, model=model, quantity=quantity, qualifier=qualifier)
         )
-        new = f"{QUALIFIER_WORDS[qualifier]}{quantity} {vendor} {model or ''}".strip()
+        new = f"{Qualifier(qualifier).phrase(str(quantity))} {vendor} {model or ''}".strip()
         return [FieldChange(f"lot {number}", "", new)]
     changes = [
         FieldChange(f"lot {number} {field}", cell_text(old), cell_text(new))
@@ -313,9 +326,6 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
     ]  # fmt: skip
     target.vendor, target.model, target.quantity, target.qualifier = vendor, model, quantity, qualifier
     return changes
-
-
-QUALIFIER_WORDS = {"exact": "", "approx": "about ", "at-least": "at least ", "up-to": "up to "}
 
 
 @dataclass(frozen=True, order=True)

@@ -8,17 +8,17 @@ lots and their parts' lots; every other entry's lots are summed by the database.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from tracker.model.tables import ChipLot, Entry, RegionCountry
-from tracker.model.vocabulary import Qualifier
-from tracker.service.filters import Filters
+from tracker.model.vocabulary import INACTIVE_STATUSES, Qualifier
+from tracker.service.catalogue import UNKNOWN_VENDOR
+from tracker.service.filters import Filters, effective_status
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,24 @@ def programmes() -> sa.Select[tuple[str]]:
     return sa.select(ids.c.id)
 
 
+Kind = tuple[str, str | None]  # the chips of a lot: vendor and model (None: not given)
+
+
 @dataclass(frozen=True)
 class _Lot:
     id: int
-    vendor: str
+    kind: Kind
     chips: int
     qualifier: Qualifier
+
+
+# Which of a part's chips may be a programme's lot's chips, tried in this order: the same
+# vendor and model; the same vendor, one model not given; a vendor not disclosed on one side.
+_MATCHES: tuple[Callable[[Kind, Kind], bool], ...] = (
+    lambda part, lot: part == lot,
+    lambda part, lot: part[0] == lot[0] and None in (part[1], lot[1]),
+    lambda part, lot: UNKNOWN_VENDOR in (part[0], lot[0]),
+)
 
 
 @dataclass
@@ -64,6 +76,7 @@ class Coverage:
     parts: dict[str, Amount] = field(default_factory=dict)  # programme id -> its parts' count
     added: dict[int, Amount] = field(default_factory=dict)  # a programme's lot id -> what it adds
     counted: dict[str, Amount] = field(default_factory=dict)  # entry id -> all it counts
+    any_programme: bool = False
 
     def adds(self, lot_id: int) -> Amount:
         """What a programme's lot adds to its parts' count."""
@@ -74,38 +87,70 @@ class Coverage:
         return self.counted.get(entry_id, Amount())
 
 
-def coverage(session: Session, as_of: dt.date | None = None) -> Coverage:
-    """Work out what each programme counts, with the lots that count on the day ``as_of``
-    (today by default): known by then, and neither cancelled nor decommissioned.
+def evidence(filters: Filters) -> Filters:
+    """The filters that say which announcements count as evidence: known by a day (--as-of,
+    --announced-until, --announced-since), sure enough (--min-confidence). A part they
+    leave out covers nothing of its programme, which then stands on its own figure.
 
-    Parts cover their programme's lots of the same vendor first, then any of its lots in
-    lot order; what a lot adds carries its qualifier (taking away a lower bound leaves
-    an upper bound). A part does not cover more than it counts, however its programme
-    was filtered: coverage depends on the data, never on the view.
+    The other filters (place, chips, status, sponsor) only say which chips to show: a part
+    they leave out still covers its programme, so that rows split by them add up."""
+    return Filters(
+        as_of=filters.as_of,
+        min_confidence=filters.min_confidence,
+        announced_since=filters.announced_since,
+        announced_until=filters.announced_until,
+    )
+
+
+def coverage(session: Session, filters: Filters | None = None) -> Coverage:
+    """Work out what each programme counts, from the lots of the announcements that the
+    evidence filters of ``filters`` (see :func:`evidence`) keep.
+
+    A part's chips cover its programme's lots that may be the same chips (:data:`_MATCHES`),
+    lot by lot. Lots still planned are covered by parts' planned lots; cancelled and
+    decommissioned ones by parts' cancelled and decommissioned ones. What a lot adds carries
+    its qualifier (taking away a lower bound leaves an upper bound).
     """
     programme_ids: set[str] = set(session.scalars(programmes()))
     if not programme_ids:
         return Coverage()
+    chosen = evidence(filters or Filters())
     parents = session.execute(sa.select(Entry.id, Entry.parent_id).where(Entry.parent_id.is_not(None)))
     children: dict[str, list[str]] = defaultdict(list)
     for child, parent in sorted(parents):
         if parent is not None:
             children[parent].append(child)
     parts = sa.select(Entry.id).where(Entry.parent_id.is_not(None))
-    lots: dict[str, list[_Lot]] = defaultdict(list)
+    inactive = effective_status(chosen.as_of).in_([status.value for status in INACTIVE_STATUSES])
     query = (
-        sa.select(ChipLot.entry_id, ChipLot.id, ChipLot.vendor, ChipLot.quantity, ChipLot.qualifier)
+        sa.select(
+            ChipLot.entry_id,
+            ChipLot.id,
+            ChipLot.vendor,
+            ChipLot.model,
+            ChipLot.quantity,
+            ChipLot.qualifier,
+            inactive,
+        )
         .join(Entry, ChipLot.entry_id == Entry.id)
         .where(
             sa.or_(Entry.id.in_(programmes()), Entry.id.in_(parts)),
-            *Filters(as_of=as_of).lot_conditions(planned_only=True),
+            *chosen.lot_conditions(planned_only=False),
         )
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
-    for entry_id, lot_id, vendor, chips, qualifier in session.execute(query):
-        lots[entry_id].append(_Lot(lot_id, vendor, chips, Qualifier(qualifier)))
-    result = Coverage()
-    _Counter(children, lots, result).count_all(sorted(programme_ids))
+    planned: dict[str, list[_Lot]] = defaultdict(list)
+    ended: dict[str, list[_Lot]] = defaultdict(list)
+    for entry_id, lot_id, vendor, model, chips, qualifier, is_inactive in session.execute(query):
+        (ended if is_inactive else planned)[entry_id].append(
+            _Lot(lot_id, (vendor, model), chips, Qualifier(qualifier))
+        )
+    result, ended_result = Coverage(any_programme=True), Coverage()
+    _Counter(children, planned, result).count_all(sorted(programme_ids))
+    _Counter(children, ended, ended_result).count_all(sorted(programme_ids))
+    result.added.update(
+        (lot_id, adds) for lot_id, adds in ended_result.added.items() if lot_id not in result.added
+    )
     return result
 
 
@@ -114,49 +159,56 @@ class _Counter:
         self.children = children
         self.lots = lots
         self.result = result
-        self.by_vendor: dict[str, dict[str, Amount]] = {}
+        self.by_kind: dict[str, dict[Kind, Amount]] = {}
         self.visiting: set[str] = set()
 
     def count_all(self, programme_ids: Iterable[str]) -> None:
         for entry_id in programme_ids:
             self.count(entry_id)
-        for entry_id, amounts in self.by_vendor.items():
+        for entry_id, amounts in self.by_kind.items():
             self.result.counted[entry_id] = total(amounts.values())
 
-    def count(self, entry_id: str) -> dict[str, Amount]:
-        """What an entry counts, by vendor: its parts', and what its own lots add to them."""
-        if entry_id in self.by_vendor:
-            return self.by_vendor[entry_id]
+    def count(self, entry_id: str) -> dict[Kind, Amount]:
+        """What an entry counts, by kind of chip: its parts', and what its own lots add."""
+        if entry_id in self.by_kind:
+            return self.by_kind[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
-        parts: dict[str, Amount] = defaultdict(Amount)
+        parts: dict[Kind, Amount] = defaultdict(Amount)
         for child in self.children.get(entry_id, ()):
             if child not in self.visiting:
-                for vendor, amount in self.count(child).items():
-                    parts[vendor] += amount
+                for kind, amount in self.count(child).items():
+                    parts[kind] += amount
         self.visiting.discard(entry_id)
-        counted = defaultdict(Amount, parts)
-        covered_by = total(parts.values()).qualifier
-        spare = {vendor: amount.chips for vendor, amount in parts.items()}
-        uncovered = {lot.id: lot.chips for lot in self.lots.get(entry_id, ())}
-        own = self.lots.get(entry_id, [])
-        for lot in own:  # the same vendor's chips first
-            taken = min(uncovered[lot.id], spare.get(lot.vendor, 0))
-            uncovered[lot.id] -= taken
-            spare[lot.vendor] = spare.get(lot.vendor, 0) - taken
-        left = sum(spare.values())
-        for lot in own:  # then any vendor's, in lot order
-            taken = min(uncovered[lot.id], left)
-            uncovered[lot.id] -= taken
-            left -= taken
-        for lot in own:
-            qualifier = lot.qualifier if uncovered[lot.id] == lot.chips else lot.qualifier.minus(covered_by)
-            adds = Amount(uncovered[lot.id], qualifier)
-            self.result.added[lot.id] = adds
-            counted[lot.vendor] += adds
         if entry_id in self.children:
             self.result.parts[entry_id] = total(parts.values())
-        self.by_vendor[entry_id] = dict(counted)
-        return self.by_vendor[entry_id]
+        counted = defaultdict(Amount, parts)
+        for lot, adds in self._uncovered(self.lots.get(entry_id, []), parts).items():
+            self.result.added[lot.id] = adds
+            counted[lot.kind] += adds
+        self.by_kind[entry_id] = dict(counted)
+        return self.by_kind[entry_id]
+
+    @staticmethod
+    def _uncovered(own: list[_Lot], parts: Mapping[Kind, Amount]) -> dict[_Lot, Amount]:
+        """What each of a programme's lots adds beyond the parts' chips that may be its own."""
+        spare = {kind: amount.chips for kind, amount in parts.items()}
+        left = {lot.id: lot.chips for lot in own}
+        covering: dict[int, Amount] = defaultdict(Amount)  # the chips that covered each lot
+        for matches in _MATCHES:
+            for lot in own:
+                for kind in sorted(spare, key=lambda kind: (kind[0], kind[1] or "")):
+                    if left[lot.id] and spare[kind] and matches(kind, lot.kind):
+                        taken = min(left[lot.id], spare[kind])
+                        left[lot.id] -= taken
+                        spare[kind] -= taken
+                        covering[lot.id] += Amount(taken, parts[kind].qualifier)
+        return {
+            lot: Amount(
+                left[lot.id],
+                lot.qualifier if lot.id not in covering else lot.qualifier.minus(covering[lot.id].qualifier),
+            )
+            for lot in own
+        }
 
 
 def regions_of(session: Session) -> dict[str, list[str]]:

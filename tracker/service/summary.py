@@ -75,7 +75,7 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
     in two regions counts in both rows; :func:`planned_total` counts it once.
     """
     keys = check_keys(keys)
-    cover = coverage(session, filters.as_of)
+    cover = coverage(session, filters)
     groups: dict[Keys, _Group] = {}
     lots = sa.select(
         *(_key_column(key, filters).label(key) for key in keys),
@@ -112,7 +112,7 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
 
 def planned_total(session: Session, filters: Filters) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
-    cover = coverage(session, filters.as_of)
+    cover = coverage(session, filters)
     query = sa.select(
         sa.func.count(sa.distinct(Entry.id)),
         sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0),
@@ -130,7 +130,7 @@ def planned_total(session: Session, filters: Filters) -> Totals:
 def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:
     """Conditions on lots joined to entries: those matching ``filters``, programmes' left out."""
     conditions = [ChipLot.entry_id == Entry.id, *filters.lot_conditions(planned_only=True)]
-    if cover.counted:
+    if cover.any_programme:
         conditions.append(Entry.id.not_in(programmes()))
     return conditions
 
@@ -140,7 +140,7 @@ def _programme_lots(
 ) -> list[tuple[Keys, str, Amount]]:
     """What each lot of a programme matching ``filters`` adds beyond its parts, with the
     values of ``keys``: one row per region the programme is within, grouped by region."""
-    if not cover.counted:
+    if not cover.any_programme:
         return []
     columns = [sa.null() if key == "region" else _key_column(key, filters) for key in keys]
     query = sa.select(*columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope)).where(
@@ -149,9 +149,7 @@ def _programme_lots(
     within = regions_of(session) if "region" in keys else {}
     found = []
     for *values, lot_id, entry_id, place in session.execute(query):
-        amount = cover.adds(lot_id)
-        if not amount.chips:
-            continue
+        amount = cover.adds(lot_id)  # may be none: a programme its parts cover is still one of the entries
         if "region" not in keys:
             found.append((tuple(values), entry_id, amount))
             continue
