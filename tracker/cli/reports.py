@@ -37,7 +37,9 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
 
     Counts every chip lot whose status is neither cancelled nor decommissioned,
     unless --status says otherwise, and every chip once: a programme adds only what
-    its parts (--parent) do not cover. A programme with a region scope is a
+    its parts (--parent) do not cover. A part left out by --min-confidence,
+    --announced-since, --announced-until or --as-of covers nothing, so the programme
+    then stands on its own figure. A programme with a region scope is a
     (multi-country) row, counted under a --region that holds its whole scope.
 
     Columns: the keys, then `entries` (distinct entries), `chips` and, in CSV and
