@@ -105,8 +105,10 @@ def test_a_cancelled_programme_counts_under_its_status(tracker: Tracker) -> None
     add_programme(tracker, "French plan", "100000", "--country", "FR", "--status", "cancelled")
     add_child(tracker, "Lyon", "french-plan", "30000", "--status", "cancelled")
     add_child(tracker, "Paris", "french-plan", "20000", "--status", "operational")
-    assert chips_by(tracker, "country", "--status", "cancelled") == {"FR": 100_000, "": 5000}
+    # Paris goes ahead: its 20,000 were no part of what was called off.
+    assert chips_by(tracker, "country", "--status", "cancelled") == {"FR": 80_000, "": 5000}
     assert chips_by(tracker, "country") == {"FR": 20_000}
+    assert total(tracker, "--status", "cancelled", "--status", "operational", "--country", "FR") == "100,000"
 
 
 def test_programmes_nest_and_each_level_counts_once(tracker: Tracker) -> None:
@@ -193,11 +195,24 @@ def test_quantity_qualifiers_show_in_tables_and_csv(tracker: Tracker) -> None:
         ("FR", "1000", "approx"),
     ]
     assert total(tracker) == "2,200"
-    assert tracker.ok("summary").splitlines()[-1].split()[-2:] == ["~", "2,200"]
+    # A bound stays a bound when an approximate count is added to it.
+    assert tracker.ok("summary").splitlines()[-1].split()[-2:] == ["≤", "2,200"]
     exported = list(csv.DictReader(io.StringIO(tracker.export())))
     assert [(row["id"], row["qualifier"]) for row in exported] == [
         ("at-most", "up-to"), ("exactly", "exact"), ("roughly", "approx"),
     ]  # fmt: skip
+
+
+def test_a_programmes_bound_holds_whatever_its_parts_say(tracker: Tracker) -> None:
+    add_programme(tracker, "EU plan", "100000", "--scope", "eu", "--qualifier", "at-least")
+    add_child(tracker, "Paris", "eu-plan", "28000", "--qualifier", "approx")
+    assert total(tracker, "--region", "eu") == "100,000"
+    assert tracker.ok("summary", "--region", "eu").splitlines()[-1].split()[-2:] == ["≥", "100,000"]
+    add_programme(tracker, "Small plan", "10000", "--country", "DE", "--qualifier", "at-least")
+    add_child(tracker, "Berlin", "small-plan", "15000", "--country", "DE")
+    # Its parts go beyond the plan, which said "at least": at least their 15,000.
+    assert tracker.ok("summary", "--country", "DE").splitlines()[-1].split()[-2:] == ["≥", "15,000"]
+    assert "Counted in totals: ≥ 15,000" in tracker.ok("show", "small-plan")
 
 
 def test_the_export_keeps_scope_and_qualifier_and_reimports_byte_for_byte(

@@ -11,7 +11,11 @@ import click
 from tracker.cli.render import FORMATS
 
 FILTER_OPTIONS = (
-    ("region", "regions", "Only countries of this region, and programmes scoped within it (see `tracker regions`)."),
+    (
+        "region",
+        "regions",
+        "Only countries of this region, and programmes scoped within it (see `tracker regions`).",
+    ),
     ("country", "countries", "Only this country: a code or an English name."),
     ("vendor", "vendors", "Only chips of this vendor (`unknown`: not disclosed)."),
     ("model", "models", "Only chips of this model (see `tracker chips`)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+from collections.abc import Iterable
 from typing import TypeVar
 
 from tracker.errors import InvalidValue
@@ -63,31 +64,44 @@ class Qualifier(Choice):
     UP_TO = "up-to"
 
     def plus(self, other: Qualifier) -> Qualifier:
-        """The qualifier of a sum: exact only when both are; a lower bound added to an upper
-        bound is neither, so approximate."""
+        """The qualifier of a sum: exact only when both are. A bound stays a bound when an
+        approximate count is added (at least 100,000 and about 28,000 is at least 128,000,
+        give or take); a lower bound added to an upper bound is neither, so approximate."""
         if self is other or other is Qualifier.EXACT:
             return self
         if self is Qualifier.EXACT:
             return other
+        if Qualifier.APPROX in (self, other):
+            return other if self is Qualifier.APPROX else self
         return Qualifier.APPROX
 
     def phrase(self, count: str) -> str:
         """A count in words: ``at least 500,000``."""
         return {"approx": "about ", "at-least": "at least ", "up-to": "up to "}.get(self.value, "") + count
 
+    @property
+    def bit(self) -> int:
+        """A bit of its own, so that one SUM(DISTINCT bit) tells which qualifiers a sum holds."""
+        return {"exact": 0, "approx": 1, "at-least": 2, "up-to": 4}[self.value]
+
     @classmethod
-    def of_sum(cls, lowest: str | None, highest: str | None) -> Qualifier:
-        """The qualifier of a sum of lots, from the lowest and highest of theirs in text order
-        (approx, at-least, exact, up-to: their first letters order them in any collation);
-        any mix between those two gives the same answer."""
-        if lowest is None or highest is None:
-            return cls.EXACT
-        return cls(lowest).plus(cls(highest))
+    def of_bits(cls, bits: int | None) -> Qualifier:
+        """The qualifier of a sum of counts, from the bits of the qualifiers it holds."""
+        found = [choice for choice in cls if choice.bit & (bits or 0)]
+        return sum_qualifiers(found)
 
     def minus(self, other: Qualifier) -> Qualifier:
         """The qualifier of a difference: taking away a lower bound leaves an upper bound."""
         flipped = {Qualifier.AT_LEAST: Qualifier.UP_TO, Qualifier.UP_TO: Qualifier.AT_LEAST}
         return self.plus(flipped.get(other, other))
+
+
+def sum_qualifiers(qualifiers: Iterable[Qualifier]) -> Qualifier:
+    """The qualifier of a sum of counts with these qualifiers."""
+    result = Qualifier.EXACT
+    for qualifier in qualifiers:
+        result = result.plus(qualifier)
+    return result
 
 
 # Surest first: --min-confidence reported means confirmed or reported.

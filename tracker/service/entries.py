@@ -21,7 +21,7 @@ from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Statu
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import bytewise
 from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, coverage, total
+from tracker.service.programmes import Amount, coverage, qualifier_bits, total
 
 SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
 MAX_SOURCE_BYTES = 2000  # PostgreSQL indexes at most 2,704 bytes of a unique text
@@ -542,19 +542,18 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             sa.func.sum(ChipLot.quantity).label("chips"),
             sa.func.count(sa.distinct(ChipLot.vendor)).label("vendor_count"),
             sa.func.min(ChipLot.vendor).label("vendor"),
-            sa.func.min(ChipLot.qualifier).label("lowest"),
-            sa.func.max(ChipLot.qualifier).label("highest"),
+            qualifier_bits(ChipLot.qualifier).label("qualifiers"),
         )
         .group_by(ChipLot.entry_id)
         .subquery()
     )
     query = (
-        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor, lots.c.lowest, lots.c.highest)
+        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor, lots.c.qualifiers)
         .outerjoin(lots, lots.c.entry_id == Entry.id)
         .where(*filters.entry_conditions())
         .order_by(bytewise(session, Entry.id))
     )
-    for entry, chips, vendor_count, vendor, lowest, highest in session.execute(query):
+    for entry, chips, vendor_count, vendor, qualifiers in session.execute(query):
         vendors = vendor if vendor_count == 1 else (f"{vendor_count} vendors" if vendor_count else None)
         yield EntryRow(
             id=entry.id,
@@ -566,5 +565,5 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             online=period_from_parts(entry.online_start, entry.online_precision),
             vendors=vendors,
             chips=chips,
-            qualifier=Qualifier.of_sum(lowest, highest),
+            qualifier=Qualifier.of_bits(qualifiers),
         )

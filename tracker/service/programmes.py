@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import INACTIVE_STATUSES, Qualifier
@@ -29,15 +29,21 @@ class Amount:
     qualifier: Qualifier = Qualifier.EXACT
 
     def __add__(self, other: Amount) -> Amount:
-        if not other.chips:
+        if other == Amount():
             return self
-        if not self.chips:
+        if self == Amount():
             return other
         return Amount(self.chips + other.chips, self.qualifier.plus(other.qualifier))
 
 
 def total(amounts: Iterable[Amount]) -> Amount:
     return sum(amounts, Amount())
+
+
+def qualifier_bits(column: sa.ColumnElement[str] | InstrumentedAttribute[str]) -> sa.ColumnElement[int]:
+    """An aggregate telling which qualifiers the lots summed hold (see :meth:`Qualifier.of_bits`)."""
+    bits = sa.case(*((column == choice.value, choice.bit) for choice in Qualifier), else_=0)
+    return sa.func.sum(sa.distinct(bits))
 
 
 def programmes() -> sa.Select[tuple[str]]:
@@ -50,12 +56,13 @@ def programmes() -> sa.Select[tuple[str]]:
 
 
 Kind = tuple[str, str | None]  # the chips of a lot: vendor and model (None: not given)
+Pool = tuple[bool, str, str | None]  # chips still planned (or not), of a vendor and model
 
 
 @dataclass(frozen=True)
 class _Lot:
     id: int
-    kind: Kind
+    pool: Pool
     chips: int
     qualifier: Qualifier
 
@@ -107,8 +114,7 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
     evidence filters of ``filters`` (see :func:`evidence`) keep.
 
     A part's chips cover its programme's lots that may be the same chips (:data:`_MATCHES`),
-    lot by lot. Lots still planned are covered by parts' planned lots; cancelled and
-    decommissioned ones by parts' cancelled and decommissioned ones. What a lot adds carries
+    lot by lot (see :meth:`_Counter._uncovered` for cancelled lots). What a lot adds carries
     its qualifier (taking away a lower bound leaves an upper bound).
     """
     programme_ids: set[str] = set(session.scalars(programmes()))
@@ -139,18 +145,11 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
         )
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
-    planned: dict[str, list[_Lot]] = defaultdict(list)
-    ended: dict[str, list[_Lot]] = defaultdict(list)
-    for entry_id, lot_id, vendor, model, chips, qualifier, is_inactive in session.execute(query):
-        (ended if is_inactive else planned)[entry_id].append(
-            _Lot(lot_id, (vendor, model), chips, Qualifier(qualifier))
-        )
-    result, ended_result = Coverage(any_programme=True), Coverage()
-    _Counter(children, planned, result).count_all(sorted(programme_ids))
-    _Counter(children, ended, ended_result).count_all(sorted(programme_ids))
-    result.added.update(
-        (lot_id, adds) for lot_id, adds in ended_result.added.items() if lot_id not in result.added
-    )
+    lots: dict[str, list[_Lot]] = defaultdict(list)
+    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.execute(query):
+        lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, Qualifier(qualifier)))
+    result = Coverage(any_programme=True)
+    _Counter(children, lots, result).count_all(sorted(programme_ids))
     return result
 
 
@@ -159,56 +158,68 @@ class _Counter:
         self.children = children
         self.lots = lots
         self.result = result
-        self.by_kind: dict[str, dict[Kind, Amount]] = {}
+        self.by_kind: dict[str, dict[Pool, Amount]] = {}
         self.visiting: set[str] = set()
 
     def count_all(self, programme_ids: Iterable[str]) -> None:
         for entry_id in programme_ids:
             self.count(entry_id)
         for entry_id, amounts in self.by_kind.items():
-            self.result.counted[entry_id] = total(amounts.values())
+            self.result.counted[entry_id] = total(amount for pool, amount in amounts.items() if pool[0])
 
-    def count(self, entry_id: str) -> dict[Kind, Amount]:
-        """What an entry counts, by kind of chip: its parts', and what its own lots add."""
+    def count(self, entry_id: str) -> dict[Pool, Amount]:
+        """What an entry counts, by pool of chips: its parts', and what its own lots add."""
         if entry_id in self.by_kind:
             return self.by_kind[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
-        parts: dict[Kind, Amount] = defaultdict(Amount)
+        parts: dict[Pool, Amount] = defaultdict(Amount)
         for child in self.children.get(entry_id, ()):
             if child not in self.visiting:
-                for kind, amount in self.count(child).items():
-                    parts[kind] += amount
+                for pool, amount in self.count(child).items():
+                    parts[pool] += amount
         self.visiting.discard(entry_id)
         if entry_id in self.children:
-            self.result.parts[entry_id] = total(parts.values())
+            self.result.parts[entry_id] = total(amount for pool, amount in parts.items() if pool[0])
         counted = defaultdict(Amount, parts)
         for lot, adds in self._uncovered(self.lots.get(entry_id, []), parts).items():
             self.result.added[lot.id] = adds
-            counted[lot.kind] += adds
+            counted[lot.pool] += adds
         self.by_kind[entry_id] = dict(counted)
         return self.by_kind[entry_id]
 
     @staticmethod
-    def _uncovered(own: list[_Lot], parts: Mapping[Kind, Amount]) -> dict[_Lot, Amount]:
-        """What each of a programme's lots adds beyond the parts' chips that may be its own."""
-        spare = {kind: amount.chips for kind, amount in parts.items()}
+    def _uncovered(own: list[_Lot], parts: Mapping[Pool, Amount]) -> dict[_Lot, Amount]:
+        """What each of a programme's lots adds beyond the parts' chips that may be its own.
+
+        Planned lots are covered first, and only by planned chips: a cancelled site leaves
+        its plan standing. A cancelled or decommissioned lot is covered by whatever chips are
+        left, planned or not: a site still going ahead is no part of what was called off.
+        """
+        spare = {pool: amount.chips for pool, amount in parts.items()}
         left = {lot.id: lot.chips for lot in own}
         covering: dict[int, Amount] = defaultdict(Amount)  # the chips that covered each lot
-        for matches in _MATCHES:
-            for lot in own:
-                for kind in sorted(spare, key=lambda kind: (kind[0], kind[1] or "")):
-                    if left[lot.id] and spare[kind] and matches(kind, lot.kind):
-                        taken = min(left[lot.id], spare[kind])
-                        left[lot.id] -= taken
-                        spare[kind] -= taken
-                        covering[lot.id] += Amount(taken, parts[kind].qualifier)
-        return {
-            lot: Amount(
-                left[lot.id],
-                lot.qualifier if lot.id not in covering else lot.qualifier.minus(covering[lot.id].qualifier),
-            )
-            for lot in own
-        }
+        for planned in (True, False):
+            for matches in _MATCHES:
+                for lot in (lot for lot in own if lot.pool[0] is planned):
+                    for pool in sorted(spare, key=lambda pool: (not pool[0], pool[1], pool[2] or "")):
+                        if planned and not pool[0]:
+                            continue
+                        if left[lot.id] and spare[pool] and matches(pool[1:], lot.pool[1:]):
+                            taken = min(left[lot.id], spare[pool])
+                            left[lot.id] -= taken
+                            spare[pool] -= taken
+                            covering[lot.id] += Amount(taken, parts[pool].qualifier)
+        return {lot: _remainder(lot, left[lot.id], covering.get(lot.id)) for lot in own}
+
+
+def _remainder(lot: _Lot, chips: int, covered: Amount | None) -> Amount:
+    """What a lot adds beyond the chips that covered it, and how exactly: what is left of an
+    "at least" count is at least that (at least nothing, where its parts cover it all)."""
+    if covered is None:
+        return Amount(chips, lot.qualifier)
+    if not chips:
+        return Amount(0, Qualifier.AT_LEAST if lot.qualifier is Qualifier.AT_LEAST else Qualifier.EXACT)
+    return Amount(chips, lot.qualifier.minus(covered.qualifier))
 
 
 def regions_of(session: Session) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.filters import Filters, effective_status
-from tracker.service.programmes import Amount, Coverage, coverage, programmes, regions_of
+from tracker.service.programmes import Amount, Coverage, coverage, programmes, qualifier_bits, regions_of
 
 Keys = tuple[str | None, ...]
 
@@ -95,13 +95,12 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
         *key_columns,
         sa.func.count(sa.distinct(per_lot.c.entry_id)),
         sa.func.sum(per_lot.c.quantity),
-        sa.func.min(per_lot.c.qualifier),
-        sa.func.max(per_lot.c.qualifier),
+        qualifier_bits(per_lot.c.qualifier),
     ).group_by(*key_columns)
     for row in session.execute(query):
         values: Keys = tuple(row[: len(keys)])
-        entries, chips, lowest, highest = row[len(keys) :]
-        groups[values] = _Group(entries, amount=Amount(int(chips), Qualifier.of_sum(lowest, highest)))
+        entries, chips, qualifiers = row[len(keys) :]
+        groups[values] = _Group(entries, amount=Amount(int(chips), Qualifier.of_bits(qualifiers)))
     for place, entry_id, amount in _programme_lots(session, filters, cover, keys):
         group = groups.setdefault(place, _Group())
         group.programmes.add(entry_id)
@@ -116,11 +115,10 @@ def planned_total(session: Session, filters: Filters) -> Totals:
     query = sa.select(
         sa.func.count(sa.distinct(Entry.id)),
         sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0),
-        sa.func.min(ChipLot.qualifier),
-        sa.func.max(ChipLot.qualifier),
+        qualifier_bits(ChipLot.qualifier),
     ).where(*_plain_lots(filters, cover))
-    entries, chips, lowest, highest = session.execute(query).one()
-    group = _Group(entries, amount=Amount(int(chips), Qualifier.of_sum(lowest, highest)))
+    entries, chips, qualifiers = session.execute(query).one()
+    group = _Group(entries, amount=Amount(int(chips), Qualifier.of_bits(qualifiers)))
     for _, entry_id, amount in _programme_lots(session, filters, cover, ()):
         group.programmes.add(entry_id)
         group.amount += amount
