@@ -245,6 +245,47 @@ def test_a_file_without_the_new_columns_keeps_what_is_stored(tracker: Tracker, t
     assert (row["chips"], row["qualifier"], row["scope"]) == ("600000", "at-least", "eu")
 
 
+def test_skip_invalid_leaves_out_rows_whose_parent_is_missing(
+    seeded_tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "fr.csv"
+    seeded_tracker.ok("export", "--country", "FR", "--country", "GB", "--output", str(path))
+    other = Tracker(empty_db_url)
+    other.ok("init", "--no-seed")
+    refused = other("import", str(path))
+    assert (refused.exit_code, refused.stderr.splitlines()) == (2, [
+        f"{path}:2: parent: no entry has the id 'europe-ai-factories-plan', stored or in a valid row of "
+        "the file",
+        f"Error: {path}: 1 problem; nothing was imported; --skip-invalid imports the other rows",
+    ])  # fmt: skip
+    result = other("import", str(path), "--skip-invalid")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
+    assert (
+        result.stderr.splitlines()[-1]
+        == "Left out 1 row (--skip-invalid); their problems by column: 1 parent."
+    )
+    assert [row["id"] for row in csv.DictReader(io.StringIO(other.export()))] == ["nebius-uk"]
+
+
+def test_skip_invalid_leaves_out_the_parts_of_a_programme_it_leaves_out(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "id,name,country,kind,scope,parent,chips,vendor\n"
+        "site,Site,FR,,,plan,10,AMD\n"
+        "plan,Plan,FR,programme,eu,,100,AMD\n"
+        "other,Other,DE,,,,5,AMD\n",
+        encoding="utf-8",
+    )
+    result = tracker("import", str(path), "--skip-invalid")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
+    assert result.stderr.splitlines()[:2] == [
+        f"{path}:2: parent: 'plan' has a problem of its own (line 3)",
+        f"{path}:3: scope: a programme has a country or a scope, not both",
+    ]
+
+
 def test_import_refuses_bad_scopes_and_qualifiers(tracker: Tracker, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(

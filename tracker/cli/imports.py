@@ -95,9 +95,7 @@ def import_(
                 skip_invalid=skip_invalid,
             )
         except FileRejected as error:
-            if not skip_invalid and any(
-                line > 1 and column != "parent" for line, column, _ in error.problems
-            ):
+            if not skip_invalid and any(line > 1 for line, _, _ in error.problems):
                 raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
             raise
         if epoch:

@@ -119,7 +119,8 @@ def import_entries(
         # In line order, with the rows left out too: a left-out parent explains its child's problem.
         every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
         raise FileRejected(name, every)
-    importer.result.ids = set(importer.lines)
+    importer.result.ids = set(importer.lines) - importer.left_out
+    importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
 
 
@@ -135,6 +136,8 @@ class _Importer:
         self.lines: dict[str, int] = {}  # id -> line, of every entry of the file
         self.parents: dict[str, str] = {}  # of the entries added or replaced
         self.kinds: dict[str, str | None] = {}  # of the entries added or replaced
+        self.added_ids: set[str] = set()
+        self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
         self.catalogue = load_catalogue(session)
@@ -178,9 +181,40 @@ class _Importer:
 
     def finish(self) -> None:
         self._store_batch()
-        self._check_parents()
+        bad_parents = self._parent_problems()
+        if self.skip_invalid:
+            bad_parents = self._leave_out(bad_parents)
+        self.problems.extend(sorted(bad_parents.values()))
         if not self.problems:
             self._set_parents()
+
+    def _leave_out(self, bad_parents: dict[str, RowProblem]) -> dict[str, RowProblem]:
+        """Take back the entries just added whose parent is wrong, with those whose parent is
+        one of them; returns the problems that cannot be left out: a stored entry updated to a
+        wrong parent was changed already."""
+        left_out = {entry_id for entry_id in bad_parents if entry_id in self.added_ids}
+        while more := {
+            entry_id
+            for entry_id, parent in self.parents.items()
+            if parent in left_out and entry_id not in bad_parents
+        }:
+            for entry_id in more:
+                parent = self.parents[entry_id]
+                message = f"{parent!r} has a problem of its own (line {self.lines[parent]})"
+                bad_parents[entry_id] = RowProblem(self.lines[entry_id], "parent", message)
+            left_out |= more & self.added_ids
+        for chunk in _chunks(sorted(left_out)):
+            self.session.execute(sa.delete(ENTRY_TABLE).where(ENTRY_TABLE.c.id.in_(chunk)))
+        self.result.rejected.extend(bad_parents.pop(entry_id) for entry_id in sorted(left_out))
+        self.result.added -= len(left_out)
+        for entry_id in left_out:
+            del self.parents[entry_id], self.lines[entry_id]
+        return {
+            entry_id: problem._replace(
+                message=f"{problem.message}; an update is never left out: correct or remove the row"
+            )
+            for entry_id, problem in bad_parents.items()
+        }
 
     def _store_batch(self) -> None:
         batch, self.batch = self.batch, []
@@ -197,6 +231,7 @@ class _Importer:
                 entry = _merged(entry, self._stored_entry(rows), item)
             if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
                 self.report(RowProblem(item.line, problem.field, problem.message))
+                self.left_out.add(entry_id)
                 continue
             if rows is None:
                 additions.append((entry_id, entry))
@@ -224,6 +259,7 @@ class _Importer:
         if self.problems:
             return  # nothing more is written; the rest of the file is still checked
         self._insert(additions)
+        self.added_ids.update(entry_id for entry_id, _ in additions)
         self._replace(replacements)
         self._record_status_moves(replacements, stored)
         self._record_edits(replacements, stored)
@@ -355,14 +391,16 @@ class _Importer:
         if links:
             self.session.execute(sa.insert(LINK_TABLE), links)
 
-    def _check_parents(self) -> None:
-        """Each new parent is an entry of the file or of the database, and no entry becomes
+    def _parent_problems(self) -> dict[str, RowProblem]:
+        """Each new parent is a programme of the file or of the database, and no entry becomes
         its own ancestor, through the file's entries or the stored ones.
 
-        These problems are found once entries are stored, so they always reject the file.
+        These problems are found once entries are stored: an entry with one is taken back
+        (:meth:`_leave_out`), or the file is rejected.
         """
+        problems: dict[str, RowProblem] = {}
         if not self.parents:
-            return
+            return problems
         ancestors: dict[str, str | None] = dict(self.parents)
         stored: set[str] = set()
         kinds = dict(self.kinds)
@@ -379,21 +417,29 @@ class _Importer:
                 ancestors.setdefault(entry_id, parent)
             wanted = sorted({parent for parent in found.values() if parent and parent not in ancestors})
         for entry_id, parent in self.parents.items():
-            if parent not in self.lines and parent not in stored:
+            line = self.lines[entry_id]
+            if parent in self.left_out:
+                message = f"{parent!r} has a problem of its own (line {self.lines[parent]})"
+                problems[entry_id] = RowProblem(line, "parent", message)
+            elif parent not in stored and parent not in self.lines:
                 message = f"no entry has the id {parent!r}, stored or in a valid row of the file"
-                self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
-                continue
-            if (problem := parent_problem(parent, kinds.get(parent))) is not None:
-                self.problems.append(RowProblem(self.lines[entry_id], "parent", problem.message))
-                continue
-            seen = {entry_id}
-            current: str | None = parent
-            while current is not None and current not in seen:
-                seen.add(current)
-                current = ancestors.get(current)
-            if current == entry_id:
-                message = f"{parent!r} makes {entry_id!r} a part of itself"
-                self.problems.append(RowProblem(self.lines[entry_id], "parent", message))
+                problems[entry_id] = RowProblem(line, "parent", message)
+            elif (problem := parent_problem(parent, kinds.get(parent))) is not None:
+                problems[entry_id] = RowProblem(line, "parent", problem.message)
+            elif self._is_own_ancestor(entry_id, ancestors):
+                problems[entry_id] = RowProblem(
+                    line, "parent", f"{parent!r} makes {entry_id!r} a part of itself"
+                )
+        return problems
+
+    @staticmethod
+    def _is_own_ancestor(entry_id: str, ancestors: dict[str, str | None]) -> bool:
+        seen = {entry_id}
+        current = ancestors.get(entry_id)
+        while current is not None and current not in seen:
+            seen.add(current)
+            current = ancestors.get(current)
+        return current == entry_id
 
     def _set_parents(self) -> None:
         pairs = [{"key": entry_id, "parent_id": parent} for entry_id, parent in self.parents.items()]
