@@ -189,7 +189,7 @@ def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
         ),
         (
             "id,name,country,kind,parent\nx,X,FR,factory,\ny,Y,FR,factory,x\n",
-            "{path}:3: parent: 'x' is a factory; a parent is a programme (kind programme)",
+            "{path}:3: parent: 'x' is not a programme (its kind is factory); a parent has kind programme",
         ),
         ("name,country,announced\nX,FR,2099-01-01\n", "{path}:2: announced: 2099-01-01 is in the future;"),
         ("id,name,country\nnul,A\x00B,NO\n", "{path}:2: name: holds the control character U+0000; remove it"),

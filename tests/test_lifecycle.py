@@ -243,7 +243,7 @@ def test_update_edits_fields_and_a_lot_and_keeps_every_change(seeded_tracker: Tr
     assert result.stderr.splitlines() == [
         "nebius-uk: lot 1 chips: 4000 -> 4500",
         "nebius-uk: city: (none) -> London",
-        "nebius-uk: sources: (none) -> https://example.org/upd",
+        "nebius-uk: source added: https://example.org/upd",
     ]
     row = next(r for r in csv.DictReader(io.StringIO(seeded_tracker.export())) if r["id"] == "nebius-uk")
     assert (row["chips"], row["city"], row["model"]) == ("4500", "London", "B300")

@@ -352,7 +352,8 @@ def test_update_attaches_and_detaches_a_child_and_refuses_cycles(tracker: Tracke
         (
             "french-plan",
             "lyon-site",
-            "Error: --parent: 'lyon-site' is of no kind; a parent is a programme (kind programme)\n",
+            "Error: --parent: 'lyon-site' is not a programme (its kind is not given); a parent has kind "
+            "programme\n",
         ),
         (
             "french-plan",
@@ -411,6 +412,11 @@ def test_check_finds_parts_outside_their_programme_and_allows_exceeding_a_lower_
     ]
 
 
+NOT_A_PROGRAMME = (
+    "Error: --parent: 'factory' is not a programme (its kind is not given); a parent has kind programme\n"
+)
+
+
 def test_a_parent_is_a_programme(tracker: Tracker, tmp_path: Path) -> None:
     tracker.ok("add", "Factory", "--country", "FR", *SOURCE)
     add_programme(tracker, "Plan", "100", "--country", "FR")
@@ -418,9 +424,9 @@ def test_a_parent_is_a_programme(tracker: Tracker, tmp_path: Path) -> None:
     before = database_contents(tracker)
     for command, message in (
         (("add", "Other", "--country", "FR", "--parent", "factory"),
-         "Error: --parent: 'factory' is of no kind; a parent is a programme (kind programme)\n"),
+         NOT_A_PROGRAMME),
         (("update", "site", "--parent", "factory"),
-         "Error: --parent: 'factory' is of no kind; a parent is a programme (kind programme)\n"),
+         NOT_A_PROGRAMME),
         (("update", "plan", "--kind", "factory"),
          "Error: --kind: plan has parts (site); only a programme has parts\n"),
         (("update", "factory", "--scope", "eu"),
@@ -431,6 +437,17 @@ def test_a_parent_is_a_programme(tracker: Tracker, tmp_path: Path) -> None:
         result = tracker(*command)
         assert (result.exit_code, result.stderr) == (2, message)
     assert database_contents(tracker) == before
+
+
+def test_add_names_every_bad_field_at_once(tracker: Tracker) -> None:
+    result = tracker("add", "Plan", "--country", "FR", "--parent", "nope", "--chips", "10",
+                     "--qualifier", "whatever", "--scope", "asia")  # fmt: skip
+    assert (result.exit_code, result.stderr) == (2, (
+        "Error: --vendor: is needed with chips; use `unknown` when it was not disclosed; --qualifier: "
+        "unknown qualifier 'whatever'; use one of: exact, approx, at-least, up-to; --scope: is for "
+        "programmes (kind programme), which may span several countries; --parent: no entry has the id "
+        "'nope'\n"
+    ))  # fmt: skip
 
 
 def test_duplicate_warnings_know_programmes(tracker: Tracker) -> None:
@@ -456,6 +473,9 @@ def test_changes_give_counts_with_their_qualifier(seeded_tracker: Tracker) -> No
     out = seeded_tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")
     rows = {row["entry"]: row["new"] for row in csv.DictReader(io.StringIO(out))}
     assert rows["europe-ai-factories-plan"].endswith(", europe, at least 500,000 chips now")
+    assert rows["mistral-ai-compute-fr"].endswith(
+        ", FR, 18,000 chips now, part of europe-ai-factories-plan (counted once within it)"
+    )
 
 
 def test_show_gives_a_programmes_children_and_what_it_counts(tracker: Tracker) -> None:
@@ -468,8 +488,17 @@ def test_show_gives_a_programmes_children_and_what_it_counts(tracker: Tracker) -
     assert "Counted in totals: ≥ 500,000 (its parts 18,000, the rest of the plan ≥ 482,000)" in shown
     child = json.loads(tracker.ok("show", "paris-site", "--format", "json"))
     assert child["parent"] == "eu-plan"
-    listed = tracker.ok("list")
-    assert "(multi-country)" in listed
+    listed = tracker("list")
+    assert "(multi-country)" in listed.stdout
+    assert listed.stderr == (
+        "Note: programmes and their parts are each listed with their own count; `tracker summary` counts "
+        "every chip once.\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(tracker.ok("list", "--format", "csv"))))
+    assert [(row["id"], row["kind"], row["parent"], row["scope"], row["qualifier"]) for row in rows] == [
+        ("eu-plan", "programme", "", "eu", "at-least"),
+        ("paris-site", "", "eu-plan", "", "exact"),
+    ]
 
 
 def test_the_seeds_europe_wide_plan_counts_without_adding_mistral(seeded_tracker: Tracker) -> None:

@@ -59,7 +59,7 @@ def test_init_no_seed_loads_reference_data_only(empty_db_url: str) -> None:
 def test_any_command_creates_the_schema_of_an_empty_database(empty_db_url: str) -> None:
     tracker = Tracker(empty_db_url)
     assert tracker.ok("list", "--format", "csv").splitlines() == [
-        "id,name,country,operator,status,announced,online,vendor,chips,qualifier"
+        "id,name,country,operator,status,announced,online,vendor,chips,qualifier,kind,parent,scope"
     ]
 
 

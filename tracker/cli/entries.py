@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -56,7 +57,8 @@ def one_of(choices: type[Choice]) -> str:
     "--qualifier",
     metavar="Q",
     multiple=True,
-    help=f'How exact --chips is: {one_of(Qualifier)}; default exact. "More than 100,000" is at-least.',
+    help=f'How exact --chips is: {one_of(Qualifier)} (also ~, ≥, ≤); default exact. "More than 100,000" '
+    "is at-least.",
 )
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
 @click.option(
@@ -104,15 +106,19 @@ def entry_add(
         outside = outside_programme(session, new_id)
     click.echo(new_id)
     if outside:
-        click.echo(
-            f"Warning: {new_id} {outside}; its chips count there, and its programme adds less", err=True
-        )
+        warn_outside(new_id, outside)
     if similar:
+        place = "country" if fields.get("country") else "scope"
         click.echo(
-            f"Warning: {new_id} may be the same announcement as {', '.join(similar)} (same country, and "
+            f"Warning: {new_id} may be the same announcement as {', '.join(similar)} (same {place}, and "
             "the same operator or chip count); if so, remove one, or the chips count twice",
             err=True,
         )
+
+
+def warn_outside(entry_id: str, outside: str) -> None:
+    """Warn that a part lies outside its programme's country or scope."""
+    click.echo(f"Warning: {entry_id} {outside}; its chips count there, and its programme adds less", err=True)
 
 
 @click.command("list", short_help="List entries and their chip counts.")
@@ -123,8 +129,10 @@ def entry_add(
 def entry_list(app: App, filters: dict[str, Any], unsourced: bool, fmt: str) -> None:
     """List entries, by id, with their chip counts (all lots, whatever their status).
 
-    A programme's own count is shown, not what it adds to its parts' (see `tracker show`).
-    In CSV and JSON, `qualifier` says how exact the count is; tables mark it ~, ≥ or ≤.
+    Each entry's own count is shown: a programme and its parts are both listed in
+    full, so adding up this list counts their chips twice (`tracker summary` counts
+    each chip once). CSV and JSON add `qualifier` (how exact the count is; tables mark
+    it ~, ≥ or ≤), `kind`, `parent` and a programme's `scope`.
     """
     from tracker.service.entries import list_entries
     from tracker.service.filters import resolve_filters
@@ -133,9 +141,22 @@ def entry_list(app: App, filters: dict[str, Any], unsourced: bool, fmt: str) -> 
     for_people = fmt in ("table", "markdown")
     with open_session(app) as session:
         entries = list_entries(session, resolve_filters(session, unsourced=unsourced, **filters))
-        rows = (_list_row(entry, for_people) for entry in entries)
-        shown = columns if for_people else (*columns, "qualifier")
-        render(shown, rows, fmt, blank={"country": "(multi-country)"})
+        parts: set[str] = set()  # of programmes listed: to say, at the end, that they count once
+
+        def rows() -> Iterator[list[object]]:
+            for entry in entries:
+                if entry.parent is not None:
+                    parts.add(entry.id)
+                yield _list_row(entry, for_people)
+
+        shown = columns if for_people else (*columns, "qualifier", "kind", "parent", "scope")
+        render(shown, rows(), fmt, blank={"country": "(multi-country)"})
+    if for_people and parts:
+        click.echo(
+            "Note: programmes and their parts are each listed with their own count; "
+            "`tracker summary` counts every chip once.",
+            err=True,
+        )
 
 
 def _list_row(e: EntryRow, for_people: bool) -> list[object]:
@@ -144,11 +165,10 @@ def _list_row(e: EntryRow, for_people: bool) -> list[object]:
     from tracker.cli.render import Count
 
     row: list[object] = [e.id, e.name, e.country, e.operator, e.status, e.announced, e.online, e.vendors]
-    if e.chips is None:
-        return [*row, None] if for_people else [*row, None, None]
     if for_people:
-        return [*row, Count(e.chips, e.qualifier.value)]
-    return [*row, e.chips, e.qualifier.value]
+        return [*row, Count(e.chips, e.qualifier.value) if e.chips is not None else None]
+    qualifier = e.qualifier.value if e.chips is not None else None
+    return [*row, e.chips, qualifier, e.kind, e.parent, e.scope]
 
 
 @click.command("show", short_help="Show one entry in full.")

@@ -99,7 +99,9 @@ def check(app: App, fmt: str) -> None:
 @click.option("--vendor", metavar="V", help="Chip vendor of the chip lot.")
 @click.option("--model", metavar="M", help="Chip model of the chip lot.")
 @click.option(
-    "--qualifier", metavar="Q", help="How exact the lot's chips are: exact, approx, at-least, up-to."
+    "--qualifier",
+    metavar="Q",
+    help='How exact the lot\'s chips are: exact, approx, at-least or up-to (also ~, ≥, ≤); "" is exact.',
 )
 @click.option(
     "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."
@@ -114,16 +116,24 @@ def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | No
     and the first --source given (`tracker show ID`, `tracker changes`). An empty value
     ("") clears an optional field. Status changes go through `tracker status`.
     """
+    from tracker.cli.entries import warn_outside
+    from tracker.service.checks import outside_programme
     from tracker.service.lifecycle import update_entry
 
     lot = {key: fields.pop(key) for key in ("chips", "vendor", "model", "qualifier", "lot")}
     values = {("notes" if key == "note" else key): value for key, value in fields.items()}
     with open_session(app, writes=True) as session:
         changes = update_entry(session, entry_id, values, sources, lot)
+        outside = outside_programme(session, entry_id)
     for change in changes:
-        click.echo(
-            f"{entry_id}: {change.field}: {change.old or '(none)'} -> {change.new or '(none)'}", err=True
-        )
+        if change.field == "sources":
+            click.echo(f"{entry_id}: source added: {change.new}", err=True)
+        else:
+            click.echo(
+                f"{entry_id}: {change.field}: {change.old or '(none)'} -> {change.new or '(none)'}", err=True
+            )
+    if outside and {"parent", "country", "scope"} & {change.field for change in changes}:
+        warn_outside(entry_id, outside)
     if not changes:
         click.echo(f"{entry_id}: nothing to change.", err=True)
 

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any
@@ -106,7 +107,15 @@ def _write_table(
     ]
     blanks = [blank if isinstance(blank, str) else blank.get(column, "") for column in columns]
     body: list[Any] = [
-        [_display(value, empty) for value, empty in zip(row, blanks, strict=True)] for row in materialised
+        [
+            cell if is_number else _wrapped(cell)
+            for cell, is_number in zip(
+                (_display(value, empty) for value, empty in zip(row, blanks, strict=True)),
+                numeric,
+                strict=True,
+            )
+        ]
+        for row in materialised
     ]
     if total is not None:
         if fmt == "table":
@@ -118,9 +127,16 @@ def _write_table(
         tablefmt=_TABULATE_FORMATS[fmt],
         disable_numparse=True,
         colalign=["right" if is_number else "left" for is_number in numeric],
-        maxcolwidths=[None if is_number else MAX_TEXT_WIDTH for is_number in numeric],
     )
     out.write(text + "\n")
+
+
+def _wrapped(text: str) -> str:
+    """Long text on several lines, broken between words only: an id such as
+    ``europe-ai-factories-plan`` is never cut at a hyphen."""
+    if len(text) <= MAX_TEXT_WIDTH:
+        return text
+    return "\n".join(textwrap.wrap(text, MAX_TEXT_WIDTH, break_on_hyphens=False, break_long_words=False))
 
 
 def _display(value: object, blank: str) -> str:

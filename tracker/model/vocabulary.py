@@ -96,6 +96,21 @@ class Qualifier(Choice):
         return self.plus(flipped.get(other, other))
 
 
+# Other ways to say a qualifier, as tables show it or as announcements word it.
+QUALIFIER_SPELLINGS = {
+    **dict.fromkeys(("≥", ">=", ">", "more than", "over", "at least"), Qualifier.AT_LEAST),
+    **dict.fromkeys(("≤", "<=", "at most", "up to"), Qualifier.UP_TO),
+    **dict.fromkeys(("~", "about", "around", "approximately"), Qualifier.APPROX),
+    **dict.fromkeys(("=", "exactly"), Qualifier.EXACT),
+}
+
+
+def parse_qualifier(text: str, field: str = "qualifier") -> Qualifier:
+    """A qualifier, by its name (``at-least``), its mark (``≥``) or in words (``more than``)."""
+    key = " ".join(str(text).casefold().split())
+    return QUALIFIER_SPELLINGS.get(key) or parse_choice(Qualifier, text, field, "qualifier")
+
+
 def sum_qualifiers(qualifiers: Iterable[Qualifier]) -> Qualifier:
     """The qualifier of a sum of counts with these qualifiers."""
     result = Qualifier.EXACT

@@ -17,7 +17,15 @@ from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
 from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
-from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
+from tracker.model.vocabulary import (
+    Confidence,
+    Kind,
+    Qualifier,
+    Sponsor,
+    Status,
+    parse_choice,
+    parse_qualifier,
+)
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import bytewise
 from tracker.service.filters import Filters
@@ -163,8 +171,10 @@ def parent_problem(parent: str, kind: str | None) -> InvalidValue | None:
     """What is wrong with a parent of this kind: a parent is a programme."""
     if kind == Kind.PROGRAMME:
         return None
-    what = f"a {kind}" if kind else "of no kind"
-    return InvalidValue("parent", f"{parent!r} is {what}; a parent is a programme (kind programme)")
+    return InvalidValue(
+        "parent",
+        f"{parent!r} is not a programme (its kind is {kind or 'not given'}); a parent has kind programme",
+    )
 
 
 def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:
@@ -204,7 +214,7 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
     number = read("lot", parse_lot_number)
-    qualifier = read("qualifier", lambda text: parse_choice(Qualifier, text, "qualifier"))
+    qualifier = read("qualifier", parse_qualifier)
     if quantity is None or vendor is None:
         return ()
     return (
@@ -263,12 +273,8 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         )
     if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
         raise problem
-    if entry.parent is not None:
-        parent = session.get(Entry, entry.parent)
-        if parent is None:
-            raise InvalidValue("parent", f"no entry has the id {entry.parent!r}")
-        if (problem := parent_problem(entry.parent, parent.kind)) is not None:
-            raise problem
+    if entry.parent is not None and (problem := _parent_problem(session, entry.parent)) is not None:
+        raise problem
     row = Entry(**entry_columns(entry_id, entry))
     row.lots = [
         ChipLot(
@@ -358,9 +364,33 @@ def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[st
 
     Returns its id and the ids of entries that may be the same announcement.
     """
-    entry = read_entry(raw, load_catalogue(session))
+    problems: list[InvalidValue] = []
+    entry = None
+    try:
+        entry = read_entry(raw, load_catalogue(session))
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    # Where it is, and what it is part of, checked too: every problem is told at once.
+    fields = {problem.field for problem in problems}
+    if not {"country", "scope", "kind"} & fields:
+        text = {key: str(raw.get(key) or "").strip() or None for key in ("country", "scope", "kind")}
+        kind = parse_choice(Kind, text["kind"], "kind") if text["kind"] else None
+        if problem := place_problem(text["country"], text["scope"], kind):
+            problems.append(problem)
+    parent = str(raw.get("parent") or "").strip()
+    if parent and "parent" not in fields and (problem := _parent_problem(session, parent)):
+        problems.append(problem)
+    if problems or entry is None:
+        raise InvalidInput(problems)
     similar = similar_entries(session, entry)
     return add_entry(session, entry), similar
+
+
+def _parent_problem(session: Session, parent: str) -> InvalidValue | None:
+    row = session.get(Entry, parent)
+    if row is None:
+        return InvalidValue("parent", f"no entry has the id {parent!r}")
+    return parent_problem(parent, row.kind)
 
 
 def get_entry(session: Session, entry_id: str) -> Entry:
@@ -515,7 +545,8 @@ def entry_summary(entry: Entry, suffix: str = "") -> str:
     """An entry in a few words: name, country or scope, chips (``suffix`` after the count)."""
     amount = total(Amount(lot.quantity, Qualifier(lot.qualifier)) for lot in entry.lots)
     count = amount.qualifier.phrase(f"{amount.chips:,} chips") if entry.lots else "no chip count"
-    return f"{entry.name}, {entry.country or entry.scope}, {count}{suffix}"
+    part = f", part of {entry.parent_id} (counted once within it)" if entry.parent_id else ""
+    return f"{entry.name}, {entry.country or entry.scope}, {count}{suffix}{part}"
 
 
 @dataclass(frozen=True)
@@ -532,6 +563,9 @@ class EntryRow:
     vendors: str | None
     chips: int | None = field(default=None)
     qualifier: Qualifier = Qualifier.EXACT
+    kind: str | None = None
+    parent: str | None = None
+    scope: str | None = None
 
 
 def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
@@ -566,4 +600,7 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
             vendors=vendors,
             chips=chips,
             qualifier=Qualifier.of_bits(qualifiers),
+            kind=entry.kind,
+            parent=entry.parent_id,
+            scope=entry.scope,
         )

@@ -16,7 +16,15 @@ from tracker.model.countries import parse_country
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntryRemoval, Source, StatusEvent, utc_now
 from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
-from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, parse_choice
+from tracker.model.vocabulary import (
+    Confidence,
+    Kind,
+    Qualifier,
+    Sponsor,
+    Status,
+    parse_choice,
+    parse_qualifier,
+)
 from tracker.service.catalogue import load_catalogue
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
@@ -288,7 +296,9 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
             "lot", f"{entry.id} has {len(lots)} chip lots ({', '.join(map(str, lots))}); say which"
         )
     target = lots.get(number)
-    if target is None and "qualifier" in given and not {"chips", "vendor", "model"} & set(given):
+    if target is None and not {"chips", "vendor", "model"} & set(given):
+        if "lot" in given:
+            raise InvalidValue("lot", f"{entry.id} has no lot {number}; give --chips and --vendor to add it")
         raise InvalidValue("qualifier", "is given without chips; give chips and vendor")
     catalogue = load_catalogue(session)
     vendor = catalogue.vendor(given["vendor"]) if "vendor" in given else (target.vendor if target else None)
@@ -304,8 +314,8 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
         quantity = target.quantity
     else:
         raise InvalidValue("chips", "is needed for a new chip lot; give the chip count")
-    if "qualifier" in given:
-        qualifier = parse_choice(Qualifier, given["qualifier"], "qualifier").value
+    if "qualifier" in given:  # empty: back to exact
+        qualifier = parse_qualifier(given["qualifier"]).value if given["qualifier"].strip() else "exact"
     else:
         qualifier = target.qualifier if target is not None else Qualifier.EXACT.value
     if target is None:
