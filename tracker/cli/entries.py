@@ -182,7 +182,11 @@ def _list_row(e: EntryRow, for_people: bool) -> list[object]:
 )
 @pass_app
 def entry_show(app: App, entry_id: str, fmt: str) -> None:
-    """Show one entry: its fields, chip lots, sources and status history."""
+    """Show one entry: its fields, chip lots, sources and status history.
+
+    For a programme, also its parts, with what each counts, and what the programme
+    counts in totals: its parts, plus what its own figure says beyond them.
+    """
     from tracker.cli.show import print_entry
     from tracker.service.entries import entry_detail
 

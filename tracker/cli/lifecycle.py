@@ -64,7 +64,7 @@ def check(app: App, fmt: str) -> None:
     Looks for entries without a source, an online period that ends before the
     announcement, a status moved back (towards announced) without a note, probable
     duplicates (same country, same operator or name, chip counts within 10%), a part
-    with more chips than its programme (unless that count is at-least), and a part
+    with more chips than its programme (unless that count is a lower bound), and a part
     outside its programme's country or scope. Exits 1 when it finds any.
     """
     from tracker.service.checks import find_problems
@@ -101,7 +101,7 @@ def check(app: App, fmt: str) -> None:
 @click.option(
     "--qualifier",
     metavar="Q",
-    help='How exact the lot\'s chips are: exact, approx, at-least or up-to (also ~, ≥, ≤); "" is exact.',
+    help='How exact the lot\'s chips are ("" is exact): exact, approx, at-least or up-to; also ~, ≥, ≤.',
 )
 @click.option(
     "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."

@@ -43,8 +43,8 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     (multi-country) row, counted under a --region that holds its whole scope.
 
     Columns: the keys, then `entries` (distinct entries), `chips` and, in CSV and
-    JSON, `qualifier` (exact, approx, at-least or up-to: a sum with an at-least
-    count in it is at least that); tables show it as ~, ≥ or ≤ before the count.
+    JSON, `qualifier`: exact, approx, at-least or up-to (a sum with a lower bound
+    in it is a lower bound); tables show it as ~, ≥ or ≤ before the count.
     Tables end with a total row that counts each chip once, even when a country is
     in two of the regions shown.
     """
