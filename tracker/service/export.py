@@ -77,16 +77,19 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
     if ids is not None:
         query = query.where(Entry.id.in_(ids))
     sources = _sources_by_entry(session, ids)
-    for row in session.execute(query):
-        (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
-         announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
-         notes, scope, qualifier) = row  # fmt: skip
-        head = [
-            entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
-            announced, period_from_parts(online_start, online_precision),
-        ]  # fmt: skip
-        tail = [power_mw, SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes, scope]
-        yield _cells(head, [lot, vendor, model, chips], tail, qualifier)
+    try:
+        for row in session.execute(query):
+            (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
+             announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
+             notes, scope, qualifier) = row  # fmt: skip
+            head = [
+                entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
+                announced, period_from_parts(online_start, online_precision),
+            ]  # fmt: skip
+            tail = [power_mw, SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes, scope]
+            yield _cells(head, [lot, vendor, model, chips], tail, qualifier)
+    finally:  # a filtered export stops before the sources of every entry are read
+        sources.close()
 
 
 def _cells(head: list[object], lot: list[object], tail: list[object], qualifier: object) -> list[str]:
@@ -120,10 +123,14 @@ def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
 class _SourceStream:
     """Sources of every entry, read alongside the entries in the same (bytewise) order."""
 
-    def __init__(self, rows: Iterator[Any]) -> None:
-        self._rows = rows
+    def __init__(self, result: sa.Result[Any]) -> None:
+        self._result = result  # closed once the export's rows are all written
+        self._rows: Iterator[Any] = iter(result)
         self._head: tuple[str, str] | None = next(self._rows, None)
         self._last: tuple[str, list[str]] = ("", [])
+
+    def close(self) -> None:
+        self._result.close()
 
     def for_entry(self, entry_id: str) -> list[str]:
         """The sources of ``entry_id``; asked for ids in order, each as often as it has lots."""
@@ -147,7 +154,7 @@ def _sources_by_entry(session: Session, ids: Sequence[str] | None) -> _SourceStr
     )
     if ids is not None:
         query = query.where(EntrySource.entry_id.in_(ids))
-    return _SourceStream((entry_id, reference) for entry_id, reference in session.execute(query))
+    return _SourceStream(session.execute(query))
 
 
 def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
