@@ -131,6 +131,34 @@ def test_a_child_covers_its_own_vendor_first(tracker: Tracker) -> None:
     assert chips_by(tracker, "vendor") == {"AMD": 60_000, "NVIDIA": 99_000, "unknown": 1000}
 
 
+@pytest.mark.parametrize(
+    ("plan_lots", "parts", "by_model"),
+    [
+        # The B200 site can only be the plan's unnamed NVIDIA chips, the unnamed site its H100s.
+        ((("NVIDIA", ""), ("NVIDIA", "H100")), (("NVIDIA", ""), ("NVIDIA", "B200")), {"": 50, "B200": 50}),
+        # Undisclosed chips may be the AMD ones; the H100 site only the undisclosed ones.
+        ((("unknown", ""), ("AMD", "MI300X")), (("NVIDIA", "H100"), ("unknown", "")), {"H100": 50, "": 50}),
+    ],
+)
+def test_parts_cover_as_much_of_a_programme_as_they_can(
+    tracker: Tracker,
+    tmp_path: Path,
+    plan_lots: tuple[tuple[str, str], ...],
+    parts: tuple[tuple[str, str], ...],
+    by_model: dict[str, int],
+) -> None:
+    rows = ["id,name,country,kind,parent,lot,vendor,model,chips,scope"]
+    rows += [
+        f"p,Plan,,programme,,{n},{vendor},{model},50,europe" for n, (vendor, model) in enumerate(plan_lots, 1)
+    ]
+    rows += [f"c{n},Site {n},FR,,p,1,{vendor},{model},50," for n, (vendor, model) in enumerate(parts, 1)]
+    path = tmp_path / "plan.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tracker.ok("import", str(path))
+    assert total(tracker) == "100"
+    assert chips_by(tracker, "model") == by_model
+
+
 def test_filters_that_split_chips_add_up_and_evidence_filters_drop_parts(tracker: Tracker) -> None:
     add_programme(tracker, "French plan", "100000", "--country", "FR", "--confidence", "confirmed",
                   "--announced", "2025-01-10", "--sponsor", "sovereign")  # fmt: skip

@@ -9,7 +9,7 @@ lots and their parts' lots; every other entry's lots are summed by the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import INACTIVE_STATUSES, Qualifier
 from tracker.service.catalogue import UNKNOWN_VENDOR
 from tracker.service.filters import Filters, effective_status
+from tracker.service.matching import cover
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,17 @@ class _Lot:
     qualifier: Qualifier
 
 
-# Which of a part's chips may be a programme's lot's chips, tried in this order: the same
-# vendor and model; the same vendor, one model not given; a vendor not disclosed on one side.
-_MATCHES: tuple[Callable[[Kind, Kind], bool], ...] = (
-    lambda part, lot: part == lot,
-    lambda part, lot: part[0] == lot[0] and None in (part[1], lot[1]),
-    lambda part, lot: UNKNOWN_VENDOR in (part[0], lot[0]),
-)
+def _fit(part: Kind, lot: Kind) -> int | None:
+    """How well a part's chips fit a programme's lot: 0 the same vendor and model; 1 the same
+    vendor, with a model not given on one side; 2 a vendor not disclosed on one side. None:
+    they cannot be the same chips (AMD chips are never part of an NVIDIA count)."""
+    if part == lot:
+        return 0
+    if part[0] == lot[0] and None in (part[1], lot[1]):
+        return 1
+    if UNKNOWN_VENDOR in (part[0], lot[0]):
+        return 2
+    return None
 
 
 @dataclass
@@ -113,7 +118,7 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
     """Work out what each programme counts, from the lots of the announcements that the
     evidence filters of ``filters`` (see :func:`evidence`) keep.
 
-    A part's chips cover its programme's lots that may be the same chips (:data:`_MATCHES`),
+    A part's chips cover its programme's lots that may be the same chips (:func:`_fit`),
     lot by lot (see :meth:`_Counter._uncovered` for cancelled lots). What a lot adds carries
     its qualifier (taking away a lower bound leaves an upper bound).
     """
@@ -189,27 +194,33 @@ class _Counter:
 
     @staticmethod
     def _uncovered(own: list[_Lot], parts: Mapping[Pool, Amount]) -> dict[_Lot, Amount]:
-        """What each of a programme's lots adds beyond the parts' chips that may be its own.
+        """What each of a programme's lots adds beyond the parts' chips that may be its own:
+        as many of its chips covered as can be (:func:`tracker.service.matching.cover`), by
+        the best fitting chips.
 
         Planned lots are covered first, and only by planned chips: a cancelled site leaves
         its plan standing. A cancelled or decommissioned lot is covered by whatever chips are
         left, planned or not: a site still going ahead is no part of what was called off.
         """
-        spare = {pool: amount.chips for pool, amount in parts.items()}
-        left = {lot.id: lot.chips for lot in own}
+        fit = {
+            (pool, lot.id): rank
+            for pool in parts
+            for lot in own
+            if (pool[0] or not lot.pool[0]) and (rank := _fit(pool[1:], lot.pool[1:])) is not None
+        }
+        supplies = {pool: amount.chips for pool, amount in sorted(parts.items(), key=_pool_order)}
+        flows = cover(supplies, [(lot.id, lot.chips, lot.pool[0]) for lot in own], fit)
         covering: dict[int, Amount] = defaultdict(Amount)  # the chips that covered each lot
-        for planned in (True, False):
-            for matches in _MATCHES:
-                for lot in (lot for lot in own if lot.pool[0] is planned):
-                    for pool in sorted(spare, key=lambda pool: (not pool[0], pool[1], pool[2] or "")):
-                        if planned and not pool[0]:
-                            continue
-                        if left[lot.id] and spare[pool] and matches(pool[1:], lot.pool[1:]):
-                            taken = min(left[lot.id], spare[pool])
-                            left[lot.id] -= taken
-                            spare[pool] -= taken
-                            covering[lot.id] += Amount(taken, parts[pool].qualifier)
+        left = {lot.id: lot.chips for lot in own}
+        for (pool, lot_id), chips in flows.items():
+            covering[lot_id] += Amount(chips, parts[pool].qualifier)
+            left[lot_id] -= chips
         return {lot: _remainder(lot, left[lot.id], covering.get(lot.id)) for lot in own}
+
+
+def _pool_order(item: tuple[Pool, Amount]) -> tuple[bool, str, str]:
+    planned, vendor, model = item[0]
+    return (not planned, vendor, model or "")
 
 
 def _remainder(lot: _Lot, chips: int, covered: Amount | None) -> Amount:

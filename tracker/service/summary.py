@@ -102,6 +102,8 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
         entries, chips, qualifiers = row[len(keys) :]
         groups[values] = _Group(entries, amount=Amount(int(chips), Qualifier.of_bits(qualifiers)))
     for place, entry_id, amount in _programme_lots(session, filters, cover, keys):
+        if not amount.chips and place not in groups:
+            continue  # a lot its parts cover in full makes no row of its own
         group = groups.setdefault(place, _Group())
         group.programmes.add(entry_id)
         group.amount += amount
