@@ -98,7 +98,8 @@ def test_rows_that_cannot_be_counted_are_listed_with_their_reason(tracker: Track
         "out so that the cluster is counted once"
     )
     assert result.stderr.splitlines()[-1] == (
-        "Left out 7 rows (--skip-invalid); their problems by column: 3 Country, 2 Chip quantity (primary), "
+        "Left out 7 entries (--skip-invalid); their problems by column: 3 Country, 2 Chip quantity "
+        "(primary), "
         "2 Superseded by, 1 Name, 1 Possible Duplicate."
     )
 

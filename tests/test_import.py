@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -263,7 +264,7 @@ def test_skip_invalid_imports_the_good_rows_and_lists_the_others(tracker: Tracke
     assert result.stderr.splitlines()[0].startswith(f"{path}:3: country: unknown country 'Atlantis'")
     assert (
         result.stderr.splitlines()[-1]
-        == "Left out 1 row (--skip-invalid); their problems by column: 1 country."
+        == "Left out 1 entry (--skip-invalid); their problems by column: 1 country."
     )
 
 
@@ -332,6 +333,47 @@ def test_a_file_without_every_column_changes_only_the_columns_it_has(
     )
     assert tracker.ok("import", str(path), "--on-conflict", "update") == "0 added, 1 updated, 0 unchanged\n"
     assert tracker.export() == before.replace(",AMD,MI300X,10,", ",AMD,MI300X,20,")
+
+
+def test_a_file_without_lot_numbers_keeps_the_stored_ones(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "30", "--vendor", "NVIDIA", "--model", "H100")
+    tracker.ok("update", "site", "--lot", "3", "--chips", "5", "--vendor", "AMD")
+    rows = list(csv.DictReader(io.StringIO(tracker.export())))
+    for row in rows:
+        del row["lot"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    before = database_contents(tracker)
+    assert tracker.ok("import", str(write(tmp_path, out.getvalue()))) == "0 added, 0 updated, 1 unchanged\n"
+    assert database_contents(tracker) == before
+
+
+def test_skip_invalid_takes_back_the_sources_of_what_it_leaves_out(db_url: str, tmp_path: Path) -> None:
+    tracker = Tracker(db_url)
+    tracker.ok("add", "Kept", "--country", "FR", "--source", "https://kept.example")
+    path = write(
+        tmp_path,
+        "id,name,country,parent,chips,vendor,lot,sources\n"
+        "orphan,Orphan,FR,nowhere,1,AMD,1,https://orphan.example\n"
+        "orphan,Orphan,FR,nowhere,2,AMD,2,https://orphan.example\n"
+        "fine,Fine,DE,,3,AMD,1,https://kept.example\n",
+    )
+    result = tracker("import", str(path), "--skip-invalid")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
+    assert (
+        result.stderr.splitlines()[-1]
+        == "Left out 1 entry (--skip-invalid); their problems by column: 1 parent."
+    )
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        references = list(
+            connection.execute(sa.text("SELECT reference FROM source ORDER BY reference")).scalars()
+        )
+    engine.dispose()
+    assert "https://orphan.example" not in references
+    assert "https://kept.example" in references
 
 
 def test_a_skipped_conflict_leaves_the_stored_entry_whole(tracker: Tracker, tmp_path: Path) -> None:

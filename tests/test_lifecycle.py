@@ -345,13 +345,23 @@ def test_a_status_changed_by_import_joins_the_history(seeded_tracker: Tracker, t
     seeded_tracker.ok("import", str(path), "--on-conflict", "update")
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     last = seeded_tracker.ok("show", "nebius-uk").splitlines()[-1].split()
-    assert last[:4] == [today, "planned", "cancelled", "(unsourced)"]
+    assert last[:4] == [today, "planned", "cancelled", "(unsourced)"]  # the file adds no source
     now = chips_by(seeded_tracker, "--by", "country")
     assert (
         chips_by(seeded_tracker, "--by", "country", "--as-of", today)
         == now
         == {"": 472_000, "FR": 18000, "DE": 10000}
     )
+    # A status the file changes rests on the first source the file adds.
+    path.write_text(
+        changed.replace(",cancelled,confirmed,", ",planned,confirmed,").replace(
+            "mid-2025 | NVIDIA GTC", "mid-2025 | https://news.example/back | NVIDIA GTC"
+        ),
+        encoding="utf-8",
+    )
+    seeded_tracker.ok("import", str(path), "--on-conflict", "update")
+    last = seeded_tracker.ok("show", "nebius-uk").splitlines()[-1].split()
+    assert last[:4] == [today, "cancelled", "planned", "https://news.example/back"]
 
 
 def test_as_of_counts_an_entry_without_an_announced_day_once_online_or_recorded(tracker: Tracker) -> None:

@@ -290,7 +290,7 @@ def test_skip_invalid_leaves_out_rows_whose_parent_is_missing(
     assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
     assert (
         result.stderr.splitlines()[-1]
-        == "Left out 1 row (--skip-invalid); their problems by column: 1 parent."
+        == "Left out 1 entry (--skip-invalid); their problems by column: 1 parent."
     )
     assert [row["id"] for row in csv.DictReader(io.StringIO(other.export()))] == ["nebius-uk"]
 
@@ -312,6 +312,34 @@ def test_skip_invalid_leaves_out_the_parts_of_a_programme_it_leaves_out(
         f"{path}:2: parent: 'plan' has a problem of its own (line 3)",
         f"{path}:3: scope: a programme has a country or a scope, not both",
     ]
+
+
+def test_an_import_cannot_make_a_programme_with_parts_another_kind(tracker: Tracker, tmp_path: Path) -> None:
+    add_programme(tracker, "Plan", "100", "--country", "FR")
+    add_child(tracker, "Site", "plan", "30")
+    before = database_contents(tracker)
+    path = tmp_path / "demote.csv"
+    path.write_text("id,name,country,kind\nplan,Plan,FR,factory\n", encoding="utf-8")
+    for extra in ((), ("--skip-invalid",)):
+        result = tracker("import", str(path), "--on-conflict", "update", *extra)
+        assert (result.exit_code, result.stderr.splitlines()) == (2, [
+            f"{path}:2: kind: plan has parts (site); only a programme has parts",
+            f"Error: {path}: 1 problem; nothing was imported",
+        ])  # fmt: skip
+    assert database_contents(tracker) == before
+
+
+def test_skip_invalid_keeps_a_stored_programme_whose_row_it_leaves_out(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    add_programme(tracker, "P", "100", "--scope", "europe")
+    add_child(tracker, "C", "p", "30")
+    path = tmp_path / "rows.csv"
+    path.write_text("id,name,country,operator,scope\np,P,FR,,europe\nc,C,FR,NewOp,\n", encoding="utf-8")
+    result = tracker("import", str(path), "--skip-invalid", "--on-conflict", "update")
+    assert (result.exit_code, result.stdout) == (0, "0 added, 1 updated, 0 unchanged\n")
+    assert result.stderr.splitlines()[0] == f"{path}:2: scope: a programme has a country or a scope, not both"
+    assert "NewOp" in tracker.ok("show", "c")
 
 
 def test_import_refuses_bad_scopes_and_qualifiers(tracker: Tracker, tmp_path: Path) -> None:

@@ -86,9 +86,10 @@ class FileRejected(TrackerError):
 
     exit_code = 2
 
-    def __init__(self, name: str, problems: list[RowProblem], hint: str = "") -> None:
+    def __init__(self, name: str, problems: list[RowProblem], hint: str = "", fatal: int = 0) -> None:
         self.name = name
         self.problems = problems
+        self.fatal = fatal  # how many of the problems --skip-invalid could not leave out
         count = f"{len(problems):,} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(f"{name}: {count}; nothing was imported" + (f"; {hint}" if hint else ""))
 

@@ -95,7 +95,7 @@ def import_(
                 skip_invalid=skip_invalid,
             )
         except FileRejected as error:
-            if not skip_invalid and any(line > 1 for line, _, _ in error.problems):
+            if not skip_invalid and sum(line > 1 for line, _, _ in error.problems) > error.fatal:
                 raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
             raise
         if epoch:
@@ -107,8 +107,8 @@ def import_(
     if result.rejected:
         reasons = collections.Counter(column for _, column, _ in result.rejected)
         listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
-        rows = f"{result.rejected_lines} row{'s' if result.rejected_lines != 1 else ''}"
-        click.echo(f"Left out {rows} (--skip-invalid); their problems by column: {listing}.", err=True)
+        entries = f"{result.rejected_entries} entr{'y' if result.rejected_entries == 1 else 'ies'}"
+        click.echo(f"Left out {entries} (--skip-invalid); their problems by column: {listing}.", err=True)
     if stale:
         shown = ", ".join(stale[:10]) + (f" and {len(stale) - 10} more" if len(stale) > 10 else "")
         entries = f"{len(stale)} entr{'ies' if len(stale) != 1 else 'y'} of an earlier Epoch import"

@@ -87,9 +87,7 @@ class ImportResult:
     rejected: list[RowProblem] = field(default_factory=list)  # rows left out (skip_invalid)
     ids: set[str] = field(default_factory=set)  # of every entry the file gives, stored or not
 
-    @property
-    def rejected_lines(self) -> int:
-        return len({problem.line for problem in self.rejected})
+    rejected_entries: int = 0  # entries left out (skip_invalid)
 
 
 def import_entries(
@@ -118,7 +116,7 @@ def import_entries(
     if importer.problems:
         # In line order, with the rows left out too: a left-out parent explains its child's problem.
         every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
-        raise FileRejected(name, every)
+        raise FileRejected(name, every, fatal=importer.fatal)
     importer.result.ids = set(importer.lines) - importer.left_out
     importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
@@ -137,6 +135,9 @@ class _Importer:
         self.parents: dict[str, str] = {}  # of the entries added or replaced
         self.kinds: dict[str, str | None] = {}  # of the entries added or replaced
         self.added_ids: set[str] = set()
+        self.replaced_ids: set[str] = set()  # stored entries the file changes
+        self.new_sources: set[str] = set()  # sources this import added
+        self.fatal = 0  # problems --skip-invalid cannot leave out
         self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
@@ -150,7 +151,9 @@ class _Importer:
             session.execute(sa.text("SET LOCAL enable_seqscan = off"))
 
     def report(self, *problems: RowProblem) -> None:
+        """The problems of one entry: it is left out (``skip_invalid``), or the file refused."""
         (self.result.rejected if self.skip_invalid else self.problems).extend(problems)
+        self.result.rejected_entries += self.skip_invalid
 
     def take(self, item: ParsedEntry) -> None:
         if item.problems or item.entry is None:
@@ -184,7 +187,12 @@ class _Importer:
         bad_parents = self._parent_problems()
         if self.skip_invalid:
             bad_parents = self._leave_out(bad_parents)
-        self.problems.extend(sorted(bad_parents.values()))
+        unskippable = {
+            entry_id: problem for entry_id, problem in bad_parents.items() if entry_id in self.replaced_ids
+        }
+        unskippable.update(self._kind_problems())
+        self.fatal = len(unskippable)
+        self.problems.extend(sorted({**bad_parents, **unskippable}.values()))
         if not self.problems:
             self._set_parents()
 
@@ -205,7 +213,9 @@ class _Importer:
             left_out |= more & self.added_ids
         for chunk in _chunks(sorted(left_out)):
             self.session.execute(sa.delete(ENTRY_TABLE).where(ENTRY_TABLE.c.id.in_(chunk)))
+        self._remove_unused_sources()
         self.result.rejected.extend(bad_parents.pop(entry_id) for entry_id in sorted(left_out))
+        self.result.rejected_entries += len(left_out)
         self.result.added -= len(left_out)
         for entry_id in left_out:
             del self.parents[entry_id], self.lines[entry_id]
@@ -252,6 +262,7 @@ class _Importer:
                         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it",
                     )
                 )
+        self.replaced_ids.update(entry_id for entry_id, _ in replacements)
         for entry_id, entry in (*additions, *replacements):
             self.kinds[entry_id] = entry.kind.value if entry.kind else None
             if entry.parent:
@@ -278,6 +289,7 @@ class _Importer:
                 "to_status": entry.status.value,
                 "effective_on": self.now.date(),
                 "recorded_at": self.now,
+                "source_id": self._new_source_id(entry, stored[entry_id]),
                 "note": "set by tracker import",
             }
             for entry_id, entry in replacements
@@ -294,9 +306,7 @@ class _Importer:
         edits: list[dict[str, object]] = []
         for entry_id, entry in replacements:
             old_rows, new_rows = stored[entry_id], entry_rows(entry_id, entry)
-            old_sources = set(_cell(old_rows[0], "sources").split(SOURCE_SEPARATOR))
-            added = [reference for reference in entry.sources if reference not in old_sources]
-            source_id = _source_ids(self.session, added[:1])[added[0]] if added else None
+            source_id = self._new_source_id(entry, old_rows)
             changed = [
                 (column, _cell(old_rows[0], column), _cell(new_rows[0], column))
                 for column in ENTRY_COLUMNS
@@ -317,6 +327,13 @@ class _Importer:
             )
         if edits:
             self.session.execute(sa.insert(CHANGE_TABLE), edits)
+
+    def _new_source_id(self, entry: EntryInput, stored_rows: list[list[str]]) -> int | None:
+        """The first source the file gives an entry that it did not have: what an update
+        made by the file rests on."""
+        old = set(_cell(stored_rows[0], "sources").split(SOURCE_SEPARATOR))
+        added = [reference for reference in entry.sources if reference not in old]
+        return _source_ids(self.session, added[:1], self.new_sources)[added[0]] if added else None
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""
@@ -382,7 +399,7 @@ class _Importer:
         if lots:
             self.session.execute(sa.insert(LOT_TABLE), lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
-        source_ids = _source_ids(self.session, references)
+        source_ids = _source_ids(self.session, references, self.new_sources)
         links = [
             {"entry_id": entry_id, "source_id": source_ids[reference]}
             for entry_id, entry in entries
@@ -390,6 +407,34 @@ class _Importer:
         ]
         if links:
             self.session.execute(sa.insert(LINK_TABLE), links)
+
+    def _remove_unused_sources(self) -> None:
+        """Remove the sources this import added that no entry cites any more (those of the
+        entries taken back)."""
+        unused = sa.select(Source.id).where(
+            Source.reference.in_(sa.bindparam("references", expanding=True)),
+            ~sa.exists().where(EntrySource.source_id == Source.id),
+            ~sa.exists().where(StatusEvent.source_id == Source.id),
+            ~sa.exists().where(EntryChange.source_id == Source.id),
+        )
+        for chunk in _chunks(sorted(self.new_sources)):
+            ids = list(self.session.scalars(unused, {"references": list(chunk)}))
+            if ids:
+                self.session.execute(sa.delete(SOURCE_TABLE).where(SOURCE_TABLE.c.id.in_(ids)))
+
+    def _kind_problems(self) -> dict[str, RowProblem]:
+        """A stored programme that the file makes another kind while it still has parts."""
+        demoted = [entry_id for entry_id, kind in self.kinds.items() if kind != "programme"]
+        problems: dict[str, RowProblem] = {}
+        for chunk in _chunks(sorted(set(demoted) & self.replaced_ids)):
+            query = sa.select(Entry.parent_id, Entry.id).where(Entry.parent_id.in_(chunk)).order_by(Entry.id)
+            parts: dict[str, list[str]] = {}
+            for parent, part in self.session.execute(query):
+                parts.setdefault(str(parent), []).append(part)
+            for entry_id, found in parts.items():
+                message = f"{entry_id} has parts ({', '.join(found)}); only a programme has parts"
+                problems[entry_id] = RowProblem(self.lines[entry_id], "kind", message)
+        return problems
 
     def _parent_problems(self) -> dict[str, RowProblem]:
         """Each new parent is a programme of the file or of the database, and no entry becomes
@@ -418,7 +463,7 @@ class _Importer:
             wanted = sorted({parent for parent in found.values() if parent and parent not in ancestors})
         for entry_id, parent in self.parents.items():
             line = self.lines[entry_id]
-            if parent in self.left_out:
+            if parent in self.left_out and parent not in stored:
                 message = f"{parent!r} has a problem of its own (line {self.lines[parent]})"
                 problems[entry_id] = RowProblem(line, "parent", message)
             elif parent not in stored and parent not in self.lines:
@@ -513,6 +558,12 @@ def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryIn
     """The file's entry, with the stored values of the columns the file does not have (and,
     where the file adds sources, the stored sources too). A file with chip columns gives the
     entry's whole list of lots."""
+    if item.columns & set(LOT_COLUMNS) and "lot" not in item.columns and len(entry.lots) == len(stored.lots):
+        # Lots without numbers are the stored lots in their order, under their stored numbers.
+        numbered = zip(entry.lots, lot_numbers(stored.lots), strict=True)
+        entry = dataclasses.replace(
+            entry, lots=tuple(dataclasses.replace(lot, number=n) for lot, n in numbered)
+        )
     kept = {
         field: getattr(stored, field)
         for column, field in _FIELDS.items()
@@ -537,11 +588,12 @@ def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryIn
     return dataclasses.replace(entry, **kept)
 
 
-def _source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
-    """The ids of these sources, adding those not stored yet (another import adding the
-    same source at the same moment is no conflict)."""
+def _source_ids(session: Session, references: Sequence[str], added: set[str]) -> dict[str, int]:
+    """The ids of these sources, adding those not stored yet to the database and to ``added``
+    (another import adding the same source at the same moment is no conflict)."""
     found = _stored_source_ids(session, references)
     missing = [reference for reference in references if reference not in found]
+    added.update(missing)
     if missing:
         from sqlalchemy.dialects import postgresql, sqlite  # here: only an import needs them
 
