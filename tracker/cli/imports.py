@@ -44,8 +44,8 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
 @click.option(
     "--skip-invalid",
     is_flag=True,
-    help="Leave out rows with problems (listed on standard error) and import the rest; "
-    "the exit code is then 0.",
+    help="Leave out rows with problems (listed on standard error) and import the rest, "
+    "with the parts of a programme left out; the exit code is then 0.",
 )
 @click.option(
     "--prune",
@@ -65,8 +65,9 @@ def import_(
 ) -> None:
     """Add entries from a CSV file (- for standard input), in one transaction.
 
-    The tracker format is what `tracker export` writes, columns in any order; name and
-    country are required. Every row is checked first: each problem is reported as
+    The tracker format is what `tracker export` writes, columns in any order; the name
+    and country columns are required (a programme with a scope leaves its country
+    empty). Every row is checked first: each problem is reported as
     FILE:LINE: COLUMN: message, and then nothing is written. An entry identical to the
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
