@@ -163,19 +163,19 @@ class _Counter:
         self.children = children
         self.lots = lots
         self.result = result
-        self.by_kind: dict[str, dict[Pool, Amount]] = {}
+        self.by_pool: dict[str, dict[Pool, Amount]] = {}
         self.visiting: set[str] = set()
 
     def count_all(self, programme_ids: Iterable[str]) -> None:
         for entry_id in programme_ids:
             self.count(entry_id)
-        for entry_id, amounts in self.by_kind.items():
+        for entry_id, amounts in self.by_pool.items():
             self.result.counted[entry_id] = total(amount for pool, amount in amounts.items() if pool[0])
 
     def count(self, entry_id: str) -> dict[Pool, Amount]:
         """What an entry counts, by pool of chips: its parts', and what its own lots add."""
-        if entry_id in self.by_kind:
-            return self.by_kind[entry_id]
+        if entry_id in self.by_pool:
+            return self.by_pool[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
         parts: dict[Pool, Amount] = defaultdict(Amount)
         for child in self.children.get(entry_id, ()):
@@ -189,8 +189,8 @@ class _Counter:
         for lot, adds in self._uncovered(self.lots.get(entry_id, []), parts).items():
             self.result.added[lot.id] = adds
             counted[lot.pool] += adds
-        self.by_kind[entry_id] = dict(counted)
-        return self.by_kind[entry_id]
+        self.by_pool[entry_id] = dict(counted)
+        return self.by_pool[entry_id]
 
     @staticmethod
     def _uncovered(own: list[_Lot], parts: Mapping[Pool, Amount]) -> dict[_Lot, Amount]:
