@@ -50,17 +50,17 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     """
     from tracker.cli.render import Count
     from tracker.service.filters import resolve_filters
-    from tracker.service.summary import check_keys, planned_total, planned_totals
+    from tracker.service.summary import check_keys, summarise
 
     keys = check_keys(keys)
+    for_people = fmt in ("table", "markdown")
     with open_session(app) as session:
         resolved = resolve_filters(session, as_of=as_of, **filters)
-        found = planned_totals(session, resolved, keys)
+        found, overall = summarise(session, resolved, keys, with_total=for_people)
         columns: tuple[str, ...] = (*keys, "entries", "chips")
         total = None
-        if fmt in ("table", "markdown"):
+        if overall is not None:
             rows = [(*row.keys, row.entries, Count(row.chips, row.qualifier.value)) for row in found]
-            overall = planned_total(session, resolved)
             chips = Count(overall.chips, overall.qualifier.value)
             total = ("Total", *([None] * (len(keys) - 1)), overall.entries, chips)
         else:

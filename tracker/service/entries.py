@@ -273,7 +273,7 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         )
     if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
         raise problem
-    if entry.parent is not None and (problem := _parent_problem(session, entry.parent)) is not None:
+    if entry.parent is not None and (problem := stored_parent_problem(session, entry.parent)) is not None:
         raise problem
     row = Entry(**entry_columns(entry_id, entry))
     row.lots = [
@@ -331,13 +331,13 @@ def similar_entries(session: Session, entry: EntryInput) -> list[str]:
     query = (
         sa.select(Entry.id)
         .where(same_place, sa.or_(same_count if quantities else sa.false(), same_operator))
-        .where(Entry.id.not_in(_ancestors(session, entry.parent)))  # its chips are counted within theirs
+        .where(Entry.id.not_in(ancestors(session, entry.parent)))  # its chips are counted within theirs
         .order_by(bytewise(session, Entry.id))
     )
     return list(session.scalars(query))
 
 
-def _ancestors(session: Session, parent: str | None) -> list[str]:
+def ancestors(session: Session, parent: str | None) -> list[str]:
     """The programme an entry is part of, the programme that one is part of, and so on."""
     found: list[str] = []
     while parent is not None and parent not in found:
@@ -378,7 +378,7 @@ def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[st
         if problem := place_problem(text["country"], text["scope"], kind):
             problems.append(problem)
     parent = str(raw.get("parent") or "").strip()
-    if parent and "parent" not in fields and (problem := _parent_problem(session, parent)):
+    if parent and "parent" not in fields and (problem := stored_parent_problem(session, parent)):
         problems.append(problem)
     if problems or entry is None:
         raise InvalidInput(problems)
@@ -386,11 +386,17 @@ def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[st
     return add_entry(session, entry), similar
 
 
-def _parent_problem(session: Session, parent: str) -> InvalidValue | None:
+def stored_parent_problem(session: Session, parent: str, entry_id: str | None = None) -> InvalidValue | None:
+    """What is wrong with making the stored ``parent`` an entry's programme: it must exist,
+    be a programme, and (for the stored entry ``entry_id``) not be that entry or one of its parts."""
     row = session.get(Entry, parent)
     if row is None:
         return InvalidValue("parent", f"no entry has the id {parent!r}")
-    return parent_problem(parent, row.kind)
+    if (problem := parent_problem(parent, row.kind)) is not None:
+        return problem
+    if entry_id is not None and entry_id in ancestors(session, parent):
+        return InvalidValue("parent", f"{parent!r} makes {entry_id!r} a part of itself")
+    return None
 
 
 def get_entry(session: Session, entry_id: str) -> Entry:

@@ -25,16 +25,16 @@ from tracker.model.vocabulary import (
     parse_choice,
     parse_qualifier,
 )
-from tracker.service.catalogue import load_catalogue
+from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
     entry_summary,
     get_entry,
-    parent_problem,
     parse_lot_number,
     read_sources,
     source_for,
     status_moves,
+    stored_parent_problem,
 )
 
 T = TypeVar("T")
@@ -192,12 +192,13 @@ def update_entry(
         raise InvalidInput(problems)
     entry = get_entry(session, entry_id)
     _check_place(session, entry, new_values)
-    if new_values.get("parent") is not None:
-        _check_parent(session, entry_id, str(new_values["parent"]))
+    parent = new_values.get("parent")
+    if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
+        raise wrong
     source = source_for(session, references[0]) if references else None
     changes: list[FieldChange] = []
     if set(lot_given) - {"lot"}:
-        changes.extend(_update_lot(session, entry, lot_given))
+        changes.extend(_update_lot(catalogue, entry, lot_given))
     for field, value in new_values.items():
         attribute = UPDATABLE[field][1] if field in UPDATABLE else field
         old = _current(entry, attribute)
@@ -252,22 +253,6 @@ def _check_place(session: Session, entry: Entry, new_values: Mapping[str, object
             )
 
 
-def _check_parent(session: Session, entry_id: str, parent: str) -> None:
-    """The new parent is a stored programme, and is not the entry itself nor one of its parts."""
-    current: str | None = parent
-    seen: set[str] = set()
-    while current is not None and current not in seen:
-        if current == entry_id:
-            raise InvalidValue("parent", f"{parent!r} makes {entry_id!r} a part of itself")
-        seen.add(current)
-        row = session.get(Entry, current)
-        if row is None:
-            raise InvalidValue("parent", f"no entry has the id {parent!r}")
-        if current == parent and (problem := parent_problem(parent, row.kind)) is not None:
-            raise problem
-        current = row.parent_id
-
-
 def _current(entry: Entry, attribute: str) -> object:
     if attribute == "online":
         return period_from_parts(entry.online_start, entry.online_precision)
@@ -283,7 +268,7 @@ def _assign(entry: Entry, attribute: str, value: object) -> None:
         setattr(entry, attribute, value)
 
 
-def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> list[FieldChange]:
+def _update_lot(catalogue: Catalogue, entry: Entry, given: Mapping[str, str]) -> list[FieldChange]:
     """Edit the chip lot numbered ``given["lot"]`` (the only one, when the entry has one), or
     add it; returns what changed, field by field."""
     lots = {lot.lot: lot for lot in entry.lots}
@@ -300,7 +285,6 @@ def _update_lot(session: Session, entry: Entry, given: Mapping[str, str]) -> lis
         if "lot" in given:
             raise InvalidValue("lot", f"{entry.id} has no lot {number}; give --chips and --vendor to add it")
         raise InvalidValue("qualifier", "is given without chips; give chips and vendor")
-    catalogue = load_catalogue(session)
     vendor = catalogue.vendor(given["vendor"]) if "vendor" in given else (target.vendor if target else None)
     if vendor is None:
         raise InvalidValue("vendor", "is needed for a new chip lot; use `unknown` when it was not disclosed")

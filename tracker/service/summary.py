@@ -65,7 +65,19 @@ class _Group:
         return Totals(keys, self.entries + len(self.programmes), self.amount.chips, self.amount.qualifier)
 
 
-def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> list[Totals]:
+def summarise(
+    session: Session, filters: Filters, keys: Sequence[str], *, with_total: bool
+) -> tuple[list[Totals], Totals | None]:
+    """The rows of a summary (:func:`planned_totals`) and, ``with_total``, its total row
+    (:func:`planned_total`), the programmes' count worked out once for both."""
+    cover = coverage(session, filters)
+    rows = planned_totals(session, filters, keys, cover)
+    return rows, planned_total(session, filters, cover) if with_total else None
+
+
+def planned_totals(
+    session: Session, filters: Filters, keys: Sequence[str], cover: Coverage | None = None
+) -> list[Totals]:
     """Chips and distinct entries per combination of ``keys``, most chips first, then by keys.
 
     Lots count when their effective status matches ``filters`` (by default: every
@@ -75,7 +87,7 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
     in two regions counts in both rows; :func:`planned_total` counts it once.
     """
     keys = check_keys(keys)
-    cover = coverage(session, filters)
+    cover = cover or coverage(session, filters)
     groups: dict[Keys, _Group] = {}
     lots = sa.select(
         *(_key_column(key, filters).label(key) for key in keys),
@@ -111,9 +123,9 @@ def planned_totals(session: Session, filters: Filters, keys: Sequence[str]) -> l
     return sorted(rows, key=lambda row: (-row.chips, *((value is None, value or "") for value in row.keys)))
 
 
-def planned_total(session: Session, filters: Filters) -> Totals:
+def planned_total(session: Session, filters: Filters, cover: Coverage | None = None) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
-    cover = coverage(session, filters)
+    cover = cover or coverage(session, filters)
     query = sa.select(
         sa.func.count(sa.distinct(Entry.id)),
         sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0),
