@@ -29,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from tracker.model.periods import Precision
-from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status
+from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -128,8 +128,14 @@ class ChipModel(Base):
     vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     family: Mapped[str | None] = mapped_column(String(60))
+    # Spec-sheet figures of one accelerator package, dense (without sparsity).
     bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    fp8_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     tdp_w: Mapped[int | None] = mapped_column(Integer)
+    # How many accelerators one superchip, server or rack of this model holds, where it is fixed.
+    per_superchip: Mapped[int | None] = mapped_column(Integer)
+    per_server: Mapped[int | None] = mapped_column(Integer)
+    per_rack: Mapped[int | None] = mapped_column(Integer)
     figures_source: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
 
@@ -234,7 +240,9 @@ class ChipLot(Base):
         one_of("status", Status),
         one_of("online_precision", Precision),
         one_of("qualifier", Qualifier),
+        one_of("announced_unit", Unit),
         both_or_neither("online"),
+        CheckConstraint("(announced_quantity IS NULL) = (announced_unit IS NULL)", name="announced_complete"),
         Index(None, "vendor", "model"),
     )
 
@@ -246,6 +254,10 @@ class ChipLot(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
     # How exactly the quantity was given: exact, approx, at-least ("more than") or up-to.
     qualifier: Mapped[str] = mapped_column(String(10), default="exact", server_default="exact")
+    # The count as announced, where it was of superchips, servers or racks (quantity is
+    # always accelerators): 18 racks of GB200 NVL72 are 1,296 accelerators.
+    announced_quantity: Mapped[int | None] = mapped_column(BigInteger)
+    announced_unit: Mapped[str | None] = mapped_column(String(10))
     # Where a lot's status or online period differs from its entry's.
     status: Mapped[str | None] = mapped_column(String(20))
     online_start: Mapped[dt.date | None] = mapped_column(Date)
@@ -325,6 +337,7 @@ class TokenMetric(Base):
     __tablename__ = "token_metric"
     __table_args__ = (
         one_of("period_precision", Precision),
+        one_of("reported_per", TokenRate),
         CheckConstraint("tokens_per_day > 0", name="tokens_positive"),
         UniqueConstraint("provider", "period_start", "period_precision"),
     )
@@ -334,6 +347,9 @@ class TokenMetric(Base):
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_precision: Mapped[str] = mapped_column(String(10))
     tokens_per_day: Mapped[int] = mapped_column(BigInteger)
+    # The figure as reported, over a day or a month, from which tokens_per_day comes.
+    reported_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    reported_per: Mapped[str | None] = mapped_column(String(5))
     share_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     note: Mapped[str | None] = mapped_column(Text)

@@ -129,6 +129,23 @@ def at_least(minimum: Confidence) -> tuple[Confidence, ...]:
 
 
 # What a summary can be grouped by.
+class Unit(Choice):
+    """What an announced chip count counts: accelerator packages (GPUs), or the superchips,
+    servers or racks that hold them. The catalogue says how many each holds, by model."""
+
+    GPU = "gpu"
+    SUPERCHIP = "superchip"
+    SERVER = "server"
+    RACK = "rack"
+
+
+class TokenRate(Choice):
+    """The time a token figure was given over: per day or per month."""
+
+    DAY = "day"
+    MONTH = "month"
+
+
 SUMMARY_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence")
 DEFAULT_SUMMARY_KEYS = ("country", "vendor")
 
