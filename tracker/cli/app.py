@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 URL_VARIABLE = "TRACKER_DATABASE_URL"
 # Service-layer field names that a command spells differently.
-_FIELD_ALIASES = {"notes": "note", "sources": "source"}
+_FIELD_ALIASES = {
+    "notes": "note",
+    "sources": "source",
+    "announced_chips": "chips",  # --chips, when --unit says what it counts
+    "announced_unit": "unit",
+}
 
 
 @dataclass

@@ -11,7 +11,7 @@ from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
 from tracker.errors import TrackerError
-from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status
+from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, Unit
 
 if TYPE_CHECKING:
     from tracker.service.entries import EntryRow
@@ -60,6 +60,14 @@ def one_of(choices: type[Choice]) -> str:
     help=f'How exact --chips is: {one_of(Qualifier)} (also ~, ≥, ≤); default exact. "More than 100,000" '
     "is at-least.",
 )
+@click.option(
+    "--unit",
+    metavar="UNIT",
+    multiple=True,
+    help=f"What --chips counts: {one_of(Unit)}; default gpu (one accelerator package). A GB200 or "
+    "GB300 superchip holds 2 GPUs, an NVL72 rack 72, a DGX or HGX server 8 (`tracker chips` gives "
+    "each model's); the accelerators are stored, and the count as announced is kept and shown.",
+)
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
 @click.option(
     "--parent",
@@ -101,6 +109,9 @@ def entry_add(
     from tracker.service.entries import add_entry_from_text
 
     raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
+    if raw.pop("unit", None):
+        # --chips counts the --unit: the service reads it as the count announced.
+        raw["announced_chips"], raw["announced_unit"] = raw.pop("chips"), fields["unit"]
     with open_session(app, writes=True) as session:
         new_id, similar = add_entry_from_text(session, raw)
         outside = outside_programme(session, new_id)

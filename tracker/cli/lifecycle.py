@@ -95,7 +95,12 @@ def check(app: App, fmt: str) -> None:
 @click.option("--announced", metavar="DATE", help="Day it was announced.")
 @click.option("--online", metavar="PERIOD", help="When it comes online: 2025-12, Q4 2025, H2 2026, 2026.")
 @click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
-@click.option("--chips", metavar="N", help="Number of accelerators of the chip lot.")
+@click.option("--chips", metavar="N", help="Number of accelerators of the chip lot (or of --unit).")
+@click.option(
+    "--unit",
+    metavar="UNIT",
+    help="What --chips counts: gpu (the default), superchip, server or rack, as with `tracker add`.",
+)
 @click.option("--vendor", metavar="V", help="Chip vendor of the chip lot.")
 @click.option("--model", metavar="M", help="Chip model of the chip lot.")
 @click.option(
@@ -120,7 +125,7 @@ def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | No
     from tracker.service.checks import outside_programme
     from tracker.service.lifecycle import update_entry
 
-    lot = {key: fields.pop(key) for key in ("chips", "vendor", "model", "qualifier", "lot")}
+    lot = {key: fields.pop(key) for key in ("chips", "unit", "vendor", "model", "qualifier", "lot")}
     values = {("notes" if key == "note" else key): value for key, value in fields.items()}
     with open_session(app, writes=True) as session:
         changes = update_entry(session, entry_id, values, sources, lot)

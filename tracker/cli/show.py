@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from tracker.service.programmes import Amount
 
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")
+# Tables show a lot's count as announced after its accelerators, where it was of superchips,
+# servers or racks.
+_LOT_TABLE = ("lot", "vendor", "model", "chips", "announced as", "status", "online")
 PART_COLUMNS = ("id", "name", "country", "status", "counted")
 
 
@@ -43,7 +46,12 @@ def entry_record(detail: EntryDetail) -> dict[str, Any]:
         "updated_at": entry.updated_at,
         "chips": detail.chips,
         "lots": [
-            {**{column: getattr(lot, column) for column in LOT_COLUMNS}, "qualifier": lot.qualifier.value}
+            {
+                **{column: getattr(lot, column) for column in LOT_COLUMNS},
+                "qualifier": lot.qualifier.value,
+                "announced_chips": lot.announced[0] if lot.announced else None,
+                "announced_unit": lot.announced[1].value if lot.announced else None,
+            }
             for lot in detail.lots
         ],
         "parts": [
@@ -152,12 +160,23 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
     click.echo("\nChip lots")
     if record["lots"]:
         lots = [
-            [Count(lot[key], lot["qualifier"]) if key == "chips" else lot[key] for key in LOT_COLUMNS]
-            for lot in record["lots"]
+            [
+                lot.lot,
+                lot.vendor,
+                lot.model,
+                Count(lot.chips, lot.qualifier.value),
+                lot.as_announced,
+                lot.status,
+                lot.online,
+            ]
+            for lot in detail.lots
         ]
         amount = detail.amount
-        total = ["total", None, None, Count(amount.chips, amount.qualifier.value), None, None]
-        render(LOT_COLUMNS, lots, "table", total=total, blank="(not given)")
+        total = ["total", None, None, Count(amount.chips, amount.qualifier.value), None, None, None]
+        columns = _LOT_TABLE if any(lot.announced for lot in detail.lots) else LOT_COLUMNS
+        if columns == LOT_COLUMNS:
+            lots, total = [row[:4] + row[5:] for row in lots], total[:4] + total[5:]
+        render(columns, lots, "table", total=total, blank={"model": "(not given)", "online": "(not given)"})
     else:
         click.echo("(no chip count recorded)")
     if detail.counted is not None:

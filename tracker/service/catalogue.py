@@ -13,6 +13,7 @@ from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
 from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
 from tracker.model.values import parse_text
+from tracker.model.vocabulary import Unit
 
 UNKNOWN_VENDOR = "unknown"
 
@@ -25,6 +26,28 @@ class Catalogue:
     vendors: dict[str, str] = field(default_factory=dict)
     models: dict[str, dict[str, str]] = field(default_factory=dict)
     regions: tuple[str, ...] = ()
+    # (vendor, model) -> unit -> accelerators it holds, where the catalogue gives it
+    holds: dict[tuple[str, str], dict[Unit, int]] = field(default_factory=dict)
+
+    def accelerators(self, vendor: str, model: str | None, unit: Unit, count: int) -> int:
+        """How many accelerators ``count`` superchips, servers or racks of a model are:
+        18 racks of GB200 (NVL72) are 1,296. A count of GPUs is itself."""
+        if unit is Unit.GPU:
+            return count
+        if model is None:
+            raise InvalidValue(
+                "announced_unit",
+                f"{unit.value} needs a --model: the catalogue gives accelerators per {unit.value} by model",
+            )
+        per = self.holds.get((vendor, model), {})
+        if unit not in per:
+            accepted = ", ".join([Unit.GPU.value, *(known.value for known in per)])
+            raise InvalidValue(
+                "announced_unit",
+                f"the catalogue gives no accelerators per {unit.value} for {vendor} {model}; "
+                f"units accepted for it: {accepted}",
+            )
+        return count * per[unit]
 
     def region(self, text: str, field_name: str = "region") -> str:
         """The id of a known region, given in any case: ``Europe`` is ``europe``."""
@@ -113,8 +136,15 @@ def load_catalogue(session: Session) -> Catalogue:
         catalogue.models.setdefault(name, {})
     for alias, vendor in session.execute(sa.select(ChipVendorAlias.alias, ChipVendorAlias.vendor)):
         catalogue.vendors.setdefault(match_key(alias), vendor)
-    for vendor, name in session.execute(sa.select(ChipModel.vendor, ChipModel.name)):
+    models = sa.select(
+        ChipModel.vendor, ChipModel.name, ChipModel.per_superchip, ChipModel.per_server, ChipModel.per_rack
+    )
+    for vendor, name, *per in session.execute(models):
         catalogue.models[vendor][match_key(name)] = name
+        units = (Unit.SUPERCHIP, Unit.SERVER, Unit.RACK)
+        holds = {unit: count for unit, count in zip(units, per, strict=True) if count is not None}
+        if holds:
+            catalogue.holds[(vendor, name)] = holds
     for vendor, alias, model in session.execute(
         sa.select(ChipModelAlias.vendor, ChipModelAlias.alias, ChipModelAlias.model)
     ):

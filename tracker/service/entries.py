@@ -23,6 +23,7 @@ from tracker.model.vocabulary import (
     Qualifier,
     Sponsor,
     Status,
+    Unit,
     parse_choice,
     parse_qualifier,
 )
@@ -45,6 +46,8 @@ class LotInput:
     quantity: int
     number: int | None = None  # the lot's number within its entry, when a file gives it
     qualifier: Qualifier = Qualifier.EXACT
+    # The count as announced, where it was of superchips, servers or racks.
+    announced: tuple[int, Unit] | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,8 @@ def parse_lot_number(text: str) -> int:
 
 
 def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
-    if not any(read.given(key) for key in ("chips", "vendor", "model")):
-        for key in ("lot", "qualifier"):
+    if not any(read.given(key) for key in ("chips", "vendor", "model", "announced_chips")):
+        for key in ("lot", "qualifier", "announced_unit"):
             if read.given(key):
                 read.problems.append(InvalidValue(key, "is given without chips; give chips and vendor"))
         return ()
@@ -208,13 +211,16 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
         read.problems.append(
             InvalidValue("vendor", "is needed with chips; use `unknown` when it was not disclosed")
         )
-    if not read.given("chips"):
+    if not read.given("chips") and not read.given("announced_chips"):
         read.problems.append(InvalidValue("chips", "is needed with vendor and model; give the chip count"))
     quantity = read("chips", parse_quantity)
     vendor = read("vendor", catalogue.vendor)
     model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
     number = read("lot", parse_lot_number)
     qualifier = read("qualifier", parse_qualifier)
+    announced = _read_announced(read, catalogue, vendor, model, quantity)
+    if announced is not None:
+        quantity = catalogue.accelerators(vendor or "", model, announced[1], announced[0])
     if quantity is None or vendor is None:
         return ()
     return (
@@ -224,8 +230,44 @@ def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
             quantity=quantity,
             number=number,
             qualifier=qualifier or Qualifier.EXACT,
+            announced=announced if announced is None or announced[1] is not Unit.GPU else None,
         ),
     )
+
+
+def _read_announced(
+    read: _FieldReader, catalogue: Catalogue, vendor: str | None, model: str | None, chips: int | None
+) -> tuple[int, Unit] | None:
+    """A count announced in superchips, servers or racks (announced_chips and announced_unit),
+    checked against the catalogue and against the accelerators given (chips), if any."""
+    count = read("announced_chips", parse_quantity)
+    unit = read("announced_unit", lambda text: parse_choice(Unit, text, "announced_unit", "unit"))
+    if count is None or unit is None:
+        for missing, other in (("announced_chips", "announced_unit"), ("announced_unit", "announced_chips")):
+            # --unit without --chips is told once, as chips missing
+            if read.given(other) and not read.given(missing) and (missing == "announced_unit" or chips):
+                read.problems.append(
+                    InvalidValue(
+                        missing, f"is needed with {other}: a count as announced has a number and a unit"
+                    )
+                )
+        return None
+    if vendor is None:
+        return None
+    try:
+        accelerators = catalogue.accelerators(vendor, model, unit, count)
+    except InvalidValue as problem:
+        read.problems.append(problem)
+        return None
+    if chips is not None and chips != accelerators:
+        read.problems.append(
+            InvalidValue(
+                "chips",
+                f"{chips:,} is not {count:,} {unit.value}s of {vendor} {model}: those are {accelerators:,}",
+            )
+        )
+        return None
+    return count, unit
 
 
 def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
@@ -283,6 +325,8 @@ def add_entry(session: Session, entry: EntryInput) -> str:
             model=lot.model,
             quantity=lot.quantity,
             qualifier=lot.qualifier.value,
+            announced_quantity=lot.announced[0] if lot.announced else None,
+            announced_unit=lot.announced[1].value if lot.announced else None,
         )
         for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
     ]
@@ -442,6 +486,15 @@ class LotDetail:
     status: str
     online: Period | None
     qualifier: Qualifier = Qualifier.EXACT
+    announced: tuple[int, Unit] | None = None  # the count as announced, in superchips, servers or racks
+
+    @property
+    def as_announced(self) -> str | None:
+        """The count as announced, in words: ``18 racks``."""
+        if self.announced is None:
+            return None
+        count, unit = self.announced
+        return f"{count:,} {unit.value}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -503,6 +556,11 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
             status=lot.status or entry.status,
             online=period_from_parts(lot.online_start, lot.online_precision) or online,
             qualifier=Qualifier(lot.qualifier),
+            announced=(
+                (lot.announced_quantity, Unit(lot.announced_unit))
+                if lot.announced_quantity is not None and lot.announced_unit is not None
+                else None
+            ),
         )
         for lot in entry.lots
     )

@@ -24,7 +24,7 @@ from tracker.service.filters import Filters
 EXPORT_COLUMNS = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
-    "sources", "notes", "scope", "qualifier",
+    "sources", "notes", "scope", "qualifier", "announced_chips", "announced_unit",
 )  # fmt: skip
 
 
@@ -67,6 +67,8 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
             Entry.notes,
             Entry.scope,
             ChipLot.qualifier,
+            ChipLot.announced_quantity,
+            ChipLot.announced_unit,
         )
         .select_from(Entry)
         .outerjoin(ChipLot, ChipLot.entry_id == Entry.id)
@@ -81,22 +83,24 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
         for row in session.execute(query):
             (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
              announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
-             notes, scope, qualifier) = row  # fmt: skip
+             notes, scope, qualifier, announced_chips, announced_unit) = row  # fmt: skip
             head = [
                 entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
                 announced, period_from_parts(online_start, online_precision),
             ]  # fmt: skip
             tail = [power_mw, SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes, scope]
-            yield _cells(head, [lot, vendor, model, chips], tail, qualifier)
+            yield _cells(
+                head, [lot, vendor, model, chips], tail, [qualifier, announced_chips, announced_unit]
+            )
     finally:  # a filtered export stops before the sources of every entry are read
         sources.close()
 
 
-def _cells(head: list[object], lot: list[object], tail: list[object], qualifier: object) -> list[str]:
+def _cells(head: list[object], lot: list[object], tail: list[object], more: list[object]) -> list[str]:
     """One row of the export, in its column order, as CSV cells: the entry's fields before
-    the lot's (``head``) and after (``tail``: power, sources, notes, scope), then the lot's
-    qualifier."""
-    return [neutralise(cell_text(cell)) for cell in (*head, *lot, *tail, qualifier)]
+    the lot's (``head``) and after (``tail``: power, sources, notes, scope), then ``more`` of
+    the lot's (qualifier, the count as announced)."""
+    return [neutralise(cell_text(cell)) for cell in (*head, *lot, *tail, *more)]
 
 
 def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
@@ -114,7 +118,7 @@ def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
             head,
             [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4,
             [entry.power_mw, SOURCE_SEPARATOR.join(sources), entry.notes, entry.scope],
-            lot.qualifier if lot else None,
+            [lot.qualifier, *(lot.announced or (None, None))] if lot else [None] * 3,
         )
         for number, lot in lots
     ]

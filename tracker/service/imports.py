@@ -42,7 +42,7 @@ from tracker.service.filters import Filters
 
 BATCH_SIZE = 2000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
-LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier")
+LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit")
 ENTRY_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in LOT_COLUMNS)
 REQUIRED_COLUMNS = ("name", "country")
 
@@ -392,6 +392,8 @@ class _Importer:
                 "model": lot.model,
                 "quantity": lot.quantity,
                 "qualifier": lot.qualifier.value,
+                "announced_quantity": lot.announced[0] if lot.announced else None,
+                "announced_unit": lot.announced[1].value if lot.announced else None,
             }
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
@@ -571,21 +573,33 @@ def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryIn
     }
     if not item.columns & set(LOT_COLUMNS):
         kept["lots"] = stored.lots
-    elif missing := {"model", "qualifier"} - item.columns:
-        # A lot of the same number and vendor keeps its model and qualifier when the file lacks them.
+    elif missing := {"model", "qualifier", "announced_unit"} - item.columns:
+        # A lot of the same number and vendor keeps its model, qualifier and count as announced
+        # (for the same number of accelerators) when the file lacks them.
         stored_lots = {
             (number, lot.vendor): lot
             for number, lot in zip(lot_numbers(stored.lots), stored.lots, strict=True)
         }
         kept["lots"] = tuple(
-            dataclasses.replace(lot, **{name: getattr(match, name) for name in missing})
-            if (match := stored_lots.get((number, lot.vendor)))
-            else lot
+            _with_stored(lot, match, missing) if (match := stored_lots.get((number, lot.vendor))) else lot
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         )
     if item.adds_sources:
         kept["sources"] = (*stored.sources, *entry.sources)
     return dataclasses.replace(entry, **kept)
+
+
+def _with_stored(lot: LotInput, stored: LotInput, missing: set[str]) -> LotInput:
+    """A file's lot with the stored lot's fields of the columns the file lacks (``missing``):
+    its model, qualifier, and count as announced where the accelerators are the same."""
+    model = stored.model if "model" in missing else lot.model
+    same_chips = lot.quantity == stored.quantity and model == stored.model
+    return dataclasses.replace(
+        lot,
+        model=model,
+        qualifier=stored.qualifier if "qualifier" in missing else lot.qualifier,
+        announced=stored.announced if "announced_unit" in missing and same_chips else lot.announced,
+    )
 
 
 def _source_ids(session: Session, references: Sequence[str], added: set[str]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from tracker.model.vocabulary import (
     Qualifier,
     Sponsor,
     Status,
+    Unit,
     parse_choice,
     parse_qualifier,
 )
@@ -292,19 +293,23 @@ def _update_lot(catalogue: Catalogue, entry: Entry, given: Mapping[str, str]) ->
         model = catalogue.model(vendor, given["model"]) if given["model"].strip() else None
     else:
         model = target.model if target and target.vendor == vendor else None
-    if "chips" in given:
-        quantity = parse_quantity(given["chips"])
-    elif target is not None:
-        quantity = target.quantity
-    else:
-        raise InvalidValue("chips", "is needed for a new chip lot; give the chip count")
+    quantity, announced = _lot_count(catalogue, target, vendor, model, given)
     if "qualifier" in given:  # empty: back to exact
         qualifier = parse_qualifier(given["qualifier"]).value if given["qualifier"].strip() else "exact"
     else:
         qualifier = target.qualifier if target is not None else Qualifier.EXACT.value
+    count, unit = announced or (None, None)
     if target is None:
         entry.lots.append(
-            ChipLot(lot=number, vendor=vendor, model=model, quantity=quantity, qualifier=qualifier)
+            ChipLot(
+                lot=number,
+                vendor=vendor,
+                model=model,
+                quantity=quantity,
+                qualifier=qualifier,
+                announced_quantity=count,
+                announced_unit=unit,
+            )
         )
         new = f"{Qualifier(qualifier).phrase(str(quantity))} {vendor} {model or ''}".strip()
         return [FieldChange(f"lot {number}", "", new)]
@@ -315,11 +320,35 @@ def _update_lot(catalogue: Catalogue, entry: Entry, given: Mapping[str, str]) ->
             ("model", target.model, model),
             ("chips", target.quantity, quantity),
             ("qualifier", target.qualifier, qualifier),
+            ("announced_chips", target.announced_quantity, count),
+            ("announced_unit", target.announced_unit, unit),
         )
         if old != new
     ]  # fmt: skip
     target.vendor, target.model, target.quantity, target.qualifier = vendor, model, quantity, qualifier
+    target.announced_quantity, target.announced_unit = count, unit
     return changes
+
+
+def _lot_count(
+    catalogue: Catalogue, target: ChipLot | None, vendor: str, model: str | None, given: Mapping[str, str]
+) -> tuple[int, tuple[int, str] | None]:
+    """A lot's accelerators, and its count as announced where that was of superchips, servers
+    or racks: --chips counts the --unit (GPUs by default, which leaves no announced count); a
+    lot announced in racks keeps its count of racks through a change of model."""
+    unit = parse_choice(Unit, given["unit"], "unit") if given.get("unit", "").strip() else Unit.GPU
+    if "chips" in given:
+        count = parse_quantity(given["chips"])
+    elif "unit" in given:
+        raise InvalidValue("unit", "is given without --chips; give the count of that unit")
+    elif target is not None and target.announced_quantity is not None and target.announced_unit:
+        count, unit = target.announced_quantity, Unit(target.announced_unit)
+    elif target is not None:
+        return target.quantity, None
+    else:
+        raise InvalidValue("chips", "is needed for a new chip lot; give the chip count")
+    quantity = catalogue.accelerators(vendor, model, unit, count)
+    return quantity, None if unit is Unit.GPU else (count, unit.value)
 
 
 @dataclass(frozen=True, order=True)

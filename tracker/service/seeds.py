@@ -12,6 +12,7 @@ import csv
 import importlib.resources
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -108,10 +109,12 @@ def _load_catalogue(session: Session) -> int:
                     name=row["model"],
                     family=row["family"] or None,
                     notes=row["notes"] or None,
+                    **_figures(row),
                 )
             )
             added += 1
     session.flush()
+    added += _fill_figures(session, model_rows)
     for row in model_rows:
         for alias in _aliases(row["aliases"]):
             key = (row["vendor"], match_key(alias))
@@ -121,6 +124,36 @@ def _load_catalogue(session: Session) -> int:
                 added += 1
     session.flush()
     return added
+
+
+_FIGURES = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
+
+
+def _figures(row: dict[str, str]) -> dict[str, object]:
+    """A seed model's spec-sheet figures and their source, as column values."""
+    values: dict[str, object] = {
+        name: (Decimal(row[name]) if name.endswith("tflops") else int(row[name])) if row[name] else None
+        for name in _FIGURES
+    }
+    values["figures_source"] = row["figures_source"] or None
+    return values
+
+
+def _fill_figures(session: Session, rows: list[dict[str, str]]) -> int:
+    """Give the seed figures to stored models that have none yet (a database made before the
+    catalogue carried them); figures a user set, with their source, are left as they are.
+    Returns how many models were given figures."""
+    filled = 0
+    for row in rows:
+        if not row["figures_source"]:
+            continue
+        model = session.get(ChipModel, (row["vendor"], row["model"]))
+        if model is not None and model.figures_source is None:
+            for name, value in _figures(row).items():
+                setattr(model, name, value)
+            filled += 1
+    session.flush()
+    return filled
 
 
 SEED_ENTRIES = "entries"
