@@ -9,6 +9,8 @@ database is copied from a template migrated once per run, and dropped afterwards
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import uuid
@@ -166,6 +168,19 @@ def empty_db_url(
 ) -> Iterator[str]:
     """A fresh database with nothing in it, not even the schema."""
     yield from _fresh_database(request, backend, tmp_path, "empty", template_dir)
+
+
+FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
+
+
+def chip_lines(text: str) -> list[str]:
+    """CSV lines without a summary's figure columns (H100-equivalents and power, which
+    tests/test_capacity.py checks), for tests of how chips are counted."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return []
+    kept = [i for i, column in enumerate(rows[0]) if column not in FIGURE_COLUMNS]
+    return [",".join(row[i] for i in kept) for row in rows]
 
 
 class Tracker:

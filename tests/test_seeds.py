@@ -58,11 +58,11 @@ def test_the_european_planned_totals_of_the_seeds(seeded_tracker: Tracker) -> No
     out = seeded_tracker.ok("summary", "--region", "europe", "--format", "csv")
     # The Europe-wide plan counts only what Mistral AI and the German factory do not cover.
     assert out.splitlines() == [
-        "country,vendor,entries,chips,qualifier",
-        ",NVIDIA,1,472000,at-least",
-        "FR,NVIDIA,1,18000,exact",
-        "DE,NVIDIA,1,10000,exact",
-        "GB,NVIDIA,1,4000,exact",
+        "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips",
+        ",NVIDIA,1,472000,at-least,,0,,,0",
+        "FR,NVIDIA,1,18000,exact,45477.5,18000,,,0",
+        "DE,NVIDIA,1,10000,exact,,0,,,0",
+        "GB,NVIDIA,1,4000,exact,9095.5,4000,6.6,6.6,4000",
     ]
 
 

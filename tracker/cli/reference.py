@@ -32,7 +32,15 @@ def regions(app: App, region: str | None, fmt: str) -> None:
 @format_option
 @click.pass_context
 def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
-    """List the chip catalogue: vendors, models and the other spellings they accept."""
+    """List the chip catalogue: vendors, models, the other spellings they accept, and each
+    model's spec-sheet figures with their source.
+
+    Figures are of one accelerator package, dense (without sparsity): bf16_tflops and
+    fp8_tflops in TFLOP/s, tdp_w in watts; `holds` gives the accelerators in one superchip,
+    server or rack (`tracker add --unit`). One H100-equivalent (h100e) is the NVIDIA H100
+    SXM's dense BF16 TFLOP/s. A model without a figure has none on its spec sheet, or none
+    recorded yet: its chips then have no h100e or estimated power, never zero.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from tracker.service.reference import list_chip_models
@@ -40,11 +48,65 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
     app = ctx.find_object(App)
     assert app is not None
     with open_session(app) as session:
-        rows = (
-            (m.vendor, m.model, m.family, ", ".join(m.aliases), m.notes)
-            for m in list_chip_models(session, vendors)
+        models = list(list_chip_models(session, vendors))
+    columns: tuple[str, ...]
+    if fmt in ("table", "markdown"):
+        columns = (
+            "vendor",
+            "model",
+            "family",
+            "bf16_tflops",
+            "fp8_tflops",
+            "tdp_w",
+            "holds",
+            "aliases",
+            "figures_source",
         )
-        render(("vendor", "model", "family", "aliases", "notes"), rows, fmt)
+        rows: list[tuple[object, ...]] = [
+            (
+                m.vendor,
+                m.model,
+                m.family,
+                m.bf16_tflops,
+                m.fp8_tflops,
+                m.tdp_w,
+                m.holds_text,
+                ", ".join(m.aliases),
+                m.figures_source,
+            )
+            for m in models
+        ]
+    else:
+        columns = (
+            "vendor",
+            "model",
+            "family",
+            "aliases",
+            "notes",
+            "bf16_tflops",
+            "fp8_tflops",
+            "tdp_w",
+            "per_superchip",
+            "per_server",
+            "per_rack",
+            "figures_source",
+        )
+        rows = [
+            (
+                m.vendor,
+                m.model,
+                m.family,
+                ", ".join(m.aliases),
+                m.notes,
+                m.bf16_tflops,
+                m.fp8_tflops,
+                m.tdp_w,
+                *(dict(m.holds).get(unit) for unit in ("superchip", "server", "rack")),
+                m.figures_source,
+            )
+            for m in models
+        ]
+    render(columns, rows, fmt)
 
 
 @chips.command("add")

@@ -38,6 +38,24 @@ class Count(int):
         return count
 
 
+class Figure(Decimal):
+    """A figure derived from the catalogue (H100-equivalents, megawatts), shown in tables
+    with its qualifier before it and ``est.`` after it where part of it is an estimate."""
+
+    qualifier: str
+    places: int
+    estimated: bool
+
+    def __new__(cls, value: Decimal, qualifier: str, places: int = 0, estimated: bool = False) -> Figure:
+        figure = super().__new__(cls, value)
+        figure.qualifier, figure.places, figure.estimated = qualifier, places, estimated
+        return figure
+
+    def __str__(self) -> str:
+        text = f"{QUALIFIER_MARKS[self.qualifier]}{Decimal(self):,.{self.places}f}"
+        return text + (" est." if self.estimated else "")
+
+
 def raw_value(value: object) -> object:
     """A value as programs read it: numbers as numbers, dates and periods as ISO text."""
     if isinstance(value, Count):
@@ -146,6 +164,8 @@ def _display(value: object, blank: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, Count):
         return f"{QUALIFIER_MARKS[value.qualifier]}{value:,}"
+    if isinstance(value, Figure):
+        return str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Decimal):

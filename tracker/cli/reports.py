@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
-from tracker.model.vocabulary import SUMMARY_KEYS
+from tracker.model.vocabulary import SUMMARY_KEYS, Qualifier
+
+if TYPE_CHECKING:
+    from tracker.service.summary import Totals
 
 
 @click.command()
@@ -48,7 +52,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     Tables end with a total row that counts each chip once, even when a country is
     in two of the regions shown.
     """
-    from tracker.cli.render import Count
+    from tracker.service.capacity import H100E_BASIS, POWER_BASIS, reference_tflops
     from tracker.service.filters import resolve_filters
     from tracker.service.summary import check_keys, summarise
 
@@ -57,20 +61,66 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     with open_session(app) as session:
         resolved = resolve_filters(session, as_of=as_of, **filters)
         found, overall = summarise(session, resolved, keys, with_total=for_people)
-        columns: tuple[str, ...] = (*keys, "entries", "chips")
-        total = None
-        if overall is not None:
-            rows = [(*row.keys, row.entries, Count(row.chips, row.qualifier.value)) for row in found]
-            chips = Count(overall.chips, overall.qualifier.value)
-            total = ("Total", *([None] * (len(keys) - 1)), overall.entries, chips)
-        else:
-            columns = (*columns, "qualifier")
-            rows = [(*row.keys, row.entries, row.chips, row.qualifier.value) for row in found]
-        blanks = {
-            key: {"region": "(no region)", "country": "(multi-country)"}.get(key, "(not given)")
-            for key in keys
-        }
-        render(columns, rows, fmt, total=total, blank=blanks)
+        reference = reference_tflops(session)
+    columns: tuple[str, ...] = (*keys, "entries", "chips")
+    total = None
+    if overall is not None:
+        columns = (*columns, "h100e", "power_mw")
+        rows = [(*row.keys, row.entries, *figures_for_people(row, reference)) for row in found]
+        total = (
+            "Total",
+            *([None] * (len(keys) - 1)),
+            overall.entries,
+            *figures_for_people(overall, reference),
+        )
+    else:
+        columns = (*columns, "qualifier", *FIGURE_COLUMNS)
+        rows = [
+            (*row.keys, row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference))
+            for row in found
+        ]
+    blanks = {
+        key: {"region": "(no region)", "country": "(multi-country)"}.get(key, "(not given)") for key in keys
+    }
+    render(columns, rows, fmt, total=total, blank=blanks)
+    if found:
+        click.echo(f"{H100E_BASIS}; {POWER_BASIS}.", err=True)
+
+
+# What CSV and JSON give of a row's figures, after its chips and qualifier.
+FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
+
+
+def raw_figures(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
+    """A row's figures for programs: each with the chips it covers (h100e_chips of the row's
+    chips have a BF16 figure), and the part of the power estimated from TDP."""
+    capacity = row.capacity
+    power = capacity.power_mw
+    return (
+        capacity.h100e(reference),
+        capacity.bf16_chips,
+        power,
+        capacity.estimated_mw if power is not None else None,
+        capacity.power_chips,
+    )
+
+
+def figures_for_people(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
+    """A row's chips, H100-equivalents and power as tables show them: a figure that leaves
+    some of the row's chips out is a lower bound (≥), and power partly estimated says so."""
+    from tracker.cli.render import Count, Figure
+
+    capacity = row.capacity
+    h100e, power = capacity.h100e(reference), capacity.power_mw
+
+    def mark(covered: int) -> str:
+        return row.qualifier.plus(Qualifier.EXACT if covered >= row.chips else Qualifier.AT_LEAST).value
+
+    return (
+        Count(row.chips, row.qualifier.value),
+        None if h100e is None else Figure(h100e, mark(capacity.bf16_chips)),
+        None if power is None else Figure(power, mark(capacity.power_chips), 1, bool(capacity.tdp_chips)),
+    )
 
 
 @click.command(short_help="Write every chip lot as CSV.")

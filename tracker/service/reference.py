@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -35,6 +36,16 @@ class CatalogueModel:
     family: str | None
     aliases: tuple[str, ...]
     notes: str | None
+    bf16_tflops: Decimal | None = None
+    fp8_tflops: Decimal | None = None
+    tdp_w: int | None = None
+    holds: tuple[tuple[str, int], ...] = ()  # accelerators per superchip, server or rack
+    figures_source: str | None = None
+
+    @property
+    def holds_text(self) -> str | None:
+        """``superchip 2, rack 72``."""
+        return ", ".join(f"{unit} {count}" for unit, count in self.holds) or None
 
 
 def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[CatalogueModel]:
@@ -60,4 +71,17 @@ def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[
             family=row.family,
             aliases=tuple(aliases.get((row.vendor, row.name), ())),
             notes=row.notes,
+            bf16_tflops=row.bf16_tflops,
+            fp8_tflops=row.fp8_tflops,
+            tdp_w=row.tdp_w,
+            holds=tuple(
+                (unit, count)
+                for unit, count in (
+                    ("superchip", row.per_superchip),
+                    ("server", row.per_server),
+                    ("rack", row.per_rack),
+                )
+                if count is not None
+            ),
+            figures_source=row.figures_source,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
+from tracker.service.capacity import Capacity, capacity_of, capacity_sums, join_figures, lot_figures
 from tracker.service.filters import Filters, effective_status
 from tracker.service.programmes import Amount, Coverage, coverage, programmes, qualifier_bits, regions_of
 
@@ -28,6 +30,7 @@ class Totals:
     entries: int
     chips: int
     qualifier: Qualifier = Qualifier.EXACT
+    capacity: Capacity = field(default_factory=Capacity)
 
 
 def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
@@ -60,9 +63,11 @@ class _Group:
     entries: int = 0  # distinct entries counted by the database
     programmes: set[str] = field(default_factory=set)
     amount: Amount = field(default_factory=Amount)
+    capacity: Capacity = field(default_factory=Capacity)
 
     def totals(self, keys: Keys) -> Totals:
-        return Totals(keys, self.entries + len(self.programmes), self.amount.chips, self.amount.qualifier)
+        entries = self.entries + len(self.programmes)
+        return Totals(keys, entries, self.amount.chips, self.amount.qualifier, self.capacity)
 
 
 def summarise(
@@ -89,11 +94,16 @@ def planned_totals(
     keys = check_keys(keys)
     cover = cover or coverage(session, filters)
     groups: dict[Keys, _Group] = {}
-    lots = sa.select(
-        *(_key_column(key, filters).label(key) for key in keys),
-        ChipLot.quantity.label("quantity"),
-        ChipLot.qualifier.label("qualifier"),
-        Entry.id.label("entry_id"),
+    lots = join_figures(
+        sa.select(
+            *(_key_column(key, filters).label(key) for key in keys),
+            ChipLot.quantity.label("quantity"),
+            ChipLot.qualifier.label("qualifier"),
+            Entry.id.label("entry_id"),
+            *lot_figures(),
+        )
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
     ).where(*_plain_lots(filters, cover))
     if "region" in keys:
         lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
@@ -108,17 +118,20 @@ def planned_totals(
         sa.func.count(sa.distinct(per_lot.c.entry_id)),
         sa.func.sum(per_lot.c.quantity),
         qualifier_bits(per_lot.c.qualifier),
+        *capacity_sums(per_lot),
     ).group_by(*key_columns)
     for row in session.execute(query):
         values: Keys = tuple(row[: len(keys)])
-        entries, chips, qualifiers = row[len(keys) :]
-        groups[values] = _Group(entries, amount=Amount(int(chips), Qualifier.of_bits(qualifiers)))
-    for place, entry_id, amount in _programme_lots(session, filters, cover, keys):
+        entries, chips, qualifiers, *sums = row[len(keys) :]
+        amount = Amount(int(chips), Qualifier.of_bits(qualifiers))
+        groups[values] = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
+    for place, entry_id, amount, capacity in _programme_lots(session, filters, cover, keys):
         if not amount.chips and place not in groups:
             continue  # a lot its parts cover in full makes no row of its own
         group = groups.setdefault(place, _Group())
         group.programmes.add(entry_id)
         group.amount += amount
+        group.capacity += capacity
     rows = [group.totals(values) for values, group in groups.items()]
     return sorted(rows, key=lambda row: (-row.chips, *((value is None, value or "") for value in row.keys)))
 
@@ -126,16 +139,30 @@ def planned_totals(
 def planned_total(session: Session, filters: Filters, cover: Coverage | None = None) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
     cover = cover or coverage(session, filters)
-    query = sa.select(
-        sa.func.count(sa.distinct(Entry.id)),
-        sa.func.coalesce(sa.func.sum(ChipLot.quantity), 0),
-        qualifier_bits(ChipLot.qualifier),
+    lots = join_figures(
+        sa.select(
+            Entry.id.label("entry_id"),
+            ChipLot.quantity.label("quantity"),
+            ChipLot.qualifier.label("qualifier"),
+            *lot_figures(),
+        )
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
     ).where(*_plain_lots(filters, cover))
-    entries, chips, qualifiers = session.execute(query).one()
-    group = _Group(entries, amount=Amount(int(chips), Qualifier.of_bits(qualifiers)))
-    for _, entry_id, amount in _programme_lots(session, filters, cover, ()):
+    per_lot = lots.subquery()
+    query = sa.select(
+        sa.func.count(sa.distinct(per_lot.c.entry_id)),
+        sa.func.coalesce(sa.func.sum(per_lot.c.quantity), 0),
+        qualifier_bits(per_lot.c.qualifier),
+        *capacity_sums(per_lot),
+    )
+    entries, chips, qualifiers, *sums = session.execute(query).one()
+    amount = Amount(int(chips), Qualifier.of_bits(qualifiers))
+    group = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
+    for _, entry_id, amount, capacity in _programme_lots(session, filters, cover, ()):
         group.programmes.add(entry_id)
         group.amount += amount
+        group.capacity += capacity
     return group.totals(())
 
 
@@ -149,26 +176,38 @@ def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool
 
 def _programme_lots(
     session: Session, filters: Filters, cover: Coverage, keys: Sequence[str]
-) -> list[tuple[Keys, str, Amount]]:
+) -> list[tuple[Keys, str, Amount, Capacity]]:
     """What each lot of a programme matching ``filters`` adds beyond its parts, with the
-    values of ``keys``: one row per region the programme is within, grouped by region."""
+    values of ``keys`` and its figures: one row per region the programme is within, grouped
+    by region. A lot's share of its programme's reported power goes with the chips it adds."""
     if not cover.any_programme:
         return []
     columns = [sa.null() if key == "region" else _key_column(key, filters) for key in keys]
-    query = sa.select(*columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope)).where(
-        ChipLot.entry_id == Entry.id, Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True)
-    )
+    query = join_figures(
+        sa.select(
+            *columns,
+            ChipLot.id,
+            Entry.id,
+            sa.func.coalesce(Entry.country, Entry.scope),
+            ChipLot.quantity,
+            *lot_figures(),
+        )
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
+    ).where(Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True))
     within = regions_of(session) if "region" in keys else {}
     found = []
-    for *values, lot_id, entry_id, place in session.execute(query):
+    for *values, lot_id, entry_id, place, quantity, bf16, tdp, reported in session.execute(query):
         amount = cover.adds(lot_id)  # may be none: a programme its parts cover is still one of the entries
+        share = None if reported is None else Decimal(str(reported)) * amount.chips / quantity
+        capacity = Capacity.of_lot(amount.chips, bf16, tdp, share)
         if "region" not in keys:
-            found.append((tuple(values), entry_id, amount))
+            found.append((tuple(values), entry_id, amount, capacity))
             continue
         regions: list[str | None] = [
             region for region in within.get(place, []) if not filters.regions or region in filters.regions
         ]
         at = keys.index("region")
         for region in regions or [None]:
-            found.append(((*values[:at], region, *values[at + 1 :]), entry_id, amount))
+            found.append(((*values[:at], region, *values[at + 1 :]), entry_id, amount, capacity))
     return found

@@ -1,0 +1,154 @@
+"""What chips amount to: compute in H100-equivalents, and power in megawatts.
+
+Both come from the chip catalogue's spec-sheet figures, each with its source (``tracker
+chips``). A chip whose model has no figure (or a lot with no model) adds nothing to a sum of
+them, and the sum says how many of its chips it covers: a figure is never guessed, and a sum
+that leaves chips out is a lower bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from tracker.model.tables import ChipLot, ChipModel, Entry
+
+REFERENCE_CHIP = ("NVIDIA", "H100")  # the H100 SXM, whose dense BF16 TFLOP/s is one H100-equivalent
+# Power of a site per watt of its accelerators' TDP: the servers around them (CPUs, memory,
+# networking) and the building (cooling, power conversion). A round figure, for an order of
+# magnitude where a site's own power is not reported.
+POWER_OVERHEAD = Decimal("1.5")
+H100E_BASIS = "h100e: H100-equivalents = chips x the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's"
+POWER_BASIS = (
+    f"power_mw: the entry's reported MW, shared among its lots by chips; where none is reported, "
+    f"estimated as chips x the model's TDP x {POWER_OVERHEAD} (servers and cooling)"
+)
+_ZERO = Decimal(0)
+
+
+def _decimal(value: Any) -> Decimal:
+    """A sum from the database as a Decimal (SQLite sums numbers as floats)."""
+    return _ZERO if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Sums over some chips of the catalogue figures behind H100-equivalents and power, with
+    how many chips each sum covers."""
+
+    bf16_tflops: Decimal = _ZERO  # chips x dense BF16 TFLOP/s
+    bf16_chips: int = 0
+    reported_mw: Decimal = _ZERO  # the entries' reported power, their lots' share of it
+    reported_chips: int = 0
+    tdp_w: Decimal = _ZERO  # chips x TDP, for chips of entries without reported power
+    tdp_chips: int = 0
+
+    def __add__(self, other: Capacity) -> Capacity:
+        return Capacity(
+            self.bf16_tflops + other.bf16_tflops,
+            self.bf16_chips + other.bf16_chips,
+            self.reported_mw + other.reported_mw,
+            self.reported_chips + other.reported_chips,
+            self.tdp_w + other.tdp_w,
+            self.tdp_chips + other.tdp_chips,
+        )
+
+    @classmethod
+    def of_lot(
+        cls,
+        chips: int,
+        bf16_tflops: Decimal | None,
+        tdp_w: int | None,
+        reported_mw: Decimal | None,
+    ) -> Capacity:
+        """The figures of ``chips`` of one model; ``reported_mw`` is their share of their
+        entry's reported power, if it has one."""
+        bf16 = (chips * bf16_tflops, chips) if bf16_tflops is not None and chips else (_ZERO, 0)
+        if reported_mw is not None:
+            return cls(*bf16, reported_mw=reported_mw, reported_chips=chips)
+        if tdp_w is not None:
+            return cls(*bf16, tdp_w=Decimal(chips * tdp_w), tdp_chips=chips)
+        return cls(*bf16)
+
+    def h100e(self, reference: Decimal | None) -> Decimal | None:
+        """H100-equivalents of the chips with a BF16 figure; None when none has one."""
+        if not self.bf16_chips or not reference:
+            return None
+        return (self.bf16_tflops / reference).quantize(Decimal("0.1"))
+
+    @property
+    def power_mw(self) -> Decimal | None:
+        """Reported power plus the estimate from TDP; None when no chip has either."""
+        if not self.reported_chips and not self.tdp_chips:
+            return None
+        return (self.reported_mw + self.estimated_mw).quantize(Decimal("0.1"))
+
+    @property
+    def estimated_mw(self) -> Decimal:
+        """The part of :attr:`power_mw` estimated from TDP."""
+        return (self.tdp_w * POWER_OVERHEAD / 1_000_000).quantize(Decimal("0.1"))
+
+    @property
+    def power_chips(self) -> int:
+        return self.reported_chips + self.tdp_chips
+
+
+def reference_tflops(session: Session) -> Decimal | None:
+    """The dense BF16 TFLOP/s of one H100-equivalent, from the catalogue."""
+    vendor, model = REFERENCE_CHIP
+    return session.scalar(
+        sa.select(ChipModel.bf16_tflops).where(ChipModel.vendor == vendor, ChipModel.name == model)
+    )
+
+
+def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
+    """Per-lot columns for :func:`capacity_sums`: the model's BF16 TFLOP/s and TDP, and the
+    lot's share of its entry's reported power (by chips, over all the entry's lots). The
+    query must join :class:`ChipModel` (:func:`join_figures`)."""
+    sibling = aliased(ChipLot)
+    lots = sa.select(sa.func.sum(sibling.quantity)).where(sibling.entry_id == Entry.id).scalar_subquery()
+    share = Entry.power_mw * ChipLot.quantity / sa.func.nullif(lots, 0)
+    return (
+        ChipModel.bf16_tflops.label("bf16_tflops"),
+        ChipModel.tdp_w.label("tdp_w"),
+        sa.case((Entry.power_mw.is_not(None), share), else_=None).label("reported_mw"),
+    )
+
+
+def join_figures(query: sa.Select[Any]) -> sa.Select[Any]:
+    """``query`` (of chip lots) with each lot's catalogue model joined, where it has one."""
+    return query.outerjoin(
+        ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
+    )
+
+
+def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
+    """Aggregates over a subquery of :func:`lot_figures` (with ``quantity``), in the order
+    :meth:`Capacity` takes them: read them back with :func:`capacity_of`."""
+    quantity = lots.c.quantity
+    unreported = lots.c.reported_mw.is_(None)
+    return (
+        sa.func.sum(quantity * lots.c.bf16_tflops),
+        sa.func.sum(sa.case((lots.c.bf16_tflops.is_not(None), quantity), else_=0)),
+        sa.func.sum(lots.c.reported_mw),
+        sa.func.sum(sa.case((unreported, 0), else_=quantity)),
+        sa.func.sum(sa.case((unreported, quantity * lots.c.tdp_w), else_=None)),
+        sa.func.sum(sa.case((sa.and_(unreported, lots.c.tdp_w.is_not(None)), quantity), else_=0)),
+    )
+
+
+def capacity_of(sums: tuple[Any, ...]) -> Capacity:
+    """A :class:`Capacity` from the values of :func:`capacity_sums`."""
+    bf16, bf16_chips, reported, reported_chips, tdp, tdp_chips = sums
+    return Capacity(
+        _decimal(bf16),
+        int(bf16_chips or 0),
+        _decimal(reported),
+        int(reported_chips or 0),
+        _decimal(tdp),
+        int(tdp_chips or 0),
+    )
