@@ -42,9 +42,9 @@ to a whole token); for a quarter, a half or a year, the days of the period over
 its months (Q2 2025: 91 / 3). The figure as reported is kept beside it.
 
 PROVIDER is matched against the providers stored, whatever its case, spacing and
-punctuation (`google` is Google). A new name close to a stored one (`Gogle`) is
-refused as a likely typo, unless --new-provider says it is another provider. A
-provider has one figure per period.
+punctuation (`google` is Google). A new name close to a stored one (`Gogle`), or
+part of one (`Doubao` for ByteDance Doubao), is refused as a likely slip; give the
+flag below for a provider that is another one. A provider has one figure per period.
 """
 
 
@@ -65,7 +65,9 @@ provider has one figure per period.
 )
 @click.option("--note", help="Free text, such as what the share is of.")
 @click.option(
-    "--new-provider", is_flag=True, help="PROVIDER is new, though its name is close to a stored one's."
+    "--new-provider",
+    is_flag=True,
+    help="PROVIDER is another provider, though its name is close to a stored one's.",
 )
 @pass_app
 def tokens_add(

@@ -167,15 +167,14 @@ def add_tokens(session: Session, figure: TokenInput, *, new_provider: bool = Fal
     typo, unless ``new_provider`` says it is another provider.
     """
     providers = stored_providers(session)
-    known = providers.get(match_key(figure.provider))
-    if known is None and not new_provider:
-        close = difflib.get_close_matches(match_key(figure.provider), list(providers), n=1, cutoff=0.8)
-        if close:
-            raise InvalidValue(
-                "provider",
-                f"{figure.provider!r} is not stored, and close to {providers[close[0]]!r}; give that "
-                f"name, or --new-provider if {figure.provider!r} is another provider",
-            )
+    key = match_key(figure.provider)
+    known = providers.get(key)
+    if known is None and not new_provider and (close := _close_provider(key, providers)):
+        raise InvalidValue(
+            "provider",
+            f"{figure.provider!r} is not stored, and close to {close!r}; give that name, or "
+            f"--new-provider if {figure.provider!r} is another provider",
+        )
     provider = known or figure.provider
     period = figure.period
     existing = session.scalar(
@@ -213,6 +212,18 @@ def add_tokens(session: Session, figure: TokenInput, *, new_provider: bool = Fal
         tokens_per_day=per_day,
         known_as=known if known is not None and known != figure.provider else None,
     )
+
+
+def _close_provider(key: str, providers: dict[str, str]) -> str | None:
+    """A stored provider whose name is one typo away from ``key``, or holds it, or is held by
+    it (Doubao and ByteDance Doubao): more likely the same provider than a new one."""
+    close = difflib.get_close_matches(key, list(providers), n=1, cutoff=0.8)
+    if close:
+        return providers[close[0]]
+    within = sorted(
+        stored for stored in providers if min(len(stored), len(key)) >= 3 and (key in stored or stored in key)
+    )
+    return providers[within[0]] if within else None
 
 
 def stored_providers(session: Session) -> dict[str, str]:
