@@ -389,6 +389,8 @@ REFUSED = [
     (["tokens", "list", "--provider", "Gooogle"], 2,
      "Error: --provider: no token figures for 'Gooogle'; did you mean 'Google'? providers: ByteDance Doubao, "
      "Google"),
+    (["tokens", "list", "--provider", "Google", "--provider", "OpenAI", "--format", "csv"], 2,
+     "Error: --provider: no token figures for 'OpenAI'; providers: ByteDance Doubao, Google"),
     (["tokens", "list", "--format", "xml"], 2, "Error: Invalid value for '--format': 'xml' is not one of "),
 ]  # fmt: skip
 

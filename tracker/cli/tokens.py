@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import click
@@ -132,12 +131,8 @@ def tokens_list(app: App, providers: tuple[str, ...], fmt: str) -> None:
         "note",
     )
     with open_session(app) as session:
-
-        def rows() -> Iterator[list[object]]:
-            for row in list_tokens(session, providers):
-                yield _row(row, for_people)
-
-        render(columns, rows(), fmt)
+        found = list_tokens(session, providers)  # an unknown provider is refused before any output
+        render(columns, (_row(row, for_people) for row in found), fmt)
 
 
 def _row(row: TokenRow, for_people: bool) -> list[object]:

@@ -254,8 +254,12 @@ _PRECISION_ORDER = sa.case(
 
 def list_tokens(session: Session, providers: Sequence[str] = ()) -> Iterator[TokenRow]:
     """Token figures by provider, then period (a shorter period first where two start on the
-    same day), each with its growth since the provider's previous figure."""
-    wanted = resolve_providers(session, providers)
+    same day), each with its growth since the provider's previous figure. Unknown providers
+    are refused at once, before any row is read."""
+    return _token_rows(session, resolve_providers(session, providers))
+
+
+def _token_rows(session: Session, wanted: Sequence[str]) -> Iterator[TokenRow]:
     query = (
         sa.select(TokenMetric, Source.reference)
         .outerjoin(Source, Source.id == TokenMetric.source_id)
