@@ -180,8 +180,40 @@ def load_entries(session: Session) -> int:
                 added += _import_seeds(session, ids)
                 _attach_parts(session, ids)
                 names.append(name)
+    if SEED_TOKENS not in loaded:
+        load_tokens(session)
+        names.append(SEED_TOKENS)
     session.add_all(SeedLoad(name=name) for name in names)
     session.flush()
+    return added
+
+
+SEED_TOKENS = "tokens"
+
+
+def load_tokens(session: Session) -> int:
+    """Add the seed token figures (``seeds/tokens.csv``), loaded with the seed entries and
+    recorded as SEED_TOKENS; returns how many were added. A provider that has a figure for
+    the period already keeps it."""
+    from tracker.errors import Conflict
+    from tracker.service.tokens import add_tokens, read_tokens  # only when seeding
+
+    added = 0
+    for row in read_seed("tokens.csv"):
+        figure = read_tokens(
+            row["provider"],
+            row["as_of"],
+            per_day=row["per_day"] or None,
+            per_month=row["per_month"] or None,
+            share=row["share_pct"] or None,
+            source=row["source"],
+            note=row["note"] or None,
+        )
+        try:
+            add_tokens(session, figure, new_provider=True)
+        except Conflict:
+            continue
+        added += 1
     return added
 
 
