@@ -15,7 +15,7 @@ from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
 from tracker.cli.imports import import_
 from tracker.cli.lifecycle import changes, check, sources, status, update
 from tracker.cli.reference import chips, regions
-from tracker.cli.reports import export, summary
+from tracker.cli.reports import export, summary, timeline
 from tracker.cli.setup import init
 from tracker.cli.tokens import tokens
 from tracker.errors import InvalidValue
@@ -47,8 +47,8 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
 
 
 for command in (
-    init, entry_add, entry_list, entry_show, entry_remove, update, status, sources, summary, export, import_,
-    changes, check, regions, chips, tokens,
+    init, entry_add, entry_list, entry_show, entry_remove, update, status, sources, summary, timeline,
+    export, import_, changes, check, regions, chips, tokens,
 ):  # fmt: skip
     cli.add_command(command)
 

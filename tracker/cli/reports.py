@@ -51,8 +51,17 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     in it is a lower bound); tables show it as ~, ≥ or ≤ before the count.
     Tables end with a total row that counts each chip once, even when a country is
     in two of the regions shown.
+
+    Then the catalogue's figures (`tracker chips`): `h100e`, H100-equivalents = chips x
+    the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's; and `power_mw`, the
+    entries' reported MW (shared among an entry's lots by chips), or, where none is
+    reported, an estimate: chips x the model's TDP x 1.5 for servers and cooling,
+    marked `est.`. Chips of a model without the figure (or of no model) add nothing:
+    the figure is then a lower bound (≥), and empty when no chip has it, never zero.
+    CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
+    power_mw_estimated (the part of power_mw estimated from TDP).
     """
-    from tracker.service.capacity import H100E_BASIS, POWER_BASIS, reference_tflops
+    from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops
     from tracker.service.filters import resolve_filters
     from tracker.service.summary import check_keys, summarise
 
@@ -84,7 +93,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     }
     render(columns, rows, fmt, total=total, blank=blanks)
     if found:
-        click.echo(f"{H100E_BASIS}; {POWER_BASIS}.", err=True)
+        click.echo(f"{h100e_basis(reference)}; {POWER_BASIS}.", err=True)
 
 
 # What CSV and JSON give of a row's figures, after its chips and qualifier.
@@ -121,6 +130,90 @@ def figures_for_people(row: Totals, reference: Decimal | None) -> tuple[object, 
         None if h100e is None else Figure(h100e, mark(capacity.bf16_chips)),
         None if power is None else Figure(power, mark(capacity.power_chips), 1, bool(capacity.tdp_chips)),
     )
+
+
+@click.command()
+@filter_options
+@click.option(
+    "--by",
+    "bucket",
+    type=click.Choice(("quarter", "year"), case_sensitive=False),
+    default="quarter",
+    show_default=True,
+    help="The periods to count by.",
+)
+@click.option(
+    "--cumulative", is_flag=True, help="Add running totals: all chips online by the end of each row."
+)
+@click.option(
+    "--as-of",
+    metavar="DATE",
+    help="The pipeline as it stood on this day (as for `tracker summary`).",
+)
+@format_option
+@pass_app
+def timeline(
+    app: App, filters: dict[str, Any], bucket: str, cumulative: bool, as_of: str | None, fmt: str
+) -> None:
+    """Accelerators coming online per quarter or year, counted as the summary counts them.
+
+    A lot comes online in its own period or its entry's. A period as precise as the
+    bucket or more falls in it (2026-02 in 2026-Q1); a coarser one is a row of its own
+    (a lot due "2026" stays 2026, and is not spread over quarters), after the buckets it
+    spans. Lots without a period are the `undated` row, last. The rows add up to the
+    summary's total.
+
+    Columns: period, entries, chips, h100e (H100-equivalents: chips x the model's dense
+    BF16 TFLOP/s / the NVIDIA H100 SXM's; a figure that leaves out chips whose model has
+    none is a lower bound, ≥) and, with --cumulative, cumulative_chips and
+    cumulative_h100e. CSV and JSON add qualifier and h100e_chips (the chips h100e covers).
+    """
+    from tracker.service.capacity import h100e_basis, reference_tflops
+    from tracker.service.filters import resolve_filters
+    from tracker.service.summary import Totals
+    from tracker.service.timeline import Bucket
+    from tracker.service.timeline import cumulative as running
+    from tracker.service.timeline import timeline as count_timeline
+
+    with open_session(app) as session:
+        resolved = resolve_filters(session, as_of=as_of, **filters)
+        rows = count_timeline(session, resolved, Bucket(bucket.lower()))
+        reference = reference_tflops(session)
+    totals = [row.totals() for row in rows]
+    sums = [Totals((), 0, amount.chips, amount.qualifier, capacity) for amount, capacity in running(rows)]
+    if fmt in ("table", "markdown"):
+        columns: tuple[str, ...] = ("period", "entries", "chips", "h100e")
+        body = [(row.keys[0], row.entries, *figures_for_people(row, reference)[:2]) for row in totals]
+        if cumulative:
+            columns += ("cumulative_chips", "cumulative_h100e")
+            body = [
+                (*row, *figures_for_people(total, reference)[:2])
+                for row, total in zip(body, sums, strict=True)
+            ]
+        last = sums[-1] if sums else Totals((), 0, 0)
+        entries = sum(row.entries for row in totals)
+        total_row = (
+            "Total",
+            entries,
+            *figures_for_people(last, reference)[:2],
+            *((None, None) if cumulative else ()),
+        )
+        render(columns, body, fmt, total=total_row)
+    else:
+        columns = ("period", "entries", "chips", "qualifier", "h100e", "h100e_chips")
+        data = [
+            (row.keys[0], row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference)[:2])
+            for row in totals
+        ]
+        if cumulative:
+            columns += ("cumulative_chips", "cumulative_qualifier", "cumulative_h100e")
+            data = [
+                (*row, total.chips, total.qualifier.value, total.capacity.h100e(reference))
+                for row, total in zip(data, sums, strict=True)
+            ]
+        render(columns, data, fmt)
+    if rows:
+        click.echo(f"{h100e_basis(reference)}.", err=True)
 
 
 @click.command(short_help="Write every chip lot as CSV.")

@@ -22,11 +22,18 @@ REFERENCE_CHIP = ("NVIDIA", "H100")  # the H100 SXM, whose dense BF16 TFLOP/s is
 # networking) and the building (cooling, power conversion). A round figure, for an order of
 # magnitude where a site's own power is not reported.
 POWER_OVERHEAD = Decimal("1.5")
-H100E_BASIS = "h100e: H100-equivalents = chips x the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's"
 POWER_BASIS = (
     f"power_mw: the entry's reported MW, shared among its lots by chips; where none is reported, "
-    f"estimated as chips x the model's TDP x {POWER_OVERHEAD} (servers and cooling)"
+    f"estimated (est.) as chips x the model's TDP x {POWER_OVERHEAD} (servers and cooling)"
 )
+
+
+def h100e_basis(reference: Decimal | None) -> str:
+    """What an H100-equivalent is, for every output that gives them."""
+    of = f" ({reference.normalize():f})" if reference else " (not in the catalogue: no h100e)"
+    return f"h100e: H100-equivalents = chips x the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's{of}"
+
+
 _ZERO = Decimal(0)
 
 

@@ -18,7 +18,8 @@ from tracker.service.capacity import Capacity, capacity_of, capacity_sums, join_
 from tracker.service.filters import Filters, effective_status
 from tracker.service.programmes import Amount, Coverage, coverage, programmes, qualifier_bits, regions_of
 
-Keys = tuple[str | None, ...]
+Keys = tuple[Any, ...]
+ONLINE_START, ONLINE_PRECISION = "online_start", "online_precision"  # keys for the timeline only
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
         "sponsor": Entry.sponsor,
         "kind": Entry.kind,
         "confidence": Entry.confidence,
+        # The online period that applies to a lot, its own or its entry's (for the timeline).
+        ONLINE_START: sa.func.coalesce(ChipLot.online_start, Entry.online_start),
+        ONLINE_PRECISION: sa.func.coalesce(ChipLot.online_precision, Entry.online_precision),
     }
     return columns[key]
 
@@ -91,8 +95,11 @@ def planned_totals(
     and counts under the regions its whole scope is within. Grouped by region, a country
     in two regions counts in both rows; :func:`planned_total` counts it once.
     """
-    keys = check_keys(keys)
-    cover = cover or coverage(session, filters)
+    return grouped_totals(session, filters, check_keys(keys), cover or coverage(session, filters))
+
+
+def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cover: Coverage) -> list[Totals]:
+    """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller."""
     groups: dict[Keys, _Group] = {}
     lots = join_figures(
         sa.select(

@@ -1,0 +1,101 @@
+"""The build-out over time: accelerators coming online per quarter or year, counted as the
+summary counts them (every chip once), so that the periods add up to its total.
+
+A lot comes online in its own period, or its entry's. A period as precise as the bucket
+or more (a month, by quarter) falls in its bucket; a coarser one keeps its own row (a lot
+due "2026" is not spread over 2026's quarters: nobody said when in 2026). Lots without a
+period are one ``undated`` row, last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from tracker.model.periods import Period, Precision
+from tracker.service.capacity import Capacity
+from tracker.service.filters import Filters
+from tracker.service.programmes import Amount, coverage
+from tracker.service.summary import ONLINE_PRECISION, ONLINE_START, Totals, grouped_totals
+
+UNDATED = "undated"
+_FINENESS = [Precision.DAY, Precision.MONTH, Precision.QUARTER, Precision.HALF, Precision.YEAR]
+
+
+class Bucket(str, enum.Enum):
+    """The periods a timeline counts by."""
+
+    QUARTER = "quarter"
+    YEAR = "year"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class TimelineRow:
+    """Chips coming online in one period: a bucket, a coarser period of its own, or none
+    (undated). ``entries`` counts distinct entries (an entry's lots share its period)."""
+
+    period: Period | None
+    coarse: bool = False  # a period coarser than the timeline's buckets
+    entries: int = 0
+    amount: Amount = field(default_factory=Amount)
+    capacity: Capacity = field(default_factory=Capacity)
+
+    @property
+    def label(self) -> str:
+        return UNDATED if self.period is None else str(self.period)
+
+    def totals(self) -> Totals:
+        return Totals((self.label,), self.entries, self.amount.chips, self.amount.qualifier, self.capacity)
+
+
+def bucket_of(period: Period, bucket: Bucket) -> tuple[Period, bool]:
+    """The bucket a period falls in, or the period itself when it is coarser than a bucket
+    (then True: a row of its own)."""
+    size = Precision.QUARTER if bucket is Bucket.QUARTER else Precision.YEAR
+    if _FINENESS.index(period.precision) > _FINENESS.index(size):
+        return period, True
+    start = period.start
+    if size is Precision.QUARTER:
+        return Period(dt.date(start.year, (start.month - 1) // 3 * 3 + 1, 1), size), False
+    return Period(dt.date(start.year, 1, 1), size), False
+
+
+def _order(row: TimelineRow) -> tuple[int, dt.date, int]:
+    """Periods in the order they end, a coarse one after the buckets it spans; undated last."""
+    if row.period is None:
+        return (1, dt.date.max, 0)
+    return (0, row.period.end, _FINENESS.index(row.period.precision))
+
+
+def timeline(session: Session, filters: Filters, bucket: Bucket) -> list[TimelineRow]:
+    """Chips and their figures coming online per period, in time order, undated last."""
+    cover = coverage(session, filters)
+    rows: dict[Period | None, TimelineRow] = {}
+    for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION), cover):
+        start, precision = group.keys
+        period = Period(start, Precision(precision)) if start is not None else None
+        coarse = False
+        if period is not None:
+            period, coarse = bucket_of(period, bucket)
+        row = rows.setdefault(period, TimelineRow(period, coarse))
+        row.entries += group.entries
+        row.amount += Amount(group.chips, group.qualifier)
+        row.capacity += group.capacity
+    return sorted(rows.values(), key=_order)
+
+
+def cumulative(rows: Sequence[TimelineRow]) -> list[tuple[Amount, Capacity]]:
+    """The running totals of chips and figures, row by row."""
+    running: list[tuple[Amount, Capacity]] = []
+    amount, capacity = Amount(), Capacity()
+    for row in rows:
+        amount, capacity = amount + row.amount, capacity + row.capacity
+        running.append((amount, capacity))
+    return running
