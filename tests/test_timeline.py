@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ def add(tracker: Tracker, name: str, chips: str, online: str | None, *more: str)
     tracker.ok("add", name, "--country", "FR", "--chips", chips, "--vendor", "NVIDIA", *when, *SOURCE, *more)
 
 
-def rows(tracker: Tracker, *args: str) -> list[dict[str, object]]:
+def rows(tracker: Tracker, *args: str) -> list[dict[str, Any]]:
     return list(json.loads(tracker.ok("timeline", *args, "--format", "json")))
 
 
