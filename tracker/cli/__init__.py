@@ -11,6 +11,7 @@ from click.core import ParameterSource
 
 from tracker import __version__
 from tracker.cli.app import App, TrackerGroup
+from tracker.cli.chart import chart
 from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
 from tracker.cli.imports import import_
 from tracker.cli.lifecycle import changes, check, sources, status, update
@@ -48,7 +49,7 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
 
 for command in (
     init, entry_add, entry_list, entry_show, entry_remove, update, status, sources, summary, timeline,
-    export, import_, changes, check, regions, chips, tokens,
+    export, import_, changes, check, regions, chips, tokens, chart,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 try:
     import fcntl
@@ -65,8 +65,9 @@ def remove_abandoned(folder: Path, prefix: str, keep: Path | None = None) -> Non
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
-    """A UTF-8 text file that appears at ``path`` complete or not at all.
+def atomic_file(path: Path, field: str, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A UTF-8 text file (``binary``: a file of bytes) that appears at ``path`` complete or
+    not at all.
 
     It is written beside its target under a temporary name, flushed to disk and
     renamed over the target; on any failure the temporary file is removed. A symbolic
@@ -81,7 +82,7 @@ def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
     if real.exists() and not real.is_file():
         # A device or a pipe (/dev/stdout, a FIFO) is written to, never replaced by a file.
         try:
-            with real.open("w", encoding="utf-8", newline="") as stream:
+            with real.open("wb") if binary else real.open("w", encoding="utf-8", newline="") as stream:
                 yield stream
         except OSError as error:
             raise FileProblem(field, f"cannot write {path}: {error.strerror}") from None
@@ -97,7 +98,12 @@ def atomic_file(path: Path, field: str) -> Iterator[IO[str]]:
         _lock(descriptor)
         remove_abandoned(folder, prefix, keep=Path(temporary))
         os.fchmod(descriptor, _default_mode())
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        opened = (
+            os.fdopen(descriptor, "wb")
+            if binary
+            else os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+        )
+        with opened as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

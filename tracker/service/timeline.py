@@ -46,6 +46,7 @@ class TimelineRow:
     entries: int = 0
     amount: Amount = field(default_factory=Amount)
     capacity: Capacity = field(default_factory=Capacity)
+    parts: dict[str | None, Amount] = field(default_factory=dict)  # by the stack key, if asked
 
     @property
     def label(self) -> str:
@@ -74,21 +75,33 @@ def _order(row: TimelineRow) -> tuple[int, dt.date, int]:
     return (0, row.period.end, _FINENESS.index(row.period.precision))
 
 
-def timeline(session: Session, filters: Filters, bucket: Bucket) -> list[TimelineRow]:
-    """Chips and their figures coming online per period, in time order, undated last."""
+def timeline(
+    session: Session, filters: Filters, bucket: Bucket, stack: str | None = None
+) -> list[TimelineRow]:
+    """Chips and their figures coming online per period, in time order, undated last;
+    with ``stack`` (a summary key such as vendor), each row's chips by its values too."""
     cover = coverage(session, filters)
     rows: dict[Period | None, TimelineRow] = {}
     for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION), cover):
-        start, precision = group.keys
-        period = Period(start, Precision(precision)) if start is not None else None
-        coarse = False
-        if period is not None:
-            period, coarse = bucket_of(period, bucket)
+        period, coarse = _period(group.keys, bucket)
         row = rows.setdefault(period, TimelineRow(period, coarse))
         row.entries += group.entries
         row.amount += Amount(group.chips, group.qualifier)
         row.capacity += group.capacity
+    if stack is not None:
+        for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION, stack), cover):
+            period, _ = _period(group.keys, bucket)
+            parts = rows[period].parts
+            parts[group.keys[2]] = parts.get(group.keys[2], Amount()) + Amount(group.chips, group.qualifier)
     return sorted(rows.values(), key=_order)
+
+
+def _period(keys: tuple[object, ...], bucket: Bucket) -> tuple[Period | None, bool]:
+    """The row a group of lots online in one period goes in (see :func:`bucket_of`)."""
+    start, precision = keys[0], keys[1]
+    if not isinstance(start, dt.date) or precision is None:
+        return None, False
+    return bucket_of(Period(start, Precision(str(precision))), bucket)
 
 
 def cumulative(rows: Sequence[TimelineRow]) -> list[tuple[Amount, Capacity]]:

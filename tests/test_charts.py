@@ -1,0 +1,153 @@
+"""tracker chart: the summary and the timeline as PNG or SVG files people can read alone."""
+
+from __future__ import annotations
+
+import struct
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header chunk, which must come first."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82"  # whole: ends with its end chunk
+    return width, height
+
+
+def svg_root(path: Path) -> ElementTree.Element:
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return root
+
+
+def svg_text(root: ElementTree.Element) -> str:
+    return " ".join(text for element in root.iter() for text in [element.text] if text)
+
+
+def test_a_summary_chart_is_a_png_of_the_expected_size(seeded_tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "europe.png"
+    assert seeded_tracker.ok("chart", "summary", "--region", "europe", "--output", str(path)) == f"{path}\n"
+    assert png_size(path) == (1200, 675)
+
+
+def test_an_svg_chart_carries_its_title_filters_date_and_counts(
+    seeded_tracker: Tracker, tmp_path: Path
+) -> None:
+    path = tmp_path / "europe.svg"
+    seeded_tracker.ok("chart", "summary", "--region", "europe", "--as-of", "2025-12-31", "-o", str(path))
+    root = svg_root(path)
+    assert (root.get("width"), root.get("height")) == ("864pt", "486pt")  # 12 x 6.75 inches
+    text = svg_text(root)
+    assert "Planned AI accelerators by country, stacked by vendor" in text
+    assert "region europe; as of 2025-12-31; total at least 504,000 accelerators, each counted once" in text
+    for label in ("≥ 472,000", "18,000", "10,000", "4,000", "(multi-country)", "FR", "DE", "GB", "NVIDIA"):
+        assert label in text
+
+
+def test_a_timeline_chart_stacks_periods_by_vendor(seeded_tracker: Tracker, tmp_path: Path) -> None:
+    seeded_tracker.ok("add", "AMD site", "--country", "FR", "--chips", "2000", "--vendor", "AMD",
+                      "--online", "2026-Q1", "--source", "https://example.org/a")  # fmt: skip
+    path = tmp_path / "timeline.svg"
+    seeded_tracker.ok("chart", "timeline", "--output", str(path))
+    text = svg_text(svg_root(path))
+    assert "AI accelerators coming online by quarter, stacked by vendor" in text
+    for label in ("2025-Q4", "2026-Q1", "undated", "AMD", "NVIDIA", "total at least 506,000"):
+        assert label in text
+    png = tmp_path / "timeline.png"
+    seeded_tracker.ok("chart", "timeline", "--by", "year", "--stack", "country", "--output", str(png))
+    assert png_size(png) == (1200, 675)
+
+
+def test_many_bars_end_in_one_other_bar(tracker: Tracker, tmp_path: Path) -> None:
+    countries = [
+        "FR",
+        "DE",
+        "IT",
+        "ES",
+        "PL",
+        "NL",
+        "BE",
+        "SE",
+        "NO",
+        "FI",
+        "DK",
+        "AT",
+        "CH",
+        "PT",
+        "IE",
+        "GR",
+        "CZ",
+        "RO",
+    ]
+    for rank, country in enumerate(countries):
+        tracker.ok(
+            "add", f"Site {country}", "--country", country, "--chips", str(1000 - rank), "--vendor", "AMD"
+        )
+    path = tmp_path / "many.svg"
+    tracker.ok("chart", "summary", "--output", str(path))
+    text = svg_text(svg_root(path))
+    assert "other (4)" in text  # 18 countries: 14 bars of their own and one of the last 4
+    assert "CZ" not in text.split()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["summary", "--output", "chart.pdf"], 2,
+         "Error: --output: 'chart.pdf' does not end in .png or .svg; give a file name that does"),
+        (["summary", "--output", "missing/chart.png"], 2, "Error: --output: folder missing does not exist"),
+        (["summary", "--by", "planet", "--output", "chart.png"], 2, "Error: Invalid value for '--by'"),
+        (["summary", "--region", "mars", "--output", "chart.png"], 2, "Error: --region: unknown region 'mars'"),
+        (["timeline", "--by", "month", "--output", "chart.png"], 2, "Error: Invalid value for '--by'"),
+        (["summary"], 2, "Error: Missing option '--output'"),
+        (["summary", "--country", "JP", "--output", "chart.png"], 1,
+         "(no matching rows: no chart written)"),
+    ],
+)  # fmt: skip
+def test_bad_chart_requests_are_refused_in_one_line_and_write_nothing(
+    seeded_tracker: Tracker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = seeded_tracker("chart", *args)
+    assert result.exit_code == code
+    assert result.stderr.startswith(message)
+    assert (len(result.stderr.splitlines()), "Traceback" in result.stderr) == (1, False)
+    assert list(folder.iterdir()) == []
+
+
+def test_without_matplotlib_the_chart_command_says_how_to_install_it(
+    seeded_tracker: Tracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    result = seeded_tracker("chart", "summary", "--output", str(folder / "chart.png"))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: tracker chart needs matplotlib, which is not installed: "
+        "pip install 'sovereign-ai-tracker[plot]' (or pip install matplotlib)\n",
+    )
+    assert list(folder.iterdir()) == []  # no partial file
+
+
+def test_the_help_says_what_a_chart_holds(seeded_tracker: Tracker) -> None:
+    assert "1200 x 675" in " ".join(seeded_tracker.ok("chart", "--help").split())
+    assert "--stack" in seeded_tracker.ok("chart", "summary", "--help")

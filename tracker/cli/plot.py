@@ -1,0 +1,78 @@
+"""Drawing a chart with matplotlib (the ``plot`` extra): stacked bars, titled, labelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from tracker.cli.render import QUALIFIER_MARKS
+from tracker.errors import TrackerError
+from tracker.service.charts import ChartData
+
+SIZE_INCHES = (12.0, 6.75)
+DPI = 100  # a PNG of 1200 x 675 pixels; an SVG of 864 x 486 points
+FORMATS = {".png": "png", ".svg": "svg"}
+FOOTER = (
+    "Sovereign-AI capacity tracker: accelerators (GPUs and other accelerator packages) from announcements, "
+    'each with its source; ≥: at least (a plan of "more than"), ~: about, ≤: up to.'
+)
+
+
+class PlotUnavailable(TrackerError):
+    """matplotlib is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "tracker chart needs matplotlib, which is not installed: "
+            "pip install 'sovereign-ai-tracker[plot]' (or pip install matplotlib)"
+        )
+
+
+def chart_format(path: Path) -> str:
+    """png or svg, from the file's name."""
+    return FORMATS.get(path.suffix.lower(), "")
+
+
+def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
+    """Draw ``chart`` as stacked bars into ``stream``, as PNG or SVG."""
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter
+    except ImportError:
+        raise PlotUnavailable() from None
+
+    with matplotlib.rc_context({"svg.hashsalt": "tracker", "svg.fonttype": "none", "font.size": 10}):
+        figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+        axes = figure.add_subplot()
+        positions = list(range(len(chart.categories)))
+        colours = matplotlib.colormaps["tab10" if len(chart.series) <= 10 else "tab20"]
+        bottoms = [0] * len(positions)
+        for index, (label, values) in enumerate(chart.series.items()):
+            axes.bar(positions, values, bottom=bottoms, label=label, color=colours(index), width=0.7)
+            bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
+        for position, amount in zip(positions, chart.totals, strict=True):
+            text = f"{QUALIFIER_MARKS[amount.qualifier.value]}{amount.chips:,}"
+            axes.annotate(
+                text, (position, amount.chips), ha="center", va="bottom", fontsize=9,
+                xytext=(0, 2), textcoords="offset points",
+            )  # fmt: skip
+        crowded = len(positions) > 6
+        axes.set_xticks(
+            positions, chart.categories, rotation=30 if crowded else 0, ha="right" if crowded else "center"
+        )
+        axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes.set_ylabel("accelerators")
+        axes.margins(y=0.12)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.legend(title=chart.stack_key, fontsize=9, title_fontsize=9, loc="upper right")
+        figure.suptitle(chart.title, fontsize=14, fontweight="bold")
+        axes.set_title(chart.subtitle, fontsize=10)
+        figure.text(0.01, 0.01, FOOTER, fontsize=8, color="dimgray")
+        figure.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.2 if crowded else 0.12)
+        metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
+        figure.savefig(stream, format=fmt, metadata=metadata)
+
+
+def _thousands(value: float, _: object) -> str:
+    return f"{value:,.0f}"

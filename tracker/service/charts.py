@@ -1,0 +1,121 @@
+"""What a chart shows: bars of chips, stacked, from the summary or the timeline, with the
+words that make it readable on its own (what is counted, which filters, as of when).
+
+Drawing it is the command line's job (:mod:`tracker.cli.plot`); this module only counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from tracker.service.filters import Filters
+from tracker.service.programmes import Amount, coverage
+from tracker.service.summary import check_keys, grouped_totals, planned_total
+from tracker.service.timeline import Bucket, timeline
+
+MAX_BARS = 15  # more bars than this are summed in one "other" bar
+MAX_STACKS = 8  # and more stacked values than this in one "other" value
+OTHER = "other"
+
+
+@dataclass
+class ChartData:
+    """Bars (categories, in order) of chips, each split by the values of a stack key."""
+
+    title: str
+    subtitle: str
+    stack_key: str
+    total: Amount = field(default_factory=Amount)  # every chip once, as the summary's total
+    categories: list[str] = field(default_factory=list)
+    totals: list[Amount] = field(default_factory=list)  # each bar's chips, with its qualifier
+    series: dict[str, list[int]] = field(default_factory=dict)  # stack value -> chips per bar
+
+    @property
+    def empty(self) -> bool:
+        return not self.categories
+
+
+def _label(key: str, value: object) -> str:
+    if value is None:
+        return {"country": "(multi-country)", "region": "(no region)"}.get(key, "(not given)")
+    return str(value)
+
+
+def _stacks(cells: dict[tuple[str, str], Amount], categories: Sequence[str]) -> dict[str, list[int]]:
+    """The stacked values, largest first, the smallest beyond :data:`MAX_STACKS` as one."""
+    by_stack: dict[str, int] = {}
+    for (_, stack), amount in cells.items():
+        by_stack[stack] = by_stack.get(stack, 0) + amount.chips
+    ordered = sorted(by_stack, key=lambda stack: (-by_stack[stack], stack))
+    kept = ordered if len(ordered) <= MAX_STACKS else ordered[: MAX_STACKS - 1]
+    series: dict[str, list[int]] = {stack: [0] * len(categories) for stack in kept}
+    if len(kept) < len(ordered):
+        series[OTHER] = [0] * len(categories)
+    index = {category: i for i, category in enumerate(categories)}
+    for (category, stack), amount in cells.items():
+        if category in index:
+            series[stack if stack in series else OTHER][index[category]] += amount.chips
+    return series
+
+
+def summary_chart(
+    session: Session, filters: Filters, by: str, stack: str, described: str, day: dt.date
+) -> ChartData:
+    """Planned chips by ``by`` (bars, most first), stacked by ``stack``."""
+    by, stack = check_keys((by, stack))
+    cover = coverage(session, filters)
+    bars = grouped_totals(session, filters, (by,), cover)
+    overall = planned_total(session, filters, cover)
+    total = Amount(overall.chips, overall.qualifier)
+    chart = ChartData(
+        title=f"Planned AI accelerators by {by}, stacked by {stack}",
+        subtitle=_subtitle(described, day, total),
+        stack_key=stack,
+        total=total,
+    )
+    labels = [_label(by, row.keys[0]) for row in bars]
+    totals = [Amount(row.chips, row.qualifier) for row in bars]
+    if len(labels) > MAX_BARS:
+        rest = sum(totals[MAX_BARS - 1 :], Amount())
+        labels = [*labels[: MAX_BARS - 1], f"{OTHER} ({len(labels) - MAX_BARS + 1})"]
+        totals = [*totals[: MAX_BARS - 1], rest]
+    chart.categories, chart.totals = labels, totals
+    cells: dict[tuple[str, str], Amount] = {}
+    for row in grouped_totals(session, filters, (by, stack), cover):
+        category = _label(by, row.keys[0])
+        if category not in labels:
+            category = labels[-1]  # one of the bars summed as "other"
+        key = (category, _label(stack, row.keys[1]))
+        cells[key] = cells.get(key, Amount()) + Amount(row.chips, row.qualifier)
+    chart.series = _stacks(cells, labels)
+    return chart
+
+
+def timeline_chart(
+    session: Session, filters: Filters, bucket: Bucket, stack: str, described: str, day: dt.date
+) -> ChartData:
+    """Chips coming online per period (bars, in time order), stacked by ``stack``."""
+    (stack,) = check_keys((stack,))
+    rows = timeline(session, filters, bucket, stack)
+    total = sum((row.amount for row in rows), Amount())
+    chart = ChartData(
+        title=f"AI accelerators coming online by {bucket}, stacked by {stack}",
+        subtitle=_subtitle(described, day, total),
+        stack_key=stack,
+        total=total,
+        categories=[row.label for row in rows],
+        totals=[row.amount for row in rows],
+    )
+    cells = {(row.label, _label(stack, value)): amount for row in rows for value, amount in row.parts.items()}
+    chart.series = _stacks(cells, chart.categories)
+    return chart
+
+
+def _subtitle(described: str, day: dt.date, total: Amount) -> str:
+    chosen = described or "all entries (planned: every status but cancelled and decommissioned)"
+    count = total.qualifier.phrase(f"{total.chips:,}")
+    return f"{chosen}; as of {day.isoformat()}; total {count} accelerators, each counted once"
