@@ -108,7 +108,7 @@ def test_many_bars_end_in_one_other_bar(tracker: Tracker, tmp_path: Path) -> Non
          "Error: --output: 'chart.pdf' does not end in .png or .svg; give a file name that does"),
         (["summary", "--output", "missing/chart.png"], 2, "Error: --output: folder missing does not exist"),
         (["summary", "--by", "planet", "--output", "chart.png"], 2, "Error: Invalid value for '--by'"),
-        (["summary", "--region", "mars", "--output", "chart.png"], 2, "Error: --region: unknown region 'mars'"),
+        (["summary", "--region", "mars", "-o", "chart.png"], 2, "Error: --region: unknown region 'mars'"),
         (["timeline", "--by", "month", "--output", "chart.png"], 2, "Error: Invalid value for '--by'"),
         (["summary"], 2, "Error: Missing option '--output'"),
         (["summary", "--country", "JP", "--output", "chart.png"], 1,
