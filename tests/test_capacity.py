@@ -137,3 +137,35 @@ def test_chips_lists_figures_with_their_source(tracker: Tracker) -> None:
     assert models["V100"]["bf16_tflops"] is None  # no BF16 on Volta: no figure, never zero
     table = tracker.ok("chips", "--vendor", "NVIDIA")
     assert "figures_source" in table.splitlines()[0]
+
+
+def test_figures_added_to_the_catalogue_need_a_source_and_give_h100e(tracker: Tracker) -> None:
+    from tests.test_cli import database_contents
+
+    before = database_contents(tracker)
+    for args, message in (
+        (["--bf16-tflops", "2516.6"], "Error: --source: is needed with figures"),
+        (
+            ["--bf16-tflops", "2516.62", "--source", "x"],
+            "Error: --bf16-tflops: '2516.62' is not a TFLOP/s figure",
+        ),
+        (["--tdp-w", "-5", "--source", "x"], "Error: --tdp-w: '-5' is not a TDP in watts"),
+        (["--source", "x"], "Error: --source: is given without figures"),
+        ([], "Error: give a figure to set"),
+    ):
+        result = tracker("chips", "set", "AMD", "MI355X", *args)
+        assert (result.exit_code, result.stderr.startswith(message)) == (2, True), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert database_contents(tracker) == before
+    sheet = "AMD Instinct MI355X data sheet (a test's figures)"
+    tracker.ok("chips", "set", "amd", "mi355x", "--bf16-tflops", "2500", "--tdp-w", "1400", "--source", sheet)
+    tracker.ok(
+        "add", "Site", "--country", "FR", "--chips", "1000", "--vendor", "AMD", "--model", "MI355X", *SOURCE
+    )
+    (row,) = summary_rows(tracker, "--by", "model")
+    assert (row["h100e"], row["power_mw"]) == (2526.5, 2.1)  # 1,000 x 2,500 / 989.5; 1,000 x 1,400 W x 1.5
+    tracker.ok("chips", "add", "Intel", "Gaudi 4", "--bf16-tflops", "3000", "--source", "a test's sheet")
+    models = {
+        row["model"]: row for row in json.loads(tracker.ok("chips", "--vendor", "Intel", "--format", "json"))
+    }
+    assert (models["Gaudi 4"]["bf16_tflops"], models["Gaudi 4"]["figures_source"]) == (3000, "a test's sheet")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracker.cli.app import App, TrackerGroup, open_session, pass_app
@@ -109,6 +111,27 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
     render(columns, rows, fmt)
 
 
+def figure_options(command: Any) -> Any:
+    """The spec-sheet figures of a model, each needing --source."""
+    for name, help_text in reversed(
+        (
+            ("--bf16-tflops", "Dense (not sparse) BF16 TFLOP/s of one accelerator package."),
+            ("--fp8-tflops", "Dense (not sparse) FP8 TFLOP/s of one accelerator package."),
+            ("--tdp-w", "TDP (or board power) in watts of one accelerator package."),
+            ("--per-superchip", "Accelerators in one superchip (for --unit superchip)."),
+            ("--per-server", "Accelerators in one server (for --unit server)."),
+            ("--per-rack", "Accelerators in one rack (for --unit rack)."),
+        )
+    ):
+        command = click.option(name, metavar="N", help=help_text)(command)
+    return click.option(
+        "--source",
+        "figures_source",
+        metavar="TEXT",
+        help="Where the figures come from (a datasheet, with its URL); needed with any figure.",
+    )(command)
+
+
 @chips.command("add")
 @click.argument("vendor")
 @click.argument("model")
@@ -116,6 +139,7 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
 @click.option("--alias", "aliases", multiple=True, help="Another spelling to accept. Repeatable.")
 @click.option("--note", help="Free text.")
 @click.option("--new-vendor", is_flag=True, help="VENDOR is new: add it to the catalogue too.")
+@figure_options
 @pass_app
 def chips_add(
     app: App,
@@ -125,12 +149,38 @@ def chips_add(
     aliases: tuple[str, ...],
     note: str | None,
     new_vendor: bool,
+    figures_source: str | None,
+    **figures: str | None,
 ) -> None:
-    """Add a chip MODEL of VENDOR to the catalogue."""
-    from tracker.service.catalogue import add_model, add_vendor
+    """Add a chip MODEL of VENDOR to the catalogue, with its figures where known."""
+    from tracker.service.catalogue import add_model, add_vendor, read_figures
 
+    checked = read_figures(figures, figures_source)
     with open_session(app, writes=True) as session:
         if new_vendor:
             vendor = add_vendor(session, vendor)
-        vendor, model = add_model(session, vendor, model, family=family, aliases=aliases, notes=note)
+        vendor, model = add_model(
+            session, vendor, model, family=family, aliases=aliases, notes=note, figures=checked
+        )
+    click.echo(f"{vendor} {model}")
+
+
+@chips.command("set")
+@click.argument("vendor")
+@click.argument("model")
+@figure_options
+@pass_app
+def chips_set(app: App, vendor: str, model: str, figures_source: str | None, **figures: str | None) -> None:
+    """Give a catalogue MODEL of VENDOR spec-sheet figures, with their --source; figures
+    not given stay as they are. The source given replaces the model's source, so give
+    one that covers all its figures."""
+    from tracker.service.catalogue import read_figures, set_figures
+
+    checked = read_figures(figures, figures_source)
+    if not checked:
+        raise click.UsageError(
+            "give a figure to set (--bf16-tflops, --fp8-tflops, --tdp-w, --per-...) and --source"
+        )
+    with open_session(app, writes=True) as session:
+        vendor, model = set_figures(session, vendor, model, checked)
     click.echo(f"{vendor} {model}")

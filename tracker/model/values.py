@@ -50,6 +50,35 @@ def parse_power(text: str, field: str = "power_mw") -> Decimal:
     return value.normalize() if value == value.to_integral() else value
 
 
+MAX_TFLOPS = Decimal(1_000_000)
+MAX_WATTS = 1_000_000
+MAX_PER_UNIT = 100_000
+
+
+def parse_tflops(text: str, field: str) -> Decimal:
+    """A spec-sheet TFLOP/s figure: a number above zero with at most one decimal (989.5)."""
+    number = _plain_number(text)
+    try:
+        value = Decimal(number) if number is not None else None
+    except InvalidOperation:
+        value = None
+    if value is None or not 0 < value <= MAX_TFLOPS or value != value.quantize(Decimal("0.1")):
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a TFLOP/s figure; give a number above 0 and up to {MAX_TFLOPS:,}, "
+            "with at most 1 decimal, such as 989.5",
+        )
+    return value
+
+
+def parse_count(text: str, field: str, what: str, limit: int) -> int:
+    """A whole number from 1 to ``limit`` (watts, accelerators per rack...)."""
+    number = _plain_number(text)
+    if number is None or "." in number or not 0 < int(number) <= limit:
+        raise InvalidValue(field, f"{text!r} is not {what}; give a whole number from 1 to {limit:,}")
+    return int(number)
+
+
 def control_character(text: str, allowed: str = "") -> str | None:
     """The first control character of ``text`` (NUL, escape...) not in ``allowed``, if any."""
     for character in text:

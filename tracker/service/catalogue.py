@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
 from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
-from tracker.model.values import parse_text
+from tracker.model.values import MAX_PER_UNIT, MAX_WATTS, parse_count, parse_text, parse_tflops
 from tracker.model.vocabulary import Unit
 
 UNKNOWN_VENDOR = "unknown"
@@ -178,6 +178,52 @@ def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
     return name
 
 
+FIGURE_FIELDS = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
+
+
+def read_figures(given: Mapping[str, str | None], source: str | None) -> dict[str, object]:
+    """A model's spec-sheet figures as given (text, by :data:`FIGURE_FIELDS`), checked, with
+    their source, which every figure needs; only the figures given."""
+    figures: dict[str, object] = {}
+    for name in FIGURE_FIELDS:
+        text = given.get(name)
+        if text is None:
+            continue
+        if name.endswith("tflops"):
+            figures[name] = parse_tflops(text, name)
+        elif name == "tdp_w":
+            figures[name] = parse_count(text, name, "a TDP in watts", MAX_WATTS)
+        else:
+            figures[name] = parse_count(text, name, f"a number of accelerators per {name[4:]}", MAX_PER_UNIT)
+    cited = parse_text(source, "figures_source", 2_000) if source is not None else None
+    if figures and not cited:
+        raise InvalidValue("figures_source", "is needed with figures: say where they come from (a datasheet)")
+    if cited and not figures:
+        raise InvalidValue(
+            "figures_source", "is given without figures; give --bf16-tflops, --tdp-w and the like"
+        )
+    if figures:
+        figures["figures_source"] = cited
+    return figures
+
+
+def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str, object]) -> tuple[str, str]:
+    """Give a catalogue model figures (see :func:`read_figures`); the others it has stay."""
+    catalogue = load_catalogue(session)
+    vendor_name = catalogue.vendor(vendor)
+    model_name = catalogue.model(vendor_name, model)
+    if not figures:
+        raise InvalidValue(
+            "figures", "none given; give --bf16-tflops, --fp8-tflops, --tdp-w or --per-... with --source"
+        )
+    row = session.get(ChipModel, (vendor_name, model_name))
+    assert row is not None
+    for name, value in figures.items():
+        setattr(row, name, value)
+    session.flush()
+    return vendor_name, model_name
+
+
 def add_model(
     session: Session,
     vendor: str,
@@ -186,6 +232,7 @@ def add_model(
     family: str | None = None,
     aliases: Sequence[str] = (),
     notes: str | None = None,
+    figures: Mapping[str, object] | None = None,
 ) -> tuple[str, str]:
     """Add a model to the catalogue under an existing vendor; returns (vendor, model).
 
@@ -209,6 +256,7 @@ def add_model(
             name=model,
             family=parse_text(family, "family", 60),
             notes=parse_text(notes, "note", 10_000, one_line=False),
+            **(figures or {}),
         )
     )
     session.flush()
