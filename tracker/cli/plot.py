@@ -63,13 +63,15 @@ def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
         )
         axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_ylabel("accelerators")
-        axes.margins(y=0.12)
+        axes.set_ylim(0, max(amount.chips for amount in chart.totals) * 1.12 or 1)
         axes.spines[["top", "right"]].set_visible(False)
-        axes.legend(title=chart.stack_key, fontsize=9, title_fontsize=9, loc="upper right")
+        axes.legend(
+            title=chart.stack_key, fontsize=9, title_fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1)
+        )
         figure.suptitle(chart.title, fontsize=14, fontweight="bold")
         axes.set_title(chart.subtitle, fontsize=10)
         figure.text(0.01, 0.01, FOOTER, fontsize=8, color="dimgray")
-        figure.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.2 if crowded else 0.12)
+        figure.subplots_adjust(left=0.08, right=0.85, top=0.88, bottom=0.2 if crowded else 0.12)
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
         figure.savefig(stream, format=fmt, metadata=metadata)
 
