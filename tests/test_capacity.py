@@ -69,17 +69,17 @@ def test_power_is_reported_where_given_and_estimated_from_tdp_otherwise(tracker:
     tracker.ok("add", "No figure", "--country", "ES", "--chips", "1000", "--vendor", "Huawei",
                "--model", "Ascend 910B", *SOURCE)  # fmt: skip
     rows = {row["country"]: row for row in summary_rows(tracker, "--by", "country")}
-    assert (rows["FR"]["power_mw"], rows["FR"]["power_mw_estimated"]) == (30, 0)
-    # 1,000 x 700 W x 1.5 = 1.05 MW, as one decimal
-    assert (rows["DE"]["power_mw"], rows["DE"]["power_mw_estimated"]) == (1, 1)
+    assert (rows["FR"]["power_mw"], rows["FR"]["power_mw_estimated"]) == (30.0, 0.0)
+    # 1,000 x 700 W x 1.5 = 1.05 MW, rounded once, half up
+    assert (rows["DE"]["power_mw"], rows["DE"]["power_mw_estimated"]) == (1.1, 1.1)
     assert (rows["ES"]["power_mw"], rows["ES"]["power_chips"], rows["ES"]["h100e"]) == (None, 0, None)
     table = {
         line.split()[0]: line.split()[1:] for line in tracker.ok("summary", "--by", "country").splitlines()
     }
     assert table["FR"] == ["1", "1,000", "1,000", "30.0"]
-    assert table["DE"] == ["1", "1,000", "1,000", "1.0", "est."]
+    assert table["DE"] == ["1", "1,000", "1,000", "1.1", "est."]
     assert table["ES"] == ["1", "1,000"]
-    assert table["Total"] == ["3", "3,000", "≥", "2,000", "≥", "31.0", "est."]
+    assert table["Total"] == ["3", "3,000", "≥", "2,000", "≥", "31.1", "est."]
 
 
 def test_reported_power_is_shared_among_an_entrys_lots_by_chips(tracker: Tracker) -> None:
@@ -169,3 +169,25 @@ def test_figures_added_to_the_catalogue_need_a_source_and_give_h100e(tracker: Tr
         row["model"]: row for row in json.loads(tracker.ok("chips", "--vendor", "Intel", "--format", "json"))
     }
     assert (models["Gaudi 4"]["bf16_tflops"], models["Gaudi 4"]["figures_source"]) == (3000, "a test's sheet")
+
+
+def test_power_rounds_the_same_on_every_database(tracker: Tracker) -> None:
+    # 12.5 MW over 20,576 chips: 12.15008 MW for the 20,000 undisclosed, 0.34992 for the GB200
+    tracker.ok("add", "Shared", "--country", "FR", "--chips", "20000", "--vendor", "unknown",
+               "--power-mw", "12.5", *SOURCE)  # fmt: skip
+    tracker.ok("update", "shared", "--lot", "2", "--chips", "576", "--vendor", "NVIDIA", "--model", "GB200")
+    tracker.ok("add", "Big", "--country", "DE", "--chips", "5000", "--vendor", "unknown", "--power-mw", "300",
+               *SOURCE)  # fmt: skip
+    tracker.ok("add", "Small", "--country", "ES", "--chips", "1000", "--vendor", "unknown",
+               "--power-mw", "12.5", *SOURCE)  # fmt: skip
+    rows = {row["vendor"]: row for row in summary_rows(tracker, "--by", "vendor")}
+    assert (rows["unknown"]["power_mw"], rows["NVIDIA"]["power_mw"]) == (324.7, 0.3)  # 324.65008, 0.34992
+
+
+def test_figures_are_rounded_once_for_tables(tracker: Tracker) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "1000", "--vendor", "NVIDIA", "--model", "GB300",
+               *SOURCE)  # fmt: skip
+    (row,) = summary_rows(tracker, "--by", "model")
+    assert row["h100e"] == 2526.5  # 2,526.528...
+    table = tracker.ok("summary", "--by", "model").splitlines()
+    assert table[2].split()[3] == "2,527"  # not 2,526: rounded from 2,526.528, not from 2,526.5

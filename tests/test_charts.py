@@ -49,8 +49,11 @@ def test_an_svg_chart_carries_its_title_filters_date_and_counts(
     root = svg_root(path)
     assert (root.get("width"), root.get("height")) == ("864pt", "486pt")  # 12 x 6.75 inches
     text = svg_text(root)
-    assert "Planned AI accelerators by country, stacked by vendor" in text
-    assert "region europe; as of 2025-12-31; total at least 504,000 accelerators, each counted once" in text
+    assert "AI accelerators by country, stacked by vendor" in text
+    assert (
+        "region europe; planned (every status but cancelled and decommissioned); as of 2025-12-31; "
+        "total at least 504,000 accelerators, each counted once"
+    ) in text
     for label in ("≥ 472,000", "18,000", "10,000", "4,000", "(multi-country)", "FR", "DE", "GB", "NVIDIA"):
         assert label in text
 
@@ -113,6 +116,10 @@ def test_many_bars_end_in_one_other_bar(tracker: Tracker, tmp_path: Path) -> Non
         (["summary"], 2, "Error: Missing option '--output'"),
         (["summary", "--country", "JP", "--output", "chart.png"], 1,
          "(no matching rows: no chart written)"),
+        (["timeline", "--stack", "region", "-o", "chart.png"], 2,
+         "Error: --stack: region would count a country in two regions twice in one bar"),
+        (["summary", "--by", "vendor", "--stack", "vendor", "-o", "chart.png"], 2,
+         "Error: --stack: 'vendor' is the key of the bars too"),
     ],
 )  # fmt: skip
 def test_bad_chart_requests_are_refused_in_one_line_and_write_nothing(

@@ -122,3 +122,28 @@ def test_bad_options_are_refused_in_one_line(tracker: Tracker) -> None:
     result = tracker("timeline", "--region", "mars")
     assert (result.exit_code, len(result.stderr.splitlines())) == (2, 1)
     assert "Traceback" not in result.stderr
+
+
+def test_bounds_add_up_the_same_in_any_order(tracker: Tracker) -> None:
+    add(tracker, "Lower", "100", "2026-Q1", "--qualifier", "at-least")
+    add(tracker, "Upper one", "100", "2026-Q2", "--qualifier", "up-to")
+    add(tracker, "Upper two", "100", "2026-Q3", "--qualifier", "up-to")
+    assert dated_total(tracker.ok("summary", "--by", "country")) == ["~", "300"]
+    assert dated_total(tracker.ok("timeline")) == ["~", "300"]
+    assert rows(tracker, "--cumulative")[-1]["cumulative_qualifier"] == "approx"
+
+
+def test_the_timeline_counts_entries_as_the_summary_does(tracker: Tracker) -> None:
+    tracker.ok("add", "Plan", "--kind", "programme", "--country", "FR", "--chips", "1000",
+               "--vendor", "NVIDIA", "--online", "2026", *SOURCE)  # fmt: skip
+    tracker.ok("add", "Part", "--country", "FR", "--parent", "plan", "--chips", "1000", "--vendor", "NVIDIA",
+               "--online", "2026-Q1", *SOURCE)  # fmt: skip
+    assert [row["period"] for row in rows(tracker)] == ["2026-Q1"]  # the plan adds nothing of its own
+    assert tracker.ok("timeline").splitlines()[-1].split()[:3] == ["Total", "2", "1,000"]
+    assert tracker.ok("summary").splitlines()[-1].split()[:3] == ["Total", "2", "1,000"]
+
+
+def dated_total(table: str) -> list[str]:
+    """The chips cell of a table's total row, with its qualifier."""
+    cells = table.splitlines()[-1].split()
+    return cells[2:4] if cells[2] in ("~", "≥", "≤") else cells[2:3]

@@ -473,3 +473,25 @@ def test_the_token_commands_load_no_database_code_for_help() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
+
+
+def test_growth_is_since_a_period_that_ended_before_and_a_fall_stays_a_number(tracker: Tracker) -> None:
+    source = ("--source", "https://example.org/t")
+    tracker.ok("tokens", "add", "Google", "--as-of", "2025", "--per-day", "1T", *source)
+    tracker.ok("tokens", "add", "Google", "--as-of", "2024-12", "--per-day", "2T", *source)
+    tracker.ok("tokens", "add", "Google", "--as-of", "2025-06", "--per-day", "1.5T", *source)
+    rows = [(r["as_of"], r["growth_pct"], r["since"]) for r in listed(tracker, "--provider", "Google")]
+    # 2025-06 lies within 2025: its growth is since 2024-12, the last period that ended before it began
+    assert rows == [("2024-12", None, None), ("2025", -50.0, "2024-12"), ("2025-06", -25.0, "2024-12")]
+    csv_text = tracker.ok("tokens", "list", "--format", "csv")
+    assert ",-50,2024-12," in csv_text  # a number, not made inert like a formula
+
+
+def test_a_monthly_figure_under_one_token_a_day_is_refused(tracker: Tracker) -> None:
+    before = tracker.ok("tokens", "list", "--format", "csv")
+    result = tracker("tokens", "add", "Google", "--as-of", "2025-10", "--per-month", "1", "--source", "s")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --per-month: 1 a month is less than one token a day; give the figure in tokens\n",
+    )
+    assert tracker.ok("tokens", "list", "--format", "csv") == before

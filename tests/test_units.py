@@ -98,7 +98,7 @@ def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
     lines = result.stderr.splitlines()
     assert lines[0] == f"{path}:2: chips: 1,300 is not 18 racks of NVIDIA GB200: those are 1,296"
     assert lines[1].startswith(f"{path}:3: announced_unit: the catalogue gives no accelerators per rack")
-    assert lines[2].startswith(f"{path}:4: announced_chips: is needed with announced_unit")
+    assert lines[2] == f"{path}:4: announced_chips: is missing; give the count of that unit"
     assert lines[3].startswith(f"{path}:5: announced_unit: unknown unit 'crate'")
     assert "Traceback" not in result.stderr
     assert database_contents(tracker) == before
@@ -114,7 +114,7 @@ def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
         ),
         (
             ["--chips", "18", "--unit", "rack", "--vendor", "NVIDIA"],
-            "Error: --unit: rack needs a --model: the catalogue gives accelerators per rack by model",
+            "Error: --unit: rack needs a model: the catalogue gives accelerators per rack by model",
         ),
         (
             ["--chips", "18", "--unit", "crate", "--vendor", "NVIDIA", "--model", "GB200"],
@@ -123,6 +123,15 @@ def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
         (
             ["--unit", "rack", "--vendor", "NVIDIA", "--model", "GB200"],
             "Error: --chips: is needed with vendor and model; give the chip count",
+        ),
+        (
+            ["--chips", "100000000000", "--unit", "rack", "--vendor", "NVIDIA", "--model", "GB200"],
+            "Error: --chips: 100,000,000,000 racks of NVIDIA GB200 are 7,200,000,000,000 accelerators, "
+            "more than 1,000,000,000,000",
+        ),
+        (
+            ["--chips", "10", "--unit", "", "--vendor", "NVIDIA", "--model", "GB200"],
+            "Error: --unit: is empty; give gpu, superchip, server or rack",
         ),
         (
             ["--chips", "0", "--unit", "rack", "--vendor", "NVIDIA", "--model", "GB200"],
@@ -164,3 +173,27 @@ def test_update_counts_the_unit_and_keeps_a_count_of_racks_through_a_change_of_m
     assert result.exit_code == 2
     assert "no accelerators per rack for NVIDIA H100" in result.stderr
     assert database_contents(tracker) == before
+
+
+def test_a_change_of_model_that_cannot_hold_the_racks_announced_says_so(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", "Site", "--country", "FR", "--chips", "18", "--unit", "rack",
+        "--vendor", "NVIDIA", "--model", "GB200", "--source", "x",
+    )  # fmt: skip
+    before = database_contents(tracker)
+    result = tracker("update", "site", "--model", "H100")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --model: lot 1 was announced as 18 racks, and the catalogue gives no accelerators per rack "
+        "for NVIDIA H100; units accepted for it: gpu, server; give --chips (and --unit) for the new model\n",
+    )
+    assert database_contents(tracker) == before
+
+
+def test_an_import_refuses_a_count_of_units_beyond_the_chip_limit(tracker: Tracker, tmp_path: Path) -> None:
+    header = tracker.export().splitlines()[0]
+    path = tmp_path / "big.csv"
+    path.write_text(header + "\nbig,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack\n")
+    result = tracker("import", str(path), "--dry-run")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}:2: announced_chips: 100,000,000,000 racks of NVIDIA GB200 are ")

@@ -48,10 +48,11 @@ def described(filters: dict[str, Any]) -> str:
 
 
 def _write(app: App, output: str, build: Any) -> None:
-    from tracker.cli.plot import chart_format, draw
+    from tracker.cli.plot import chart_format, draw, require_matplotlib
     from tracker.errors import InvalidValue
     from tracker.service.files import atomic_file
 
+    require_matplotlib()
     path = Path(output)
     fmt = chart_format(path)
     if not fmt:

@@ -10,7 +10,7 @@ import click
 from tracker.cli.app import App, open_session, pass_app
 from tracker.cli.options import filter_options, format_option
 from tracker.cli.render import render
-from tracker.errors import TrackerError
+from tracker.errors import InvalidValue, TrackerError
 from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, Unit
 
 if TYPE_CHECKING:
@@ -109,6 +109,8 @@ def entry_add(
     from tracker.service.entries import add_entry_from_text
 
     raw: dict[str, Any] = dict(fields, name=name, id=entry_id, notes=note, sources=sources)
+    if any(not unit.strip() for unit in fields["unit"] or ()):
+        raise InvalidValue("unit", "is empty; give gpu, superchip, server or rack")
     if raw.pop("unit", None):
         # --chips counts the --unit: the service reads it as the count announced.
         raw["announced_chips"], raw["announced_unit"] = raw.pop("chips"), fields["unit"]

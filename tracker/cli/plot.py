@@ -18,6 +18,9 @@ FOOTER = (
 )
 
 
+COARSE_NOTE = "Hatched: a period coarser than the bars around it (a year among quarters)."
+
+
 class PlotUnavailable(TrackerError):
     """matplotlib is not installed."""
 
@@ -33,45 +36,62 @@ def chart_format(path: Path) -> str:
     return FORMATS.get(path.suffix.lower(), "")
 
 
-def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
-    """Draw ``chart`` as stacked bars into ``stream``, as PNG or SVG."""
+def require_matplotlib() -> None:
+    """Fail at once, before any work, when matplotlib is not installed."""
     try:
-        import matplotlib
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import FuncFormatter
+        import matplotlib  # noqa: F401
     except ImportError:
         raise PlotUnavailable() from None
+
+
+def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
+    """Draw ``chart`` as stacked bars into ``stream``, as PNG or SVG."""
+    require_matplotlib()
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     with matplotlib.rc_context({"svg.hashsalt": "tracker", "svg.fonttype": "none", "font.size": 10}):
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
         axes = figure.add_subplot()
         positions = list(range(len(chart.categories)))
-        colours = matplotlib.colormaps["tab10" if len(chart.series) <= 10 else "tab20"]
+        colours = matplotlib.colormaps["tab10"]  # MAX_STACKS colours at most
         bottoms = [0] * len(positions)
         for index, (label, values) in enumerate(chart.series.items()):
-            axes.bar(positions, values, bottom=bottoms, label=label, color=colours(index), width=0.7)
+            bars = axes.bar(positions, values, bottom=bottoms, label=label, color=colours(index), width=0.7)
+            for bar, coarse in zip(bars, chart.coarse, strict=False):
+                if coarse:
+                    bar.set_hatch("//")
+                    bar.set_edgecolor("white")
             bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
+        crowded = len(positions) > 6
         for position, amount in zip(positions, chart.totals, strict=True):
             text = f"{QUALIFIER_MARKS[amount.qualifier.value]}{amount.chips:,}"
             axes.annotate(
-                text, (position, amount.chips), ha="center", va="bottom", fontsize=9,
-                xytext=(0, 2), textcoords="offset points",
+                text, (position, amount.chips), ha="center", va="bottom", fontsize=8 if crowded else 9,
+                xytext=(0, 2), textcoords="offset points", rotation=90 if len(positions) > 12 else 0,
             )  # fmt: skip
-        crowded = len(positions) > 6
         axes.set_xticks(
             positions, chart.categories, rotation=30 if crowded else 0, ha="right" if crowded else "center"
         )
         axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_ylabel("accelerators")
-        axes.set_ylim(0, max(amount.chips for amount in chart.totals) * 1.12 or 1)
+        axes.set_ylim(
+            0, max(amount.chips for amount in chart.totals) * (1.25 if len(positions) > 12 else 1.12) or 1
+        )
         axes.spines[["top", "right"]].set_visible(False)
         axes.legend(
             title=chart.stack_key, fontsize=9, title_fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1)
         )
         figure.suptitle(chart.title, fontsize=14, fontweight="bold")
         axes.set_title(chart.subtitle, fontsize=10)
-        figure.text(0.01, 0.01, FOOTER, fontsize=8, color="dimgray")
-        figure.subplots_adjust(left=0.08, right=0.85, top=0.88, bottom=0.2 if crowded else 0.12)
+        footer = FOOTER + (
+            "\nHatched: a period coarser than the bars around it (a year among quarters)."
+            if any(chart.coarse)
+            else ""
+        )
+        figure.text(0.01, 0.01, footer, fontsize=8, color="dimgray")
+        figure.subplots_adjust(left=0.1, right=0.85, top=0.88, bottom=0.2 if crowded else 0.12)
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
         figure.savefig(stream, format=fmt, metadata=metadata)
 

@@ -12,7 +12,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
 import click
@@ -52,7 +52,8 @@ class Figure(Decimal):
         return figure
 
     def __str__(self) -> str:
-        text = f"{QUALIFIER_MARKS[self.qualifier]}{Decimal(self):,.{self.places}f}"
+        shown = Decimal(self).quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+        text = f"{QUALIFIER_MARKS[self.qualifier]}{shown:,.{self.places}f}"
         return text + (" est." if self.estimated else "")
 
 
@@ -87,11 +88,19 @@ def render(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(neutralise(cell_text(value)) for value in row)
+            writer.writerow(_csv_cell(value) for value in row)
     elif fmt == "json":
         _write_json(columns, rows, out)
     else:
         _write_table(columns, rows, fmt, total, blank, out)
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell: text made inert for spreadsheets (a leading ``=``, ``-``...); numbers as
+    they are, so that -92.3 stays a number."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return cell_text(value)
+    return neutralise(cell_text(value))
 
 
 def _write_json(columns: Sequence[str], rows: Iterable[Sequence[object]], out: IO[str]) -> None:

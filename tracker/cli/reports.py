@@ -100,16 +100,24 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
 FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
 
 
+def number(value: Decimal | None) -> float | None:
+    """A figure for programs: rounded to 0.1, always a float (JSON keeps one type)."""
+    from tracker.service.capacity import rounded
+
+    return None if value is None else float(rounded(value) or 0)
+
+
 def raw_figures(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
-    """A row's figures for programs: each with the chips it covers (h100e_chips of the row's
-    chips have a BF16 figure), and the part of the power estimated from TDP."""
+    """A row's figures for programs, rounded to 0.1 (numbers, or None): each with the chips it
+    covers (h100e_chips of the row's chips have a BF16 figure), and the part of the power
+    estimated from TDP."""
     capacity = row.capacity
     power = capacity.power_mw
     return (
-        capacity.h100e(reference),
+        number(capacity.h100e(reference)),
         capacity.bf16_chips,
-        power,
-        capacity.estimated_mw if power is not None else None,
+        number(power),
+        number(capacity.estimated_mw) if power is not None else None,
         capacity.power_chips,
     )
 
@@ -177,10 +185,10 @@ def timeline(
 
     with open_session(app) as session:
         resolved = resolve_filters(session, as_of=as_of, **filters)
-        rows = count_timeline(session, resolved, Bucket(bucket.lower()))
+        rows, overall = count_timeline(session, resolved, Bucket(bucket.lower()))
         reference = reference_tflops(session)
     totals = [row.totals() for row in rows]
-    sums = [Totals((), 0, amount.chips, amount.qualifier, capacity) for amount, capacity in running(rows)]
+    sums = [Totals((), 0, a.chips, a.qualifier, capacity, a.bits) for a, capacity in running(rows)]
     if fmt in ("table", "markdown"):
         columns: tuple[str, ...] = ("period", "entries", "chips", "h100e")
         body = [(row.keys[0], row.entries, *figures_for_people(row, reference)[:2]) for row in totals]
@@ -190,12 +198,10 @@ def timeline(
                 (*row, *figures_for_people(total, reference)[:2])
                 for row, total in zip(body, sums, strict=True)
             ]
-        last = sums[-1] if sums else Totals((), 0, 0)
-        entries = sum(row.entries for row in totals)
         total_row = (
             "Total",
-            entries,
-            *figures_for_people(last, reference)[:2],
+            overall.entries,
+            *figures_for_people(overall, reference)[:2],
             *((None, None) if cumulative else ()),
         )
         render(columns, body, fmt, total=total_row)
@@ -208,7 +214,7 @@ def timeline(
         if cumulative:
             columns += ("cumulative_chips", "cumulative_qualifier", "cumulative_h100e")
             data = [
-                (*row, total.chips, total.qualifier.value, total.capacity.h100e(reference))
+                (*row, total.chips, total.qualifier.value, number(total.capacity.h100e(reference)))
                 for row, total in zip(data, sums, strict=True)
             ]
         render(columns, data, fmt)

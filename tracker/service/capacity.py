@@ -9,7 +9,7 @@ that leaves chips out is a lower bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,26 +82,31 @@ class Capacity:
         return cls(*bf16)
 
     def h100e(self, reference: Decimal | None) -> Decimal | None:
-        """H100-equivalents of the chips with a BF16 figure; None when none has one."""
+        """H100-equivalents of the chips with a BF16 figure, unrounded; None when none has one."""
         if not self.bf16_chips or not reference:
             return None
-        return (self.bf16_tflops / reference).quantize(Decimal("0.1"))
+        return self.bf16_tflops / reference
 
     @property
     def power_mw(self) -> Decimal | None:
-        """Reported power plus the estimate from TDP; None when no chip has either."""
+        """Reported power plus the estimate from TDP, unrounded; None when no chip has either."""
         if not self.reported_chips and not self.tdp_chips:
             return None
-        return (self.reported_mw + self.estimated_mw).quantize(Decimal("0.1"))
+        return self.reported_mw + self.estimated_mw
 
     @property
     def estimated_mw(self) -> Decimal:
         """The part of :attr:`power_mw` estimated from TDP."""
-        return (self.tdp_w * POWER_OVERHEAD / 1_000_000).quantize(Decimal("0.1"))
+        return self.tdp_w * POWER_OVERHEAD / 1_000_000
 
     @property
     def power_chips(self) -> int:
         return self.reported_chips + self.tdp_chips
+
+
+def rounded(value: Decimal | None, places: int = 1) -> Decimal | None:
+    """A figure rounded once, for output, halves up (2,526.5 is 2,527; 1.05 MW is 1.1)."""
+    return None if value is None else value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def reference_tflops(session: Session) -> Decimal | None:
@@ -118,11 +123,14 @@ def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
     query must join :class:`ChipModel` (:func:`join_figures`)."""
     sibling = aliased(ChipLot)
     lots = sa.select(sa.func.sum(sibling.quantity)).where(sibling.entry_id == Entry.id).scalar_subquery()
-    share = Entry.power_mw * ChipLot.quantity / sa.func.nullif(lots, 0)
+    # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
+    share = sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / sa.func.nullif(lots, 0)
     return (
         ChipModel.bf16_tflops.label("bf16_tflops"),
         ChipModel.tdp_w.label("tdp_w"),
-        sa.case((Entry.power_mw.is_not(None), share), else_=None).label("reported_mw"),
+        sa.type_coerce(sa.case((Entry.power_mw.is_not(None), share), else_=None), sa.Float).label(
+            "reported_mw"
+        ),
     )
 
 
@@ -141,7 +149,7 @@ def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
     return (
         sa.func.sum(quantity * lots.c.bf16_tflops),
         sa.func.sum(sa.case((lots.c.bf16_tflops.is_not(None), quantity), else_=0)),
-        sa.func.sum(lots.c.reported_mw),
+        sa.func.sum(lots.c.reported_mw, type_=sa.Float),
         sa.func.sum(sa.case((unreported, 0), else_=quantity)),
         sa.func.sum(sa.case((unreported, quantity * lots.c.tdp_w), else_=None)),
         sa.func.sum(sa.case((sa.and_(unreported, lots.c.tdp_w.is_not(None)), quantity), else_=0)),

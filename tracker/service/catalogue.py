@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
 from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
-from tracker.model.values import MAX_PER_UNIT, MAX_WATTS, parse_count, parse_text, parse_tflops
+from tracker.model.values import MAX_CHIPS, MAX_PER_UNIT, MAX_WATTS, parse_count, parse_text, parse_tflops
 from tracker.model.vocabulary import Unit
 
 UNKNOWN_VENDOR = "unknown"
@@ -37,7 +37,7 @@ class Catalogue:
         if model is None:
             raise InvalidValue(
                 "announced_unit",
-                f"{unit.value} needs a --model: the catalogue gives accelerators per {unit.value} by model",
+                f"{unit.value} needs a model: the catalogue gives accelerators per {unit.value} by model",
             )
         per = self.holds.get((vendor, model), {})
         if unit not in per:
@@ -47,7 +47,14 @@ class Catalogue:
                 f"the catalogue gives no accelerators per {unit.value} for {vendor} {model}; "
                 f"units accepted for it: {accepted}",
             )
-        return count * per[unit]
+        accelerators = count * per[unit]
+        if accelerators > MAX_CHIPS:
+            raise InvalidValue(
+                "announced_chips",
+                f"{count:,} {unit.value}s of {vendor} {model} are {accelerators:,} accelerators, "
+                f"more than {MAX_CHIPS:,}",
+            )
+        return accelerators
 
     def region(self, text: str, field_name: str = "region") -> str:
         """The id of a known region, given in any case: ``Europe`` is ``europe``."""

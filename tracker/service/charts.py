@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from tracker.errors import InvalidValue
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
 from tracker.service.summary import check_keys, grouped_totals, planned_total
@@ -33,6 +34,7 @@ class ChartData:
     categories: list[str] = field(default_factory=list)
     totals: list[Amount] = field(default_factory=list)  # each bar's chips, with its qualifier
     series: dict[str, list[int]] = field(default_factory=dict)  # stack value -> chips per bar
+    coarse: list[bool] = field(default_factory=list)  # bars of a period coarser than the others'
 
     @property
     def empty(self) -> bool:
@@ -65,20 +67,23 @@ def _stacks(cells: dict[tuple[str, str], Amount], categories: Sequence[str]) -> 
 def summary_chart(
     session: Session, filters: Filters, by: str, stack: str, described: str, day: dt.date
 ) -> ChartData:
-    """Planned chips by ``by`` (bars, most first), stacked by ``stack``."""
+    """Chips by ``by`` (bars, most first), stacked by ``stack``."""
+    if by == stack:
+        raise InvalidValue("stack", f"{stack!r} is the key of the bars too; stack them by another key")
     by, stack = check_keys((by, stack))
+    _check_stack(stack)
     cover = coverage(session, filters)
     bars = grouped_totals(session, filters, (by,), cover)
     overall = planned_total(session, filters, cover)
-    total = Amount(overall.chips, overall.qualifier)
+    total = overall.amount
     chart = ChartData(
-        title=f"Planned AI accelerators by {by}, stacked by {stack}",
-        subtitle=_subtitle(described, day, total),
+        title=f"AI accelerators by {by}, stacked by {stack}",
+        subtitle=_subtitle(filters, described, day, total),
         stack_key=stack,
         total=total,
     )
     labels = [_label(by, row.keys[0]) for row in bars]
-    totals = [Amount(row.chips, row.qualifier) for row in bars]
+    totals = [row.amount for row in bars]
     if len(labels) > MAX_BARS:
         rest = sum(totals[MAX_BARS - 1 :], Amount())
         labels = [*labels[: MAX_BARS - 1], f"{OTHER} ({len(labels) - MAX_BARS + 1})"]
@@ -90,7 +95,7 @@ def summary_chart(
         if category not in labels:
             category = labels[-1]  # one of the bars summed as "other"
         key = (category, _label(stack, row.keys[1]))
-        cells[key] = cells.get(key, Amount()) + Amount(row.chips, row.qualifier)
+        cells[key] = cells.get(key, Amount()) + row.amount
     chart.series = _stacks(cells, labels)
     return chart
 
@@ -100,22 +105,33 @@ def timeline_chart(
 ) -> ChartData:
     """Chips coming online per period (bars, in time order), stacked by ``stack``."""
     (stack,) = check_keys((stack,))
-    rows = timeline(session, filters, bucket, stack)
-    total = sum((row.amount for row in rows), Amount())
+    _check_stack(stack)
+    rows, overall = timeline(session, filters, bucket, stack)
+    total = overall.amount
     chart = ChartData(
         title=f"AI accelerators coming online by {bucket}, stacked by {stack}",
-        subtitle=_subtitle(described, day, total),
+        subtitle=_subtitle(filters, described, day, total),
         stack_key=stack,
         total=total,
         categories=[row.label for row in rows],
         totals=[row.amount for row in rows],
+        coarse=[row.coarse for row in rows],
     )
     cells = {(row.label, _label(stack, value)): amount for row in rows for value, amount in row.parts.items()}
     chart.series = _stacks(cells, chart.categories)
     return chart
 
 
-def _subtitle(described: str, day: dt.date, total: Amount) -> str:
-    chosen = described or "all entries (planned: every status but cancelled and decommissioned)"
+def _check_stack(stack: str) -> None:
+    """Stacks must split a bar, not count its chips twice: a country is in several regions."""
+    if stack == "region":
+        raise InvalidValue(
+            "stack", "region would count a country in two regions twice in one bar; stack by another key"
+        )
+
+
+def _subtitle(filters: Filters, described: str, day: dt.date, total: Amount) -> str:
+    planned = "" if filters.statuses else "planned (every status but cancelled and decommissioned)"
+    chosen = "; ".join(part for part in (described, planned) if part)
     count = total.qualifier.phrase(f"{total.chips:,}")
     return f"{chosen}; as of {day.isoformat()}; total {count} accelerators, each counted once"

@@ -240,17 +240,13 @@ def _read_announced(
 ) -> tuple[int, Unit] | None:
     """A count announced in superchips, servers or racks (announced_chips and announced_unit),
     checked against the catalogue and against the accelerators given (chips), if any."""
-    count = read("announced_chips", parse_quantity)
+    count = read("announced_chips", lambda text: parse_quantity(text, "announced_chips"))
     unit = read("announced_unit", lambda text: parse_choice(Unit, text, "announced_unit", "unit"))
     if count is None or unit is None:
-        for missing, other in (("announced_chips", "announced_unit"), ("announced_unit", "announced_chips")):
-            # --unit without --chips is told once, as chips missing
-            if read.given(other) and not read.given(missing) and (missing == "announced_unit" or chips):
-                read.problems.append(
-                    InvalidValue(
-                        missing, f"is needed with {other}: a count as announced has a number and a unit"
-                    )
-                )
+        if count is not None and not read.given("announced_unit"):
+            read.problems.append(InvalidValue("announced_unit", "is missing; give superchip, server or rack"))
+        elif not read.given("announced_chips") and read.given("announced_unit") and chips is not None:
+            read.problems.append(InvalidValue("announced_chips", "is missing; give the count of that unit"))
         return None
     if vendor is None:
         return None

@@ -343,6 +343,14 @@ def _lot_count(
         raise InvalidValue("unit", "is given without --chips; give the count of that unit")
     elif target is not None and target.announced_quantity is not None and target.announced_unit:
         count, unit = target.announced_quantity, Unit(target.announced_unit)
+        try:  # the same racks of another model
+            return catalogue.accelerators(vendor, model, unit, count), (count, unit.value)
+        except InvalidValue as problem:
+            raise InvalidValue(
+                "model",
+                f"lot {target.lot} was announced as {count:,} {unit.value}s, and {problem.message}; "
+                "give --chips (and --unit) for the new model",
+            ) from None
     elif target is not None:
         return target.quantity, None
     else:

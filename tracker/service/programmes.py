@@ -24,17 +24,32 @@ from tracker.service.matching import cover
 
 @dataclass(frozen=True)
 class Amount:
-    """A number of chips and how exactly it is known."""
+    """A number of chips and how exactly it is known.
+
+    A sum keeps the qualifiers of every count in it (``bits``, see :meth:`Qualifier.of_bits`)
+    and is qualified by them all at once, so that it is the same in whatever order its
+    counts are added: at least 100 plus up to 100 plus up to 100 is about 300 either way.
+    """
 
     chips: int = 0
     qualifier: Qualifier = Qualifier.EXACT
+    bits: int = -1  # the qualifiers summed; by default, the qualifier's own
+
+    def __post_init__(self) -> None:
+        if self.bits < 0:
+            object.__setattr__(self, "bits", self.qualifier.bit)
+
+    @classmethod
+    def of_bits(cls, chips: int, bits: int | None) -> Amount:
+        """A sum of ``chips`` holding the qualifiers of ``bits`` (:func:`qualifier_bits`)."""
+        return cls(chips, Qualifier.of_bits(bits), bits or 0)
 
     def __add__(self, other: Amount) -> Amount:
         if other == Amount():
             return self
         if self == Amount():
             return other
-        return Amount(self.chips + other.chips, self.qualifier.plus(other.qualifier))
+        return Amount.of_bits(self.chips + other.chips, self.bits | other.bits)
 
 
 def total(amounts: Iterable[Amount]) -> Amount:

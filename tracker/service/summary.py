@@ -32,6 +32,15 @@ class Totals:
     chips: int
     qualifier: Qualifier = Qualifier.EXACT
     capacity: Capacity = field(default_factory=Capacity)
+    bits: int = -1  # the qualifiers of every count summed (see :class:`Amount`)
+
+    def __post_init__(self) -> None:
+        if self.bits < 0:
+            object.__setattr__(self, "bits", self.qualifier.bit)
+
+    @property
+    def amount(self) -> Amount:
+        return Amount(self.chips, self.qualifier, self.bits)
 
 
 def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
@@ -71,7 +80,8 @@ class _Group:
 
     def totals(self, keys: Keys) -> Totals:
         entries = self.entries + len(self.programmes)
-        return Totals(keys, entries, self.amount.chips, self.amount.qualifier, self.capacity)
+        amount = self.amount
+        return Totals(keys, entries, amount.chips, amount.qualifier, self.capacity, amount.bits)
 
 
 def summarise(
@@ -130,7 +140,7 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
     for row in session.execute(query):
         values: Keys = tuple(row[: len(keys)])
         entries, chips, qualifiers, *sums = row[len(keys) :]
-        amount = Amount(int(chips), Qualifier.of_bits(qualifiers))
+        amount = Amount.of_bits(int(chips), qualifiers)
         groups[values] = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
     for place, entry_id, amount, capacity in _programme_lots(session, filters, cover, keys):
         if not amount.chips and place not in groups:
@@ -164,7 +174,7 @@ def planned_total(session: Session, filters: Filters, cover: Coverage | None = N
         *capacity_sums(per_lot),
     )
     entries, chips, qualifiers, *sums = session.execute(query).one()
-    amount = Amount(int(chips), Qualifier.of_bits(qualifiers))
+    amount = Amount.of_bits(int(chips), qualifiers)
     group = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
     for _, entry_id, amount, capacity in _programme_lots(session, filters, cover, ()):
         group.programmes.add(entry_id)

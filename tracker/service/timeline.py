@@ -20,7 +20,7 @@ from tracker.model.periods import Period, Precision
 from tracker.service.capacity import Capacity
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
-from tracker.service.summary import ONLINE_PRECISION, ONLINE_START, Totals, grouped_totals
+from tracker.service.summary import ONLINE_PRECISION, ONLINE_START, Totals, grouped_totals, planned_total
 
 UNDATED = "undated"
 _FINENESS = [Precision.DAY, Precision.MONTH, Precision.QUARTER, Precision.HALF, Precision.YEAR]
@@ -53,7 +53,8 @@ class TimelineRow:
         return UNDATED if self.period is None else str(self.period)
 
     def totals(self) -> Totals:
-        return Totals((self.label,), self.entries, self.amount.chips, self.amount.qualifier, self.capacity)
+        amount = self.amount
+        return Totals((self.label,), self.entries, amount.chips, amount.qualifier, self.capacity, amount.bits)
 
 
 def bucket_of(period: Period, bucket: Bucket) -> tuple[Period, bool]:
@@ -77,23 +78,25 @@ def _order(row: TimelineRow) -> tuple[int, dt.date, int]:
 
 def timeline(
     session: Session, filters: Filters, bucket: Bucket, stack: str | None = None
-) -> list[TimelineRow]:
-    """Chips and their figures coming online per period, in time order, undated last;
-    with ``stack`` (a summary key such as vendor), each row's chips by its values too."""
+) -> tuple[list[TimelineRow], Totals]:
+    """Chips and their figures coming online per period, in time order, undated last, and
+    their total (the summary's: its entries are distinct, and a programme its parts cover in
+    full, which has no row of its own, is one of them); with ``stack`` (a summary key such as
+    vendor), each row's chips by its values too."""
     cover = coverage(session, filters)
     rows: dict[Period | None, TimelineRow] = {}
     for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION), cover):
         period, coarse = _period(group.keys, bucket)
         row = rows.setdefault(period, TimelineRow(period, coarse))
         row.entries += group.entries
-        row.amount += Amount(group.chips, group.qualifier)
+        row.amount += group.amount
         row.capacity += group.capacity
     if stack is not None:
         for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION, stack), cover):
             period, _ = _period(group.keys, bucket)
             parts = rows[period].parts
-            parts[group.keys[2]] = parts.get(group.keys[2], Amount()) + Amount(group.chips, group.qualifier)
-    return sorted(rows.values(), key=_order)
+            parts[group.keys[2]] = parts.get(group.keys[2], Amount()) + group.amount
+    return sorted(rows.values(), key=_order), planned_total(session, filters, cover)
 
 
 def _period(keys: tuple[object, ...], bucket: Bucket) -> tuple[Period | None, bool]:

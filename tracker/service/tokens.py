@@ -101,6 +101,12 @@ def read_tokens(
     if source is None:
         problems.append(InvalidValue("source", "is missing; give the URL or citation the figure comes from"))
     text = _checked(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
+    if count is not None and period is not None and tokens_per_day(count, rate, period) < 1:
+        problems.append(
+            InvalidValue(
+                "per_month", f"{count:,} a month is less than one token a day; give the figure in tokens"
+            )
+        )
     if problems or name is None or period is None or count is None or not references:
         raise InvalidInput(problems)
     return TokenInput(
@@ -267,12 +273,17 @@ def _token_rows(session: Session, wanted: Sequence[str]) -> Iterator[TokenRow]:
     )
     if wanted:
         query = query.where(TokenMetric.provider.in_(wanted))
-    previous: TokenRow | None = None
+    earlier: list[TokenRow] = []  # the provider's rows so far
     for metric, reference in session.execute(query):
         period = period_from_parts(metric.period_start, metric.period_precision)
         assert period is not None  # both columns are required
-        before = previous if previous is not None and previous.provider == metric.provider else None
-        previous = TokenRow(
+        if earlier and earlier[0].provider != metric.provider:
+            earlier = []
+        # Growth is since the latest figure of a period that ended before this one began:
+        # never against a period that holds this one (2025 and 2025-05) or overlaps it.
+        ended = [row for row in earlier if row.period.end < period.start]
+        before = max(ended, key=lambda row: (row.period.end, row.period.start), default=None)
+        row = TokenRow(
             provider=metric.provider,
             period=period,
             tokens_per_day=metric.tokens_per_day,
@@ -284,4 +295,5 @@ def _token_rows(session: Session, wanted: Sequence[str]) -> Iterator[TokenRow]:
             source=reference,
             note=metric.note,
         )
-        yield previous
+        earlier.append(row)
+        yield row
