@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from tracker.model.tables import ChipLot, ChipModel, Entry
 
@@ -117,14 +117,29 @@ def reference_tflops(session: Session) -> Decimal | None:
     )
 
 
+def _entry_chips() -> sa.Subquery:
+    """The chips of every entry that reports its power, over all its lots: what its power
+    is shared among."""
+    with_power = sa.select(Entry.id).where(Entry.power_mw.is_not(None))
+    return (
+        sa.select(ChipLot.entry_id.label("entry_id"), sa.func.sum(ChipLot.quantity).label("chips"))
+        .where(ChipLot.entry_id.in_(with_power))
+        .group_by(ChipLot.entry_id)
+        .subquery("entry_chips")
+    )
+
+
+_ENTRY_CHIPS = _entry_chips()
+
+
 def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
     """Per-lot columns for :func:`capacity_sums`: the model's BF16 TFLOP/s and TDP, and the
     lot's share of its entry's reported power (by chips, over all the entry's lots). The
-    query must join :class:`ChipModel` (:func:`join_figures`)."""
-    sibling = aliased(ChipLot)
-    lots = sa.select(sa.func.sum(sibling.quantity)).where(sibling.entry_id == Entry.id).scalar_subquery()
+    query must join them (:func:`join_figures`)."""
     # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
-    share = sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / sa.func.nullif(lots, 0)
+    share = (
+        sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / sa.func.nullif(_ENTRY_CHIPS.c.chips, 0)
+    )
     return (
         ChipModel.bf16_tflops.label("bf16_tflops"),
         ChipModel.tdp_w.label("tdp_w"),
@@ -135,10 +150,11 @@ def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
 
 
 def join_figures(query: sa.Select[Any]) -> sa.Select[Any]:
-    """``query`` (of chip lots) with each lot's catalogue model joined, where it has one."""
+    """``query`` (of chip lots and their entries) with what :func:`lot_figures` reads joined:
+    each lot's catalogue model, where it has one, and its entry's chips, where it reports power."""
     return query.outerjoin(
         ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
-    )
+    ).outerjoin(_ENTRY_CHIPS, _ENTRY_CHIPS.c.entry_id == Entry.id)
 
 
 def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
