@@ -252,8 +252,9 @@ def export(
     An entry without lots gets one row with empty lot fields. Columns: id, name,
     operator, country, city, kind, sponsor, parent, status, confidence, announced,
     online, lot, vendor, model, chips, power_mw, sources, notes, scope (a
-    programme's region, with an empty country) and qualifier (how exact the
-    chips are). The same data gives the same bytes. Files are written under a temporary name and renamed
+    programme's region, with an empty country), qualifier (how exact the
+    chips are), and announced_chips and announced_unit (the count as announced,
+    where it was of superchips, servers or racks; chips is always accelerators). The same data gives the same bytes. Files are written under a temporary name and renamed
     when complete; their paths are printed on standard output.
     """
     from tracker.service.export import consistent_reads, export_to_folder, export_to_path, write_export
