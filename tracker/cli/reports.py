@@ -58,6 +58,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     reported, an estimate: chips x the model's TDP x 1.5 for servers and cooling,
     marked `est.`. Chips of a model without the figure (or of no model) add nothing:
     the figure is then a lower bound (≥), and empty when no chip has it, never zero.
+    Power is that of the chips counted: an entry without a chip count adds none.
     CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
     power_mw_estimated (the part of power_mw estimated from TDP).
     """
