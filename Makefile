@@ -1,5 +1,5 @@
 # Developer commands; CI (.ci/run) runs the same checks.
-.PHONY: install test test-sqlite lint format
+.PHONY: install test test-sqlite lint format bench
 
 install:
 	python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,lint]'
@@ -18,3 +18,8 @@ lint:
 format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# SPEC section 6, side by side with sqlite3, sqlite-utils and psql; writes docs/benchmarks.md.
+bench:
+	.venv/bin/pip install --quiet -e '.[bench]'
+	.venv/bin/python benchmarks/run.py

@@ -255,8 +255,9 @@ def export(
     online, lot, vendor, model, chips, power_mw, sources, notes, scope (a
     programme's region, with an empty country), qualifier (how exact the
     chips are), and announced_chips and announced_unit (the count as announced,
-    where it was of superchips, servers or racks; chips is always accelerators). The same data gives the same bytes. Files are written under a temporary name and renamed
-    when complete; their paths are printed on standard output.
+    where it was of superchips, servers or racks; chips is always accelerators).
+    The same data gives the same bytes. Files are written under a temporary name
+    and renamed when complete; their paths are printed on standard output.
     """
     from tracker.service.export import consistent_reads, export_to_folder, export_to_path, write_export
     from tracker.service.filters import resolve_filters

@@ -1,0 +1,234 @@
+"""Run every comparison of SPEC section 6 side by side, several times each, and write the
+medians and ratios to docs/benchmarks.md.
+
+    make bench                          # or: python benchmarks/run.py
+    python benchmarks/run.py --entries 30000 --lots 100000 --runs 3   # a quicker, smaller run
+
+It needs the sqlite3 shell (Debian: apt-get install sqlite3), sqlite-utils (pip install
+sqlite-utils, in the bench extra), /usr/bin/time (Debian: apt-get install time) for peak
+memory, and psql with a PostgreSQL server for the PostgreSQL comparison (TRACKER_BENCH_POSTGRES_URL,
+by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_bench is made there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRACKER = [sys.executable, "-m", "tracker"]
+SUMMARY_SQL = (
+    "SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS chips "
+    "FROM chip_lot l JOIN entry e ON e.id = l.entry_id "
+    "WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned') "
+    "GROUP BY e.country, l.vendor ORDER BY chips DESC, e.country, l.vendor"
+)
+EXPORT_SQL = (
+    "SELECT e.id, e.name, e.operator, e.country, e.city, e.kind, e.sponsor, e.parent_id, e.status, "
+    "e.confidence, e.announced_on, e.online_start, l.lot, l.vendor, l.model, l.quantity, e.power_mw, "
+    "e.notes, e.scope, l.qualifier FROM entry e LEFT JOIN chip_lot l ON l.entry_id = e.id "
+    "ORDER BY e.id, l.lot"
+)
+POSTGRES_URL = os.environ.get("TRACKER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Timing:
+    seconds: float
+    peak_mb: float | None = None
+
+
+def timed(command: Sequence[str], *, stdout: Path | None = None, env: dict[str, str] | None = None) -> Timing:
+    """Run a command to completion; its wall time and, under /usr/bin/time, its peak memory."""
+    wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else [*command]
+    sink = stdout.open("w") if stdout else subprocess.DEVNULL
+    started = time.perf_counter()
+    result = subprocess.run(wrapped, stdout=sink, stderr=subprocess.PIPE, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if stdout:
+        sink.close()  # type: ignore[union-attr]
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
+    last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    peak = int(last) / 1024 if wrapped[0] == "/usr/bin/time" and last.isdigit() else None
+    return Timing(elapsed, peak)
+
+
+def median(runs: Sequence[Timing]) -> Timing:
+    peaks = [run.peak_mb for run in runs if run.peak_mb is not None]
+    return Timing(statistics.median(run.seconds for run in runs), max(peaks) if peaks else None)
+
+
+@dataclass
+class Row:
+    what: str
+    ours: Timing
+    reference: str
+    theirs: Timing | None
+    target: str  # the SPEC's: a ratio to the reference, or a bound
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.ours.seconds / self.theirs.seconds:.2f}x" if self.theirs else "-"
+
+
+def repeat(runs: int, make: object) -> Timing:
+    return median([make() for _ in range(runs)])  # type: ignore[operator]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=300_000)
+    parser.add_argument("--lots", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", default=None, help="Folder for the databases (default: a temporary one).")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    arguments = parser.parse_args()
+    for tool in ("sqlite3", "sqlite-utils", "psql"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed: see this script's docstring for how to install it")
+    work = Path(arguments.work or tempfile.mkdtemp(prefix="tracker-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    runs = arguments.runs
+    database = work / "bench.db"
+    if not database.exists():
+        generate(str(database), arguments.entries, arguments.lots)
+    env = {**os.environ, "TRACKER_DATA_DIR": str(work / "data")}
+
+    def tracker(*args: str, stdout: Path | None = None) -> Timing:
+        return timed([*TRACKER, *args], stdout=stdout, env=env)
+
+    def fresh(name: str) -> Path:
+        path = work / name
+        path.unlink(missing_ok=True)
+        return path
+
+    rows: list[Row] = []
+    by = ("summary", "--by", "country", "--by", "vendor", "--format", "csv")
+    ours = repeat(runs, lambda: tracker("--db", str(database), *by))
+    theirs = repeat(runs, lambda: timed(["sqlite3", "-csv", str(database), SUMMARY_SQL]))
+    rows.append(
+        Row(f"`tracker {' '.join(by[:5])}`", ours, "`sqlite3` shell, same aggregation", theirs, "1.5x")
+    )
+
+    export_file = work / "export.csv"
+    ours = repeat(runs, lambda: tracker("--db", str(database), "export", "--output", str(export_file)))
+    theirs = repeat(
+        runs, lambda: timed(["sqlite3", "-csv", str(database), EXPORT_SQL], stdout=work / "shell.csv")
+    )
+    rows.append(Row("`tracker export`", ours, "`sqlite3 -csv`, same join", theirs, "2x, under 150 MB"))
+
+    def tracker_import() -> Timing:
+        target = fresh("import.db")
+        subprocess.run(
+            [*TRACKER, "--db", str(target), "init", "--no-seed"], check=True, env=env, capture_output=True
+        )
+        return tracker("--db", str(target), "import", str(export_file))
+
+    ours = repeat(runs, tracker_import)
+    shell = repeat(
+        runs, lambda: timed(["sqlite3", str(fresh("shell.db")), f".import --csv {export_file} lots"])
+    )
+    utils = repeat(
+        runs,
+        lambda: timed(["sqlite-utils", "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"]),
+    )
+    rows.append(Row("`tracker import` of the export", ours, "`sqlite3 .import`", shell, "3x"))
+    rows.append(Row("`tracker import` of the export", ours, "`sqlite-utils insert --csv`", utils, "faster"))
+
+    seeded = work / "seeded.db"
+    subprocess.run([*TRACKER, "--db", str(seeded), "init"], check=True, env=env, capture_output=True)
+    rows.append(
+        Row("`tracker --help`", repeat(max(runs, 5), lambda: tracker("--help")), "-", None, "under 0.15 s")
+    )
+    ours = repeat(max(runs, 5), lambda: tracker("--db", str(seeded), "summary"))
+    rows.append(Row("`tracker summary` on the seed database", ours, "-", None, "under 0.5 s"))
+
+    postgres = _postgres_database(arguments.entries, arguments.lots)
+    if postgres:
+        ours = repeat(
+            runs, lambda: tracker("--db", postgres.replace("postgresql://", "postgresql+psycopg://"), *by)
+        )
+        theirs = repeat(runs, lambda: timed(["psql", postgres, "-A", "-F,", "-c", SUMMARY_SQL]))
+        rows.append(Row("`tracker summary` on PostgreSQL", ours, "`psql`, same SQL", theirs, "1.5x"))
+
+    _write(Path(arguments.output), rows, arguments, runs)
+    print(Path(arguments.output).read_text())
+
+
+def generate(url: str, entries: int, lots: int) -> None:
+    script = str(ROOT / "benchmarks" / "generate.py")
+    subprocess.run(
+        [sys.executable, script, "--db", url, "--entries", str(entries), "--lots", str(lots)], check=True
+    )
+
+
+def _postgres_database(entries: int, lots: int) -> str | None:
+    """The benchmark database on PostgreSQL, made and filled once."""
+    admin = POSTGRES_URL
+    query = "SELECT 1 FROM pg_database WHERE datname = 'tracker_bench'"
+    check = subprocess.run(["psql", admin, "-tAc", query], capture_output=True, text=True)
+    if check.returncode != 0:
+        print(f"PostgreSQL at {admin} not reachable: its comparison is left out", file=sys.stderr)
+        return None
+    url = admin.rsplit("/", 1)[0] + "/tracker_bench"
+    if check.stdout.strip() == "1":
+        held = subprocess.run(
+            ["psql", url, "-tAc", "SELECT count(*) FROM entry"], capture_output=True, text=True
+        )
+        if held.stdout.strip() == str(entries):
+            return url
+        subprocess.run(["psql", admin, "-c", "DROP DATABASE tracker_bench"], check=True, capture_output=True)
+    subprocess.run(["psql", admin, "-c", "CREATE DATABASE tracker_bench"], check=True, capture_output=True)
+    generate(url.replace("postgresql://", "postgresql+psycopg://", 1), entries, lots)
+    subprocess.run(["psql", url, "-c", "ANALYZE"], check=True, capture_output=True)
+    return url
+
+
+def _target(target: str) -> str:
+    return f"within {target}" if target[0].isdigit() else target
+
+
+def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs: int) -> None:
+    def cell(timing: Timing | None) -> str:
+        if timing is None:
+            return "-"
+        memory = f", {timing.peak_mb:.0f} MB" if timing.peak_mb is not None else ""
+        return f"{timing.seconds:.2f} s{memory}"
+
+    machine = (
+        f"{platform.node()}: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured on {dt.date.today().isoformat()} on {machine}, with a synthetic database of "
+        f"{arguments.entries:,} entries and {arguments.lots:,} chip lots (`benchmarks/generate.py`). "
+        f"Each figure is the median of {runs} runs (5 for the short commands), wall time of the whole "
+        "command; memory is the peak resident size. Command: `python benchmarks/run.py "
+        f"--entries {arguments.entries} --lots {arguments.lots} --runs {runs}`.",
+        "",
+        "| what | tracker | reference | reference time | ratio | SPEC target |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.what} | {cell(r.ours)} | {r.reference} | {cell(r.theirs)} | {r.ratio} | {_target(r.target)} |"
+            for r in rows
+        ),
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
