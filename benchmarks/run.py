@@ -196,6 +196,10 @@ def _postgres_database(entries: int, lots: int) -> str | None:
     return url
 
 
+def _line(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def _target(target: str) -> str:
     return f"within {target}" if target[0].isdigit() else target
 
@@ -221,10 +225,7 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
         "",
         "| what | tracker | reference | reference time | ratio | SPEC target |",
         "|---|---|---|---|---|---|",
-        *(
-            f"| {r.what} | {cell(r.ours)} | {r.reference} | {cell(r.theirs)} | {r.ratio} | {_target(r.target)} |"
-            for r in rows
-        ),
+        *(_line(r.what, cell(r.ours), r.reference, cell(r.theirs), r.ratio, _target(r.target)) for r in rows),
         "",
     ]
     path.write_text("\n".join(lines))
