@@ -301,6 +301,15 @@ def bytewise(session: Session, column: Any) -> Any:
     return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
+def insert_new(session: Session, table: Any, key: str) -> Any:
+    """An INSERT that leaves out rows whose ``key`` is stored already, by another writer too,
+    even one that has not committed yet (it waits for it): no duplicate-key failure."""
+    from sqlalchemy.dialects import postgresql, sqlite  # here: only some writes need them
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
 def describe_database_error(url: str | None, error: BaseException) -> str:
     """One line about a database failure, naming the database but never its password."""
     original = getattr(error, "orig", None) or error

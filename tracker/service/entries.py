@@ -28,7 +28,7 @@ from tracker.model.vocabulary import (
     parse_qualifier,
 )
 from tracker.service.catalogue import Catalogue, load_catalogue
-from tracker.service.database import bytewise
+from tracker.service.database import bytewise, insert_new
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage, qualifier_bits, total
 
@@ -391,11 +391,14 @@ def _value(choice: Kind | Sponsor | Confidence | None) -> str | None:
 
 
 def source_for(session: Session, reference: str) -> Source:
-    """The stored source with this URL or citation, created if it is new."""
-    source = session.scalar(sa.select(Source).where(Source.reference == reference))
+    """The stored source with this URL or citation, created if it is new (another process
+    adding the same source at the same moment is no conflict)."""
+    query = sa.select(Source).where(Source.reference == reference)
+    source = session.scalar(query)
     if source is None:
-        source = Source(reference=reference)
-        session.add(source)
+        session.execute(insert_new(session, Source.__table__, "reference"), [{"reference": reference}])
+        source = session.scalar(query)
+        assert source is not None
     return source
 
 

@@ -25,7 +25,7 @@ from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
 from tracker.model.vocabulary import Qualifier
 from tracker.service.catalogue import Catalogue, load_catalogue
-from tracker.service.database import one_import_at_a_time
+from tracker.service.database import insert_new, one_import_at_a_time
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
     EntryInput,
@@ -609,10 +609,7 @@ def _source_ids(session: Session, references: Sequence[str], added: set[str]) ->
     missing = [reference for reference in references if reference not in found]
     added.update(missing)
     if missing:
-        from sqlalchemy.dialects import postgresql, sqlite  # here: only an import needs them
-
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(SOURCE_TABLE).on_conflict_do_nothing(index_elements=["reference"])
+        statement = insert_new(session, SOURCE_TABLE, "reference")
         session.execute(statement, [{"reference": reference} for reference in missing])
         found.update(_stored_source_ids(session, missing))
     return found
