@@ -4,6 +4,7 @@ docs/reliability.md quotes."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -253,3 +255,63 @@ def _report_generated_counts() -> object:
     if Counts.examples:
         report(f"generated inputs: {Counts.examples} add commands and import files, {Counts.refused} refused "
                f"with the database unchanged, {Counts.accepted} accepted, 0 tracebacks")  # fmt: skip
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """``path`` made read-only even for root (who ignores file modes): immutable, by chattr."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        return
+    mode = path.stat().st_mode
+    path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        path.chmod(mode)
+
+
+def test_a_read_only_database_file_is_read_and_a_write_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    tracker = Tracker(str(path))
+    tracker.ok("init")
+    before = tracker.export()
+    with read_only(path):
+        assert tracker.export() == before
+        result = tracker("add", "X", "--country", "FR")
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"Error: database sqlite:///{path}: attempt to write a readonly database\n",
+        )
+    assert tracker.export() == before
+
+
+def test_a_read_only_folder_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with read_only(folder):
+        for name in ("tracker.db", "new.db"):
+            result = Tracker(str(folder / name))("list")
+            assert (result.exit_code, result.stderr) == (
+                1,
+                f"Error: cannot use SQLite database {folder / name}: folder {folder} is not writable\n",
+            )
+    assert list(folder.iterdir()) == []
+
+
+def test_a_corrupt_database_file_is_named_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    Tracker(str(path)).ok("init")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = bytes(len(data[100:4096]))  # the schema page zeroed, the header left
+    path.write_bytes(bytes(data))
+    result = Tracker(str(path))("list")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: database sqlite:///{path}: database disk image is malformed\n",
+    )
+    assert path.read_bytes() == bytes(data)
