@@ -6,7 +6,8 @@ one-line message and an exit code (2 for a bad argument, 1 for anything else).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 
 class TrackerError(Exception):
@@ -96,3 +97,16 @@ class FileRejected(TrackerError):
     def lines(self) -> list[str]:
         """Every problem as ``FILE:LINE: COLUMN: message``."""
         return [f"{self.name}:{line}: {column}: {message}" for line, column, message in self.problems]
+
+
+T = TypeVar("T")
+
+
+def collected(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
+    """``read()``, or None with its problem added to ``problems``: so that every problem
+    of an input can be told at once."""
+    try:
+        return read()
+    except InvalidValue as problem:
+        problems.append(problem)
+        return None

@@ -10,7 +10,7 @@ from typing import TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.errors import InvalidInput, InvalidValue
+from tracker.errors import InvalidInput, InvalidValue, collected
 from tracker.model.cells import cell_text
 from tracker.model.countries import parse_country
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
@@ -69,8 +69,8 @@ def change_status(
     recorded late for an earlier day leaves a later one in force.
     """
     problems: list[InvalidValue] = []
-    status = _checked(problems, lambda: parse_choice(Status, new_status, "new_status", "status"))
-    day = _checked(problems, lambda: past_day(on, "on"))
+    status = collected(problems, lambda: parse_choice(Status, new_status, "new_status", "status"))
+    day = collected(problems, lambda: past_day(on, "on"))
     references = list(read_sources([source] if source is not None else [], problems))
     if not references and not unsourced and source is None:
         problems.append(
@@ -80,7 +80,7 @@ def change_status(
         )
     if references and unsourced:
         problems.append(InvalidValue("unsourced", "goes without --source; give one or the other"))
-    text = _checked(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
+    text = collected(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
     if problems or status is None or day is None:
         raise InvalidInput(problems)
     entry = get_entry(session, entry_id)
@@ -112,14 +112,6 @@ def change_status(
 
 def _order(event: StatusEvent) -> tuple[dt.date, int]:
     return (event.effective_on, event.id or 0)
-
-
-def _checked(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
-    try:
-        return read()
-    except InvalidValue as problem:
-        problems.append(problem)
-        return None
 
 
 def entry_sources(session: Session, entry_id: str) -> list[Source]:

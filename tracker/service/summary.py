@@ -111,17 +111,7 @@ def planned_totals(
 def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cover: Coverage) -> list[Totals]:
     """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller."""
     groups: dict[Keys, _Group] = {}
-    lots = join_figures(
-        sa.select(
-            *(_key_column(key, filters).label(key) for key in keys),
-            ChipLot.quantity.label("quantity"),
-            ChipLot.qualifier.label("qualifier"),
-            Entry.id.label("entry_id"),
-            *lot_figures(),
-        )
-        .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
-    ).where(*_plain_lots(filters, cover))
+    lots = _counted_lots(filters, cover, *(_key_column(key, filters).label(key) for key in keys))
     if "region" in keys:
         lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
@@ -156,17 +146,7 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
 def planned_total(session: Session, filters: Filters, cover: Coverage | None = None) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
     cover = cover or coverage(session, filters)
-    lots = join_figures(
-        sa.select(
-            Entry.id.label("entry_id"),
-            ChipLot.quantity.label("quantity"),
-            ChipLot.qualifier.label("qualifier"),
-            *lot_figures(),
-        )
-        .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
-    ).where(*_plain_lots(filters, cover))
-    per_lot = lots.subquery()
+    per_lot = _counted_lots(filters, cover).subquery()
     query = sa.select(
         sa.func.count(sa.distinct(per_lot.c.entry_id)),
         sa.func.coalesce(sa.func.sum(per_lot.c.quantity), 0),
@@ -181,6 +161,23 @@ def planned_total(session: Session, filters: Filters, cover: Coverage | None = N
         group.amount += amount
         group.capacity += capacity
     return group.totals(())
+
+
+def _counted_lots(filters: Filters, cover: Coverage, *keys: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The lots (of entries other than programmes) that ``filters`` count, one row each: the
+    ``keys`` given, its chips and qualifier, its entry, and what :func:`capacity_sums` reads."""
+    query = (
+        sa.select(
+            *keys,
+            ChipLot.quantity.label("quantity"),
+            ChipLot.qualifier.label("qualifier"),
+            Entry.id.label("entry_id"),
+            *lot_figures(),
+        )
+        .select_from(ChipLot)
+        .join(Entry, ChipLot.entry_id == Entry.id)
+    )
+    return join_figures(query).where(*_plain_lots(filters, cover))
 
 
 def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -16,7 +16,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict, InvalidInput, InvalidValue
+from tracker.errors import Conflict, InvalidInput, InvalidValue, collected
 from tracker.model.names import match_key
 from tracker.model.periods import Period, Precision, parse_period, period_from_parts
 from tracker.model.tables import Source, TokenMetric
@@ -93,14 +93,14 @@ def read_tokens(
     problem is raised together as :class:`InvalidInput`.
     """
     problems: list[InvalidValue] = []
-    name = _checked(problems, lambda: _provider_name(provider))
-    period = _checked(problems, lambda: _observed_period(as_of))
+    name = collected(problems, lambda: _provider_name(provider))
+    period = collected(problems, lambda: _observed_period(as_of))
     rate, count = _checked_count(problems, per_day, per_month)
-    share_pct = _checked(problems, lambda: parse_share(share, "share")) if share is not None else None
+    share_pct = collected(problems, lambda: parse_share(share, "share")) if share is not None else None
     references = list(read_sources([source] if source is not None else [], problems))
     if source is None:
         problems.append(InvalidValue("source", "is missing; give the URL or citation the figure comes from"))
-    text = _checked(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
+    text = collected(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
     if count is not None and period is not None and tokens_per_day(count, rate, period) < 1:
         problems.append(
             InvalidValue(
@@ -130,7 +130,7 @@ def _checked_count(
         )
         return TokenRate.DAY, None
     if per_month is not None:
-        return TokenRate.MONTH, _checked(problems, lambda: parse_token_count(per_month, "per_month"))
+        return TokenRate.MONTH, collected(problems, lambda: parse_token_count(per_month, "per_month"))
     if per_day is None:
         problems.append(
             InvalidValue(
@@ -138,15 +138,7 @@ def _checked_count(
             )
         )
         return TokenRate.DAY, None
-    return TokenRate.DAY, _checked(problems, lambda: parse_token_count(per_day, "per_day"))
-
-
-def _checked(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
-    try:
-        return read()
-    except InvalidValue as problem:
-        problems.append(problem)
-        return None
+    return TokenRate.DAY, collected(problems, lambda: parse_token_count(per_day, "per_day"))
 
 
 def _provider_name(text: str) -> str:
