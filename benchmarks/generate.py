@@ -76,19 +76,18 @@ def period(rng: random.Random) -> tuple[dt.date | None, str | None]:
 
 
 def lot_counts(rng: random.Random, entries: int, lots: int) -> list[int]:
-    """How many lots each entry has, ``lots`` in all, at least one each."""
+    """How many lots each entry has, ``lots`` in all, at least one each: drawn, then evened
+    out one lot at a time across the entries."""
     counts = [pick(rng, LOTS_PER_ENTRY) for _ in range(entries)]
-    excess = sum(counts) - lots
-    index = entries - 1
-    while excess != 0:
+    excess, index = sum(counts) - lots, 0
+    while excess:
         if excess > 0 and counts[index] > 1:
-            take = min(excess, counts[index] - 1)
-            counts[index] -= take
-            excess -= take
+            counts[index] -= 1
+            excess -= 1
         elif excess < 0:
-            counts[index] += -excess
-            excess = 0
-        index = (index - 1) % entries
+            counts[index] += 1
+            excess += 1
+        index = (index + 1) % entries
     return counts
 
 
