@@ -110,9 +110,10 @@ def tokens_add(
 def tokens_list(app: App, providers: tuple[str, ...], fmt: str) -> None:
     """List token figures, by provider and period, in tokens per day.
 
-    growth_pct is the growth since the provider's previous figure (tokens per day over
-    the previous figure's, less 1, in percent, to one decimal); since is that figure's
-    period. Tables show the figure as reported (`480 trillion per month`); CSV and JSON
+    growth_pct is the growth since the provider's latest figure for a period that ended
+    before this one began (tokens per day over that figure's, less 1, in percent, to one
+    decimal); since is that figure's period. A period is never compared with one that
+    holds it (2025-05 with 2025). Tables show the figure as reported (`480 trillion per month`); CSV and JSON
     give it as reported_tokens and reported_per, with raw numbers throughout.
     """
     from tracker.service.tokens import list_tokens

@@ -252,7 +252,8 @@ _PRECISION_ORDER = sa.case(
 
 def list_tokens(session: Session, providers: Sequence[str] = ()) -> Iterator[TokenRow]:
     """Token figures by provider, then period (a shorter period first where two start on the
-    same day), each with its growth since the provider's previous figure. Unknown providers
+    same day), each with its growth since the provider's latest figure for a period that
+    ended before its own began. Unknown providers
     are refused at once, before any row is read."""
     return _token_rows(session, resolve_providers(session, providers))
 
