@@ -244,6 +244,8 @@ class ChipLot(Base):
         both_or_neither("online"),
         CheckConstraint("(announced_quantity IS NULL) = (announced_unit IS NULL)", name="announced_complete"),
         Index(None, "vendor", "model"),
+        # Everything a summary reads of a lot, found by its entry without reading the table.
+        Index("ix_chip_lot_summary", "entry_id", "status", "vendor", "model", "quantity", "qualifier"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
