@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -82,13 +83,12 @@ class Qualifier(Choice):
     @property
     def bit(self) -> int:
         """A bit of its own, so that one SUM(DISTINCT bit) tells which qualifiers a sum holds."""
-        return {"exact": 0, "approx": 1, "at-least": 2, "up-to": 4}[self.value]
+        return _QUALIFIER_BITS[self._value_]
 
     @classmethod
     def of_bits(cls, bits: int | None) -> Qualifier:
         """The qualifier of a sum of counts, from the bits of the qualifiers it holds."""
-        found = [choice for choice in cls if choice.bit & (bits or 0)]
-        return sum_qualifiers(found)
+        return _qualifier_of_bits(bits or 0)
 
     def minus(self, other: Qualifier) -> Qualifier:
         """The qualifier of a difference: taking away a lower bound leaves an upper bound."""
@@ -109,6 +109,14 @@ def parse_qualifier(text: str, field: str = "qualifier") -> Qualifier:
     """A qualifier, by its name (``at-least``), its mark (``≥``) or in words (``more than``)."""
     key = " ".join(str(text).casefold().split())
     return QUALIFIER_SPELLINGS.get(key) or parse_choice(Qualifier, text, field, "qualifier")
+
+
+_QUALIFIER_BITS = {"exact": 0, "approx": 1, "at-least": 2, "up-to": 4}
+
+
+@functools.cache
+def _qualifier_of_bits(bits: int) -> Qualifier:
+    return sum_qualifiers(choice for choice in Qualifier if choice.bit & bits)
 
 
 def sum_qualifiers(qualifiers: Iterable[Qualifier]) -> Qualifier:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.model.tables import ChipLot, ChipModel, Entry
 
@@ -117,32 +117,23 @@ def reference_tflops(session: Session) -> Decimal | None:
     )
 
 
-def _entry_chips() -> sa.Subquery:
-    """The chips of every entry that reports its power, over all its lots: what its power
-    is shared among."""
-    with_power = sa.select(Entry.id).where(Entry.power_mw.is_not(None))
-    return (
-        sa.select(ChipLot.entry_id.label("entry_id"), sa.func.sum(ChipLot.quantity).label("chips"))
-        .where(ChipLot.entry_id.in_(with_power))
-        .group_by(ChipLot.entry_id)
-        .subquery("entry_chips")
-    )
-
-
-_ENTRY_CHIPS = _entry_chips()
+def _entry_chips() -> sa.ScalarSelect[Any]:
+    """The chips of a lot's entry, over all its lots: what the entry's reported power is
+    shared among. Asked only of entries that report power, and read from an index."""
+    lots = aliased(ChipLot)
+    return sa.select(sa.func.sum(lots.quantity)).where(lots.entry_id == Entry.id).scalar_subquery()
 
 
 def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
-    """Per-lot columns for :func:`capacity_sums`: the model's BF16 TFLOP/s and TDP, and the
-    lot's share of its entry's reported power (by chips, over all the entry's lots). The
-    query must join them (:func:`join_figures`)."""
+    """Per-lot columns for :func:`capacity_sums`: the model's BF16 TFLOP/s and TDP, the
+    entry's reported power, and the lot's share of it (by chips, over all the entry's lots).
+    The query must join the model (:func:`join_figures`)."""
     # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
-    share = (
-        sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / sa.func.nullif(_ENTRY_CHIPS.c.chips, 0)
-    )
+    share = sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / _entry_chips()
     return (
         ChipModel.bf16_tflops.label("bf16_tflops"),
         ChipModel.tdp_w.label("tdp_w"),
+        Entry.power_mw.label("power_mw"),
         sa.type_coerce(sa.case((Entry.power_mw.is_not(None), share), else_=None), sa.Float).label(
             "reported_mw"
         ),
@@ -151,17 +142,19 @@ def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
 
 def join_figures(query: sa.Select[Any]) -> sa.Select[Any]:
     """``query`` (of chip lots and their entries) with what :func:`lot_figures` reads joined:
-    each lot's catalogue model, where it has one, and its entry's chips, where it reports power."""
+    each lot's catalogue model, where it has one."""
     return query.outerjoin(
         ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
-    ).outerjoin(_ENTRY_CHIPS, _ENTRY_CHIPS.c.entry_id == Entry.id)
+    )
 
 
 def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
     """Aggregates over a subquery of :func:`lot_figures` (with ``quantity``), in the order
     :meth:`Capacity` takes them: read them back with :func:`capacity_of`."""
     quantity = lots.c.quantity
-    unreported = lots.c.reported_mw.is_(None)
+    # Asked of the entry's power rather than of the share, so that the share (a subquery)
+    # is worked out once a lot.
+    unreported = lots.c.power_mw.is_(None)
     return (
         sa.func.sum(quantity * lots.c.bf16_tflops),
         sa.func.sum(sa.case((lots.c.bf16_tflops.is_not(None), quantity), else_=0)),

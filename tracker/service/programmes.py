@@ -45,9 +45,9 @@ class Amount:
         return cls(chips, Qualifier.of_bits(bits), bits or 0)
 
     def __add__(self, other: Amount) -> Amount:
-        if other == Amount():
+        if not other.chips and not other.bits:  # nothing, exactly
             return self
-        if self == Amount():
+        if not self.chips and not self.bits:
             return other
         return Amount.of_bits(self.chips + other.chips, self.bits | other.bits)
 
@@ -160,13 +160,14 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
         )
         .join(Entry, ChipLot.entry_id == Entry.id)
         .where(
-            sa.or_(Entry.id.in_(programmes()), Entry.id.in_(parts)),
+            # One list of ids, so that the database finds their lots by index.
+            ChipLot.entry_id.in_(sa.union(programmes(), parts)),
             *chosen.lot_conditions(planned_only=False),
         )
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
     lots: dict[str, list[_Lot]] = defaultdict(list)
-    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.execute(query):
+    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(query):
         lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, Qualifier(qualifier)))
     result = Coverage(any_programme=True)
     _Counter(children, lots, result).count_all(sorted(programme_ids))
@@ -217,6 +218,8 @@ class _Counter:
         its plan standing. A cancelled or decommissioned lot is covered by whatever chips are
         left, planned or not: a site still going ahead is no part of what was called off.
         """
+        if not parts:  # nothing covers them: each adds all it counts
+            return {lot: Amount(lot.chips, lot.qualifier) for lot in own}
         fit = {
             (pool, lot.id): rank
             for pool in parts

@@ -127,7 +127,7 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
         qualifier_bits(per_lot.c.qualifier),
         *capacity_sums(per_lot),
     ).group_by(*key_columns)
-    for row in session.execute(query):
+    for row in session.connection().execute(query):
         values: Keys = tuple(row[: len(keys)])
         entries, chips, qualifiers, *sums = row[len(keys) :]
         amount = Amount.of_bits(int(chips), qualifiers)
@@ -153,7 +153,7 @@ def planned_total(session: Session, filters: Filters, cover: Coverage | None = N
         qualifier_bits(per_lot.c.qualifier),
         *capacity_sums(per_lot),
     )
-    entries, chips, qualifiers, *sums = session.execute(query).one()
+    entries, chips, qualifiers, *sums = session.connection().execute(query).one()
     amount = Amount.of_bits(int(chips), qualifiers)
     group = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
     for _, entry_id, amount, capacity in _programme_lots(session, filters, cover, ()):
@@ -211,7 +211,9 @@ def _programme_lots(
     ).where(Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True))
     within = regions_of(session) if "region" in keys else {}
     found = []
-    for *values, lot_id, entry_id, place, quantity, bf16, tdp, reported in session.execute(query):
+    for *values, lot_id, entry_id, place, quantity, bf16, tdp, _, reported in session.connection().execute(
+        query
+    ):
         amount = cover.adds(lot_id)  # may be none: a programme its parts cover is still one of the entries
         share = None if reported is None else Decimal(str(reported)) * amount.chips / quantity
         capacity = Capacity.of_lot(amount.chips, bf16, tdp, share)
