@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tests.conftest import Tracker
 from tracker.service.database import create_engine
-from tracker.service.export import EXPORT_COLUMNS
+from tracker.service.export import EXPORT_COLUMNS, export_rows
 from tracker.service.files import ABANDONED_AFTER_SECONDS
+from tracker.service.filters import Filters
 
 HEADER_LINE = ",".join(EXPORT_COLUMNS) + "\n"
 
@@ -197,3 +199,41 @@ def test_a_link_keeps_pointing_at_the_export_and_a_pipe_is_written_to(tracker: T
         os.close(reader)
     assert received == tracker.export()
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+def test_the_export_file_is_what_csv_writes_of_the_export_rows(db_url: str) -> None:
+    # The file is written a faster way (an entry's cells once for all its lots); it must
+    # hold exactly what the csv module writes of the rows, quoting and formulas included.
+    tracker = Tracker(db_url)
+    tracker.ok("chips", "add", "NVIDIA", '=X, "rack" edition')
+    tracker.ok(
+        "add", '=HYPERLINK("http://evil")', "--id", "evil", "--country", "FR", "--operator", "A, B",
+        "--city", "-Paris", "--note", 'said "more than", twice', "--power-mw", "120",
+        "--chips", "72", "--unit", "rack", "--vendor", "NVIDIA", "--model", "GB200",
+        "--online", "Q4 2026", "--source", "https://example.org/a", "--source", "@b",
+    )  # fmt: skip
+    tracker.ok(
+        "update",
+        "evil",
+        "--lot",
+        "2",
+        "--chips",
+        "1000",
+        "--vendor",
+        "NVIDIA",
+        "--model",
+        '=X, "rack" edition',
+    )
+    tracker.ok("add", "Bare", "--country", "DE", "--power-mw", "12.5", "--announced", "2025-06-11")
+    tracker.ok("add", "Plain", "--country", "IT", "--chips", "5", "--vendor", "AMD", "--qualifier", "~")
+    engine = create_engine(db_url)
+    with Session(engine) as session:
+        expected = io.StringIO()
+        writer = csv.writer(expected, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(export_rows(session, Filters()))
+    engine.dispose()
+    written = tracker.export()
+    assert written == expected.getvalue()
+    assert len(written.splitlines()) == 5  # evil's two lots, and one row each for the others
+    assert '\'=X, ""rack"" edition' in written

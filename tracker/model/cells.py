@@ -25,13 +25,14 @@ def cell_text(value: object) -> str:
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTED_STARTS = (*FORMULA_STARTS, "'")  # a cell starting with the quote itself is quoted too
 
 
 def neutralise(cell: str) -> str:
     """Make a cell inert for spreadsheets by a leading quote; :func:`restore` undoes it."""
-    return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell
+    return "'" + cell if cell.startswith(QUOTED_STARTS) else cell
 
 
 def restore(cell: str) -> str:
     """Undo :func:`neutralise`."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'")) else cell
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(QUOTED_STARTS) else cell

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import io
+import itertools
+import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from tracker.errors import InvalidValue
-from tracker.model.cells import cell_text, neutralise
+from tracker.model.cells import QUOTED_STARTS, cell_text, neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -43,64 +49,205 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
 
     ``ids`` limits them to those entries.
     """
-    entry_order = bytewise(session, Entry.id)
-    query = (
-        sa.select(
-            Entry.id,
-            Entry.name,
-            Entry.operator,
-            Entry.country,
-            Entry.city,
-            Entry.kind,
-            Entry.sponsor,
-            Entry.parent_id,
-            Entry.status,
-            Entry.confidence,
-            Entry.announced_on,
-            Entry.online_start,
-            Entry.online_precision,
-            ChipLot.lot,
-            ChipLot.vendor,
-            ChipLot.model,
-            ChipLot.quantity,
-            Entry.power_mw,
-            Entry.notes,
-            Entry.scope,
-            ChipLot.qualifier,
-            ChipLot.announced_quantity,
-            ChipLot.announced_unit,
-        )
-        .select_from(Entry)
-        .outerjoin(ChipLot, ChipLot.entry_id == Entry.id)
-        .where(*filters.lot_conditions(planned_only=False))
-        .order_by(entry_order, ChipLot.lot)
-        .execution_options(yield_per=2000)
-    )
+    cell = _Cells(neutralise)
+    for head, tail, lots in _entries(session, filters, ids):
+        if not lots:
+            yield [*head, "", "", "", "", *tail, "", "", ""]
+        for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
+            yield [
+                *head, cell[lot], cell[vendor], cell[model], cell[chips],
+                *tail, cell[qualifier], cell[announced_chips], cell[unit],
+            ]  # fmt: skip
+
+
+def export_lines(session: Session, filters: Filters) -> Iterator[str]:
+    """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made
+    faster: an entry's cells are written once for all its lots, a lot's values each once."""
+    csv_text = _CsvText()
+    cell = _Cells(csv_text.cell)
+    for head, tail, lots in _entries(session, filters, None):
+        before, after = csv_text.line(head), csv_text.line(tail)
+        if not lots:
+            yield f"{before},,,,,{after},,,\n"
+        for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
+            yield (
+                f"{before},{cell[lot]},{cell[vendor]},{cell[model]},{cell[chips]},"
+                f"{after},{cell[qualifier]},{cell[announced_chips]},{cell[unit]}\n"
+            )
+
+
+# A lot's values, in the order the export's rows give them.
+_LOT_VALUES = (
+    ChipLot.lot,
+    ChipLot.vendor,
+    ChipLot.model,
+    ChipLot.quantity,
+    ChipLot.qualifier,
+    ChipLot.announced_quantity,
+    ChipLot.announced_unit,
+)
+
+
+def _entries(
+    session: Session, filters: Filters, ids: Sequence[str] | None
+) -> Iterator[tuple[list[str], list[str], list[Any]]]:
+    """Each entry of the export in order, with the cells of its fields before its lots' and
+    after them, and its lots in order: their entry's id and values (:data:`_LOT_VALUES`).
+
+    Entries and lots are read apart, side by side in the same order (an entry's fields are
+    not read again with each of its lots); an entry is exported when it has no lots and
+    ``filters`` keep it, or when they keep one of its lots.
+    """
+    conditions = filters.lot_conditions(planned_only=False)
     if ids is not None:
-        query = query.where(Entry.id.in_(ids))
+        conditions.append(Entry.id.in_(ids))
+    entry_order = bytewise(session, Entry.id)
+    entries = sa.select(
+        Entry.id,
+        Entry.name,
+        Entry.operator,
+        Entry.country,
+        Entry.city,
+        Entry.kind,
+        Entry.sponsor,
+        Entry.parent_id,
+        Entry.status,
+        Entry.confidence,
+        _as_stored(Entry.announced_on),
+        _as_stored(Entry.online_start),
+        Entry.online_precision,
+        _as_stored(Entry.power_mw),
+        Entry.notes,
+        Entry.scope,
+    ).order_by(entry_order)
+    if conditions:
+        kept = sa.select(Entry.id).outerjoin(ChipLot, ChipLot.entry_id == Entry.id).where(*conditions)
+        entries = entries.where(Entry.id.in_(kept))
+    lots = (
+        sa.select(ChipLot.entry_id, *_LOT_VALUES)
+        .join(Entry, ChipLot.entry_id == Entry.id)
+        .where(*conditions)
+        .order_by(entry_order, ChipLot.lot)
+    )
     sources = _sources_by_entry(session, ids)
     try:
-        for row in session.execute(query):
-            (entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
-             announced, online_start, online_precision, lot, vendor, model, chips, power_mw,
-             notes, scope, qualifier, announced_chips, announced_unit) = row  # fmt: skip
-            head = [
-                entry_id, name, operator, country, city, kind, sponsor, parent, status, confidence,
-                announced, period_from_parts(online_start, online_precision),
-            ]  # fmt: skip
-            tail = [power_mw, SOURCE_SEPARATOR.join(sources.for_entry(entry_id)), notes, scope]
-            yield _cells(
-                head, [lot, vendor, model, chips], tail, [qualifier, announced_chips, announced_unit]
-            )
+        lot_rows = _stream(session, lots)
+        pending = next(lot_rows, None)
+        for row in _stream(session, entries):
+            (entry_id, name, run_by, country, city, kind, sponsor, parent, status, confidence,
+             announced, online_start, online_precision, power_mw, notes, scope) = row  # fmt: skip
+            head = _texts(
+                entry_id, name, run_by, country, city, kind, sponsor, parent, status, confidence,
+                announced, _period_text(online_start, online_precision),
+            )  # fmt: skip
+            sourced = SOURCE_SEPARATOR.join(sources.for_entry(entry_id))
+            tail = _texts(_number_text(power_mw), sourced, notes, scope)
+            own = []
+            while pending is not None and pending[0] == entry_id:
+                own.append(pending)
+                pending = next(lot_rows, None)
+            yield head, tail, own
     finally:  # a filtered export stops before the sources of every entry are read
         sources.close()
+
+
+def _stream(session: Session, query: sa.Executable) -> Iterator[Any]:
+    """The rows of a query, read a batch at a time (on PostgreSQL, by a server-side cursor):
+    Core rows, not ORM ones, since an export reads every lot."""
+    result = session.connection().execute(query.execution_options(yield_per=2000))
+    return itertools.chain.from_iterable(result.partitions())
+
+
+def _as_stored(column: Any) -> Any:
+    """An entry's column read as the database gives it, without converting it on each of the
+    entry's lots: :func:`export_rows` converts it once an entry."""
+    return sa.type_coerce(column, NullType()).label(column.key)
+
+
+def _day(value: dt.date | str | None) -> dt.date | None:
+    """A day as stored: a date (PostgreSQL) or its ISO text (SQLite)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _period_text(start: dt.date | str | None, precision: str | None) -> str:
+    """An online period as its cell, from its two columns as stored; periods repeat."""
+    return cell_text(period_from_parts(_day(start), precision))
+
+
+def _number_text(value: float | int | Decimal | None) -> str | None:
+    """A number as stored (a float or an integer in SQLite, a Decimal in PostgreSQL) as
+    :func:`cell_text` writes it: 12.5, 120. A float's shortest form is the decimal it was
+    stored from (numbers of at most 12 digits, 3 after the point)."""
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return None if value is None else cell_text(value)
+
+
+def _texts(*values: object) -> list[str]:
+    """Values as CSV cells, made inert for spreadsheets (:func:`neutralise`, written out: an
+    export makes millions of cells)."""
+    return [
+        ("'" + value if value[:1] in _QUOTED else value)
+        if isinstance(value, str)
+        else ""
+        if value is None
+        else neutralise(cell_text(value))
+        for value in values
+    ]
+
+
+_QUOTED = frozenset(QUOTED_STARTS)
 
 
 def _cells(head: list[object], lot: list[object], tail: list[object], more: list[object]) -> list[str]:
     """One row of the export, in its column order, as CSV cells: the entry's fields before
     the lot's (``head``) and after (``tail``: power, sources, notes, scope), then ``more`` of
     the lot's (qualifier, the count as announced)."""
-    return [neutralise(cell_text(cell)) for cell in (*head, *lot, *tail, *more)]
+    return _texts(*head, *lot, *tail, *more)
+
+
+class _Cells(dict[object, str]):
+    """The cells of a lot's values, each worked out once (by ``make``, from the value's
+    text) and then looked up: vendors, models, qualifiers and counts repeat over an export."""
+
+    def __init__(self, make: Callable[[str], str]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, value: object) -> str:
+        if len(self) > 100_000:  # counts are many: keep it small
+            self.clear()
+        cell = self[value] = self._make(cell_text(value))
+        return cell
+
+
+_NEEDS_QUOTES = re.compile('["\\r\\n]')
+
+
+class _CsvText:
+    """Cells as a CSV line holds them, quoted by :mod:`csv` itself (where a cell holds a
+    comma, a quote or a line break), made inert for spreadsheets."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def line(self, cells: list[str]) -> str:
+        """Cells (neutralised already) as part of a line, without its end."""
+        line = ",".join(cells)
+        if line.count(",") == len(cells) - 1 and not _NEEDS_QUOTES.search(line):
+            return line  # no cell to quote, as most are
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue()[:-1]
+
+    def cell(self, text: str) -> str:
+        """One value's text as a cell of a line (written beside another, since :mod:`csv`
+        quotes a lone empty cell)."""
+        return self.line([neutralise(text), ""])[:-1]
 
 
 def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
@@ -129,7 +276,7 @@ class _SourceStream:
 
     def __init__(self, result: sa.Result[Any]) -> None:
         self._result = result  # closed once the export's rows are all written
-        self._rows: Iterator[Any] = iter(result)
+        self._rows: Iterator[Any] = itertools.chain.from_iterable(result.partitions())
         self._head: tuple[str, str] | None = next(self._rows, None)
         self._last: tuple[str, list[str]] = ("", [])
 
@@ -158,17 +305,17 @@ def _sources_by_entry(session: Session, ids: Sequence[str] | None) -> _SourceStr
     )
     if ids is not None:
         query = query.where(EntrySource.entry_id.in_(ids))
-    return _SourceStream(session.execute(query))
+    return _SourceStream(session.connection().execute(query))
 
 
 def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
     """Write the export CSV (header and rows) to an open text file; returns the row count."""
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    csv.writer(handle, lineterminator="\n").writerow(EXPORT_COLUMNS)
     count = 0
-    for row in export_rows(session, filters):
-        writer.writerow(row)
-        count += 1
+    lines = export_lines(session, filters)
+    while batch := list(itertools.islice(lines, 2000)):
+        handle.write("".join(batch))
+        count += len(batch)
     return count
 
 
