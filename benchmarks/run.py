@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     arguments = parser.parse_args()
     for tool in ("sqlite3", "sqlite-utils", "psql"):
-        if not shutil.which(tool):
+        if not _tool(tool):
             raise SystemExit(f"{tool} is needed: see this script's docstring for how to install it")
     work = Path(arguments.work or tempfile.mkdtemp(prefix="tracker-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -199,7 +199,7 @@ def main() -> None:
         runs, lambda: timed(["sqlite3", str(fresh("shell.db")), f".import --csv {export_file} lots"])
     )
     # Once: it takes minutes, and it is far behind.
-    utils = timed(["sqlite-utils", "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"])
+    utils = timed([_tool("sqlite-utils"), "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"])
     rows.append(Row("`tracker import` of the export", ours, "`sqlite3 .import`", shell, "3x"))
     rows.append(
         Row("`tracker import` of the export", ours, "`sqlite-utils insert --csv` (1 run)", utils, "faster")
@@ -225,6 +225,12 @@ def main() -> None:
 
     _write(Path(arguments.output), rows, arguments, runs)
     print(Path(arguments.output).read_text())
+
+
+def _tool(name: str) -> str:
+    """A command on the PATH, or beside this Python (sqlite-utils in the bench extra)."""
+    beside = Path(sys.executable).with_name(name)
+    return shutil.which(name) or (str(beside) if beside.exists() else "")
 
 
 def generate(url: str, entries: int, lots: int) -> None:
