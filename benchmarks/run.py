@@ -199,7 +199,9 @@ def main() -> None:
         runs, lambda: timed(["sqlite3", str(fresh("shell.db")), f".import --csv {export_file} lots"])
     )
     # Once: it takes minutes, and it is far behind.
-    utils = timed([_tool("sqlite-utils"), "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"])
+    utils = timed(
+        [_tool("sqlite-utils"), "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"]
+    )
     rows.append(Row("`tracker import` of the export", ours, "`sqlite3 .import`", shell, "3x"))
     rows.append(
         Row("`tracker import` of the export", ours, "`sqlite-utils insert --csv` (1 run)", utils, "faster")

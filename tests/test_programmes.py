@@ -613,3 +613,19 @@ def test_init_brings_the_plan_to_a_database_seeded_before_it(seeded_db_url: str)
         ("nvidia-industrial-ai-factory-de", "own-plan", ""),
     ]
     assert tracker("init").stderr.endswith("0 reference rows and 0 seed entries added\n")
+
+
+@pytest.mark.parametrize("covered_first", [True, False])
+def test_a_covered_programme_is_one_of_its_rows_entries_in_whatever_order_it_is_read(
+    tracker: Tracker, covered_first: bool
+) -> None:
+    # One programme's lot is covered in full by its part, the other's not at all; both are
+    # entries of the multi-country row that the second makes. Their ids set the order in
+    # which the database returns them: the count must not depend on it.
+    covered, open_ = ("a-plan", "b-plan") if covered_first else ("b-plan", "a-plan")
+    add_programme(tracker, "Covered plan", "100", "--scope", "eu", "--id", covered)
+    add_child(tracker, "Covering site", covered, "100")
+    add_programme(tracker, "Open plan", "50", "--scope", "eu", "--id", open_)
+    rows = {row["country"]: row for row in summary(tracker, "--by", "country")}
+    assert (rows[""]["chips"], rows[""]["entries"]) == ("50", "2")
+    assert (rows["FR"]["chips"], rows["FR"]["entries"]) == ("100", "1")

@@ -117,20 +117,42 @@ def reference_tflops(session: Session) -> Decimal | None:
     )
 
 
-def _entry_chips() -> sa.ScalarSelect[Any]:
-    """The chips of a lot's entry, over all its lots: what the entry's reported power is
-    shared among. Asked only of entries that report power, and read from an index."""
+def _entry_chips_by_lot() -> sa.ScalarSelect[Any]:
+    """The chips of a lot's entry, over all its lots, read from an index lot by lot."""
     lots = aliased(ChipLot)
     return sa.select(sa.func.sum(lots.quantity)).where(lots.entry_id == Entry.id).scalar_subquery()
 
 
-def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
-    """Per-lot columns for :func:`capacity_sums`: the model's BF16 TFLOP/s and TDP, the
-    entry's reported power, and the lot's share of it (by chips, over all the entry's lots).
-    The query must join the model (:func:`join_figures`)."""
-    # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
-    share = sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / _entry_chips()
+def _entry_chips_joined() -> sa.Subquery:
+    """The chips of every entry that reports its power, over all its lots, to join."""
+    with_power = sa.select(Entry.id).where(Entry.power_mw.is_not(None))
     return (
+        sa.select(ChipLot.entry_id.label("entry_id"), sa.func.sum(ChipLot.quantity).label("chips"))
+        .where(ChipLot.entry_id.in_(with_power))
+        .group_by(ChipLot.entry_id)
+        .subquery("entry_chips")
+    )
+
+
+def with_figures(query: sa.Select[Any], session: Session, *, few: bool = False) -> sa.Select[Any]:
+    """``query`` (of chip lots joined to their entries) with the columns :func:`capacity_sums`
+    reads added: the model's BF16 TFLOP/s and TDP, the entry's reported power, and the lot's
+    share of it (by chips, over all the entry's lots). ``few``: the query reads few lots."""
+    query = query.outerjoin(
+        ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
+    )
+    # What an entry's power is shared among: SQLite reads it from an index for each lot of an
+    # entry with power faster than it joins; PostgreSQL hashes the join faster, unless the
+    # lots are few (the join would still sum every entry's).
+    if session.get_bind().dialect.name == "postgresql" and not few:
+        joined = _entry_chips_joined()
+        query = query.outerjoin(joined, joined.c.entry_id == Entry.id)
+        chips: Any = sa.func.nullif(joined.c.chips, 0)
+    else:
+        chips = _entry_chips_by_lot()
+    # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
+    share = sa.type_coerce(Entry.power_mw, sa.Float) * ChipLot.quantity / chips
+    return query.add_columns(
         ChipModel.bf16_tflops.label("bf16_tflops"),
         ChipModel.tdp_w.label("tdp_w"),
         Entry.power_mw.label("power_mw"),
@@ -140,16 +162,8 @@ def lot_figures() -> tuple[sa.ColumnElement[Any], ...]:
     )
 
 
-def join_figures(query: sa.Select[Any]) -> sa.Select[Any]:
-    """``query`` (of chip lots and their entries) with what :func:`lot_figures` reads joined:
-    each lot's catalogue model, where it has one."""
-    return query.outerjoin(
-        ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
-    )
-
-
 def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
-    """Aggregates over a subquery of :func:`lot_figures` (with ``quantity``), in the order
+    """Aggregates over a subquery of :func:`with_figures` (with ``quantity``), in the order
     :meth:`Capacity` takes them: read them back with :func:`capacity_of`."""
     quantity = lots.c.quantity
     # Asked of the entry's power rather than of the share, so that the share (a subquery)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
-from tracker.service.capacity import Capacity, capacity_of, capacity_sums, join_figures, lot_figures
+from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
 from tracker.service.filters import Filters, effective_status
 from tracker.service.programmes import Amount, Coverage, coverage, programmes, qualifier_bits, regions_of
 
@@ -111,7 +111,7 @@ def planned_totals(
 def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cover: Coverage) -> list[Totals]:
     """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller."""
     groups: dict[Keys, _Group] = {}
-    lots = _counted_lots(filters, cover, *(_key_column(key, filters).label(key) for key in keys))
+    lots = _counted_lots(session, filters, cover, *(_key_column(key, filters).label(key) for key in keys))
     if "region" in keys:
         lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
@@ -132,9 +132,11 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
         entries, chips, qualifiers, *sums = row[len(keys) :]
         amount = Amount.of_bits(int(chips), qualifiers)
         groups[values] = _Group(entries, amount=amount, capacity=capacity_of(tuple(sums)))
-    for place, entry_id, amount, capacity in _programme_lots(session, filters, cover, keys):
-        if not amount.chips and place not in groups:
-            continue  # a lot its parts cover in full makes no row of its own
+    found = _programme_lots(session, filters, cover, keys)
+    adding = {place for place, _, amount, _ in found if amount.chips}
+    for place, entry_id, amount, capacity in found:
+        if place not in groups and place not in adding:
+            continue  # lots their parts cover in full make no row of their own
         group = groups.setdefault(place, _Group())
         group.programmes.add(entry_id)
         group.amount += amount
@@ -146,7 +148,7 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
 def planned_total(session: Session, filters: Filters, cover: Coverage | None = None) -> Totals:
     """All chips and distinct entries matching ``filters``, each counted once."""
     cover = cover or coverage(session, filters)
-    per_lot = _counted_lots(filters, cover).subquery()
+    per_lot = _counted_lots(session, filters, cover).subquery()
     query = sa.select(
         sa.func.count(sa.distinct(per_lot.c.entry_id)),
         sa.func.coalesce(sa.func.sum(per_lot.c.quantity), 0),
@@ -163,7 +165,9 @@ def planned_total(session: Session, filters: Filters, cover: Coverage | None = N
     return group.totals(())
 
 
-def _counted_lots(filters: Filters, cover: Coverage, *keys: sa.ColumnElement[Any]) -> sa.Select[Any]:
+def _counted_lots(
+    session: Session, filters: Filters, cover: Coverage, *keys: sa.ColumnElement[Any]
+) -> sa.Select[Any]:
     """The lots (of entries other than programmes) that ``filters`` count, one row each: the
     ``keys`` given, its chips and qualifier, its entry, and what :func:`capacity_sums` reads."""
     query = (
@@ -172,12 +176,11 @@ def _counted_lots(filters: Filters, cover: Coverage, *keys: sa.ColumnElement[Any
             ChipLot.quantity.label("quantity"),
             ChipLot.qualifier.label("qualifier"),
             Entry.id.label("entry_id"),
-            *lot_figures(),
         )
         .select_from(ChipLot)
         .join(Entry, ChipLot.entry_id == Entry.id)
     )
-    return join_figures(query).where(*_plain_lots(filters, cover))
+    return with_figures(query, session).where(*_plain_lots(filters, cover))
 
 
 def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:
@@ -197,17 +200,14 @@ def _programme_lots(
     if not cover.any_programme:
         return []
     columns = [sa.null() if key == "region" else _key_column(key, filters) for key in keys]
-    query = join_figures(
+    query = with_figures(
         sa.select(
-            *columns,
-            ChipLot.id,
-            Entry.id,
-            sa.func.coalesce(Entry.country, Entry.scope),
-            ChipLot.quantity,
-            *lot_figures(),
+            *columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope), ChipLot.quantity
         )
         .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
+        .join(Entry, ChipLot.entry_id == Entry.id),
+        session,
+        few=True,  # a programme's lots
     ).where(Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True))
     within = regions_of(session) if "region" in keys else {}
     found = []
