@@ -50,6 +50,17 @@ FROM chip_lot l JOIN entry e ON e.id = l.entry_id
 WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned')
 GROUP BY e.country, l.vendor ORDER BY chips DESC, e.country, l.vendor
 """
+# The same for PostgreSQL, which hashes a join with the entries' chips faster than it reads
+# them lot by lot (SQLite is the other way round).
+SUMMARY_SQL_POSTGRES = SUMMARY_SQL.replace(
+    "(SELECT sum(x.quantity) FROM chip_lot x WHERE x.entry_id = e.id)", "ec.chips"
+).replace(
+    "  LEFT JOIN chip_model m ON m.vendor = l.vendor AND m.name = l.model\n",
+    "  LEFT JOIN chip_model m ON m.vendor = l.vendor AND m.name = l.model\n"
+    "  LEFT JOIN (SELECT entry_id, sum(quantity) AS chips FROM chip_lot\n"
+    "    WHERE entry_id IN (SELECT id FROM entry WHERE power_mw IS NOT NULL) GROUP BY entry_id) ec\n"
+    "    ON ec.entry_id = e.id\n",
+)
 # Less than the tracker prints, for comparison: entries and chips only.
 CHIPS_ONLY_SQL = (
     "SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS chips "
@@ -220,7 +231,7 @@ def main() -> None:
         ours = repeat(
             runs, lambda: tracker("--db", postgres.replace("postgresql://", "postgresql+psycopg://"), *by)
         )
-        theirs = repeat(runs, lambda: timed(["psql", postgres, "-A", "-F,", "-c", SUMMARY_SQL]))
+        theirs = repeat(runs, lambda: timed(["psql", postgres, "-A", "-F,", "-c", SUMMARY_SQL_POSTGRES]))
         rows.append(
             Row("`tracker summary` on PostgreSQL", ours, "`psql`, the same aggregation", theirs, "1.5x")
         )
@@ -295,7 +306,8 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
         "",
         "The references are queries written by hand in `benchmarks/run.py`. *The same aggregation* "
         "computes what the tracker's summary prints (entries, chips, the qualifiers of the counts, "
-        "H100-equivalents and power, with the chips each covers); *the same join* gives the export's "
+        "H100-equivalents and power, with the chips each covers; each database's reference in the form "
+        "it runs faster); *the same join* gives the export's "
         "23 columns, sources included. Rows marked *for comparison* set the tracker beside a query "
         "that does less: entries and chips only, or lots without their sources.",
         "",
