@@ -9,9 +9,11 @@ the caller's transaction, rolled back, leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import enum
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO, cast
@@ -106,13 +108,14 @@ def import_entries(
     raises :class:`FileRejected` once the whole file has been checked. Nothing is
     committed here: the caller commits, or rolls back for a dry run.
     """
-    importer = _Importer(session, on_conflict, skip_invalid)
-    try:
-        for item in parsed:
-            importer.take(item)
-    except UnicodeDecodeError:
-        raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
-    importer.finish()
+    with _vocabulary_checks_skipped(session):
+        importer = _Importer(session, on_conflict, skip_invalid)
+        try:
+            for item in parsed:
+                importer.take(item)
+        except UnicodeDecodeError:
+            raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
+        importer.finish()
     if importer.problems:
         # In line order, with the rows left out too: a left-out parent explains its child's problem.
         every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
@@ -120,6 +123,30 @@ def import_entries(
     importer.result.ids = set(importer.lines) - importer.left_out
     importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
+
+
+@contextlib.contextmanager
+def _vocabulary_checks_skipped(session: Session) -> Iterator[None]:
+    """Have SQLite skip the tables' CHECK constraints while the import writes (on its
+    connection only, until the import is done).
+
+    SQLite checks a column against a list of values (status IN ('announced', ...)) by
+    building a table of the values for every row it inserts: for the vocabulary columns of
+    an entry and its lots, that costs more than the rest of the inserts. Every value an
+    import writes has been read and checked first (vocabularies, counts above zero, a
+    country or a scope), so these checks could only pass.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    # On the driver's connection: it is back to checking even if the session failed.
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    connection.cursor().execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        connection.cursor().execute("PRAGMA ignore_check_constraints = OFF")
 
 
 class _Importer:
@@ -141,7 +168,7 @@ class _Importer:
         self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
-        self.catalogue = load_catalogue(session)
+        self.read_stored = _GroupReader(load_catalogue(session), EXPORT_COLUMNS)
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
         self.existing = set(session.scalars(sa.select(Entry.id)))
@@ -337,11 +364,7 @@ class _Importer:
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""
-        group = [
-            (0, {column: restore(cell) for column, cell in zip(EXPORT_COLUMNS, row, strict=True)})
-            for row in rows
-        ]
-        parsed = _read_group(group, self.catalogue)
+        parsed = self.read_stored([(0, _restored(row)) for row in rows])
         if parsed.entry is None:
             reasons = "; ".join(f"{column}: {message}" for _, column, message in parsed.problems)
             raise TrackerError(f"the stored entry {rows[0][0]!r} no longer reads as valid ({reasons})")
@@ -641,20 +664,24 @@ def read_export_file(
     if problems:
         raise FileRejected(name, problems)
     columns = _columns(header or [])
-    present = frozenset(columns)
-    group: list[tuple[int, dict[str, str]]] = []
+    read_group = _GroupReader(catalogue, columns)
+    id_place = columns.index("id") if "id" in columns else None
+    group: list[tuple[int, list[str]]] = []
+    group_id = ""
     for line, cells in records:
         if len(cells) != len(columns):
             yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
-        row = {column: restore(cell) for column, cell in zip(columns, cells, strict=True)}
-        entry_id = row.get("id", "").strip()
-        if group and (not entry_id or entry_id != group[0][1].get("id", "").strip()):
-            yield dataclasses.replace(_read_group(group, catalogue), columns=present)
+        cells = _restored(cells)
+        entry_id = cells[id_place].strip() if id_place is not None else ""
+        if group and (not entry_id or entry_id != group_id):
+            yield read_group(group)
             group = []
-        group.append((line, row))
+        if not group:
+            group_id = entry_id
+        group.append((line, cells))
     if group:
-        yield dataclasses.replace(_read_group(group, catalogue), columns=present)
+        yield read_group(group)
 
 
 def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
@@ -728,55 +755,110 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
     return problems
 
 
-def _read_group(group: list[tuple[int, dict[str, str]]], catalogue: Catalogue) -> ParsedEntry:
-    """One entry from its rows: the entry's fields from the first, a chip lot from each."""
-    first_line, first = group[0]
-    problems: list[RowProblem] = []
-    entry: EntryInput | None = None
-    try:
-        entry = read_entry({key: first.get(key, "") for key in ENTRY_COLUMNS}, catalogue, lots=[])
-    except InvalidInput as error:
-        problems.extend(_located(first_line, error.problems))
-    lots: list[LotInput] = []
-    numbers: dict[int, int] = {}
-    for line, row in group:
-        for column in ENTRY_COLUMNS:
-            if column in row and " ".join(row[column].split()) != " ".join(first[column].split()):
-                problems.append(
-                    RowProblem(
-                        line,
-                        column,
-                        f"{row[column]!r} differs from line {first_line} ({first[column]!r}); "
-                        "the rows of one entry share its fields",
-                    )
-                )
+MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
+
+
+class _GroupReader:
+    """Reads entries from their rows in the export format, given the file's columns.
+
+    The rows of a large file repeat a few chip lots (vendor, model, count...): each distinct
+    lot is read once, and what it gave (a lot, or its problems) is kept by its cells.
+    """
+
+    def __init__(self, catalogue: Catalogue, columns: Sequence[str]) -> None:
+        self.catalogue = catalogue
+        self.columns = frozenset(columns)
+        self.entry_cells = _cells_getter(columns, ENTRY_COLUMNS)
+        self.lot_cells = _cells_getter(columns, LOT_COLUMNS)
+        self.lots: dict[tuple[str, ...], LotInput | tuple[InvalidValue, ...] | None] = {}
+
+    def __call__(self, group: Sequence[tuple[int, Sequence[str]]]) -> ParsedEntry:
+        """One entry from its rows: the entry's fields from the first, a chip lot from each."""
+        first_line, first_cells = group[0]
+        first = self.entry_cells(first_cells)
+        problems: list[RowProblem] = []
+        entry: EntryInput | None = None
         try:
-            lot = read_lot({key: row.get(key, "") for key in LOT_COLUMNS}, catalogue)
+            entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
         except InvalidInput as error:
-            problems.extend(_located(line, error.problems))
-            continue
-        if lot is None:
-            if len(group) > 1:
-                problems.append(
-                    RowProblem(
-                        line, "chips", "is empty; only an entry without chip lots has a row without chips"
+            problems.extend(_located(first_line, error.problems))
+        lots: list[LotInput] = []
+        numbers: dict[int, int] = {}
+        for line, cells in group:
+            if (fields := self.entry_cells(cells)) != first:
+                problems.extend(_differing_fields(line, fields, first_line, first))
+            lot = self._lot(self.lot_cells(cells))
+            if isinstance(lot, tuple):
+                problems.extend(_located(line, lot))
+                continue
+            if lot is None:
+                if len(group) > 1:
+                    problems.append(
+                        RowProblem(
+                            line, "chips", "is empty; only an entry without chip lots has a row without chips"
+                        )
                     )
-                )
-            continue
-        if lot.number is not None:
-            if lot.number in numbers:
-                problems.append(
-                    RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
-                )
-            numbers[lot.number] = line
-        lots.append(lot)
-    if problems or entry is None:
-        return ParsedEntry(first_line, None, tuple(problems))
-    if len(set(lot_numbers(lots))) != len(lots):
-        return ParsedEntry(
-            first_line, None, (RowProblem(first_line, "lot", "number every lot of the entry, or none"),)
-        )
-    return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)))
+                continue
+            if lot.number is not None:
+                if lot.number in numbers:
+                    problems.append(
+                        RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
+                    )
+                numbers[lot.number] = line
+            lots.append(lot)
+        if problems or entry is None:
+            return ParsedEntry(first_line, None, tuple(problems), self.columns)
+        if len(set(lot_numbers(lots))) != len(lots):
+            problem = RowProblem(first_line, "lot", "number every lot of the entry, or none")
+            return ParsedEntry(first_line, None, (problem,), self.columns)
+        return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)), columns=self.columns)
+
+    def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
+        """The lot of a row's lot cells (None when they are empty), or the problems they have."""
+        if cells in self.lots:
+            return self.lots[cells]
+        if len(self.lots) >= MAX_REMEMBERED_LOTS:
+            self.lots.clear()
+        lot: LotInput | tuple[InvalidValue, ...] | None
+        try:
+            lot = read_lot(dict(zip(LOT_COLUMNS, cells, strict=True)), self.catalogue)
+        except InvalidInput as error:
+            lot = tuple(error.problems)
+        self.lots[cells] = lot
+        return lot
+
+
+def _differing_fields(
+    line: int, fields: Sequence[str], first_line: int, first: Sequence[str]
+) -> Iterator[RowProblem]:
+    """The entry fields of a row (in :data:`ENTRY_COLUMNS` order) that are not those of the
+    entry's first row, spacing aside."""
+    for column, cell, first_cell in zip(ENTRY_COLUMNS, fields, first, strict=True):
+        if " ".join(cell.split()) != " ".join(first_cell.split()):
+            yield RowProblem(
+                line,
+                column,
+                f"{cell!r} differs from line {first_line} ({first_cell!r}); "
+                "the rows of one entry share its fields",
+            )
+
+
+def _cells_getter(
+    columns: Sequence[str], wanted: Sequence[str]
+) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """What picks the ``wanted`` cells, in their order, from a row of these columns; a column
+    the file lacks gives an empty cell."""
+    places = [columns.index(column) if column in columns else None for column in wanted]
+    if len(places) > 1 and None not in places:
+        return cast(Callable[[Sequence[str]], tuple[str, ...]], operator.itemgetter(*places))
+    return lambda cells: tuple("" if place is None else cells[place] for place in places)
+
+
+def _restored(cells: list[str]) -> list[str]:
+    """A record's cells with :func:`restore` applied (to none, most often: no cell has a quote)."""
+    if "'" not in "".join(cells):
+        return cells
+    return [restore(cell) for cell in cells]
 
 
 def _located(line: int, problems: Iterable[InvalidValue]) -> Iterator[RowProblem]:
