@@ -44,6 +44,10 @@ from tracker.service.filters import Filters
 
 BATCH_SIZE = 2000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
+# The chip lot table's columns that an import fills, in the order of its rows.
+LOT_INSERT_COLUMNS = (
+    "entry_id", "lot", "vendor", "model", "quantity", "qualifier", "announced_quantity", "announced_unit",
+)  # fmt: skip
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit")
 ENTRY_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in LOT_COLUMNS)
 REQUIRED_COLUMNS = ("name", "country")
@@ -408,30 +412,28 @@ class _Importer:
 
     def _insert_lots_and_sources(self, entries: Sequence[tuple[str, EntryInput]]) -> None:
         lots = [
-            {
-                "entry_id": entry_id,
-                "lot": number,
-                "vendor": lot.vendor,
-                "model": lot.model,
-                "quantity": lot.quantity,
-                "qualifier": lot.qualifier.value,
-                "announced_quantity": lot.announced[0] if lot.announced else None,
-                "announced_unit": lot.announced[1].value if lot.announced else None,
-            }
+            (
+                entry_id,
+                number,
+                lot.vendor,
+                lot.model,
+                lot.quantity,
+                lot.qualifier.value,
+                lot.announced[0] if lot.announced else None,
+                lot.announced[1].value if lot.announced else None,
+            )
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         ]
-        if lots:
-            self.session.execute(sa.insert(LOT_TABLE), lots)
+        _insert_plain(self.session, LOT_TABLE, LOT_INSERT_COLUMNS, lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
         source_ids = _source_ids(self.session, references, self.new_sources)
         links = [
-            {"entry_id": entry_id, "source_id": source_ids[reference]}
+            (entry_id, source_ids[reference])
             for entry_id, entry in entries
             for reference in dict.fromkeys(entry.sources)
         ]
-        if links:
-            self.session.execute(sa.insert(LINK_TABLE), links)
+        _insert_plain(self.session, LINK_TABLE, ("entry_id", "source_id"), links)
 
     def _remove_unused_sources(self) -> None:
         """Remove the sources this import added that no entry cites any more (those of the
@@ -521,6 +523,25 @@ class _Importer:
                 .values(parent_id=sa.bindparam("parent_id")),
                 pairs,
             )
+
+
+def _insert_plain(
+    session: Session, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
+    """Insert rows of plain values (text, whole numbers, None), given in ``columns`` order,
+    through the driver's executemany: SQLAlchemy's processing of each row's parameters,
+    which such values do not need, costs more than the database's inserting them."""
+    if not rows:
+        return
+    connection = session.connection()
+    statement = sa.insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
+    if statement.positional:
+        order = [columns.index(name) for name in statement.positiontup or ()]
+        if order != list(range(len(columns))):
+            rows = [tuple(row[place] for place in order) for row in rows]
+        connection.exec_driver_sql(str(statement), list(rows))
+    else:
+        connection.exec_driver_sql(str(statement), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _cell(row: list[str], column: str) -> str:
