@@ -384,7 +384,7 @@ class _Importer:
         rows = [
             {**self._entry_values(entry_id, entry), "created_at": self.now} for entry_id, entry in additions
         ]
-        self.session.execute(sa.insert(ENTRY_TABLE), rows)
+        _insert_rows(self.session, ENTRY_TABLE, tuple(rows[0]), [tuple(row.values()) for row in rows])
         self._insert_lots_and_sources(additions)
 
     def _replace(self, replacements: Sequence[tuple[str, EntryInput]]) -> None:
@@ -425,7 +425,7 @@ class _Importer:
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         ]
-        _insert_plain(self.session, LOT_TABLE, LOT_INSERT_COLUMNS, lots)
+        _insert_rows(self.session, LOT_TABLE, LOT_INSERT_COLUMNS, lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
         source_ids = _source_ids(self.session, references, self.new_sources)
         links = [
@@ -433,7 +433,7 @@ class _Importer:
             for entry_id, entry in entries
             for reference in dict.fromkeys(entry.sources)
         ]
-        _insert_plain(self.session, LINK_TABLE, ("entry_id", "source_id"), links)
+        _insert_rows(self.session, LINK_TABLE, ("entry_id", "source_id"), links)
 
     def _remove_unused_sources(self) -> None:
         """Remove the sources this import added that no entry cites any more (those of the
@@ -525,23 +525,37 @@ class _Importer:
             )
 
 
-def _insert_plain(
+def _insert_rows(
     session: Session, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
 ) -> None:
-    """Insert rows of plain values (text, whole numbers, None), given in ``columns`` order,
-    through the driver's executemany: SQLAlchemy's processing of each row's parameters,
-    which such values do not need, costs more than the database's inserting them."""
+    """Insert rows given as tuples in ``columns`` order through the driver's executemany,
+    each value converted as its column's type has it for the database (a date as text on
+    SQLite): SQLAlchemy's handling of each row's parameters costs more than the database's
+    inserting them."""
     if not rows:
         return
     connection = session.connection()
-    statement = sa.insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
+    dialect = connection.dialect
+    statement = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
+    names = list(statement.positiontup or ()) if statement.positional else list(columns)
+    places = [columns.index(name) for name in names]
+    converters = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    if places != list(range(len(columns))) or any(converters):
+        # Column by column, so that a type's conversion is one map over its values.
+        by_column = list(zip(*rows, strict=True))
+        rows = list(
+            zip(
+                *(
+                    by_column[place] if convert is None else map(convert, by_column[place])
+                    for place, convert in zip(places, converters, strict=True)
+                ),
+                strict=True,
+            )
+        )
     if statement.positional:
-        order = [columns.index(name) for name in statement.positiontup or ()]
-        if order != list(range(len(columns))):
-            rows = [tuple(row[place] for place in order) for row in rows]
         connection.exec_driver_sql(str(statement), list(rows))
     else:
-        connection.exec_driver_sql(str(statement), [dict(zip(columns, row, strict=True)) for row in rows])
+        connection.exec_driver_sql(str(statement), [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def _cell(row: list[str], column: str) -> str:
