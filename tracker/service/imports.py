@@ -13,8 +13,9 @@ import contextlib
 import csv
 import dataclasses
 import enum
+import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO, cast
 
@@ -375,16 +376,23 @@ class _Importer:
         return parsed.entry
 
     def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
+        return {**entry_columns(entry_id, entry), **self._set_later()}
+
+    def _set_later(self) -> dict[str, object]:
         # Parents are set once every entry of the file is stored (foreign keys hold throughout).
-        return {**entry_columns(entry_id, entry), "parent_id": None, "updated_at": self.now}
+        return {"parent_id": None, "updated_at": self.now}
 
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
-        rows = [
-            {**self._entry_values(entry_id, entry), "created_at": self.now} for entry_id, entry in additions
-        ]
-        _insert_rows(self.session, ENTRY_TABLE, tuple(rows[0]), [tuple(row.values()) for row in rows])
+        rows = [entry_columns(entry_id, entry) for entry_id, entry in additions]
+        _insert_rows(
+            self.session,
+            sa.insert(ENTRY_TABLE),
+            tuple(rows[0]),
+            [tuple(row.values()) for row in rows],
+            same={**self._set_later(), "created_at": self.now},
+        )
         self._insert_lots_and_sources(additions)
 
     def _replace(self, replacements: Sequence[tuple[str, EntryInput]]) -> None:
@@ -425,7 +433,7 @@ class _Importer:
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         ]
-        _insert_rows(self.session, LOT_TABLE, LOT_INSERT_COLUMNS, lots)
+        _insert_rows(self.session, sa.insert(LOT_TABLE), LOT_INSERT_COLUMNS, lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
         source_ids = _source_ids(self.session, references, self.new_sources)
         links = [
@@ -433,7 +441,7 @@ class _Importer:
             for entry_id, entry in entries
             for reference in dict.fromkeys(entry.sources)
         ]
-        _insert_rows(self.session, LINK_TABLE, ("entry_id", "source_id"), links)
+        _insert_rows(self.session, sa.insert(LINK_TABLE), ("entry_id", "source_id"), links)
 
     def _remove_unused_sources(self) -> None:
         """Remove the sources this import added that no entry cites any more (those of the
@@ -526,36 +534,41 @@ class _Importer:
 
 
 def _insert_rows(
-    session: Session, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+    session: Session,
+    statement: sa.Insert,
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    *,
+    same: Mapping[str, object] | None = None,
 ) -> None:
-    """Insert rows given as tuples in ``columns`` order through the driver's executemany,
-    each value converted as its column's type has it for the database (a date as text on
-    SQLite): SQLAlchemy's handling of each row's parameters costs more than the database's
-    inserting them."""
+    """Insert rows given as tuples in ``columns`` order, with the values ``same`` for every
+    row (in place of any the rows give), through the driver's executemany.
+
+    Each value is converted as its column's type has it for the database (a date is text
+    on SQLite), a column at a time, and a value every row shares only once: SQLAlchemy's
+    handling of each row's parameters costs more than the database's inserting them.
+    """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    statement = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
-    names = list(statement.positiontup or ()) if statement.positional else list(columns)
-    places = [columns.index(name) for name in names]
-    converters = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    if places != list(range(len(columns))) or any(converters):
-        # Column by column, so that a type's conversion is one map over its values.
-        by_column = list(zip(*rows, strict=True))
-        rows = list(
-            zip(
-                *(
-                    by_column[place] if convert is None else map(convert, by_column[place])
-                    for place, convert in zip(places, converters, strict=True)
-                ),
-                strict=True,
-            )
-        )
-    if statement.positional:
-        connection.exec_driver_sql(str(statement), list(rows))
+    same = same or {}
+    given = list(dict.fromkeys([*columns, *same]))
+    compiled = statement.compile(dialect=dialect, column_keys=given)
+    names = list(compiled.positiontup or ()) if compiled.positional else given
+    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
+
+    def values(name: str) -> Iterable[object]:
+        convert = statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if name in same:
+            return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
+        return by_column[name] if convert is None else map(convert, by_column[name])
+
+    ordered = list(zip(*(values(name) for name in names), strict=True))
+    if compiled.positional:
+        connection.exec_driver_sql(str(compiled), ordered)
     else:
-        connection.exec_driver_sql(str(statement), [dict(zip(names, row, strict=True)) for row in rows])
+        connection.exec_driver_sql(str(compiled), [dict(zip(names, row, strict=True)) for row in ordered])
 
 
 def _cell(row: list[str], column: str) -> str:
@@ -668,7 +681,7 @@ def _source_ids(session: Session, references: Sequence[str], added: set[str]) ->
     added.update(missing)
     if missing:
         statement = insert_new(session, SOURCE_TABLE, "reference")
-        session.execute(statement, [{"reference": reference} for reference in missing])
+        _insert_rows(session, statement, ("reference",), [(reference,) for reference in missing])
         found.update(_stored_source_ids(session, missing))
     return found
 
@@ -725,11 +738,11 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     Read strictly: a quoted cell never closed would otherwise swallow the rest of the
     file into one cell; it rejects the file, naming the line where the record starts.
     """
-    reader = csv.reader(counted_lines(handle, progress), strict=True)
+    reader = csv.reader(handle if progress is None else counted_lines(handle, progress), strict=True)
     line = 1
     try:
         for cells in reader:
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # a cell that is not blank
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
