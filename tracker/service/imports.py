@@ -113,7 +113,7 @@ def import_entries(
     raises :class:`FileRejected` once the whole file has been checked. Nothing is
     committed here: the caller commits, or rolls back for a dry run.
     """
-    with _vocabulary_checks_skipped(session):
+    with _check_constraints_skipped(session):
         importer = _Importer(session, on_conflict, skip_invalid)
         try:
             for item in parsed:
@@ -131,7 +131,7 @@ def import_entries(
 
 
 @contextlib.contextmanager
-def _vocabulary_checks_skipped(session: Session) -> Iterator[None]:
+def _check_constraints_skipped(session: Session) -> Iterator[None]:
     """Have SQLite skip the tables' CHECK constraints while the import writes (on its
     connection only, until the import is done).
 
@@ -804,6 +804,7 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
 
 
 MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
+_UNREAD = object()  # what a reader has kept for lot cells it has not read yet
 
 
 class _GroupReader:
@@ -863,8 +864,9 @@ class _GroupReader:
 
     def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
         """The lot of a row's lot cells (None when they are empty), or the problems they have."""
-        if cells in self.lots:
-            return self.lots[cells]
+        found = self.lots.get(cells, _UNREAD)
+        if found is not _UNREAD:
+            return cast("LotInput | tuple[InvalidValue, ...] | None", found)
         if len(self.lots) >= MAX_REMEMBERED_LOTS:
             self.lots.clear()
         lot: LotInput | tuple[InvalidValue, ...] | None
