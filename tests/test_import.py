@@ -452,3 +452,45 @@ def test_the_same_entries_imported_twice_at_once_go_in_once(db_url: str, tmp_pat
         (b"0 added, 0 updated, 3000 unchanged\n", b""),
         (b"3000 added, 0 updated, 0 unchanged\n", b""),
     ]
+
+
+def test_a_lot_repeated_in_many_rows_is_read_alike_in_each(seeded_tracker: Tracker, tmp_path: Path) -> None:
+    # A reader keeps what each distinct lot's cells gave: the same cells give the same lot
+    # to every entry, and the same problem, at its own line, to every row that has it.
+    path = write(
+        tmp_path,
+        "id,name,country,lot,chips,vendor,model\n"
+        "a,A,FR,1,10,nvidia,h100\n"
+        "a,A,FR,2,10,Nvidiaa,\n"
+        "b,B,DE,1,10,nvidia,h100\n"
+        "b,B,DE,2,10,Nvidiaa,\n",
+    )
+    result = seeded_tracker("import", str(path))
+    assert [line.split(": ")[0:2] for line in result.stderr.splitlines()[:-1]] == [
+        [f"{path}:3", "vendor"],
+        [f"{path}:5", "vendor"],
+    ]
+    good = "".join(line for line in path.read_text().splitlines(keepends=True) if "Nvidiaa" not in line)
+    assert (
+        seeded_tracker.ok("import", str(write(tmp_path, good, "good.csv")))
+        == "2 added, 0 updated, 0 unchanged\n"
+    )
+    exported = seeded_tracker.export()
+    assert ",1,NVIDIA,H100,10," in exported.split("\na,")[1]
+    assert ",1,NVIDIA,H100,10," in exported.split("\nb,")[1]
+
+
+def test_the_database_checks_its_constraints_again_once_an_import_is_done(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tracker.service.imports import import_entries
+
+    path = write(tmp_path, "id,name,country,chips,vendor\ne1,E,FR,10,AMD\n")
+    engine = create_engine(db_url)
+    try:
+        with session_scope(engine, writes=True) as session, path.open(encoding="utf-8", newline="") as handle:
+            import_entries(session, read_export_file(handle, load_catalogue(session), name="x"), name="x")
+            with pytest.raises(sa.exc.IntegrityError, match=r"(?i)check"), session.begin_nested():
+                session.execute(sa.text("UPDATE chip_lot SET qualifier = 'roughly'"))
+    finally:
+        engine.dispose()

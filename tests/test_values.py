@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,8 @@ from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.names import match_key, slugify
 from tracker.model.periods import Period, Precision, parse_day, parse_period
-from tracker.model.vocabulary import Status, parse_choice
+from tracker.model.values import control_character
+from tracker.model.vocabulary import Kind, Status, parse_choice
 
 
 @pytest.mark.parametrize(
@@ -224,3 +226,25 @@ def test_slugs_are_lower_case_words_joined_by_hyphens() -> None:
     assert slugify("Nebius UK") == "nebius-uk"
     assert slugify("x'); DROP TABLE entry;--") == "x-drop-table-entry"
     assert slugify("Île-de-France AI Factory") == "ile-de-france-ai-factory"
+
+
+def test_the_same_text_is_read_by_what_is_asked_of_it() -> None:
+    # Periods are remembered by their text: a day asked for where a year is given, or a
+    # problem, still names what was asked and the field.
+    assert parse_period("2026", "online") == Period(dt.date(2026, 1, 1), Precision.YEAR)
+    with pytest.raises(InvalidValue, match="'2026' is a year") as day:
+        parse_day("2026", "announced")
+    assert day.value.field == "announced"
+    for field in ("online", "announced"):
+        with pytest.raises(InvalidValue, match="quarter 5 does not exist") as problem:
+            parse_period("Q5 2026", field)
+        assert problem.value.field == field
+    assert parse_choice(Kind, "programme", "kind") is Kind.PROGRAMME
+    with pytest.raises(InvalidValue, match="unknown status 'programme'"):
+        parse_choice(Status, "programme", "status")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FFF)), st.sampled_from(["", "\n\t"]))
+def test_control_characters_are_those_of_unicode_category_cc(text: str, allowed: str) -> None:
+    expected = next((c for c in text if c not in allowed and unicodedata.category(c) == "Cc"), None)
+    assert control_character(text, allowed) == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -134,6 +135,7 @@ def parse_day(text: str, field: str = "announced") -> dt.date:
     return period.start
 
 
+@functools.lru_cache(maxsize=4096)  # files repeat a few periods many times
 def _parse_period(text: str) -> Period | None:
     if not text:
         return None

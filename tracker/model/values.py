@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from tracker.errors import InvalidValue
@@ -79,11 +78,15 @@ def parse_count(text: str, field: str, what: str, limit: int) -> int:
     return int(number)
 
 
+# Unicode's control characters (category Cc), which the standard fixes at these two ranges.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def control_character(text: str, allowed: str = "") -> str | None:
     """The first control character of ``text`` (NUL, escape...) not in ``allowed``, if any."""
-    for character in text:
-        if character not in allowed and unicodedata.category(character) == "Cc":
-            return character
+    for found in _CONTROL.finditer(text):
+        if found.group() not in allowed:
+            return found.group()
     return None
 
 

@@ -164,9 +164,10 @@ def parse_choice(choices: type[C], text: str, field: str, noun: str = "") -> C:
     """Read one value of a vocabulary, ignoring case, spaces and underscores; ``noun`` names
     the vocabulary in a message (the field's name by default)."""
     key = str(text).strip().casefold().replace("_", "-").replace(" ", "-")
-    for choice in choices:
-        if choice.value == key:
-            return choice
+    try:
+        return choices(key)  # the choice of that value
+    except ValueError:
+        pass
     names = [choice.value for choice in choices]
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""

@@ -87,9 +87,11 @@ class _FieldReader:
         return value is not None and bool(str(value).strip())
 
     def __call__(self, key: str, parse: Callable[[str], T]) -> T | None:
+        value = self.raw.get(key)
+        if type(value) is str:  # most often: one text, read without the checks below
+            return self._parse(value, parse) if value.strip() else None
         if not self.given(key):
             return None
-        value = self.raw[key]
         if isinstance(value, (list, tuple)):
             if len(value) > 1:
                 self.problems.append(
@@ -97,8 +99,11 @@ class _FieldReader:
                 )
                 return None
             value = value[0]
+        return self._parse(str(value), parse)
+
+    def _parse(self, text: str, parse: Callable[[str], T]) -> T | None:
         try:
-            return parse(str(value))
+            return parse(text)
         except InvalidValue as problem:
             self.problems.append(problem)
             return None

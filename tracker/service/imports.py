@@ -9,10 +9,13 @@ the caller's transaction, rolled back, leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import itertools
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO, cast
 
@@ -42,6 +45,10 @@ from tracker.service.filters import Filters
 
 BATCH_SIZE = 2000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
+# The chip lot table's columns that an import fills, in the order of its rows.
+LOT_INSERT_COLUMNS = (
+    "entry_id", "lot", "vendor", "model", "quantity", "qualifier", "announced_quantity", "announced_unit",
+)  # fmt: skip
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit")
 ENTRY_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in LOT_COLUMNS)
 REQUIRED_COLUMNS = ("name", "country")
@@ -106,13 +113,14 @@ def import_entries(
     raises :class:`FileRejected` once the whole file has been checked. Nothing is
     committed here: the caller commits, or rolls back for a dry run.
     """
-    importer = _Importer(session, on_conflict, skip_invalid)
-    try:
-        for item in parsed:
-            importer.take(item)
-    except UnicodeDecodeError:
-        raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
-    importer.finish()
+    with _check_constraints_skipped(session):
+        importer = _Importer(session, on_conflict, skip_invalid)
+        try:
+            for item in parsed:
+                importer.take(item)
+        except UnicodeDecodeError:
+            raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
+        importer.finish()
     if importer.problems:
         # In line order, with the rows left out too: a left-out parent explains its child's problem.
         every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
@@ -120,6 +128,30 @@ def import_entries(
     importer.result.ids = set(importer.lines) - importer.left_out
     importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
+
+
+@contextlib.contextmanager
+def _check_constraints_skipped(session: Session) -> Iterator[None]:
+    """Have SQLite skip the tables' CHECK constraints while the import writes (on its
+    connection only, until the import is done).
+
+    SQLite checks a column against a list of values (status IN ('announced', ...)) by
+    building a table of the values for every row it inserts: for the vocabulary columns of
+    an entry and its lots, that costs more than the rest of the inserts. Every value an
+    import writes has been read and checked first (vocabularies, counts above zero, a
+    country or a scope), so these checks could only pass.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    # On the driver's connection: it is back to checking even if the session failed.
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None
+    connection.cursor().execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        connection.cursor().execute("PRAGMA ignore_check_constraints = OFF")
 
 
 class _Importer:
@@ -141,7 +173,7 @@ class _Importer:
         self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
-        self.catalogue = load_catalogue(session)
+        self.read_stored = _GroupReader(load_catalogue(session), EXPORT_COLUMNS)
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
         self.existing = set(session.scalars(sa.select(Entry.id)))
@@ -337,27 +369,30 @@ class _Importer:
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""
-        group = [
-            (0, {column: restore(cell) for column, cell in zip(EXPORT_COLUMNS, row, strict=True)})
-            for row in rows
-        ]
-        parsed = _read_group(group, self.catalogue)
+        parsed = self.read_stored([(0, _restored(row)) for row in rows])
         if parsed.entry is None:
             reasons = "; ".join(f"{column}: {message}" for _, column, message in parsed.problems)
             raise TrackerError(f"the stored entry {rows[0][0]!r} no longer reads as valid ({reasons})")
         return parsed.entry
 
     def _entry_values(self, entry_id: str, entry: EntryInput) -> dict[str, object]:
+        return {**entry_columns(entry_id, entry), **self._set_later()}
+
+    def _set_later(self) -> dict[str, object]:
         # Parents are set once every entry of the file is stored (foreign keys hold throughout).
-        return {**entry_columns(entry_id, entry), "parent_id": None, "updated_at": self.now}
+        return {"parent_id": None, "updated_at": self.now}
 
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
-        rows = [
-            {**self._entry_values(entry_id, entry), "created_at": self.now} for entry_id, entry in additions
-        ]
-        self.session.execute(sa.insert(ENTRY_TABLE), rows)
+        rows = [entry_columns(entry_id, entry) for entry_id, entry in additions]
+        _insert_rows(
+            self.session,
+            sa.insert(ENTRY_TABLE),
+            tuple(rows[0]),
+            [tuple(row.values()) for row in rows],
+            same={**self._set_later(), "created_at": self.now},
+        )
         self._insert_lots_and_sources(additions)
 
     def _replace(self, replacements: Sequence[tuple[str, EntryInput]]) -> None:
@@ -385,30 +420,28 @@ class _Importer:
 
     def _insert_lots_and_sources(self, entries: Sequence[tuple[str, EntryInput]]) -> None:
         lots = [
-            {
-                "entry_id": entry_id,
-                "lot": number,
-                "vendor": lot.vendor,
-                "model": lot.model,
-                "quantity": lot.quantity,
-                "qualifier": lot.qualifier.value,
-                "announced_quantity": lot.announced[0] if lot.announced else None,
-                "announced_unit": lot.announced[1].value if lot.announced else None,
-            }
+            (
+                entry_id,
+                number,
+                lot.vendor,
+                lot.model,
+                lot.quantity,
+                lot.qualifier.value,
+                lot.announced[0] if lot.announced else None,
+                lot.announced[1].value if lot.announced else None,
+            )
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
         ]
-        if lots:
-            self.session.execute(sa.insert(LOT_TABLE), lots)
+        _insert_rows(self.session, sa.insert(LOT_TABLE), LOT_INSERT_COLUMNS, lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
         source_ids = _source_ids(self.session, references, self.new_sources)
         links = [
-            {"entry_id": entry_id, "source_id": source_ids[reference]}
+            (entry_id, source_ids[reference])
             for entry_id, entry in entries
             for reference in dict.fromkeys(entry.sources)
         ]
-        if links:
-            self.session.execute(sa.insert(LINK_TABLE), links)
+        _insert_rows(self.session, sa.insert(LINK_TABLE), ("entry_id", "source_id"), links)
 
     def _remove_unused_sources(self) -> None:
         """Remove the sources this import added that no entry cites any more (those of the
@@ -498,6 +531,44 @@ class _Importer:
                 .values(parent_id=sa.bindparam("parent_id")),
                 pairs,
             )
+
+
+def _insert_rows(
+    session: Session,
+    statement: sa.Insert,
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    *,
+    same: Mapping[str, object] | None = None,
+) -> None:
+    """Insert rows given as tuples in ``columns`` order, with the values ``same`` for every
+    row (in place of any the rows give), through the driver's executemany.
+
+    Each value is converted as its column's type has it for the database (a date is text
+    on SQLite), a column at a time, and a value every row shares only once: SQLAlchemy's
+    handling of each row's parameters costs more than the database's inserting them.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    same = same or {}
+    given = list(dict.fromkeys([*columns, *same]))
+    compiled = statement.compile(dialect=dialect, column_keys=given)
+    names = list(compiled.positiontup or ()) if compiled.positional else given
+    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
+
+    def values(name: str) -> Iterable[object]:
+        convert = statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if name in same:
+            return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
+        return by_column[name] if convert is None else map(convert, by_column[name])
+
+    ordered = list(zip(*(values(name) for name in names), strict=True))
+    if compiled.positional:
+        connection.exec_driver_sql(str(compiled), ordered)
+    else:
+        connection.exec_driver_sql(str(compiled), [dict(zip(names, row, strict=True)) for row in ordered])
 
 
 def _cell(row: list[str], column: str) -> str:
@@ -610,7 +681,7 @@ def _source_ids(session: Session, references: Sequence[str], added: set[str]) ->
     added.update(missing)
     if missing:
         statement = insert_new(session, SOURCE_TABLE, "reference")
-        session.execute(statement, [{"reference": reference} for reference in missing])
+        _insert_rows(session, statement, ("reference",), [(reference,) for reference in missing])
         found.update(_stored_source_ids(session, missing))
     return found
 
@@ -641,20 +712,24 @@ def read_export_file(
     if problems:
         raise FileRejected(name, problems)
     columns = _columns(header or [])
-    present = frozenset(columns)
-    group: list[tuple[int, dict[str, str]]] = []
+    read_group = _GroupReader(catalogue, columns)
+    id_place = columns.index("id") if "id" in columns else None
+    group: list[tuple[int, list[str]]] = []
+    group_id = ""
     for line, cells in records:
         if len(cells) != len(columns):
             yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
-        row = {column: restore(cell) for column, cell in zip(columns, cells, strict=True)}
-        entry_id = row.get("id", "").strip()
-        if group and (not entry_id or entry_id != group[0][1].get("id", "").strip()):
-            yield dataclasses.replace(_read_group(group, catalogue), columns=present)
+        cells = _restored(cells)
+        entry_id = cells[id_place].strip() if id_place is not None else ""
+        if group and (not entry_id or entry_id != group_id):
+            yield read_group(group)
             group = []
-        group.append((line, row))
+        if not group:
+            group_id = entry_id
+        group.append((line, cells))
     if group:
-        yield dataclasses.replace(_read_group(group, catalogue), columns=present)
+        yield read_group(group)
 
 
 def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
@@ -663,11 +738,11 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     Read strictly: a quoted cell never closed would otherwise swallow the rest of the
     file into one cell; it rejects the file, naming the line where the record starts.
     """
-    reader = csv.reader(counted_lines(handle, progress), strict=True)
+    reader = csv.reader(handle if progress is None else counted_lines(handle, progress), strict=True)
     line = 1
     try:
         for cells in reader:
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # a cell that is not blank
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
@@ -728,55 +803,112 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
     return problems
 
 
-def _read_group(group: list[tuple[int, dict[str, str]]], catalogue: Catalogue) -> ParsedEntry:
-    """One entry from its rows: the entry's fields from the first, a chip lot from each."""
-    first_line, first = group[0]
-    problems: list[RowProblem] = []
-    entry: EntryInput | None = None
-    try:
-        entry = read_entry({key: first.get(key, "") for key in ENTRY_COLUMNS}, catalogue, lots=[])
-    except InvalidInput as error:
-        problems.extend(_located(first_line, error.problems))
-    lots: list[LotInput] = []
-    numbers: dict[int, int] = {}
-    for line, row in group:
-        for column in ENTRY_COLUMNS:
-            if column in row and " ".join(row[column].split()) != " ".join(first[column].split()):
-                problems.append(
-                    RowProblem(
-                        line,
-                        column,
-                        f"{row[column]!r} differs from line {first_line} ({first[column]!r}); "
-                        "the rows of one entry share its fields",
-                    )
-                )
+MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
+_UNREAD = object()  # what a reader has kept for lot cells it has not read yet
+
+
+class _GroupReader:
+    """Reads entries from their rows in the export format, given the file's columns.
+
+    The rows of a large file repeat a few chip lots (vendor, model, count...): each distinct
+    lot is read once, and what it gave (a lot, or its problems) is kept by its cells.
+    """
+
+    def __init__(self, catalogue: Catalogue, columns: Sequence[str]) -> None:
+        self.catalogue = catalogue
+        self.columns = frozenset(columns)
+        self.entry_cells = _cells_getter(columns, ENTRY_COLUMNS)
+        self.lot_cells = _cells_getter(columns, LOT_COLUMNS)
+        self.lots: dict[tuple[str, ...], LotInput | tuple[InvalidValue, ...] | None] = {}
+
+    def __call__(self, group: Sequence[tuple[int, Sequence[str]]]) -> ParsedEntry:
+        """One entry from its rows: the entry's fields from the first, a chip lot from each."""
+        first_line, first_cells = group[0]
+        first = self.entry_cells(first_cells)
+        problems: list[RowProblem] = []
+        entry: EntryInput | None = None
         try:
-            lot = read_lot({key: row.get(key, "") for key in LOT_COLUMNS}, catalogue)
+            entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
         except InvalidInput as error:
-            problems.extend(_located(line, error.problems))
-            continue
-        if lot is None:
-            if len(group) > 1:
-                problems.append(
-                    RowProblem(
-                        line, "chips", "is empty; only an entry without chip lots has a row without chips"
+            problems.extend(_located(first_line, error.problems))
+        lots: list[LotInput] = []
+        numbers: dict[int, int] = {}
+        for line, cells in group:
+            if (fields := self.entry_cells(cells)) != first:
+                problems.extend(_differing_fields(line, fields, first_line, first))
+            lot = self._lot(self.lot_cells(cells))
+            if isinstance(lot, tuple):
+                problems.extend(_located(line, lot))
+                continue
+            if lot is None:
+                if len(group) > 1:
+                    problems.append(
+                        RowProblem(
+                            line, "chips", "is empty; only an entry without chip lots has a row without chips"
+                        )
                     )
-                )
-            continue
-        if lot.number is not None:
-            if lot.number in numbers:
-                problems.append(
-                    RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
-                )
-            numbers[lot.number] = line
-        lots.append(lot)
-    if problems or entry is None:
-        return ParsedEntry(first_line, None, tuple(problems))
-    if len(set(lot_numbers(lots))) != len(lots):
-        return ParsedEntry(
-            first_line, None, (RowProblem(first_line, "lot", "number every lot of the entry, or none"),)
-        )
-    return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)))
+                continue
+            if lot.number is not None:
+                if lot.number in numbers:
+                    problems.append(
+                        RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
+                    )
+                numbers[lot.number] = line
+            lots.append(lot)
+        if problems or entry is None:
+            return ParsedEntry(first_line, None, tuple(problems), self.columns)
+        if len(set(lot_numbers(lots))) != len(lots):
+            problem = RowProblem(first_line, "lot", "number every lot of the entry, or none")
+            return ParsedEntry(first_line, None, (problem,), self.columns)
+        return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)), columns=self.columns)
+
+    def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
+        """The lot of a row's lot cells (None when they are empty), or the problems they have."""
+        found = self.lots.get(cells, _UNREAD)
+        if found is not _UNREAD:
+            return cast("LotInput | tuple[InvalidValue, ...] | None", found)
+        if len(self.lots) >= MAX_REMEMBERED_LOTS:
+            self.lots.clear()
+        lot: LotInput | tuple[InvalidValue, ...] | None
+        try:
+            lot = read_lot(dict(zip(LOT_COLUMNS, cells, strict=True)), self.catalogue)
+        except InvalidInput as error:
+            lot = tuple(error.problems)
+        self.lots[cells] = lot
+        return lot
+
+
+def _differing_fields(
+    line: int, fields: Sequence[str], first_line: int, first: Sequence[str]
+) -> Iterator[RowProblem]:
+    """The entry fields of a row (in :data:`ENTRY_COLUMNS` order) that are not those of the
+    entry's first row, spacing aside."""
+    for column, cell, first_cell in zip(ENTRY_COLUMNS, fields, first, strict=True):
+        if " ".join(cell.split()) != " ".join(first_cell.split()):
+            yield RowProblem(
+                line,
+                column,
+                f"{cell!r} differs from line {first_line} ({first_cell!r}); "
+                "the rows of one entry share its fields",
+            )
+
+
+def _cells_getter(
+    columns: Sequence[str], wanted: Sequence[str]
+) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """What picks the ``wanted`` cells, in their order, from a row of these columns; a column
+    the file lacks gives an empty cell."""
+    places = [columns.index(column) if column in columns else None for column in wanted]
+    if len(places) > 1 and None not in places:
+        return cast(Callable[[Sequence[str]], tuple[str, ...]], operator.itemgetter(*places))
+    return lambda cells: tuple("" if place is None else cells[place] for place in places)
+
+
+def _restored(cells: list[str]) -> list[str]:
+    """A record's cells with :func:`restore` applied (to none, most often: no cell has a quote)."""
+    if "'" not in "".join(cells):
+        return cells
+    return [restore(cell) for cell in cells]
 
 
 def _located(line: int, problems: Iterable[InvalidValue]) -> Iterator[RowProblem]:
