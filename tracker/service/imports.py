@@ -9,7 +9,6 @@ the caller's transaction, rolled back, leaves the database as it was.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import enum
@@ -113,14 +112,13 @@ def import_entries(
     raises :class:`FileRejected` once the whole file has been checked. Nothing is
     committed here: the caller commits, or rolls back for a dry run.
     """
-    with _check_constraints_skipped(session):
-        importer = _Importer(session, on_conflict, skip_invalid)
-        try:
-            for item in parsed:
-                importer.take(item)
-        except UnicodeDecodeError:
-            raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
-        importer.finish()
+    importer = _Importer(session, on_conflict, skip_invalid)
+    try:
+        for item in parsed:
+            importer.take(item)
+    except UnicodeDecodeError:
+        raise InvalidValue("file", f"{name} is not UTF-8 text; save it as UTF-8 CSV") from None
+    importer.finish()
     if importer.problems:
         # In line order, with the rows left out too: a left-out parent explains its child's problem.
         every = sorted([*importer.result.rejected, *importer.problems], key=lambda problem: problem.line)
@@ -128,30 +126,6 @@ def import_entries(
     importer.result.ids = set(importer.lines) - importer.left_out
     importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
-
-
-@contextlib.contextmanager
-def _check_constraints_skipped(session: Session) -> Iterator[None]:
-    """Have SQLite skip the tables' CHECK constraints while the import writes (on its
-    connection only, until the import is done).
-
-    SQLite checks a column against a list of values (status IN ('announced', ...)) by
-    building a table of the values for every row it inserts: for the vocabulary columns of
-    an entry and its lots, that costs more than the rest of the inserts. Every value an
-    import writes has been read and checked first (vocabularies, counts above zero, a
-    country or a scope), so these checks could only pass.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    # On the driver's connection: it is back to checking even if the session failed.
-    connection = session.connection().connection.dbapi_connection
-    assert connection is not None
-    connection.cursor().execute("PRAGMA ignore_check_constraints = ON")
-    try:
-        yield
-    finally:
-        connection.cursor().execute("PRAGMA ignore_check_constraints = OFF")
 
 
 class _Importer:
