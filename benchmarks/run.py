@@ -319,7 +319,9 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
         ),
         "",
     ]
-    path.write_text("\n".join(lines))
+    # A section written by hand after a run (from "## Notes" on) is kept.
+    kept = path.read_text().partition("\n## Notes")[1:] if path.exists() else ("", "")
+    path.write_text("\n".join(lines) + "".join(kept))
 
 
 if __name__ == "__main__":
