@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from tests.conftest import Tracker, chip_lines
@@ -600,3 +601,25 @@ def test_every_command_is_in_the_readme() -> None:
         "chips add",
     ):
         assert f"tracker {command}" in readme, command
+
+
+def test_the_command_list_gives_each_commands_own_short_help() -> None:
+    from tracker.cli import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name, (_, _, short) in COMMANDS.items():
+        command = cli.get_command(context, name)
+        assert command is not None
+        assert command.name == name
+        assert short == command.get_short_help_str(10**6)
+
+
+def test_help_loads_no_command_and_no_database_code() -> None:
+    code = (
+        "import sys; from tracker.cli import main; sys.argv = ['tracker', '--help']\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if 'sqlalchemy' in m or m.startswith('tracker.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.endswith("['tracker.cli.app']\n")
+    assert "summary   Planned accelerators, grouped, most chips first." in out

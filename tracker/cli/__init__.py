@@ -6,24 +6,82 @@ command runs, so ``tracker --help`` stays fast.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 from click.core import ParameterSource
 
 from tracker import __version__
 from tracker.cli.app import App, TrackerGroup
-from tracker.cli.chart import chart
-from tracker.cli.entries import entry_add, entry_list, entry_remove, entry_show
-from tracker.cli.imports import import_
-from tracker.cli.lifecycle import changes, check, sources, status, update
-from tracker.cli.reference import chips, regions
-from tracker.cli.reports import export, summary, timeline
-from tracker.cli.setup import init
-from tracker.cli.tokens import tokens
 from tracker.errors import InvalidValue
+
+# Every command: the module defining it (in tracker.cli), its name there, and its short help
+# as `tracker --help` lists it (a test checks that it is the command's own). A command's
+# module is imported only when it runs or its help is asked for.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "add": ("entries", "entry_add", "Add an announcement, with its chips, and print its id."),
+    "changes": ("lifecycle", "changes", "What changed since a day, with sources."),
+    "chart": ("chart", "chart", "Draw the summary or the timeline as a chart."),
+    "check": ("lifecycle", "check", "Report likely problems in the data; exit 1 if any."),
+    "chips": ("reference", "chips", "List or extend the chip catalogue."),
+    "export": ("reports", "export", "Write every chip lot as CSV."),
+    "import": ("imports", "import_", "Add or update entries from a CSV file."),
+    "init": ("setup", "init", "Create or upgrade the database schema and load the bundled seeds."),
+    "list": ("entries", "entry_list", "List entries and their chip counts."),
+    "regions": ("reference", "regions", "List the regions, or the countries of one REGION."),
+    "remove": ("entries", "entry_remove", "Remove an entry with its chip lots and history."),
+    "show": ("entries", "entry_show", "Show one entry in full."),
+    "sources": ("lifecycle", "sources", "The sources of an entry: what each of its figures comes from."),
+    "status": ("lifecycle", "status", "Record a status change, with its date and source."),
+    "summary": ("reports", "summary", "Planned accelerators, grouped, most chips first."),
+    "timeline": (
+        "reports",
+        "timeline",
+        "Accelerators coming online per quarter or year, counted as the summary counts them.",
+    ),
+    "tokens": ("tokens", "tokens", "Record and list tokens served per day, by provider."),
+    "update": ("lifecycle", "update", "Edit an entry's fields; every change is kept."),
+}
+
+
+class _Commands(TrackerGroup):
+    """The top-level group, importing a command's module only when the command is used, so
+    that `tracker --help` loads none of them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"tracker.cli.{module}"), name)
+        assert isinstance(command, click.Command)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as error:  # suggest the closest, as click does
+            raise click.exceptions.NoSuchCommand(
+                error.command_name, possibilities=COMMANDS, ctx=ctx
+            ) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        # Shortened as click shortens a command's own help, without importing the command.
+        rows = [
+            (name, click.Command(name, help=short).get_short_help_str(limit))
+            for name, (_, _, short) in sorted(COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(
-    cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.option(
     "--db",
@@ -45,13 +103,6 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool) -> None:
         raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
     app.db_url = db_url
     app.debug = debug
-
-
-for command in (
-    init, entry_add, entry_list, entry_show, entry_remove, update, status, sources, summary, timeline,
-    export, import_, changes, check, regions, chips, tokens, chart,
-):  # fmt: skip
-    cli.add_command(command)
 
 
 def main() -> None:
