@@ -151,6 +151,16 @@ def test_imports_killed_at_random_points_leave_the_database_as_before(
     )
 
 
+def temporary_size(folder: Path) -> int:
+    """The size of the export's temporary file in ``folder``, 0 before it is made or once it
+    has been renamed into place (between finding it and asking its size, too)."""
+    sizes = [0]
+    for path in folder.glob(".lots.csv.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            sizes.append(path.stat().st_size)
+    return max(sizes)
+
+
 def test_exports_killed_at_random_points_leave_no_partial_file(db_url: str, tmp_path: Path) -> None:
     tracker = Tracker(db_url)
     tracker.ok("import", str(entries_file(tmp_path / "data.csv", "export", 5000)))
@@ -171,12 +181,14 @@ def test_exports_killed_at_random_points_leave_no_partial_file(db_url: str, tmp_
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        while process.poll() is None:
-            if any(path.stat().st_size >= part for path in folder.glob(".lots.csv.*.tmp")):
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.002)
-        process.wait(timeout=60)
+        try:
+            while process.poll() is None:
+                if temporary_size(folder) >= part:
+                    process.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.002)
+        finally:
+            process.wait(timeout=60)
         assert process.returncode in (0, -signal.SIGKILL)
         killed += process.returncode == -signal.SIGKILL
         written = target.read_text(encoding="utf-8")
