@@ -102,7 +102,8 @@ class Coverage:
 
     parts: dict[str, Amount] = field(default_factory=dict)  # programme id -> its parts' count
     added: dict[int, Amount] = field(default_factory=dict)  # a programme's lot id -> what it adds
-    counted: dict[str, Amount] = field(default_factory=dict)  # entry id -> all it counts
+    # entry id -> what it counts, by pool of chips (summed when asked: few are)
+    by_pool: dict[str, dict[Pool, Amount]] = field(default_factory=dict)
     any_programme: bool = False
 
     def adds(self, lot_id: int) -> Amount:
@@ -110,8 +111,9 @@ class Coverage:
         return self.added.get(lot_id, Amount())
 
     def count_of(self, entry_id: str) -> Amount:
-        """All an entry counts (a part of a programme; a programme with its parts)."""
-        return self.counted.get(entry_id, Amount())
+        """All an entry counts (a part of a programme; a programme with its parts): its
+        chips still planned."""
+        return total(amount for pool, amount in self.by_pool.get(entry_id, {}).items() if pool[0])
 
 
 def evidence(filters: Filters) -> Filters:
@@ -185,8 +187,7 @@ class _Counter:
     def count_all(self, programme_ids: Iterable[str]) -> None:
         for entry_id in programme_ids:
             self.count(entry_id)
-        for entry_id, amounts in self.by_pool.items():
-            self.result.counted[entry_id] = total(amount for pool, amount in amounts.items() if pool[0])
+        self.result.by_pool = self.by_pool
 
     def count(self, entry_id: str) -> dict[Pool, Amount]:
         """What an entry counts, by pool of chips: its parts', and what its own lots add."""
