@@ -159,8 +159,8 @@ def _stream(session: Session, query: sa.Executable) -> Iterator[Any]:
 
 
 def _as_stored(column: Any) -> Any:
-    """An entry's column read as the database gives it, without converting it on each of the
-    entry's lots: :func:`export_rows` converts it once an entry."""
+    """An entry's column read as the database gives it, without SQLAlchemy's conversion:
+    :func:`_entries` converts it itself, once an entry."""
     return sa.type_coerce(column, NullType()).label(column.key)
 
 
@@ -284,7 +284,7 @@ class _SourceStream:
         self._result.close()
 
     def for_entry(self, entry_id: str) -> list[str]:
-        """The sources of ``entry_id``; asked for ids in order, each as often as it has lots."""
+        """The sources of ``entry_id``; asked for ids in order."""
         if self._last[0] == entry_id:
             return self._last[1]
         found: list[str] = []
