@@ -278,21 +278,17 @@ class _SourceStream:
         self._result = result  # closed once the export's rows are all written
         self._rows: Iterator[Any] = itertools.chain.from_iterable(result.partitions())
         self._head: tuple[str, str] | None = next(self._rows, None)
-        self._last: tuple[str, list[str]] = ("", [])
 
     def close(self) -> None:
         self._result.close()
 
     def for_entry(self, entry_id: str) -> list[str]:
-        """The sources of ``entry_id``; asked for ids in order."""
-        if self._last[0] == entry_id:
-            return self._last[1]
+        """The sources of ``entry_id``; asked once for each id, in order."""
         found: list[str] = []
         while self._head is not None and self._head[0] <= entry_id:
             if self._head[0] == entry_id:
                 found.append(self._head[1])
             self._head = next(self._rows, None)
-        self._last = (entry_id, found)
         return found
 
 

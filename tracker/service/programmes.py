@@ -193,13 +193,6 @@ class _Counter:
         """What an entry counts, by pool of chips: its parts', and what its own lots add."""
         if entry_id in self.by_pool:
             return self.by_pool[entry_id]
-        if entry_id not in self.children:  # no parts: each of its lots adds all it counts
-            own: dict[Pool, Amount] = {}
-            for lot in self.lots.get(entry_id, ()):
-                adds = self.result.added[lot.id] = Amount(lot.chips, lot.qualifier)
-                own[lot.pool] = own[lot.pool] + adds if lot.pool in own else adds
-            self.by_pool[entry_id] = own
-            return own
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
         parts: dict[Pool, Amount] = defaultdict(Amount)
         for child in self.children.get(entry_id, ()):
