@@ -251,6 +251,15 @@ def test_a_programmes_bound_holds_whatever_its_parts_say(tracker: Tracker) -> No
     assert "Counted in totals: ≥ 15,000" in tracker.ok("show", "small-plan")
 
 
+def test_a_parts_qualifier_carries_into_what_its_programme_counts(tracker: Tracker) -> None:
+    add_programme(tracker, "French plan", "100000", "--country", "FR")
+    add_child(tracker, "Paris", "french-plan", "30000", "--qualifier", "approx")
+    add_child(tracker, "Lyon", "french-plan", "10000")
+    shown = tracker.ok("show", "french-plan")
+    # About 30,000 and 10,000 cover about 40,000 of the plan: the rest is about 60,000.
+    assert "Counted in totals: ~ 100,000 (its parts ~ 40,000, the rest of the plan ~ 60,000)" in shown
+
+
 def test_the_export_keeps_scope_and_qualifier_and_reimports_byte_for_byte(
     tracker: Tracker, empty_db_url: str, tmp_path: Path
 ) -> None:

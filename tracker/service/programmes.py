@@ -169,10 +169,11 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
     lots: dict[str, list[_Lot]] = defaultdict(list)
-    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(query):
-        lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, Qualifier(qualifier)))
+    qualifiers = {choice.value: choice for choice in Qualifier}
+    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(query).all():
+        lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, qualifiers[qualifier]))
     result = Coverage(any_programme=True)
-    _Counter(children, lots, result).count_all(sorted(programme_ids))
+    _Counter(children, lots, result).count_all(programme_ids)
     return result
 
 
@@ -183,15 +184,21 @@ class _Counter:
         self.result = result
         self.by_pool: dict[str, dict[Pool, Amount]] = {}
         self.visiting: set[str] = set()
+        self.programme_ids: set[str] = set()
 
     def count_all(self, programme_ids: Iterable[str]) -> None:
-        for entry_id in programme_ids:
+        self.programme_ids = set(programme_ids)
+        for entry_id in sorted(self.programme_ids):
             self.count(entry_id)
         self.result.by_pool = self.by_pool
 
     def count(self, entry_id: str) -> dict[Pool, Amount]:
         """What an entry counts, by pool of chips: its parts', and what its own lots add."""
         if entry_id in self.by_pool:
+            return self.by_pool[entry_id]
+        if entry_id not in self.children and entry_id not in self.programme_ids:
+            # A part with no parts (most entries counted here): its lots count in full.
+            self.by_pool[entry_id] = _in_full(self.lots.get(entry_id, []))
             return self.by_pool[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
         parts: dict[Pool, Amount] = defaultdict(Amount)
@@ -235,6 +242,16 @@ class _Counter:
             covering[lot_id] += Amount(chips, parts[pool].qualifier)
             left[lot_id] -= chips
         return {lot: _remainder(lot, left[lot.id], covering.get(lot.id)) for lot in own}
+
+
+def _in_full(lots: Iterable[_Lot]) -> dict[Pool, Amount]:
+    """What lots that nothing covers count, by pool: all their chips."""
+    chips: dict[Pool, int] = defaultdict(int)
+    bits: dict[Pool, int] = defaultdict(int)
+    for lot in lots:
+        chips[lot.pool] += lot.chips
+        bits[lot.pool] |= lot.qualifier.bit
+    return {pool: Amount.of_bits(chips[pool], bits[pool]) for pool in chips}
 
 
 def _pool_order(item: tuple[Pool, Amount]) -> tuple[bool, str, str]:
