@@ -191,7 +191,8 @@ class Entry(Base):
         CheckConstraint("power_mw > 0", name="power_positive"),
         Index(None, "country"),
         Index(None, "parent_id"),
-        Index(None, "scope"),  # programmes are found by scope and parent on every summary
+        # Programmes are found by scope and parent on every summary: from the index alone.
+        Index("ix_entry_scope", "scope", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
