@@ -104,7 +104,25 @@ class Coverage:
     added: dict[int, Amount] = field(default_factory=dict)  # a programme's lot id -> what it adds
     # entry id -> what it counts, by pool of chips (summed when asked: few are)
     by_pool: dict[str, dict[Pool, Amount]] = field(default_factory=dict)
-    any_programme: bool = False
+    programme_ids: frozenset[str] = frozenset()
+
+    @property
+    def any_programme(self) -> bool:
+        return bool(self.programme_ids)
+
+    def is_programme(
+        self, session: Session, entry_id: sa.ColumnElement[str] | InstrumentedAttribute[str]
+    ) -> sa.ColumnElement[bool]:
+        """Whether ``entry_id`` is one of the programmes counted here. On PostgreSQL, as one array
+        of their ids: the planner then knows they are few, where from :func:`programmes` it
+        expects thousands and compiles the query to machine code (JIT), which takes longer than
+        the query itself."""
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            ids = sa.bindparam("programme_ids", sorted(self.programme_ids), type_=postgresql.ARRAY(sa.String))
+            return entry_id == sa.any_(ids)
+        return entry_id.in_(programmes())
 
     def adds(self, lot_id: int) -> Amount:
         """What a programme's lot adds to its parts' count."""
@@ -172,7 +190,7 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
     qualifiers = {choice.value: choice for choice in Qualifier}
     for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(query).all():
         lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, qualifiers[qualifier]))
-    result = Coverage(any_programme=True)
+    result = Coverage(programme_ids=frozenset(programme_ids))
     _Counter(children, lots, result).count_all(programme_ids)
     return result
 

@@ -208,7 +208,7 @@ def _programme_lots(
         .join(Entry, ChipLot.entry_id == Entry.id),
         session,
         few=True,  # a programme's lots
-    ).where(Entry.id.in_(programmes()), *filters.lot_conditions(planned_only=True))
+    ).where(cover.is_programme(session, Entry.id), *filters.lot_conditions(planned_only=True))
     within = regions_of(session) if "region" in keys else {}
     found = []
     for *values, lot_id, entry_id, place, quantity, bf16, tdp, _, reported in session.connection().execute(
