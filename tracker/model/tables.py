@@ -190,8 +190,9 @@ class Entry(Base):
         CheckConstraint("country IS NOT NULL OR scope IS NOT NULL", name="located"),
         CheckConstraint("power_mw > 0", name="power_positive"),
         Index(None, "country"),
-        Index(None, "parent_id"),
-        # Programmes are found by scope and parent on every summary: from the index alone.
+        # Programmes and their parts are found by scope and parent on every summary: from
+        # these indexes alone.
+        Index("ix_entry_parent_id", "parent_id", "id"),
         Index("ix_entry_scope", "scope", "id"),
     )
 
