@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
@@ -164,17 +165,18 @@ def resolve_filters(
     as_of: str | None = None,
 ) -> Filters:
     """Check filter values as a user typed them and return them in stored form."""
-    catalogue = load_catalogue(session)
-    vendor_names = tuple(catalogue.vendor(vendor) for vendor in vendors)
+    # Read only when a filter names a region, vendor or model.
+    catalogue = functools.cache(functools.partial(load_catalogue, session))
+    vendor_names = tuple(catalogue().vendor(vendor) for vendor in vendors)
     since = parse_day(announced_since, "announced-since") if announced_since is not None else None
     until = parse_day(announced_until, "announced-until") if announced_until is not None else None
     if since and until and since > until:
         raise InvalidValue("announced-until", f"{until} is before --announced-since {since}")
     return Filters(
-        regions=tuple(catalogue.region(region) for region in regions),
+        regions=tuple(catalogue().region(region) for region in regions),
         countries=tuple(parse_country(country) for country in countries),
         vendors=vendor_names,
-        models=tuple(pair for model in models for pair in catalogue.models_named(model, vendor_names)),
+        models=tuple(pair for model in models for pair in catalogue().models_named(model, vendor_names)),
         statuses=tuple(parse_choice(Status, status, "status") for status in statuses),
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
         announced_since=since,
