@@ -113,10 +113,12 @@ class Coverage:
     def is_programme(
         self, session: Session, entry_id: sa.ColumnElement[str] | InstrumentedAttribute[str]
     ) -> sa.ColumnElement[bool]:
-        """Whether ``entry_id`` is one of the programmes counted here. On PostgreSQL, as one array
-        of their ids: the planner then knows they are few, where from :func:`programmes` it
-        expects thousands and compiles the query to machine code (JIT), which takes longer than
-        the query itself."""
+        """Whether ``entry_id`` is one of the programmes counted here.
+
+        On PostgreSQL, as one array of their ids. The planner then knows they are few, where
+        from :func:`programmes` it expects thousands and compiles a query of their lots to
+        machine code (JIT), which takes longer than the query; and a query of every other
+        lot can run in parallel, which a subquery would prevent."""
         if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects import postgresql
 

@@ -16,7 +16,7 @@ from tracker.model.tables import ChipLot, Entry, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
 from tracker.service.filters import Filters, effective_status
-from tracker.service.programmes import Amount, Coverage, coverage, programmes, qualifier_bits, regions_of
+from tracker.service.programmes import Amount, Coverage, coverage, qualifier_bits, regions_of
 
 Keys = tuple[Any, ...]
 ONLINE_START, ONLINE_PRECISION = "online_start", "online_precision"  # keys for the timeline only
@@ -180,14 +180,14 @@ def _counted_lots(
         .select_from(ChipLot)
         .join(Entry, ChipLot.entry_id == Entry.id)
     )
-    return with_figures(query, session).where(*_plain_lots(filters, cover))
+    return with_figures(query, session).where(*_plain_lots(session, filters, cover))
 
 
-def _plain_lots(filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:
+def _plain_lots(session: Session, filters: Filters, cover: Coverage) -> list[sa.ColumnElement[bool]]:
     """Conditions on lots joined to entries: those matching ``filters``, programmes' left out."""
     conditions = [ChipLot.entry_id == Entry.id, *filters.lot_conditions(planned_only=True)]
     if cover.any_programme:
-        conditions.append(Entry.id.not_in(programmes()))
+        conditions.append(sa.not_(cover.is_programme(session, Entry.id)))
     return conditions
 
 
