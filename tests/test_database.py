@@ -121,3 +121,25 @@ def test_python_dash_m_runs_the_cli(db_url: str) -> None:
         "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips\n",
         "",
     )
+
+
+def test_a_read_sees_the_database_as_it_stood_when_it_began(db_url: str) -> None:
+    # A report reads in several statements (a summary: programmes, then every other lot);
+    # all of them must see the same data, whatever another process commits meanwhile.
+    import sqlalchemy as sa
+
+    from tracker.model.tables import Region
+    from tracker.service.bootstrap import open_database
+
+    engine = open_database(db_url)
+    regions = sa.select(sa.func.count()).select_from(Region)
+    try:
+        with database.session_scope(engine) as reading:
+            before = reading.execute(regions).scalar_one()
+            with database.session_scope(engine, writes=True) as writing:
+                writing.add(Region(id="test-region", name="Test", definition="-", source="-"))
+            assert reading.scalar(regions) == before
+        with database.session_scope(engine) as later:
+            assert later.scalar(regions) == before + 1
+    finally:
+        engine.dispose()

@@ -284,8 +284,13 @@ def one_import_at_a_time(session: Session) -> None:
 def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
     """A session whose work is committed at the end, or rolled back on any error.
 
-    ``writes`` says the session will write, so that it waits its turn on SQLite.
+    ``writes`` says the session will write, so that it waits its turn on SQLite. A session
+    that only reads sees the database as it stood when it began, in every statement: a
+    report reads in several, and a commit between two of them would count chips once, twice
+    or not at all. SQLite's transactions do so already; PostgreSQL's, from REPEATABLE READ.
     """
+    if not writes and engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with Session(for_writing(engine) if writes else engine, expire_on_commit=False) as session:
         try:
             yield session
