@@ -169,9 +169,10 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
     for child, parent in sorted((child, parent) for child, parent in parents):
         if parent is not None:
             children[parent].append(child)
-    parts = sa.select(Entry.id).where(Entry.parent_id.is_not(None))
     inactive = effective_status(chosen.as_of).in_([status.value for status in INACTIVE_STATUSES])
-    query = (
+    conditions = chosen.lot_conditions(planned_only=False)
+    # A programme's own lots, one by one: what its parts cover is worked out lot by lot.
+    own = (
         sa.select(
             ChipLot.entry_id,
             ChipLot.id,
@@ -182,26 +183,64 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
             inactive,
         )
         .join(Entry, ChipLot.entry_id == Entry.id)
-        .where(
-            # One list of ids, so that the database finds their lots by index.
-            ChipLot.entry_id.in_(sa.union(programmes(), parts)),
-            *chosen.lot_conditions(planned_only=False),
-        )
+        .where(ChipLot.entry_id.in_(programmes()), *conditions)
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
     lots: dict[str, list[_Lot]] = defaultdict(list)
     qualifiers = {choice.value: choice for choice in Qualifier}
-    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(query).all():
+    for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(own).all():
         lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, qualifiers[qualifier]))
     result = Coverage(programme_ids=frozenset(programme_ids))
-    _Counter(children, lots, result).count_all(programme_ids)
+    _Counter(children, lots, _parts_in_full(session, conditions, inactive), result).count_all(programme_ids)
     return result
 
 
+def _parts_in_full(
+    session: Session, conditions: list[sa.ColumnElement[bool]], inactive: sa.ColumnElement[bool]
+) -> dict[str, dict[Pool, Amount]]:
+    """What each part that is no programme counts, by pool: all the chips of its lots that
+    ``conditions`` keep, nothing covering them. Summed by the database: they are most of
+    the lots a coverage reads."""
+    per_lot = (
+        sa.select(
+            ChipLot.entry_id.label("entry_id"),
+            inactive.label("ended"),
+            ChipLot.vendor.label("vendor"),
+            ChipLot.model.label("model"),
+            ChipLot.quantity.label("quantity"),
+            ChipLot.qualifier.label("qualifier"),
+        )
+        .join(Entry, ChipLot.entry_id == Entry.id)
+        .where(
+            # One list of ids, so that the database finds their lots by index.
+            ChipLot.entry_id.in_(sa.select(Entry.id).where(Entry.parent_id.is_not(None))),
+            ChipLot.entry_id.not_in(programmes()),
+            *conditions,
+        )
+        .subquery()
+    )
+    # Grouped outside, by plain columns (see summary.grouped_totals).
+    keys = (per_lot.c.entry_id, per_lot.c.ended, per_lot.c.vendor, per_lot.c.model)
+    query = sa.select(*keys, sa.func.sum(per_lot.c.quantity), qualifier_bits(per_lot.c.qualifier)).group_by(
+        *keys
+    )
+    counted: dict[str, dict[Pool, Amount]] = defaultdict(dict)
+    for entry_id, ended, vendor, model, chips, bits in session.connection().execute(query).all():
+        counted[entry_id][(not ended, vendor, model)] = Amount.of_bits(int(chips), bits)
+    return counted
+
+
 class _Counter:
-    def __init__(self, children: Mapping[str, list[str]], lots: Mapping[str, list[_Lot]], result: Coverage):
+    def __init__(
+        self,
+        children: Mapping[str, list[str]],
+        lots: Mapping[str, list[_Lot]],
+        in_full: Mapping[str, dict[Pool, Amount]],
+        result: Coverage,
+    ):
         self.children = children
-        self.lots = lots
+        self.lots = lots  # a programme's own lots
+        self.in_full = in_full  # what a part that is no programme counts (_parts_in_full)
         self.result = result
         self.by_pool: dict[str, dict[Pool, Amount]] = {}
         self.visiting: set[str] = set()
@@ -218,8 +257,7 @@ class _Counter:
         if entry_id in self.by_pool:
             return self.by_pool[entry_id]
         if entry_id not in self.children and entry_id not in self.programme_ids:
-            # A part with no parts (most entries counted here): its lots count in full.
-            self.by_pool[entry_id] = _in_full(self.lots.get(entry_id, []))
+            self.by_pool[entry_id] = self.in_full.get(entry_id, {})
             return self.by_pool[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
         parts: dict[Pool, Amount] = defaultdict(Amount)
@@ -263,16 +301,6 @@ class _Counter:
             covering[lot_id] += Amount(chips, parts[pool].qualifier)
             left[lot_id] -= chips
         return {lot: _remainder(lot, left[lot.id], covering.get(lot.id)) for lot in own}
-
-
-def _in_full(lots: Iterable[_Lot]) -> dict[Pool, Amount]:
-    """What lots that nothing covers count, by pool: all their chips."""
-    chips: dict[Pool, int] = defaultdict(int)
-    bits: dict[Pool, int] = defaultdict(int)
-    for lot in lots:
-        chips[lot.pool] += lot.chips
-        bits[lot.pool] |= lot.qualifier.bit
-    return {pool: Amount.of_bits(chips[pool], bits[pool]) for pool in chips}
 
 
 def _pool_order(item: tuple[Pool, Amount]) -> tuple[bool, str, str]:
