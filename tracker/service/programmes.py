@@ -71,6 +71,26 @@ def programmes() -> sa.Select[tuple[str]]:
     return sa.select(ids.c.id)
 
 
+def among(
+    session: Session,
+    entry_id: sa.ColumnElement[str] | InstrumentedAttribute[str],
+    programme_ids: Iterable[str],
+) -> sa.ColumnElement[bool]:
+    """Whether ``entry_id`` is one of the programmes, whose ids were read (``programme_ids``)
+    in the same transaction.
+
+    On PostgreSQL, as one array of their ids. The planner then knows they are few, where
+    from :func:`programmes` it expects thousands and compiles a query of their lots to
+    machine code (JIT), which takes longer than the query; and a query of every other lot
+    can run in parallel, which a subquery would prevent. SQLite reads the subquery once."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        ids = sa.bindparam("programme_ids", sorted(programme_ids), type_=postgresql.ARRAY(sa.String))
+        return entry_id == sa.any_(ids)
+    return entry_id.in_(programmes())
+
+
 Kind = tuple[str, str | None]  # the chips of a lot: vendor and model (None: not given)
 Pool = tuple[bool, str, str | None]  # chips still planned (or not), of a vendor and model
 
@@ -113,18 +133,8 @@ class Coverage:
     def is_programme(
         self, session: Session, entry_id: sa.ColumnElement[str] | InstrumentedAttribute[str]
     ) -> sa.ColumnElement[bool]:
-        """Whether ``entry_id`` is one of the programmes counted here.
-
-        On PostgreSQL, as one array of their ids. The planner then knows they are few, where
-        from :func:`programmes` it expects thousands and compiles a query of their lots to
-        machine code (JIT), which takes longer than the query; and a query of every other
-        lot can run in parallel, which a subquery would prevent."""
-        if session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            ids = sa.bindparam("programme_ids", sorted(self.programme_ids), type_=postgresql.ARRAY(sa.String))
-            return entry_id == sa.any_(ids)
-        return entry_id.in_(programmes())
+        """Whether ``entry_id`` is one of the programmes counted here (:func:`among`)."""
+        return among(session, entry_id, self.programme_ids)
 
     def adds(self, lot_id: int) -> Amount:
         """What a programme's lot adds to its parts' count."""
@@ -191,12 +201,16 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
     for entry_id, lot_id, vendor, model, chips, qualifier, ended in session.connection().execute(own).all():
         lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, qualifiers[qualifier]))
     result = Coverage(programme_ids=frozenset(programme_ids))
-    _Counter(children, lots, _parts_in_full(session, conditions, inactive), result).count_all(programme_ids)
+    in_full = _parts_in_full(session, programme_ids, conditions, inactive)
+    _Counter(children, lots, in_full, result).count_all(programme_ids)
     return result
 
 
 def _parts_in_full(
-    session: Session, conditions: list[sa.ColumnElement[bool]], inactive: sa.ColumnElement[bool]
+    session: Session,
+    programme_ids: set[str],
+    conditions: list[sa.ColumnElement[bool]],
+    inactive: sa.ColumnElement[bool],
 ) -> dict[str, dict[Pool, Amount]]:
     """What each part that is no programme counts, by pool: all the chips of its lots that
     ``conditions`` keep, nothing covering them. Summed by the database: they are most of
@@ -214,7 +228,7 @@ def _parts_in_full(
         .where(
             # One list of ids, so that the database finds their lots by index.
             ChipLot.entry_id.in_(sa.select(Entry.id).where(Entry.parent_id.is_not(None))),
-            ChipLot.entry_id.not_in(programmes()),
+            sa.not_(among(session, Entry.id, programme_ids)),
             *conditions,
         )
         .subquery()
