@@ -169,6 +169,10 @@ def generate(url: str, entries: int, lots: int, seed: int) -> None:
             for n in range(max(1, entries // 10))
         ]
         connection.execute(sa.insert(Source.__table__), sources)
+        if connection.dialect.name == "postgresql":  # ids given: the next source's comes after them
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('source', 'id'), max(id)) FROM source"
+            )
         links = ({"entry_id": f"e{n:07d}", "source_id": first + n % len(sources)} for n in range(entries))
         insert(connection, EntrySource.__table__, links)
     engine.dispose()
