@@ -202,7 +202,7 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
         lots[entry_id].append(_Lot(lot_id, (not ended, vendor, model), chips, qualifiers[qualifier]))
     result = Coverage(programme_ids=frozenset(programme_ids))
     in_full = _parts_in_full(session, programme_ids, conditions, inactive)
-    _Counter(children, lots, in_full, result).count_all(programme_ids)
+    _Counter(children, lots, in_full, result).count_all()
     return result
 
 
@@ -258,11 +258,9 @@ class _Counter:
         self.result = result
         self.by_pool: dict[str, dict[Pool, Amount]] = {}
         self.visiting: set[str] = set()
-        self.programme_ids: set[str] = set()
 
-    def count_all(self, programme_ids: Iterable[str]) -> None:
-        self.programme_ids = set(programme_ids)
-        for entry_id in sorted(self.programme_ids):
+    def count_all(self) -> None:
+        for entry_id in sorted(self.result.programme_ids):
             self.count(entry_id)
         self.result.by_pool = self.by_pool
 
@@ -270,7 +268,7 @@ class _Counter:
         """What an entry counts, by pool of chips: its parts', and what its own lots add."""
         if entry_id in self.by_pool:
             return self.by_pool[entry_id]
-        if entry_id not in self.children and entry_id not in self.programme_ids:
+        if entry_id not in self.children and entry_id not in self.result.programme_ids:
             self.by_pool[entry_id] = self.in_full.get(entry_id, {})
             return self.by_pool[entry_id]
         self.visiting.add(entry_id)  # a cycle (refused on every write) would count nothing twice
