@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,6 +169,7 @@ def main() -> None:
     if not database.exists():
         generate(str(database), arguments.entries, arguments.lots)
     env = {**os.environ, "TRACKER_DATA_DIR": str(work / "data")}
+    upgrade(str(database), env)  # one kept from an earlier run may have an older schema
 
     def tracker(*args: str, stdout: Path | None = None) -> Timing:
         return timed([*TRACKER, *args], stdout=stdout, env=env)
@@ -246,6 +247,11 @@ def _tool(name: str) -> str:
     return shutil.which(name) or (str(beside) if beside.exists() else "")
 
 
+def upgrade(url: str, env: Mapping[str, str]) -> None:
+    """Bring a benchmark database to the tracker's schema, adding no entries."""
+    subprocess.run([*TRACKER, "--db", url, "init", "--no-seed"], check=True, env=env, capture_output=True)
+
+
 def generate(url: str, entries: int, lots: int) -> None:
     script = str(ROOT / "benchmarks" / "generate.py")
     subprocess.run(
@@ -267,6 +273,7 @@ def _postgres_database(entries: int, lots: int) -> str | None:
             ["psql", url, "-tAc", "SELECT count(*) FROM entry"], capture_output=True, text=True
         )
         if held.stdout.strip() == str(entries):
+            upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1), os.environ)
             return url
         subprocess.run(["psql", admin, "-c", "DROP DATABASE tracker_bench"], check=True, capture_output=True)
     subprocess.run(["psql", admin, "-c", "CREATE DATABASE tracker_bench"], check=True, capture_output=True)
