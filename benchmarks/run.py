@@ -13,7 +13,9 @@ by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_ben
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
+import importlib.util
 import os
 import platform
 import shutil
@@ -164,6 +166,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed: see this script's docstring for how to install it")
     work = Path(arguments.work or tempfile.mkdtemp(prefix="tracker-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    compile_tracker()
     runs = arguments.runs
     database = work / "bench.db"
     if not database.exists():
@@ -245,6 +248,18 @@ def _tool(name: str) -> str:
     """A command on the PATH, or beside this Python (sqlite-utils in the bench extra)."""
     beside = Path(sys.executable).with_name(name)
     return shutil.which(name) or (str(beside) if beside.exists() else "")
+
+
+def compile_tracker() -> None:
+    """Write the bytecode of the tracker's modules, as an installed tracker has it: pip writes it
+    when it installs a package, Python when it first imports a module. An editable install under
+    PYTHONDONTWRITEBYTECODE (set on some machines) would otherwise compile every module from
+    source on every run."""
+    spec = importlib.util.find_spec("tracker")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the tracker is not installed: pip install -e '.[bench]'")
+    for folder in spec.submodule_search_locations:
+        compileall.compile_dir(folder, quiet=1)
 
 
 def upgrade(url: str, env: Mapping[str, str]) -> None:
