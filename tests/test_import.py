@@ -494,3 +494,55 @@ def test_the_database_checks_its_constraints_again_once_an_import_is_done(
                 session.execute(sa.text("UPDATE chip_lot SET qualifier = 'roughly'"))
     finally:
         engine.dispose()
+
+
+def test_entry_fields_repeated_in_many_entries_are_read_alike_in_each(
+    seeded_tracker: Tracker, tmp_path: Path
+) -> None:
+    # A reader keeps what each distinct text of an entry column gave: the same text gives the
+    # same value to every entry, and an entry with any problem is read again whole, so that
+    # its problems are the ones read_entry finds, in its order, with its messages.
+    from tracker.errors import InvalidInput
+    from tracker.service.entries import read_entry
+
+    header = "id,name,country,status,online,power_mw,sources,chips,vendor"
+    good = "France,under construction,2026 q3,1.5,https://example.org/x | https://example.org/y,10,nvidia"
+    rows = [
+        f"a,A,{good}",
+        f"b,B,{good.replace('France', ' france ')}",
+        "c,,Frnace,built,2026 Q5,-1,,10,nvidia",
+        "d,D,Frnace,built,2026 Q3,1.5,https://example.org/x,10,nvidia",
+        f"e,E,{good}",
+        "f,F,France,,,,https://example.org/x | ,10,nvidia",
+    ]
+    path = write(tmp_path, "\n".join([header, *rows]) + "\n")
+    engine = create_engine(str(seeded_tracker.url))
+    expected = []
+    with session_scope(engine) as session:
+        catalogue = load_catalogue(session)
+        for line, row in enumerate(rows, start=2):
+            raw = dict(zip(header.split(","), next(csv.reader([row])), strict=True))
+            try:
+                read_entry({**raw, "chips": "", "vendor": ""}, catalogue)
+            except InvalidInput as error:
+                expected += [
+                    f"{path}:{line}: {problem.field}: {problem.message}" for problem in error.problems
+                ]
+    engine.dispose()
+    result = seeded_tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:-1] == expected
+    assert [line.split(": ")[1] for line in expected] == [
+        "name", "country", "status", "online", "power_mw", "country", "status", "sources"
+    ]  # fmt: skip
+    kept = "\n".join([header, rows[0], rows[1], rows[4]]) + "\n"
+    assert (
+        seeded_tracker.ok("import", str(write(tmp_path, kept, "good.csv")))
+        == "3 added, 0 updated, 0 unchanged\n"
+    )
+    exported = {row["id"]: row for row in csv.DictReader(io.StringIO(seeded_tracker.export()))}
+    columns = ("country", "status", "online", "power_mw", "sources")
+    for entry_id in "abe":
+        assert [exported[entry_id][column] for column in columns] == [
+            "FR", "under-construction", "2026-Q3", "1.5", "https://example.org/x | https://example.org/y"
+        ]  # fmt: skip

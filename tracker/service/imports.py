@@ -16,7 +16,7 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem,
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
-from tracker.model.vocabulary import Qualifier
+from tracker.model.vocabulary import Qualifier, Status
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import insert_new, one_import_at_a_time
 from tracker.service.entries import (
@@ -33,11 +33,13 @@ from tracker.service.entries import (
     EntryInput,
     LotInput,
     entry_columns,
+    entry_fields,
     lot_numbers,
     parent_problem,
     place_problem,
     read_entry,
     read_lot,
+    read_sources,
 )
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
@@ -778,7 +780,65 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
 
 
 MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
+MAX_REMEMBERED_TEXTS = 100_000  # distinct texts of one entry column a reader keeps (a few MB)
 _UNREAD = object()  # what a reader has kept for lot cells it has not read yet
+_PROBLEM = object()  # what an entry field's text gave when it has a problem
+# The entry columns whose text differs from entry to entry: not worth keeping.
+_DISTINCT_COLUMNS = frozenset({"id", "name", "notes"})
+
+
+class _EntryFields:
+    """Reads an entry's own fields from its cells in :data:`ENTRY_COLUMNS` order, with the
+    readers of :func:`read_entry`, each distinct text of most columns read once (a large file
+    repeats a few countries, statuses, dates and sources).
+
+    Gives the fields by name, or None when any has a problem: :func:`read_entry` then reads
+    the cells again, so that the problems are all found, in its order, with its messages.
+    """
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        readers = cast("dict[str, Callable[[str], object]]", {**entry_fields(catalogue), "sources": _sources})
+        self.readers: list[tuple[str, Callable[[str], object], dict[str, object] | None]] = [
+            (_FIELDS[column], readers[column], None if column in _DISTINCT_COLUMNS else {})
+            for column in ENTRY_COLUMNS
+        ]
+
+    def __call__(self, cells: Sequence[str]) -> dict[str, Any] | None:
+        fields: dict[str, Any] = {}
+        for (name, read, kept), text in zip(self.readers, cells, strict=True):
+            if kept is None:
+                value = _read_text(read, text)
+            elif (value := kept.get(text, _UNREAD)) is _UNREAD:
+                if len(kept) >= MAX_REMEMBERED_TEXTS:
+                    kept.clear()
+                value = kept[text] = _read_text(read, text)
+            if value is _PROBLEM:
+                return None
+            fields[name] = value
+        if fields["name"] is None:  # required
+            return None
+        fields["status"] = fields["status"] or Status.ANNOUNCED
+        fields["sources"] = fields["sources"] or ()
+        return fields
+
+
+def _read_text(read: Callable[[str], object], text: str) -> object:
+    """A field's value, as :func:`read_entry` reads it: None for blank text."""
+    if not text.strip():
+        return None
+    try:
+        return read(text)
+    except InvalidValue:
+        return _PROBLEM
+
+
+def _sources(text: str) -> tuple[str, ...]:
+    """The sources of a cell, as :func:`read_entry` reads them."""
+    problems: list[InvalidValue] = []
+    sources = tuple(read_sources(text, problems))
+    if problems:
+        raise problems[0]
+    return sources
 
 
 class _GroupReader:
@@ -794,22 +854,25 @@ class _GroupReader:
         self.entry_cells = _cells_getter(columns, ENTRY_COLUMNS)
         self.lot_cells = _cells_getter(columns, LOT_COLUMNS)
         self.lots: dict[tuple[str, ...], LotInput | tuple[InvalidValue, ...] | None] = {}
+        self.entry_fields = _EntryFields(catalogue)
 
     def __call__(self, group: Sequence[tuple[int, Sequence[str]]]) -> ParsedEntry:
         """One entry from its rows: the entry's fields from the first, a chip lot from each."""
         first_line, first_cells = group[0]
         first = self.entry_cells(first_cells)
         problems: list[RowProblem] = []
-        entry: EntryInput | None = None
-        try:
-            entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
-        except InvalidInput as error:
-            problems.extend(_located(first_line, error.problems))
+        fields = self.entry_fields(first)
+        if fields is None:
+            try:
+                entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
+                fields = {name: getattr(entry, name) for name in _FIELDS.values()}
+            except InvalidInput as error:
+                problems.extend(_located(first_line, error.problems))
         lots: list[LotInput] = []
         numbers: dict[int, int] = {}
         for line, cells in group:
-            if (fields := self.entry_cells(cells)) != first:
-                problems.extend(_differing_fields(line, fields, first_line, first))
+            if (cells_of_entry := self.entry_cells(cells)) != first:
+                problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
             lot = self._lot(self.lot_cells(cells))
             if isinstance(lot, tuple):
                 problems.extend(_located(line, lot))
@@ -829,12 +892,12 @@ class _GroupReader:
                     )
                 numbers[lot.number] = line
             lots.append(lot)
-        if problems or entry is None:
+        if problems or fields is None:
             return ParsedEntry(first_line, None, tuple(problems), self.columns)
         if len(set(lot_numbers(lots))) != len(lots):
             problem = RowProblem(first_line, "lot", "number every lot of the entry, or none")
             return ParsedEntry(first_line, None, (problem,), self.columns)
-        return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)), columns=self.columns)
+        return ParsedEntry(first_line, EntryInput(**fields, lots=tuple(lots)), columns=self.columns)
 
     def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
         """The lot of a row's lot cells (None when they are empty), or the problems they have."""
