@@ -380,27 +380,40 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     return entry_id
 
 
+# The entry table's columns that entry_values gives, in its order.
+ENTRY_VALUE_COLUMNS = (
+    "id", "name", "operator", "country", "scope", "city", "kind", "sponsor", "status", "confidence",
+    "announced_on", "online_start", "online_precision", "power_mw", "parent_id", "notes",
+)  # fmt: skip
+
+
+def entry_values(entry_id: str, entry: EntryInput) -> tuple[object, ...]:
+    """The entry table's columns for an entry as read (not its lots, sources or timestamps),
+    in :data:`ENTRY_VALUE_COLUMNS` order."""
+    online = entry.online
+    return (
+        entry_id,
+        entry.name,
+        entry.operator,
+        entry.country,
+        entry.scope,
+        entry.city,
+        _value(entry.kind),
+        _value(entry.sponsor),
+        entry.status.value,
+        _value(entry.confidence),
+        entry.announced,
+        online.start if online else None,
+        online.precision.value if online else None,
+        entry.power_mw,
+        entry.parent,
+        entry.notes,
+    )
+
+
 def entry_columns(entry_id: str, entry: EntryInput) -> dict[str, object]:
     """The entry table's columns for an entry as read (not its lots, sources or timestamps)."""
-    online = entry.online
-    return {
-        "id": entry_id,
-        "name": entry.name,
-        "operator": entry.operator,
-        "country": entry.country,
-        "scope": entry.scope,
-        "city": entry.city,
-        "kind": _value(entry.kind),
-        "sponsor": _value(entry.sponsor),
-        "status": entry.status.value,
-        "confidence": _value(entry.confidence),
-        "announced_on": entry.announced,
-        "online_start": online.start if online else None,
-        "online_precision": online.precision.value if online else None,
-        "power_mw": entry.power_mw,
-        "parent_id": entry.parent,
-        "notes": entry.notes,
-    }
+    return dict(zip(ENTRY_VALUE_COLUMNS, entry_values(entry_id, entry), strict=True))
 
 
 def lot_numbers(lots: Sequence[LotInput]) -> list[int]:

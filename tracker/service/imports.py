@@ -29,11 +29,13 @@ from tracker.model.vocabulary import Qualifier, Status
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import insert_new, one_import_at_a_time
 from tracker.service.entries import (
+    ENTRY_VALUE_COLUMNS,
     SOURCE_SEPARATOR,
     EntryInput,
     LotInput,
     entry_columns,
     entry_fields,
+    entry_values,
     lot_numbers,
     parent_problem,
     place_problem,
@@ -361,12 +363,11 @@ class _Importer:
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
-        rows = [entry_columns(entry_id, entry) for entry_id, entry in additions]
         _insert_rows(
             self.session,
             sa.insert(ENTRY_TABLE),
-            tuple(rows[0]),
-            [tuple(row.values()) for row in rows],
+            ENTRY_VALUE_COLUMNS,
+            [entry_values(entry_id, entry) for entry_id, entry in additions],
             same={**self._set_later(), "created_at": self.now},
         )
         self._insert_lots_and_sources(additions)
@@ -402,9 +403,9 @@ class _Importer:
                 lot.vendor,
                 lot.model,
                 lot.quantity,
-                lot.qualifier.value,
+                lot.qualifier._value_,  # its value (the value property costs more, once a lot)
                 lot.announced[0] if lot.announced else None,
-                lot.announced[1].value if lot.announced else None,
+                lot.announced[1]._value_ if lot.announced else None,
             )
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
@@ -718,7 +719,8 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     line = 1
     try:
         for cells in reader:
-            if "".join(cells).strip():  # a cell that is not blank
+            # A cell that is not blank (the first, most often: no need to join them all).
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
@@ -870,8 +872,8 @@ class _GroupReader:
                 problems.extend(_located(first_line, error.problems))
         lots: list[LotInput] = []
         numbers: dict[int, int] = {}
-        for line, cells in group:
-            if (cells_of_entry := self.entry_cells(cells)) != first:
+        for place, (line, cells) in enumerate(group):
+            if place and (cells_of_entry := self.entry_cells(cells)) != first:
                 problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
             lot = self._lot(self.lot_cells(cells))
             if isinstance(lot, tuple):
