@@ -546,3 +546,38 @@ def test_entry_fields_repeated_in_many_entries_are_read_alike_in_each(
         assert [exported[entry_id][column] for column in columns] == [
             "FR", "under-construction", "2026-Q3", "1.5", "https://example.org/x | https://example.org/y"
         ]  # fmt: skip
+
+
+def _indexes(url: str) -> list[tuple[str, ...]]:
+    """Every index of the database, with the statement that makes it."""
+    engine = create_engine(url)
+    query = (
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        if url.startswith("sqlite")
+        else "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+    )
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.exec_driver_sql(query)]
+    engine.dispose()
+    return found
+
+
+def test_an_import_into_empty_tables_leaves_their_indexes_as_they_were(db_url: str, tmp_path: Path) -> None:
+    # On SQLite an import into empty tables makes their indexes once it has filled them.
+    tracker = Tracker(db_url)
+    before = _indexes(db_url)
+    assert any(name == "ix_chip_lot_summary" for name, _, _ in before)
+    rejected = RICH_FILE.replace(",FR,", ",Frnace,", 1)
+    assert tracker("import", str(write(tmp_path, rejected, "bad.csv"))).exit_code == 2
+    assert _indexes(db_url) == before
+    assert tracker.ok("import", "--dry-run", str(write(tmp_path, RICH_FILE))).startswith("6 added")
+    assert _indexes(db_url) == before
+    assert tracker.ok("import", str(write(tmp_path, RICH_FILE))) == "6 added, 0 updated, 0 unchanged\n"
+    assert _indexes(db_url) == before
+    exported = tracker.export()
+    # Into tables that hold entries already, nothing is dropped (the indexes find what is stored).
+    assert (
+        tracker.ok("import", str(write(tmp_path, exported, "again.csv")))
+        == "0 added, 0 updated, 6 unchanged\n"
+    )
+    assert _indexes(db_url) == before
