@@ -46,7 +46,7 @@ from tracker.service.entries import (
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
 
-BATCH_SIZE = 2000  # entries compared and inserted together
+BATCH_SIZE = 10_000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
 # The chip lot table's columns that an import fills, in the order of its rows.
 LOT_INSERT_COLUMNS = (
