@@ -557,15 +557,22 @@ def _insert_rows(
     given = list(dict.fromkeys([*columns, *same]))
     compiled = statement.compile(dialect=dialect, column_keys=given)
     names = list(compiled.positiontup or ()) if compiled.positional else given
-    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
+    converters = {
+        name: statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    }
+    if not same and names == list(columns) and not any(converters.values()):
+        # The rows are the parameters as they are (lots and links on SQLite): not taken apart.
+        ordered: Sequence[tuple[object, ...]] = rows
+    else:
+        by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
 
-    def values(name: str) -> Iterable[object]:
-        convert = statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if name in same:
-            return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
-        return by_column[name] if convert is None else map(convert, by_column[name])
+        def values(name: str) -> Iterable[object]:
+            convert = converters[name]
+            if name in same:
+                return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
+            return by_column[name] if convert is None else map(convert, by_column[name])
 
-    ordered = list(zip(*(values(name) for name in names), strict=True))
+        ordered = list(zip(*(values(name) for name in names), strict=True))
     if compiled.positional:
         connection.exec_driver_sql(str(compiled), ordered)
     else:
@@ -896,10 +903,12 @@ class _GroupReader:
                 problems.extend(_located(first_line, error.problems))
         lots: list[LotInput] = []
         numbers: dict[int, int] = {}
+        kept = self.lots
         for place, (line, cells) in enumerate(group):
             if place and (cells_of_entry := self.entry_cells(cells)) != first:
                 problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
-            lot = self._lot(self.lot_cells(cells))
+            lot_cells = self.lot_cells(cells)
+            lot = kept[lot_cells] if lot_cells in kept else self._lot(lot_cells)
             if isinstance(lot, tuple):
                 problems.extend(_located(line, lot))
                 continue
