@@ -724,11 +724,13 @@ def read_export_file(
     id_place = columns.index("id") if "id" in columns else None
     group: list[tuple[int, list[str]]] = []
     group_id = ""
+    width = len(columns)
     for line, cells in records:
-        if len(cells) != len(columns):
+        if len(cells) != width:
             yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
-        cells = _restored(cells)
+        if "'" in "".join(cells):  # a cell may be marked against spreadsheets (most often none is)
+            cells = [restore(cell) for cell in cells]
         entry_id = cells[id_place].strip() if id_place is not None else ""
         if group and (not entry_id or entry_id != group_id):
             yield read_group(group)
