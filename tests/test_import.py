@@ -494,3 +494,90 @@ def test_the_database_checks_its_constraints_again_once_an_import_is_done(
                 session.execute(sa.text("UPDATE chip_lot SET qualifier = 'roughly'"))
     finally:
         engine.dispose()
+
+
+def test_entry_fields_repeated_in_many_entries_are_read_alike_in_each(
+    seeded_tracker: Tracker, tmp_path: Path
+) -> None:
+    # A reader keeps what each distinct text of an entry column gave: the same text gives the
+    # same value to every entry, and an entry with any problem is read again whole, so that
+    # its problems are the ones read_entry finds, in its order, with its messages.
+    from tracker.errors import InvalidInput
+    from tracker.service.entries import read_entry
+
+    header = "id,name,country,status,online,power_mw,sources,chips,vendor"
+    good = "France,under construction,2026 q3,1.5,https://example.org/x | https://example.org/y,10,nvidia"
+    rows = [
+        f"a,A,{good}",
+        f"b,B,{good.replace('France', ' france ')}",
+        "c,,Frnace,built,2026 Q5,-1,,10,nvidia",
+        "d,D,Frnace,built,2026 Q3,1.5,https://example.org/x,10,nvidia",
+        f"e,E,{good}",
+        "f,F,France,,,,https://example.org/x | ,10,nvidia",
+    ]
+    path = write(tmp_path, "\n".join([header, *rows]) + "\n")
+    engine = create_engine(str(seeded_tracker.url))
+    expected = []
+    with session_scope(engine) as session:
+        catalogue = load_catalogue(session)
+        for line, row in enumerate(rows, start=2):
+            raw = dict(zip(header.split(","), next(csv.reader([row])), strict=True))
+            try:
+                read_entry({**raw, "chips": "", "vendor": ""}, catalogue)
+            except InvalidInput as error:
+                expected += [
+                    f"{path}:{line}: {problem.field}: {problem.message}" for problem in error.problems
+                ]
+    engine.dispose()
+    result = seeded_tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:-1] == expected
+    assert [line.split(": ")[1] for line in expected] == [
+        "name", "country", "status", "online", "power_mw", "country", "status", "sources"
+    ]  # fmt: skip
+    kept = "\n".join([header, rows[0], rows[1], rows[4]]) + "\n"
+    assert (
+        seeded_tracker.ok("import", str(write(tmp_path, kept, "good.csv")))
+        == "3 added, 0 updated, 0 unchanged\n"
+    )
+    exported = {row["id"]: row for row in csv.DictReader(io.StringIO(seeded_tracker.export()))}
+    columns = ("country", "status", "online", "power_mw", "sources")
+    for entry_id in "abe":
+        assert [exported[entry_id][column] for column in columns] == [
+            "FR", "under-construction", "2026-Q3", "1.5", "https://example.org/x | https://example.org/y"
+        ]  # fmt: skip
+
+
+def _indexes(url: str) -> list[tuple[str, ...]]:
+    """Every index of the database, with the statement that makes it."""
+    engine = create_engine(url)
+    query = (
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        if url.startswith("sqlite")
+        else "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+    )
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.exec_driver_sql(query)]
+    engine.dispose()
+    return found
+
+
+def test_an_import_into_empty_tables_leaves_their_indexes_as_they_were(db_url: str, tmp_path: Path) -> None:
+    # On SQLite an import into empty tables makes their indexes once it has filled them.
+    tracker = Tracker(db_url)
+    before = _indexes(db_url)
+    assert any(name == "ix_chip_lot_summary" for name, _, _ in before)
+    rejected = RICH_FILE.replace(",FR,", ",Frnace,", 1)
+    assert tracker("import", str(write(tmp_path, rejected, "bad.csv"))).exit_code == 2
+    assert _indexes(db_url) == before
+    assert tracker.ok("import", "--dry-run", str(write(tmp_path, RICH_FILE))).startswith("6 added")
+    assert _indexes(db_url) == before
+    assert tracker.ok("import", str(write(tmp_path, RICH_FILE))) == "6 added, 0 updated, 0 unchanged\n"
+    assert _indexes(db_url) == before
+    exported = tracker.export()
+    # Into tables that hold entries already, nothing is dropped (the indexes find what is stored).
+    assert (
+        tracker.ok("import", str(write(tmp_path, exported, "again.csv")))
+        == "0 added, 0 updated, 6 unchanged\n"
+    )
+    assert _indexes(db_url) == before

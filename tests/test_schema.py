@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tests.conftest import Tracker, chip_lines
+from tracker.model.periods import Precision
 from tracker.model.tables import Base
+from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
 from tracker.service.bootstrap import initialise
 from tracker.service.database import (
     SCHEMA_REVISION,
@@ -15,6 +20,7 @@ from tracker.service.database import (
     current_revision,
     head_revision,
     migration_head,
+    upgrade,
 )
 
 
@@ -117,8 +123,6 @@ UPGRADED_EXPORT = (
 def test_a_database_at_the_first_migration_holding_data_is_upgraded_with_nothing_lost(
     empty_db_url: str,
 ) -> None:
-    from tracker.service.database import upgrade
-
     engine = create_engine(empty_db_url)
     with engine.begin() as connection:
         upgrade(connection, "0001")
@@ -149,3 +153,155 @@ def test_a_database_at_the_first_migration_holding_data_is_upgraded_with_nothing
         assert connection.execute(sa.text("SELECT count(*) FROM entry_change")).scalar_one() == 0
         assert connection.execute(sa.text("SELECT count(*) FROM status_event")).scalar_one() == 1
     engine.dispose()
+
+
+# Each CHECK that keeps a text column within a vocabulary: table, column, values, and whether
+# the column may be empty (NULL).
+VOCABULARY_CHECKS = (
+    ("entry", "status", Status, False),
+    ("entry", "kind", Kind, True),
+    ("entry", "sponsor", Sponsor, True),
+    ("entry", "confidence", Confidence, True),
+    ("entry", "online_precision", Precision, False),  # NULL with online_start only
+    ("chip_lot", "status", Status, True),
+    ("chip_lot", "online_precision", Precision, False),
+    ("chip_lot", "qualifier", Qualifier, False),
+    ("chip_lot", "announced_unit", Unit, False),
+    ("status_event", "from_status", Status, True),
+    ("status_event", "to_status", Status, False),
+    ("token_metric", "period_precision", Precision, False),
+    ("token_metric", "reported_per", TokenRate, True),
+)
+# Rows at revision 0006 that give every column above a value.
+REVISION_0006_ROWS = (
+    "INSERT INTO region (id, name, definition, source) VALUES ('eu', 'EU', 'EU-27', 'EUR-Lex')",
+    "INSERT INTO chip_vendor (name) VALUES ('NVIDIA')",
+    "INSERT INTO chip_model (vendor, name, per_rack) VALUES ('NVIDIA', 'GB200', 72)",
+    "INSERT INTO source (reference) VALUES ('https://example.org/a')",
+    "INSERT INTO entry (id, name, scope, kind, sponsor, status, confidence, announced_on, online_start, "
+    "online_precision, created_at, updated_at) VALUES ('plan', 'Plan', 'eu', 'programme', 'sovereign', "
+    "'planned', 'confirmed', '2025-06-11', '2026-10-01', 'quarter', '2025-06-12 08:00:00', "
+    "'2025-06-12 08:00:00')",
+    "INSERT INTO entry (id, name, country, kind, sponsor, status, confidence, parent_id, power_mw, "
+    "created_at, updated_at) VALUES ('site', 'Site', 'FR', 'factory', 'private', 'operational', 'reported', "
+    "'plan', 12.5, '2025-06-12 08:00:00', '2025-12-02 10:00:00')",
+    "INSERT INTO chip_lot (entry_id, lot, vendor, model, quantity, qualifier, announced_quantity, "
+    "announced_unit) VALUES ('plan', 1, 'NVIDIA', 'GB200', 144, 'at-least', 2, 'rack')",
+    "INSERT INTO chip_lot (entry_id, lot, vendor, model, quantity, qualifier, status, online_start, "
+    "online_precision) VALUES ('site', 1, 'NVIDIA', NULL, 4000, 'approx', 'paused', '2025-11-01', 'month')",
+    "INSERT INTO entry_source (entry_id, source_id) SELECT entry.id, source.id FROM entry, source",
+    "INSERT INTO status_event (entry_id, from_status, to_status, effective_on, recorded_at, source_id) "
+    "SELECT 'site', 'announced', 'operational', '2025-12-01', '2025-12-02 10:00:00', id FROM source",
+    "INSERT INTO entry_change (entry_id, field, old_value, new_value, changed_at) "
+    "VALUES ('site', 'city', NULL, 'Lyon', '2025-12-02 10:00:00')",
+    "INSERT INTO token_metric (provider, period_start, period_precision, tokens_per_day, reported_tokens, "
+    "reported_per) VALUES ('Example', '2025-05-01', 'month', 1000000000, 30000000000, 'month')",
+)
+DATA_TABLES = ("entry", "chip_lot", "entry_source", "source", "status_event", "entry_change", "token_metric")
+
+
+def _table_rows(connection: sa.Connection) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        table: sorted(tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table}")))
+        for table in DATA_TABLES
+    }
+
+
+def _database_at_0006(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """A database at revision 0006 holding rows; returns them, by table."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        upgrade(connection, "0006")
+        for statement in REVISION_0006_ROWS:
+            connection.execute(sa.text(statement))
+    with engine.connect() as connection:
+        rows = _table_rows(connection)
+    engine.dispose()
+    return rows
+
+
+def _vocabulary_checks_hold(connection: sa.Connection) -> None:
+    """Each vocabulary's CHECK takes each of its values (and NULL where the column may be
+    empty) and refuses any other text, near misses included."""
+    for table, column, values, nullable in VOCABULARY_CHECKS:
+        update = sa.text(f"UPDATE {table} SET {column} = :value WHERE {column} IS NOT NULL")
+        assert connection.execute(sa.text(f"SELECT count({column}) FROM {table}")).scalar_one() > 0
+        for value in [choice.value for choice in values] + ([None] if nullable else []):
+            with connection.begin_nested() as savepoint:
+                connection.execute(update, {"value": value})
+                savepoint.rollback()
+        for choice in values:
+            for wrong in (choice.value.upper(), choice.value.title(), choice.value[:-1], ""):
+                with pytest.raises(sa.exc.IntegrityError, match=r"(?i)check"), connection.begin_nested():
+                    connection.execute(update, {"value": wrong})
+        with pytest.raises(sa.exc.IntegrityError, match=r"(?i)check"), connection.begin_nested():
+            connection.execute(update, {"value": "other"})
+
+
+def test_a_database_at_0006_holding_data_is_upgraded_with_nothing_lost_and_its_checks_kept(
+    empty_db_url: str,
+) -> None:
+    before = _database_at_0006(empty_db_url)
+    result = Tracker(empty_db_url)("init", "--no-seed")
+    assert result.exit_code == 0, result.stderr
+    assert "schema upgraded" in result.stderr
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.connect() as connection:
+            assert current_revision(connection) == SCHEMA_REVISION
+            after = _table_rows(connection)
+            assert {table: after[table] for table in DATA_TABLES if table != "source"} == {
+                table: before[table] for table in DATA_TABLES if table != "source"
+            }
+            # The reference data init loads adds sources; the one stored is kept as it was.
+            assert set(before["source"]) <= set(after["source"])
+        with engine.begin() as connection:
+            _vocabulary_checks_hold(connection)
+    finally:
+        engine.dispose()
+
+
+def test_the_vocabulary_checks_of_a_new_database_hold(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            for statement in REVISION_0006_ROWS[3:]:  # the reference data has the region and chips
+                connection.execute(sa.text(statement))
+            _vocabulary_checks_hold(connection)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_checks_vocabularies_by_comparisons_not_in_lists(tmp_path: Path) -> None:
+    # SQLite builds a temporary index of an IN list for every row it checks (migration 0007).
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    _database_at_0006(url)
+    Tracker(url).ok("init", "--no-seed")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+        tables: dict[str, str] = {name: sql for name, sql in connection.exec_driver_sql(query)}
+    engine.dispose()
+    for table, column, values, _ in VOCABULARY_CHECKS:
+        assert " IN (" not in tables[table]
+        assert " OR ".join(f"{column} = '{choice.value}'" for choice in values) in tables[table]
+
+
+def test_the_0007_migration_goes_back_to_0006_with_nothing_lost(empty_db_url: str) -> None:
+    from alembic import command
+
+    from tracker.service.database import _alembic_config
+
+    before = _database_at_0006(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+            command.downgrade(_alembic_config(connection), "0006")
+        with engine.connect() as connection:
+            assert current_revision(connection) == "0006"
+            assert _table_rows(connection) == before
+        with engine.begin() as connection:
+            _vocabulary_checks_hold(connection)
+    finally:
+        engine.dispose()

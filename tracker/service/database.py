@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 
 # The newest migration in db/versions; tests/test_schema.py checks they agree.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 URL_ENV = "TRACKER_DATABASE_URL"
 DATA_DIR_ENV = "TRACKER_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000

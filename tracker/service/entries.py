@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -114,6 +114,50 @@ class _FieldReader:
         return self(key, parse)
 
 
+class EntryFields(TypedDict):
+    """How :func:`read_entry` reads each of an entry's own fields (not its lots or sources),
+    by key: a function of the field's text, not blank, that returns its value or raises
+    :class:`InvalidValue`."""
+
+    name: Callable[[str], str | None]
+    country: Callable[[str], str]
+    scope: Callable[[str], str]
+    id: Callable[[str], str]
+    operator: Callable[[str], str | None]
+    city: Callable[[str], str | None]
+    kind: Callable[[str], Kind]
+    sponsor: Callable[[str], Sponsor]
+    status: Callable[[str], Status]
+    confidence: Callable[[str], Confidence]
+    announced: Callable[[str], dt.date]
+    online: Callable[[str], Period]
+    power_mw: Callable[[str], Decimal]
+    parent: Callable[[str], str]
+    notes: Callable[[str], str | None]
+
+
+def entry_fields(catalogue: Catalogue) -> EntryFields:
+    """The readers of an entry's own fields (an import reads each distinct text of a file's
+    column with these, once)."""
+    return {
+        "name": lambda text: parse_text(text, "name", 200),
+        "country": parse_country,
+        "scope": lambda text: catalogue.region(text, "scope"),
+        "id": parse_id,
+        "operator": lambda text: parse_text(text, "operator", 200),
+        "city": lambda text: parse_text(text, "city", 100),
+        "kind": lambda text: parse_choice(Kind, text, "kind"),
+        "sponsor": lambda text: parse_choice(Sponsor, text, "sponsor"),
+        "status": lambda text: parse_choice(Status, text, "status"),
+        "confidence": lambda text: parse_choice(Confidence, text, "confidence"),
+        "announced": past_day,
+        "online": parse_period,
+        "power_mw": parse_power,
+        "parent": lambda text: parse_id(text, "parent"),
+        "notes": lambda text: parse_text(text, "notes", 10_000, one_line=False),
+    }
+
+
 def read_entry(
     raw: Mapping[str, object], catalogue: Catalogue, lots: Sequence[Mapping[str, object]] | None = None
 ) -> EntryInput:
@@ -126,31 +170,30 @@ def read_entry(
     model and qualifier; ``lots`` gives several, one mapping each.
     """
     read = _FieldReader(raw)
-    name = read.required(
-        "name", lambda text: parse_text(text, "name", 200), "is empty; every entry needs a name"
-    )
-    country = read("country", parse_country)
-    scope = read("scope", lambda text: catalogue.region(text, "scope"))
+    fields = entry_fields(catalogue)
+    name = read.required("name", fields["name"], "is empty; every entry needs a name")
+    country = read("country", fields["country"])
+    scope = read("scope", fields["scope"])
     lot_readers = [read] if lots is None else [_FieldReader(lot, read.problems) for lot in lots]
     entry_lots = tuple(lot for reader in lot_readers for lot in _read_lot(reader, catalogue))
     entry = EntryInput(
         name=name or "",
         country=country,
         scope=scope,
-        id=read("id", parse_id),
-        operator=read("operator", lambda text: parse_text(text, "operator", 200)),
-        city=read("city", lambda text: parse_text(text, "city", 100)),
-        kind=read("kind", lambda text: parse_choice(Kind, text, "kind")),
-        sponsor=read("sponsor", lambda text: parse_choice(Sponsor, text, "sponsor")),
-        status=read("status", lambda text: parse_choice(Status, text, "status")) or Status.ANNOUNCED,
-        confidence=read("confidence", lambda text: parse_choice(Confidence, text, "confidence")),
-        announced=read("announced", past_day),
-        online=read("online", parse_period),
-        power_mw=read("power_mw", parse_power),
-        parent=read("parent", lambda text: parse_id(text, "parent")),
+        id=read("id", fields["id"]),
+        operator=read("operator", fields["operator"]),
+        city=read("city", fields["city"]),
+        kind=read("kind", fields["kind"]),
+        sponsor=read("sponsor", fields["sponsor"]),
+        status=read("status", fields["status"]) or Status.ANNOUNCED,
+        confidence=read("confidence", fields["confidence"]),
+        announced=read("announced", fields["announced"]),
+        online=read("online", fields["online"]),
+        power_mw=read("power_mw", fields["power_mw"]),
+        parent=read("parent", fields["parent"]),
         lots=entry_lots,
         sources=tuple(read_sources(raw.get("sources"), read.problems)),
-        notes=read("notes", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
+        notes=read("notes", fields["notes"]),
     )
     if read.problems:
         raise InvalidInput(read.problems)
@@ -337,27 +380,40 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     return entry_id
 
 
+# The entry table's columns that entry_values gives, in its order.
+ENTRY_VALUE_COLUMNS = (
+    "id", "name", "operator", "country", "scope", "city", "kind", "sponsor", "status", "confidence",
+    "announced_on", "online_start", "online_precision", "power_mw", "parent_id", "notes",
+)  # fmt: skip
+
+
+def entry_values(entry_id: str, entry: EntryInput) -> tuple[object, ...]:
+    """The entry table's columns for an entry as read (not its lots, sources or timestamps),
+    in :data:`ENTRY_VALUE_COLUMNS` order."""
+    online = entry.online
+    return (
+        entry_id,
+        entry.name,
+        entry.operator,
+        entry.country,
+        entry.scope,
+        entry.city,
+        _value(entry.kind),
+        _value(entry.sponsor),
+        entry.status.value,
+        _value(entry.confidence),
+        entry.announced,
+        online.start if online else None,
+        online.precision.value if online else None,
+        entry.power_mw,
+        entry.parent,
+        entry.notes,
+    )
+
+
 def entry_columns(entry_id: str, entry: EntryInput) -> dict[str, object]:
     """The entry table's columns for an entry as read (not its lots, sources or timestamps)."""
-    online = entry.online
-    return {
-        "id": entry_id,
-        "name": entry.name,
-        "operator": entry.operator,
-        "country": entry.country,
-        "scope": entry.scope,
-        "city": entry.city,
-        "kind": _value(entry.kind),
-        "sponsor": _value(entry.sponsor),
-        "status": entry.status.value,
-        "confidence": _value(entry.confidence),
-        "announced_on": entry.announced,
-        "online_start": online.start if online else None,
-        "online_precision": online.precision.value if online else None,
-        "power_mw": entry.power_mw,
-        "parent_id": entry.parent,
-        "notes": entry.notes,
-    }
+    return dict(zip(ENTRY_VALUE_COLUMNS, entry_values(entry_id, entry), strict=True))
 
 
 def lot_numbers(lots: Sequence[LotInput]) -> list[int]:

@@ -16,7 +16,7 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,24 +25,28 @@ from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem,
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
-from tracker.model.vocabulary import Qualifier
+from tracker.model.vocabulary import Qualifier, Status
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.database import insert_new, one_import_at_a_time
 from tracker.service.entries import (
+    ENTRY_VALUE_COLUMNS,
     SOURCE_SEPARATOR,
     EntryInput,
     LotInput,
     entry_columns,
+    entry_fields,
+    entry_values,
     lot_numbers,
     parent_problem,
     place_problem,
     read_entry,
     read_lot,
+    read_sources,
 )
 from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
 from tracker.service.filters import Filters
 
-BATCH_SIZE = 2000  # entries compared and inserted together
+BATCH_SIZE = 10_000  # entries compared and inserted together
 PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
 # The chip lot table's columns that an import fills, in the order of its rows.
 LOT_INSERT_COLUMNS = (
@@ -151,6 +155,7 @@ class _Importer:
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
         self.existing = set(session.scalars(sa.select(Entry.id)))
+        self.indexes_to_make = _drop_indexes_of_empty_tables(session) if not self.existing else []
         if session.get_bind().dialect.name == "postgresql":
             # The planner's statistics do not count the rows this transaction adds, so as the
             # tables grow it would scan them whole for every lookup (and foreign key check).
@@ -190,6 +195,8 @@ class _Importer:
 
     def finish(self) -> None:
         self._store_batch()
+        for statement in self.indexes_to_make:
+            self.session.execute(sa.text(statement))
         bad_parents = self._parent_problems()
         if self.skip_invalid:
             bad_parents = self._leave_out(bad_parents)
@@ -359,12 +366,11 @@ class _Importer:
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
-        rows = [entry_columns(entry_id, entry) for entry_id, entry in additions]
         _insert_rows(
             self.session,
             sa.insert(ENTRY_TABLE),
-            tuple(rows[0]),
-            [tuple(row.values()) for row in rows],
+            ENTRY_VALUE_COLUMNS,
+            [entry_values(entry_id, entry) for entry_id, entry in additions],
             same={**self._set_later(), "created_at": self.now},
         )
         self._insert_lots_and_sources(additions)
@@ -400,9 +406,9 @@ class _Importer:
                 lot.vendor,
                 lot.model,
                 lot.quantity,
-                lot.qualifier.value,
+                lot.qualifier._value_,  # its value (the value property costs more, once a lot)
                 lot.announced[0] if lot.announced else None,
-                lot.announced[1].value if lot.announced else None,
+                lot.announced[1]._value_ if lot.announced else None,
             )
             for entry_id, entry in entries
             for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
@@ -507,6 +513,27 @@ class _Importer:
             )
 
 
+def _drop_indexes_of_empty_tables(session: Session) -> list[str]:
+    """On SQLite, drop the secondary indexes of the tables an import fills, which are empty
+    (no entry is stored); returns the statements that make them again, run once the rows are in.
+
+    Making an index once costs less than keeping it in order row by row (about a second of
+    a million lots). The drops are part of the import's transaction, undone with it if it is
+    rolled back or killed; other connections see the indexes throughout. Not on PostgreSQL,
+    where dropping an index would lock the table against readers until the import ends.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return []
+    query = sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('entry', 'chip_lot', 'entry_source') ORDER BY name"
+    )
+    indexes = session.execute(query).all()
+    for index_name, _ in indexes:
+        session.execute(sa.text(f'DROP INDEX "{index_name}"'))
+    return [sql for _, sql in indexes]
+
+
 def _insert_rows(
     session: Session,
     statement: sa.Insert,
@@ -530,15 +557,22 @@ def _insert_rows(
     given = list(dict.fromkeys([*columns, *same]))
     compiled = statement.compile(dialect=dialect, column_keys=given)
     names = list(compiled.positiontup or ()) if compiled.positional else given
-    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
+    converters = {
+        name: statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    }
+    if not same and names == list(columns) and not any(converters.values()):
+        # The rows are the parameters as they are (lots and links on SQLite): not taken apart.
+        ordered: Sequence[tuple[object, ...]] = rows
+    else:
+        by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
 
-    def values(name: str) -> Iterable[object]:
-        convert = statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if name in same:
-            return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
-        return by_column[name] if convert is None else map(convert, by_column[name])
+        def values(name: str) -> Iterable[object]:
+            convert = converters[name]
+            if name in same:
+                return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
+            return by_column[name] if convert is None else map(convert, by_column[name])
 
-    ordered = list(zip(*(values(name) for name in names), strict=True))
+        ordered = list(zip(*(values(name) for name in names), strict=True))
     if compiled.positional:
         connection.exec_driver_sql(str(compiled), ordered)
     else:
@@ -690,11 +724,13 @@ def read_export_file(
     id_place = columns.index("id") if "id" in columns else None
     group: list[tuple[int, list[str]]] = []
     group_id = ""
+    width = len(columns)
     for line, cells in records:
-        if len(cells) != len(columns):
+        if len(cells) != width:
             yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
-        cells = _restored(cells)
+        if "'" in "".join(cells):  # a cell may be marked against spreadsheets (most often none is)
+            cells = [restore(cell) for cell in cells]
         entry_id = cells[id_place].strip() if id_place is not None else ""
         if group and (not entry_id or entry_id != group_id):
             yield read_group(group)
@@ -716,7 +752,8 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     line = 1
     try:
         for cells in reader:
-            if "".join(cells).strip():  # a cell that is not blank
+            # A cell that is not blank (the first, most often: no need to join them all).
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
@@ -778,7 +815,65 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
 
 
 MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
+MAX_REMEMBERED_TEXTS = 100_000  # distinct texts of one entry column a reader keeps (a few MB)
 _UNREAD = object()  # what a reader has kept for lot cells it has not read yet
+_PROBLEM = object()  # what an entry field's text gave when it has a problem
+# The entry columns whose text differs from entry to entry: not worth keeping.
+_DISTINCT_COLUMNS = frozenset({"id", "name", "notes"})
+
+
+class _EntryFields:
+    """Reads an entry's own fields from its cells in :data:`ENTRY_COLUMNS` order, with the
+    readers of :func:`read_entry`, each distinct text of most columns read once (a large file
+    repeats a few countries, statuses, dates and sources).
+
+    Gives the fields by name, or None when any has a problem: :func:`read_entry` then reads
+    the cells again, so that the problems are all found, in its order, with its messages.
+    """
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        readers = cast("dict[str, Callable[[str], object]]", {**entry_fields(catalogue), "sources": _sources})
+        self.readers: list[tuple[str, Callable[[str], object], dict[str, object] | None]] = [
+            (_FIELDS[column], readers[column], None if column in _DISTINCT_COLUMNS else {})
+            for column in ENTRY_COLUMNS
+        ]
+
+    def __call__(self, cells: Sequence[str]) -> dict[str, Any] | None:
+        fields: dict[str, Any] = {}
+        for (name, read, kept), text in zip(self.readers, cells, strict=True):
+            if kept is None:
+                value = _read_text(read, text)
+            elif (value := kept.get(text, _UNREAD)) is _UNREAD:
+                if len(kept) >= MAX_REMEMBERED_TEXTS:
+                    kept.clear()
+                value = kept[text] = _read_text(read, text)
+            if value is _PROBLEM:
+                return None
+            fields[name] = value
+        if fields["name"] is None:  # required
+            return None
+        fields["status"] = fields["status"] or Status.ANNOUNCED
+        fields["sources"] = fields["sources"] or ()
+        return fields
+
+
+def _read_text(read: Callable[[str], object], text: str) -> object:
+    """A field's value, as :func:`read_entry` reads it: None for blank text."""
+    if not text.strip():
+        return None
+    try:
+        return read(text)
+    except InvalidValue:
+        return _PROBLEM
+
+
+def _sources(text: str) -> tuple[str, ...]:
+    """The sources of a cell, as :func:`read_entry` reads them."""
+    problems: list[InvalidValue] = []
+    sources = tuple(read_sources(text, problems))
+    if problems:
+        raise problems[0]
+    return sources
 
 
 class _GroupReader:
@@ -794,23 +889,28 @@ class _GroupReader:
         self.entry_cells = _cells_getter(columns, ENTRY_COLUMNS)
         self.lot_cells = _cells_getter(columns, LOT_COLUMNS)
         self.lots: dict[tuple[str, ...], LotInput | tuple[InvalidValue, ...] | None] = {}
+        self.entry_fields = _EntryFields(catalogue)
 
     def __call__(self, group: Sequence[tuple[int, Sequence[str]]]) -> ParsedEntry:
         """One entry from its rows: the entry's fields from the first, a chip lot from each."""
         first_line, first_cells = group[0]
         first = self.entry_cells(first_cells)
         problems: list[RowProblem] = []
-        entry: EntryInput | None = None
-        try:
-            entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
-        except InvalidInput as error:
-            problems.extend(_located(first_line, error.problems))
+        fields = self.entry_fields(first)
+        if fields is None:
+            try:
+                entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
+                fields = {name: getattr(entry, name) for name in _FIELDS.values()}
+            except InvalidInput as error:
+                problems.extend(_located(first_line, error.problems))
         lots: list[LotInput] = []
         numbers: dict[int, int] = {}
-        for line, cells in group:
-            if (fields := self.entry_cells(cells)) != first:
-                problems.extend(_differing_fields(line, fields, first_line, first))
-            lot = self._lot(self.lot_cells(cells))
+        kept = self.lots
+        for place, (line, cells) in enumerate(group):
+            if place and (cells_of_entry := self.entry_cells(cells)) != first:
+                problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
+            lot_cells = self.lot_cells(cells)
+            lot = kept[lot_cells] if lot_cells in kept else self._lot(lot_cells)
             if isinstance(lot, tuple):
                 problems.extend(_located(line, lot))
                 continue
@@ -829,12 +929,12 @@ class _GroupReader:
                     )
                 numbers[lot.number] = line
             lots.append(lot)
-        if problems or entry is None:
+        if problems or fields is None:
             return ParsedEntry(first_line, None, tuple(problems), self.columns)
         if len(set(lot_numbers(lots))) != len(lots):
             problem = RowProblem(first_line, "lot", "number every lot of the entry, or none")
             return ParsedEntry(first_line, None, (problem,), self.columns)
-        return ParsedEntry(first_line, dataclasses.replace(entry, lots=tuple(lots)), columns=self.columns)
+        return ParsedEntry(first_line, EntryInput(**fields, lots=tuple(lots)), columns=self.columns)
 
     def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
         """The lot of a row's lot cells (None when they are empty), or the problems they have."""
