@@ -193,7 +193,7 @@ def coverage(session: Session, filters: Filters | None = None) -> Coverage:
             inactive,
         )
         .join(Entry, ChipLot.entry_id == Entry.id)
-        .where(ChipLot.entry_id.in_(programmes()), *conditions)
+        .where(among(session, ChipLot.entry_id, programme_ids), *conditions)
         .order_by(ChipLot.entry_id, ChipLot.lot)
     )
     lots: dict[str, list[_Lot]] = defaultdict(list)
