@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -120,14 +121,21 @@ UPGRADED_EXPORT = (
 )
 
 
+def _database_at(url: str, revision: str, statements: Sequence[str]) -> sa.Engine:
+    """An engine on a database built by the migrations up to ``revision``, holding the rows
+    ``statements`` insert."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        upgrade(connection, revision)
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    return engine
+
+
 def test_a_database_at_the_first_migration_holding_data_is_upgraded_with_nothing_lost(
     empty_db_url: str,
 ) -> None:
-    engine = create_engine(empty_db_url)
-    with engine.begin() as connection:
-        upgrade(connection, "0001")
-        for statement in FIRST_RELEASE_ROWS:
-            connection.execute(sa.text(statement))
+    engine = _database_at(empty_db_url, "0001", FIRST_RELEASE_ROWS)
     with engine.connect() as connection:
         assert current_revision(connection) == "0001"
     engine.dispose()
@@ -209,11 +217,7 @@ def _table_rows(connection: sa.Connection) -> dict[str, list[tuple[object, ...]]
 
 def _database_at_0006(url: str) -> dict[str, list[tuple[object, ...]]]:
     """A database at revision 0006 holding rows; returns them, by table."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        upgrade(connection, "0006")
-        for statement in REVISION_0006_ROWS:
-            connection.execute(sa.text(statement))
+    engine = _database_at(url, "0006", REVISION_0006_ROWS)
     with engine.connect() as connection:
         rows = _table_rows(connection)
     engine.dispose()
