@@ -21,6 +21,7 @@ from tracker.service.database import (
     current_revision,
     head_revision,
     migration_head,
+    migration_revisions,
     upgrade,
 )
 
@@ -307,5 +308,51 @@ def test_the_0007_migration_goes_back_to_0006_with_nothing_lost(empty_db_url: st
             assert _table_rows(connection) == before
         with engine.begin() as connection:
             _vocabulary_checks_hold(connection)
+    finally:
+        engine.dispose()
+
+
+def _schema(connection: sa.Connection) -> dict[str, dict[str, object]]:
+    """The tables' columns, constraints and indexes, by name, as the database describes them."""
+    inspector = sa.inspect(connection)
+    return {
+        table: {
+            "columns": [column["name"] for column in inspector.get_columns(table)],
+            "checks": sorted(
+                (check["name"], check["sqltext"]) for check in inspector.get_check_constraints(table)
+            ),
+            "uniques": sorted(str(unique["name"]) for unique in inspector.get_unique_constraints(table)),
+            "foreign keys": sorted(str(key["name"]) for key in inspector.get_foreign_keys(table)),
+            "indexes": sorted(str(index["name"]) for index in inspector.get_indexes(table)),
+        }
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def test_every_migration_goes_back_to_the_one_before_and_up_again_to_the_same_schema(
+    empty_db_url: str,
+) -> None:
+    from alembic import command
+
+    from tracker.service.database import _alembic_config
+
+    engine = _database_at(empty_db_url, "0001", FIRST_RELEASE_ROWS)
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+        with engine.connect() as connection:
+            newest = _schema(connection)
+        for revision in sorted(migration_revisions(), reverse=True)[1:]:
+            with engine.begin() as connection:
+                command.downgrade(_alembic_config(connection), revision)
+            with engine.connect() as connection:
+                assert current_revision(connection) == revision
+        with engine.connect() as connection:
+            entries = connection.execute(sa.text("SELECT id, parent_id FROM entry ORDER BY id")).all()
+            assert [tuple(row) for row in entries] == [("plan", None), ("site", "plan")]
+        with engine.begin() as connection:
+            upgrade(connection)
+        with engine.connect() as connection:
+            assert _schema(connection) == newest
     finally:
         engine.dispose()

@@ -44,5 +44,5 @@ def downgrade() -> None:
     op.drop_table("entry_removal")
     op.drop_index(op.f("ix_entry_scope"), table_name="entry")
     with op.batch_alter_table("chip_lot") as batch_op:
-        batch_op.drop_constraint("ck_chip_lot_qualifier", type_="check")
+        batch_op.drop_constraint(op.f("ck_chip_lot_qualifier"), type_="check")
         batch_op.drop_column("qualifier")

@@ -43,15 +43,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("token_metric") as batch_op:
-        batch_op.drop_constraint("ck_token_metric_reported_per", type_="check")
+        batch_op.drop_constraint(op.f("ck_token_metric_reported_per"), type_="check")
         batch_op.drop_column("reported_per")
         batch_op.drop_column("reported_tokens")
     with op.batch_alter_table("chip_lot") as batch_op:
-        batch_op.drop_constraint("ck_chip_lot_announced_complete", type_="check")
-        batch_op.drop_constraint("ck_chip_lot_announced_unit", type_="check")
+        batch_op.drop_constraint(op.f("ck_chip_lot_announced_complete"), type_="check")
+        batch_op.drop_constraint(op.f("ck_chip_lot_announced_unit"), type_="check")
         batch_op.drop_column("announced_unit")
         batch_op.drop_column("announced_quantity")
-    with op.batch_alter_table("chip_model") as batch_op:
+    # Dropped in place: copying chip_model, as a batch does on SQLite, would drop the table
+    # that every chip lot refers to, which its foreign keys refuse.
+    with op.batch_alter_table("chip_model", recreate="never") as batch_op:
         batch_op.drop_column("per_rack")
         batch_op.drop_column("per_server")
         batch_op.drop_column("per_superchip")
