@@ -89,6 +89,19 @@ LOTS_ONLY_SQL = (
     "e.notes, e.scope, l.qualifier FROM entry e LEFT JOIN chip_lot l ON l.entry_id = e.id "
     "ORDER BY e.id, l.lot"
 )
+# Not the tracker: the database's share of an import. The sqlite3 shell copies the rows one
+# import stored into a new database of the tracker's schema (keys, checks, foreign keys and
+# indexes as the import has them), with no file to read and no Python.
+STORE_SQL = """
+PRAGMA foreign_keys = ON;
+ATTACH '{imported}' AS imported;
+BEGIN IMMEDIATE;
+INSERT INTO source SELECT * FROM imported.source WHERE id NOT IN (SELECT id FROM main.source);
+INSERT INTO entry SELECT * FROM imported.entry;
+INSERT INTO chip_lot SELECT * FROM imported.chip_lot;
+INSERT INTO entry_source SELECT * FROM imported.entry_source;
+COMMIT;
+"""
 POSTGRES_URL = os.environ.get("TRACKER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -221,6 +234,19 @@ def main() -> None:
     rows.append(
         Row("`tracker import` of the export", ours, "`sqlite-utils insert --csv` (1 run)", utils, "faster")
     )
+    imported = work / "import.db"  # as the last run of the tracker's import left it
+
+    def new_schema() -> str:
+        target = fresh("stored.db")
+        subprocess.run([*TRACKER, "--db", str(target), "init", "--no-seed"], check=True, env=env)
+        return str(target)
+
+    copy_sql = STORE_SQL.format(imported=str(imported).replace("'", "''"))
+    copied = repeat(runs, lambda: timed(["sqlite3", new_schema(), copy_sql]))
+    rows.append(Row(STORED_BY_SHELL, copied, "`sqlite3 .import`", shell, "-"))
+    script = str(ROOT / "benchmarks" / "store_rows.py")
+    driven = repeat(runs, lambda: _printed_seconds([sys.executable, script, str(imported), new_schema()]))
+    rows.append(Row(STORED_BY_DRIVER, driven, "`sqlite3 .import`", shell, "-"))
 
     seeded = work / "seeded.db"
     subprocess.run([*TRACKER, "--db", str(seeded), "init"], check=True, env=env, capture_output=True)
@@ -242,6 +268,18 @@ def main() -> None:
 
     _write(Path(arguments.output), rows, arguments, runs)
     print(Path(arguments.output).read_text())
+
+
+STORED_BY_SHELL = "*not the tracker:* the rows it stored, copied by the `sqlite3` shell into its schema"
+STORED_BY_DRIVER = "*not the tracker:* the same rows inserted through Python's `sqlite3` (`store_rows.py`)"
+
+
+def _printed_seconds(command: Sequence[str]) -> Timing:
+    """The time a command measures itself and prints (store_rows.py: without reading its rows)."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
+    return Timing(float(result.stdout.strip().splitlines()[-1]))
 
 
 def _tool(name: str) -> str:
