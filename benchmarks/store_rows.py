@@ -15,15 +15,17 @@ from __future__ import annotations
 import sqlite3
 import sys
 import time
+from contextlib import closing
 
 TABLES = ("source", "entry", "chip_lot", "entry_source")
 
 
 def main() -> None:
     imported, target = sys.argv[1:3]
-    with sqlite3.connect(imported) as source:
-        known = {row[0] for row in sqlite3.connect(target).execute("SELECT id FROM source")}
+    with closing(sqlite3.connect(imported)) as source:
         rows = {table: source.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
+    with closing(sqlite3.connect(target)) as database:
+        known = {row[0] for row in database.execute("SELECT id FROM source")}
     rows["source"] = [row for row in rows["source"] if row[0] not in known]  # the catalogue's own
     database = sqlite3.connect(target, isolation_level=None)
     database.execute("PRAGMA foreign_keys = ON")
