@@ -729,8 +729,7 @@ def read_export_file(
         if len(cells) != width:
             yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
             continue
-        if "'" in "".join(cells):  # a cell may be marked against spreadsheets (most often none is)
-            cells = [restore(cell) for cell in cells]
+        cells = _restored(cells)
         entry_id = cells[id_place].strip() if id_place is not None else ""
         if group and (not entry_id or entry_id != group_id):
             yield read_group(group)
@@ -816,7 +815,7 @@ def _header_problems(header: list[str] | None) -> list[RowProblem]:
 
 MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
 MAX_REMEMBERED_TEXTS = 100_000  # distinct texts of one entry column a reader keeps (a few MB)
-_UNREAD = object()  # what a reader has kept for lot cells it has not read yet
+_UNREAD = object()  # what a reader has kept for a text it has not read yet
 _PROBLEM = object()  # what an entry field's text gave when it has a problem
 # The entry columns whose text differs from entry to entry: not worth keeping.
 _DISTINCT_COLUMNS = frozenset({"id", "name", "notes"})
@@ -910,7 +909,7 @@ class _GroupReader:
             if place and (cells_of_entry := self.entry_cells(cells)) != first:
                 problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
             lot_cells = self.lot_cells(cells)
-            lot = kept[lot_cells] if lot_cells in kept else self._lot(lot_cells)
+            lot = kept[lot_cells] if lot_cells in kept else self._read_lot(lot_cells)
             if isinstance(lot, tuple):
                 problems.extend(_located(line, lot))
                 continue
@@ -936,11 +935,9 @@ class _GroupReader:
             return ParsedEntry(first_line, None, (problem,), self.columns)
         return ParsedEntry(first_line, EntryInput(**fields, lots=tuple(lots)), columns=self.columns)
 
-    def _lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
-        """The lot of a row's lot cells (None when they are empty), or the problems they have."""
-        found = self.lots.get(cells, _UNREAD)
-        if found is not _UNREAD:
-            return cast("LotInput | tuple[InvalidValue, ...] | None", found)
+    def _read_lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
+        """The lot of lot cells not read yet (None when they are empty), or the problems they
+        have; kept by the cells."""
         if len(self.lots) >= MAX_REMEMBERED_LOTS:
             self.lots.clear()
         lot: LotInput | tuple[InvalidValue, ...] | None
