@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from tests.test_cli import database_contents
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import create_engine, session_scope
 from tracker.service.export import EXPORT_COLUMNS
-from tracker.service.imports import read_export_file
+from tracker.service.imports import import_file, read_export_file
 
 HEADER = ",".join(EXPORT_COLUMNS)
 
@@ -168,9 +169,9 @@ def test_standard_input_is_read_with_dash(tracker: Tracker) -> None:
         ("name,country,name\n", "{path}:1: name: is given twice"),
         ("name,country\nX,FR,extra\n", "{path}:2: row: has 3 cells; the header has 2"),
         (
-            "id,name,country,chips,vendor\nx,X,FR,1,AMD\ny,Y,FR,1,AMD\nx,X,FR,2,AMD\n",
-            "{path}:4: id: 'x' is also the id of line 2; an entry's rows go together, and each entry has "
-            "its own id",
+            "name,country,chips,vendor\nSite One,FR,1,AMD\nOther,FR,1,AMD\nsite one,DE,2,AMD\n",
+            "{path}:4: id: 'site-one' (made from the name 'site one') is also the id of line 2; a row "
+            "without an id is an entry of its own: give each its own id",
         ),
         (
             "id,name,country,chips,vendor\nx,X,FR,1,AMD\nx,X,DE,2,AMD\n",
@@ -232,12 +233,55 @@ def test_unreadable_files_are_one_line_errors(tracker: Tracker, tmp_path: Path) 
     missing = tmp_path / "missing.csv"
     result = tracker("import", str(missing))
     assert (result.exit_code, result.stderr) == (2, f"Error: FILE: {missing} does not exist\n")
+    assert tracker.export() == HEADER + "\n"
+
+
+def test_bytes_that_are_not_utf8_are_told_with_their_line_and_column(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    # A file saved as Latin-1: each row holding such a byte is told, with its line and column.
     binary = tmp_path / "latin1.csv"
-    binary.write_bytes("name,country\nMünchen,DE\n".encode("latin-1"))
+    binary.write_bytes('name,country,notes\nMünchen,DE,\nParis,FR,\nX,FR,"a\nCafé"\n'.encode("latin-1"))
     result = tracker("import", str(binary))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"{binary}:2: name: holds the byte 0xFC, which is not UTF-8 text; save the file as UTF-8 CSV",
+        f"{binary}:5: notes: holds the byte 0xE9, which is not UTF-8 text; save the file as UTF-8 CSV",
+        f"Error: {binary}: 2 problems; nothing was imported; --skip-invalid imports the other rows",
+    ]
+    assert tracker.export() == HEADER + "\n"
+    header = tmp_path / "header.csv"
+    header.write_bytes("name,country,n\xf6tes\nX,FR,\n".encode("latin-1"))
+    result = tracker("import", str(header))
+    assert result.stderr == (
+        f"{header}:1: header: holds the byte 0xF6, which is not UTF-8 text; save the file as UTF-8 CSV\n"
+        f"Error: {header}: 1 problem; nothing was imported\n"
+    )
+    # From standard input too, as the same file.
+    piped = tracker("import", "-", input=binary.read_bytes())  # type: ignore[arg-type]
+    assert piped.stderr.splitlines()[0] == (
+        "<stdin>:2: name: holds the byte 0xFC, which is not UTF-8 text; save the file as UTF-8 CSV"
+    )
+
+
+def test_a_line_or_a_cell_too_long_is_refused_before_it_is_read_whole(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    # The bounds keep an import's memory flat: a 100 MB line was read whole before it was refused.
+    long_line = write(tmp_path, "name,country,notes\nX,FR," + "n" * 1_000_000 + "\n", "line.csv")
+    result = tracker("import", str(long_line))
     assert (result.exit_code, result.stderr) == (
         2,
-        f"Error: FILE: {binary} is not UTF-8 text; save it as UTF-8 CSV\n",
+        f"{long_line}:2: row: is longer than 1,000,000 characters, the most a line may hold\n"
+        f"Error: {long_line}: 1 problem; nothing was imported\n",
+    )
+    # A quoted cell over many lines, none of them long.
+    long_cell = write(tmp_path, 'name,country,notes\nX,FR,"' + "word\n" * 30_000 + '"\n', "cell.csv")
+    result = tracker("import", str(long_cell))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"{long_cell}:2: row: holds a cell longer than 131,072 characters, the most a cell may hold\n"
+        f"Error: {long_cell}: 1 problem; nothing was imported\n",
     )
     assert tracker.export() == HEADER + "\n"
 
@@ -304,6 +348,20 @@ def test_progress_is_told_how_much_of_the_file_was_read(db_url: str) -> None:
     engine.dispose()
     assert len(entries) == 100
     assert sum(read) == len(text)
+
+
+def test_progress_is_told_once_when_a_file_is_read_again_with_its_rows_gathered(db_url: str) -> None:
+    text = "id,name,country,chips,vendor\n" + "".join(
+        f"e{n % 50},E {n % 50},FR,{n + 1},AMD\n" for n in range(100)
+    )
+    engine = create_engine(db_url)
+    read: list[int] = []
+    with session_scope(engine, writes=True) as session:
+        result = import_file(
+            session, io.StringIO(text, newline=""), read_export_file, name="x", progress=read.append
+        )
+    engine.dispose()
+    assert (result.added, sum(read)) == (50, len(text))  # read twice, told once
 
 
 def test_a_conflict_with_another_number_of_lots_says_so(tracker: Tracker, tmp_path: Path) -> None:
@@ -581,3 +639,90 @@ def test_an_import_into_empty_tables_leaves_their_indexes_as_they_were(db_url: s
         == "0 added, 0 updated, 6 unchanged\n"
     )
     assert _indexes(db_url) == before
+
+
+# An entry's rows wherever they stand -----------------------------------------------------
+
+
+def test_an_entry_whose_rows_are_apart_is_updated_with_all_its_lots(tracker: Tracker, tmp_path: Path) -> None:
+    # The issue's small case: stored ml has lot 1 = 100 and lot 2 = 300; the file gives lot 1 =
+    # 150 and lot 2 = 300 with another entry's row between them. Before the fix, ml kept only
+    # lot 1 (150), lot 2 was deleted, and stderr said that ml was "left out".
+    stored = "id,name,country,lot,chips,vendor\nml,ML,FR,1,100,AMD\nml,ML,FR,2,300,AMD\n"
+    tracker.ok("import", str(write(tmp_path, stored, "stored.csv")))
+    apart = (
+        "id,name,country,lot,chips,vendor\nml,ML,FR,1,150,AMD\nother,Other,DE,1,7,AMD\nml,ML,FR,2,300,AMD\n"
+    )
+    result = tracker("import", str(write(tmp_path, apart)), "--on-conflict", "update", "--skip-invalid")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "1 added, 1 updated, 0 unchanged\n", "")
+    lots = [(row["id"], row["lot"], row["chips"]) for row in csv.DictReader(io.StringIO(tracker.export()))]
+    assert lots == [("ml", "1", "150"), ("ml", "2", "300"), ("other", "1", "7")]
+
+
+def _reordered(exported: str, order: str) -> str:
+    """An export with its data rows in another order: as a spreadsheet sorts them, or shuffled."""
+    header, *rows = list(csv.reader(io.StringIO(exported)))
+    if order == "shuffled":
+        random.Random(15).shuffle(rows)
+    elif order == "by-model":
+        rows.sort(key=lambda row: (row[EXPORT_COLUMNS.index("model")], row[EXPORT_COLUMNS.index("chips")]))
+    else:
+        rows.reverse()  # parts before their programmes, every entry's lots last first
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("order", ["shuffled", "by-model", "reversed"])
+def test_a_shuffled_or_sorted_export_imports_exactly_like_the_original(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path, order: str
+) -> None:
+    tracker.ok("import", str(write(tmp_path, RICH_FILE, "rich.csv")))
+    exported = tracker.export()
+    reordered = _reordered(exported, order)
+    assert reordered != exported
+    path = write(tmp_path, reordered, f"{order}.csv")
+    other = Tracker(empty_db_url)
+    result = other("import", str(path))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "6 added, 0 updated, 0 unchanged\n", "")
+    assert other.export() == exported
+    # Again, into the database that holds them, and from standard input: nothing changes.
+    again = other("import", "-", input=reordered)
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "0 added, 0 updated, 6 unchanged\n", "")
+    assert other.export() == exported
+
+
+def test_an_entry_left_out_is_never_partly_written(tracker: Tracker, tmp_path: Path) -> None:
+    stored = "id,name,country,lot,chips,vendor\nml,ML,FR,1,100,AMD\nml,ML,FR,2,300,AMD\n"
+    tracker.ok("import", str(write(tmp_path, stored, "stored.csv")))
+    before = tracker.export()
+    # ml's second row, apart from its first, has a bad chip count: the whole of ml is left out.
+    apart = (
+        "id,name,country,lot,chips,vendor\nml,ML,FR,1,150,AMD\nother,Other,DE,1,7,AMD\nml,ML,FR,2,-3,AMD\n"
+    )
+    path = write(tmp_path, apart)
+    result = tracker("import", str(path), "--on-conflict", "update", "--skip-invalid")
+    assert result.exit_code == 0
+    assert result.stdout == "1 added, 0 updated, 0 unchanged\n"
+    assert result.stderr.splitlines() == [
+        f"{path}:4: chips: '-3' is not a chip count; give a whole number from 1 to 1,000,000,000,000",
+        "Left out 1 entry (--skip-invalid); their problems by column: 1 chips.",
+    ]
+    assert [line for line in tracker.export().splitlines() if line.startswith("ml,")] == [
+        line for line in before.splitlines() if line.startswith("ml,")
+    ]
+
+
+def test_an_id_made_from_a_name_that_a_row_gives_too_is_refused_in_any_order(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    # a's rows are apart, so the file is read with its rows gathered by id.
+    text = "id,name,country,chips,vendor\na,A,FR,1,AMD\n,Site One,FR,,\na,A,FR,2,AMD\nsite-one,Other,DE,,\n"
+    path = write(tmp_path, text)
+    result = tracker("import", str(path))
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+        2,
+        f"{path}:5: id: 'site-one' is also the id of line 3, made from that row's name; a row without an "
+        "id is an entry of its own: give each its own id",
+    )
+    assert tracker.export() == HEADER + "\n"

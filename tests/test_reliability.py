@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -93,6 +94,69 @@ def test_eight_processes_adding_and_importing_at_once_lose_nothing(tracker: Trac
         f"{WORKERS} processes, {WORKERS * adds} adds and {WORKERS} imports of {ENTRIES_EACH - adds} entries "
         f"at once: {len(ids)} of 1,600 entries present, 0 failures, {time.monotonic() - started:.0f} s"
     )
+
+
+SHUFFLED_ENTRIES = 3000  # three lots each
+
+
+def _one_more_chip(lot: re.Match[str]) -> str:
+    return f",{lot[1]},{int(lot[2]) + 1},"
+
+
+def test_a_shuffled_or_sorted_export_imports_as_the_original_and_updates_every_lot(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    """The review's case: an export sorted in a spreadsheet (by model) lost 62% of its lots
+    when imported with --on-conflict update --skip-invalid. Every order now gives the same."""
+    rng = random.Random(21)
+    path = tmp_path / "entries.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for n in range(SHUFFLED_ENTRIES):
+            for lot, chip in ((1, "H100"), (2, "B200"), (3, "MI300X")):
+                vendor = "AMD" if chip == "MI300X" else "NVIDIA"
+                writer.writerow([
+                    f"s-{n:05d}", f"S {n}", "", ("FR", "DE", "US")[n % 3], "", "", "", "", "planned", "", "",
+                    "2026-Q3", lot, vendor, chip, rng.randint(1, 999), "", "https://example.org/s", "", "",
+                    "exact", "", "",
+                ])  # fmt: skip
+    tracker.ok("import", str(path))
+    exported = tracker.export()
+    lots = len(exported.splitlines()) - 1
+    assert lots == 3 * SHUFFLED_ENTRIES
+    chips = sum(int(row["chips"]) for row in csv.DictReader(io.StringIO(exported)))
+    header = exported.splitlines()[0]
+    model = EXPORT_COLUMNS.index("model")
+    orders = {
+        "shuffled": lambda rows: rng.sample(rows, len(rows)),
+        "sorted by model": lambda rows: sorted(rows, key=lambda row: row.split(",")[model]),
+    }
+    other = Tracker(empty_db_url)
+    for name, reorder in orders.items():
+        moved = tmp_path / f"{name}.csv"
+        order = reorder(tracker.export().splitlines()[1:])
+        moved.write_text("\n".join([header, *order]) + "\n", encoding="utf-8")
+        if name == "shuffled":  # into an empty database: the same bytes back
+            assert other.ok("import", str(moved)) == f"{SHUFFLED_ENTRIES} added, 0 updated, 0 unchanged\n"
+            assert other.export() == exported
+        # Every lot's count changed, the rows apart: each entry gets all three of its new lots.
+        bumped = [
+            re.sub(r",(H100|B200|MI300X),(\d+),", lambda m: f",{m[1]},{int(m[2]) + 1},", row) for row in order
+        ]
+        moved.write_text("\n".join([header, *bumped]) + "\n", encoding="utf-8")
+        result = tracker("import", str(moved), "--on-conflict", "update", "--skip-invalid")
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            0, f"0 added, {SHUFFLED_ENTRIES} updated, 0 unchanged\n", ""
+        )  # fmt: skip
+        now = list(csv.DictReader(io.StringIO(tracker.export())))
+        assert len(now) == lots
+        chips += lots  # one more chip in each lot
+        assert sum(int(row["chips"]) for row in now) == chips
+        report(
+            f"an export of {SHUFFLED_ENTRIES:,} entries ({lots:,} lots), {name}, imported with --on-conflict "
+            f"update --skip-invalid: {len(now):,} of {lots:,} lots kept, every one updated"
+        )
 
 
 KILLS = 20

@@ -6,9 +6,11 @@ import collections
 import contextlib
 import io
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import click
 
@@ -71,9 +73,8 @@ def import_(
     FILE:LINE: COLUMN: message, and then nothing is written. An entry identical to the
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
-    from tracker.service.catalogue import load_catalogue
     from tracker.service.epoch import earlier_imports, read_epoch_file
-    from tracker.service.imports import OnConflict, import_entries, read_export_file
+    from tracker.service.imports import OnConflict, import_file, read_export_file
 
     epoch = file_format.lower() == "epoch"
     if prune and not epoch:
@@ -85,15 +86,15 @@ def import_(
         _progress(size) as progress,
         open_session(app, writes=True) as session,
     ):
-        catalogue = load_catalogue(session)
-        read = read_epoch_file if epoch else read_export_file
         try:
-            result = import_entries(
+            result = import_file(
                 session,
-                read(handle, catalogue, name=name, progress=progress),
+                handle,
+                read_epoch_file if epoch else read_export_file,
                 name=name,
                 on_conflict=OnConflict(on_conflict.lower()) if on_conflict else None,
                 skip_invalid=skip_invalid,
+                progress=progress,
             )
         except FileRejected as error:
             if not skip_invalid and sum(line > 1 for line, _, _ in error.problems) > error.fatal:
@@ -134,26 +135,40 @@ def import_(
 
 @contextlib.contextmanager
 def _opened(file: str) -> Iterator[tuple[TextIO, int | None]]:
-    """The file as UTF-8 text (a leading byte order mark is ignored), with its size when known."""
+    """The file as text that can be read again (standard input is copied to a temporary file
+    first), with its size when known.
+
+    Decoded as UTF-8 (a leading byte order mark ignored), each byte that is not UTF-8 kept
+    as a stand-in character, so that the reader can tell the line it is on.
+    """
     if file == "-":
-        wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
-        try:
-            yield wrapper, None
-        finally:
-            wrapper.detach()  # standard input stays open
+        with tempfile.TemporaryFile() as copy:
+            shutil.copyfileobj(sys.stdin.buffer, copy)
+            copy.seek(0)
+            with _text(copy) as handle:
+                yield handle, os.fstat(copy.fileno()).st_size
         return
     if not file.strip():
         raise InvalidValue("file", "is empty; give a CSV file, or - for standard input")
     try:
-        handle = open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+        binary = open(file, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         raise InvalidValue("file", f"{file} does not exist") from None
     except IsADirectoryError:
         raise InvalidValue("file", f"{file} is a folder; give a CSV file") from None
     except OSError as error:
         raise InvalidValue("file", f"cannot read {file}: {error.strerror}") from None
-    with handle:
-        yield handle, os.fstat(handle.fileno()).st_size
+    with binary, _text(binary) as handle:
+        yield handle, os.fstat(binary.fileno()).st_size
+
+
+@contextlib.contextmanager
+def _text(binary: BinaryIO) -> Iterator[TextIO]:
+    wrapper = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.detach()  # the binary file is closed by its owner
 
 
 @contextlib.contextmanager

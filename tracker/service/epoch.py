@@ -72,14 +72,25 @@ T = TypeVar("T")
 
 
 def read_epoch_file(
-    handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
+    handle: TextIO,
+    catalogue: Catalogue,
+    *,
+    name: str,
+    progress: Progress | None = None,
+    gather: bool = False,
 ) -> Iterator[ParsedEntry]:
-    """Entries from Epoch AI's GPU clusters CSV, one per row, with the reasons a row is left out."""
+    """Entries from Epoch AI's GPU clusters CSV, one per row, with the reasons a row is left out.
+
+    Every row is an entry of its own, in any order: ``gather`` (for the export format's rows
+    of one entry) changes nothing.
+    """
     records = csv_records(handle, name, progress)
-    header = next(records, (1, None))[1]
-    if header is None:
+    first = next(records, None)
+    if isinstance(first, RowProblem):
+        raise FileRejected(name, [first])
+    if first is None:
         raise FileRejected(name, [RowProblem(1, "header", "is missing: the file is empty")])
-    header = [cell.strip().lstrip("\ufeff") for cell in header]
+    header = [cell.strip().lstrip("\ufeff") for cell in first[1]]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise FileRejected(
@@ -91,8 +102,14 @@ def read_epoch_file(
         )
     rows: list[tuple[int, dict[str, str]]] = []
     misaligned: dict[int, RowProblem] = {}
-    for line, cells in records:
-        if len(cells) != len(header):
+    for record in records:
+        cells: list[str] = []
+        if isinstance(record, RowProblem):
+            line = record.line
+            misaligned[line] = record
+        else:
+            line, cells = record
+        if len(cells) != len(header) and line not in misaligned:
             misaligned[line] = cell_count_problem(line, cells, header)
         rows.append((line, {column: cell.strip() for column, cell in zip(header, cells, strict=False)}))
     rows = [(line, {column: row.get(column, "") for column in header}) for line, row in rows]

@@ -9,19 +9,25 @@ the caller's transaction, rolled back, leaves the database as it was.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import dataclasses
 import enum
 import itertools
+import marshal
 import operator
+import os
+import re
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO, cast
+from typing import Any, Protocol, TextIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
+from tracker.errors import FileProblem, FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
 from tracker.model.cells import restore
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
@@ -132,6 +138,72 @@ def import_entries(
     return importer.result
 
 
+class Reader(Protocol):
+    """Reads entries from a file of one format (the export format, Epoch AI's CSV...)."""
+
+    def __call__(
+        self,
+        handle: TextIO,
+        catalogue: Catalogue,
+        *,
+        name: str,
+        progress: Progress | None = None,
+        gather: bool = False,
+    ) -> Iterator[ParsedEntry]: ...
+
+
+def import_file(
+    session: Session,
+    handle: TextIO,
+    read: Reader,
+    *,
+    name: str,
+    on_conflict: OnConflict | None = None,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read a file (``handle``, which must be seekable) with ``read`` and store its entries
+    (:func:`import_entries`), in the session's transaction.
+
+    The file is read as it comes, which is fast and holds one entry at a time; when the rows
+    of an entry turn out to be apart (a file sorted by another column, or shuffled), what
+    was stored of it is rolled back and the file read again with its rows gathered by id,
+    so that every order of the same rows gives the same entries.
+    """
+    catalogue = load_catalogue(session)
+    counted = _CountedProgress(progress)
+    try:
+        with session.begin_nested():
+            entries = read(handle, catalogue, name=name, progress=counted)
+            return import_entries(
+                session, entries, name=name, on_conflict=on_conflict, skip_invalid=skip_invalid
+            )
+    except RowsApart:
+        handle.seek(0)
+        counted.rewind()
+        entries = read(handle, catalogue, name=name, progress=counted, gather=True)
+        return import_entries(session, entries, name=name, on_conflict=on_conflict, skip_invalid=skip_invalid)
+
+
+class _CountedProgress:
+    """Tells a progress bar how much of a file was read, once: a file read again tells only
+    what goes beyond the first reading."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.read = 0  # in this reading
+        self.told = 0  # in every reading
+
+    def __call__(self, characters: int) -> None:
+        self.read += characters
+        if self.progress is not None and self.read > self.told:
+            self.progress(self.read - self.told)
+            self.told = self.read
+
+    def rewind(self) -> None:
+        self.read = 0
+
+
 class _Importer:
     """Checks entries as they come and stores them a batch at a time, until a problem is found."""
 
@@ -178,13 +250,15 @@ class _Importer:
             )
             return
         if entry_id in self.lines:
-            made = "" if entry.id else f" (made from the name {entry.name!r})"
+            # Rows that give an id are gathered by it: one of the two made the id from its name.
+            made = f" (made from the name {entry.name!r})" if not entry.id else ""
+            other = "" if not entry.id else ", made from that row's name"
             self.report(
                 RowProblem(
                     item.line,
                     "id",
-                    f"{entry_id!r}{made} is also the id of line {self.lines[entry_id]}; "
-                    "an entry's rows go together, and each entry has its own id",
+                    f"{entry_id!r}{made} is also the id of line {self.lines[entry_id]}{other}; "
+                    "a row without an id is an entry of its own: give each its own id",
                 )
             )
             return
@@ -243,9 +317,9 @@ class _Importer:
         batch, self.batch = self.batch, []
         if not batch:
             return
-        stored = _stored_rows(
-            self.session, [entry_id for entry_id, _, _ in batch if entry_id in self.existing]
-        )
+        stored_ids = [entry_id for entry_id, _, _ in batch if entry_id in self.existing]
+        _lock_entries(self.session, stored_ids)
+        stored = _stored_rows(self.session, stored_ids)
         additions: list[tuple[str, EntryInput]] = []
         replacements: list[tuple[str, EntryInput]] = []
         for entry_id, item, entry in batch:
@@ -600,6 +674,16 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + PARAMETERS_PER_QUERY]
 
 
+def _lock_entries(session: Session, ids: Sequence[str]) -> None:
+    """Lock the stored entries an import compares with the file until it ends (PostgreSQL's
+    FOR UPDATE, in id order so that two writers never wait on each other), so that what it
+    records of their history follows from what was stored; SQLite's write lock does already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in _chunks(sorted(ids)):
+        session.execute(sa.select(Entry.id).where(Entry.id.in_(chunk)).order_by(Entry.id).with_for_update())
+
+
 def _stored_rows(session: Session, ids: Sequence[str]) -> dict[str, list[list[str]]]:
     """The export rows of these stored entries."""
     stored: dict[str, list[list[str]]] = {}
@@ -705,72 +789,216 @@ def _stored_source_ids(session: Session, references: Sequence[str]) -> dict[str,
 # The export format -------------------------------------------------------------------
 
 
+class RowsApart(Exception):
+    """The rows of one entry are not next to one another (a sorted or shuffled file): the
+    file must be read again with its rows gathered by id (:func:`import_file` does)."""
+
+
 def read_export_file(
-    handle: TextIO, catalogue: Catalogue, *, name: str, progress: Progress | None = None
+    handle: TextIO,
+    catalogue: Catalogue,
+    *,
+    name: str,
+    progress: Progress | None = None,
+    gather: bool = False,
 ) -> Iterator[ParsedEntry]:
     """Entries from a file in the export format: a header, then one row per chip lot.
 
     Columns may come in any order; ``name`` and ``country`` are required. The rows of an
-    entry (same id) follow one another; a row without an id is an entry of its own.
+    entry share its id, wherever they stand in the file; a row without an id is an entry
+    of its own. Read as it comes, a file whose entries' rows are apart raises
+    :class:`RowsApart` when the first such row is met; with ``gather``, rows are first
+    gathered by id (on disk: a file of any size), each entry where its first row is.
     A header that cannot be read raises :class:`FileRejected` at once.
     """
     records = csv_records(handle, name, progress)
-    header = next(records, (1, None))[1]
-    problems = _header_problems(header)
-    if problems:
+    header = next(records, None)
+    if isinstance(header, RowProblem):
+        raise FileRejected(name, [header])
+    problems = _header_problems(header[1] if header else None)
+    if problems or header is None:
         raise FileRejected(name, problems)
-    columns = _columns(header or [])
+    columns = _columns(header[1])
     read_group = _GroupReader(catalogue, columns)
     id_place = columns.index("id") if "id" in columns else None
-    group: list[tuple[int, list[str]]] = []
-    group_id = ""
+    rows = _rows_of_entries(records, columns, id_place)
+    for group in _gathered(rows, name) if gather else _adjacent(rows):
+        yield ParsedEntry(group.line, None, (group,)) if isinstance(group, RowProblem) else read_group(group)
+
+
+Row = tuple[int, list[str]]  # a row of an entry: the line it starts on, its cells
+Group = list[Row]  # the rows of one entry, in file order
+
+
+def _rows_of_entries(
+    records: Iterator[Record | RowProblem], columns: Sequence[str], id_place: int | None
+) -> Iterator[tuple[str, Row] | RowProblem]:
+    """Each record with its entry's id (empty when it has none), its cells restored; or the
+    problem of a record that cannot be read, or without as many cells as the header."""
     width = len(columns)
-    for line, cells in records:
+    for record in records:
+        if isinstance(record, RowProblem):
+            yield record
+            continue
+        line, cells = record
         if len(cells) != width:
-            yield ParsedEntry(line, None, (cell_count_problem(line, cells, columns),))
+            yield cell_count_problem(line, cells, columns)
             continue
         cells = _restored(cells)
-        entry_id = cells[id_place].strip() if id_place is not None else ""
+        yield (cells[id_place].strip() if id_place is not None else ""), (line, cells)
+
+
+def _adjacent(rows: Iterable[tuple[str, Row] | RowProblem]) -> Iterator[Group | RowProblem]:
+    """The rows of each entry, taken as they come: an entry's rows must follow one another.
+
+    Raises :class:`RowsApart` at the first row of an entry whose rows were given already
+    (before anything of the entry could be taken for the whole of it).
+    """
+    finished: set[str] = set()
+    group: Group = []
+    group_id = ""
+    for item in rows:
+        if isinstance(item, RowProblem):
+            yield item
+            continue
+        entry_id, row = item
         if group and (not entry_id or entry_id != group_id):
-            yield read_group(group)
+            yield group
+            if group_id:
+                finished.add(group_id)
             group = []
         if not group:
+            if entry_id and entry_id in finished:
+                raise RowsApart(entry_id)
             group_id = entry_id
-        group.append((line, cells))
+        group.append(row)
     if group:
-        yield read_group(group)
+        yield group
 
 
-def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
-    """The records of a CSV file with the line each starts on, blank ones skipped.
+SPILL_BATCH = 10_000  # rows written to the gathering file at once
+
+
+def _gathered(rows: Iterable[tuple[str, Row] | RowProblem], name: str) -> Iterator[Group | RowProblem]:
+    """The rows of each entry wherever they stand, gathered by id: first the rows without an
+    id (each an entry of its own) in file order, then the entries by id, as an export orders
+    them (so that they go into the database in the order of its keys), each entry's rows in
+    file order.
+
+    The rows wait in a temporary SQLite file, sorted there, so that memory stays flat
+    whatever the file's size.
+    """
+    try:
+        with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
+            store = sqlite3.connect(os.path.join(folder, "rows.db"))
+            try:
+                store.execute("PRAGMA journal_mode = OFF")
+                store.execute("PRAGMA synchronous = OFF")
+                store.execute("CREATE TABLE row (entry TEXT, line INTEGER, cells BLOB)")
+                pending: list[tuple[str | None, int, bytes]] = []
+                for item in rows:
+                    if isinstance(item, RowProblem):
+                        yield item
+                        continue
+                    entry_id, (line, cells) = item
+                    pending.append((entry_id or None, line, marshal.dumps(cells)))
+                    if len(pending) >= SPILL_BATCH:
+                        store.executemany("INSERT INTO row VALUES (?, ?, ?)", pending)
+                        pending = []
+                store.executemany("INSERT INTO row VALUES (?, ?, ?)", pending)
+                query = "SELECT entry, line, cells FROM row ORDER BY entry IS NOT NULL, entry, line"
+                for entry_id, entries in itertools.groupby(store.execute(query), key=operator.itemgetter(0)):
+                    rows_of_entry = [(line, marshal.loads(cells)) for _, line, cells in entries]
+                    if entry_id is None:  # rows without an id: each an entry of its own
+                        yield from ([row] for row in rows_of_entry)
+                    else:
+                        yield rows_of_entry
+            finally:
+                store.close()
+    except (OSError, sqlite3.Error) as error:
+        problem = f"cannot gather the rows of {name} by id in a temporary file: {error}"
+        raise FileProblem("file", problem) from None
+
+
+MAX_LINE_CHARACTERS = 1_000_000  # a line of a file to import, so that memory stays flat
+MAX_CELL_CHARACTERS = 131_072  # a cell (the csv module's own limit), over several lines too
+# What a byte that is not UTF-8 becomes when a file is opened with errors="surrogateescape".
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+Record = tuple[int, list[str]]  # a record of a CSV file: the line it starts on, its cells
+
+
+def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[Record | RowProblem]:
+    """The records of a CSV file with the line each starts on, blank ones skipped; a record
+    holding bytes that are not UTF-8 is a problem instead (``handle`` opened with
+    ``errors="surrogateescape"``), so that each is told with its line.
 
     Read strictly: a quoted cell never closed would otherwise swallow the rest of the
-    file into one cell; it rejects the file, naming the line where the record starts.
+    file into one cell; it rejects the file, naming the line where the record starts, as
+    does a line or a cell too long to be one (:data:`MAX_LINE_CHARACTERS`,
+    :data:`MAX_CELL_CHARACTERS`).
     """
-    reader = csv.reader(handle if progress is None else counted_lines(handle, progress), strict=True)
+    undecoded: list[int] = []  # lines holding bytes that are not UTF-8, in order
+    reader = csv.reader(_lines(handle, name, progress, undecoded), strict=True)
     line = 1
+    header: list[str] = []
     try:
         for cells in reader:
+            if undecoded and undecoded[0] <= reader.line_num:
+                yield _undecoded_problem(undecoded[0], cells, header)
+                del undecoded[: bisect.bisect_right(undecoded, reader.line_num)]
             # A cell that is not blank (the first, most often: no need to join them all).
-            if (cells and cells[0].strip()) or "".join(cells).strip():
+            elif (cells and cells[0].strip()) or "".join(cells).strip():
+                header = header or cells
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
-        hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
-        raise FileRejected(name, [RowProblem(line, "row", f"is not valid CSV: {error}{hint}")]) from None
+        if "field larger than field limit" in str(error):
+            problem = f"holds a cell longer than {MAX_CELL_CHARACTERS:,} characters, the most a cell may hold"
+        else:
+            hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
+            problem = f"is not valid CSV: {error}{hint}"
+        raise FileRejected(name, [RowProblem(line, "row", problem)], fatal=1) from None
+
+
+def _lines(handle: TextIO, name: str, progress: Progress | None, undecoded: list[int]) -> Iterator[str]:
+    """The lines of a file, each at most :data:`MAX_LINE_CHARACTERS` long (a longer one
+    rejects the file before it is read whole), telling ``progress`` how much was read and
+    ``undecoded`` which lines hold bytes that are not UTF-8."""
+    readline = handle.readline
+    number = 0
+    while text := readline(MAX_LINE_CHARACTERS + 1):
+        number += 1
+        if len(text) > MAX_LINE_CHARACTERS:
+            raise FileRejected(
+                name,
+                [RowProblem(number, "row", f"is longer than {MAX_LINE_CHARACTERS:,} characters, the most "
+                            "a line may hold")],
+                fatal=1,  # the file cannot be read on: --skip-invalid cannot leave it out
+            )  # fmt: skip
+        if progress is not None:
+            progress(len(text))
+        if not text.isascii() and _UNDECODED.search(text):
+            undecoded.append(number)
+        yield text
+
+
+def _undecoded_problem(line: int, cells: Sequence[str], header: Sequence[str]) -> RowProblem:
+    """The problem of a record holding bytes that are not UTF-8, naming its column."""
+    place, cell = next(
+        ((place, cell) for place, cell in enumerate(cells) if _UNDECODED.search(cell)), (0, "")
+    )
+    column = "header" if not header else (header[place].strip().lstrip("\ufeff") or "row")
+    found = _UNDECODED.search(cell)
+    byte = f" 0x{ord(found.group()) - 0xDC00:02X}" if found else ""
+    return RowProblem(
+        line, column, f"holds the byte{byte}, which is not UTF-8 text; save the file as UTF-8 CSV"
+    )
 
 
 def cell_count_problem(line: int, cells: Sequence[str], columns: Sequence[str]) -> RowProblem:
     count = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
     return RowProblem(line, "row", f"has {count}; the header has {len(columns)}")
-
-
-def counted_lines(handle: TextIO, progress: Progress | None) -> Iterator[str]:
-    """The lines of a file, telling ``progress`` how much was read."""
-    for text in handle:
-        if progress is not None:
-            progress(len(text))
-        yield text
 
 
 def _columns(header: list[str]) -> list[str]:
