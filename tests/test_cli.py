@@ -372,8 +372,8 @@ BAD_INPUTS = [
     (["add", "X"], 2,
      "Error: --country: is missing; give a country code or name, such as FR (or a region --scope for a "
      "programme)"),
-    (["add", "東京", "--country", "JP"], 2,
-     "Error: --id: cannot make an id from the name '東京'; give one, such as tokyo-campus"),
+    (["add", "★ ☆", "--country", "JP"], 2,
+     "Error: --id: cannot make an id from the name '★ ☆'; give one, such as tokyo-campus"),
     (["add", "X", "--country", "FR", "--source", "Reuters | 2025-06-11"], 2,
      "Error: --source: 'Reuters | 2025-06-11' holds ' | ', which separates sources"),
     (["add", "  ", "--country", "FR"], 2, "Error: NAME: is empty; every entry needs a name"),
