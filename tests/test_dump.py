@@ -737,3 +737,108 @@ def test_a_dump_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=120) == 0
     assert json.loads(first)["type"] == "header"
     assert stderr == b""
+
+
+# The nightly folder: the dump beside the CSV, and --keep.
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "exports"
+    path.mkdir()
+    return path
+
+
+def test_the_folder_export_writes_the_days_dump_beside_the_csv(
+    tracker: Tracker, history: list[str], folder: Path
+) -> None:
+    before = utc_today()
+    written = [Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).splitlines()]
+    day = {before, utc_today()}
+    assert [path.parent for path in written] == [folder] * 4
+    names = [path.name for path in written]
+    assert names[1::2] == ["tracker-lots-latest.csv", "tracker-dump-latest.jsonl"]
+    assert re.fullmatch(r"tracker-lots-(.+)\.csv", names[0]).group(1) in {d.isoformat() for d in day}  # type: ignore[union-attr]
+    assert names[2] == names[0].replace("lots", "dump").replace(".csv", ".jsonl")
+    assert [path.read_text(encoding="utf-8") for path in written] == [tracker.export()] * 2 + [
+        dump_of(tracker)
+    ] * 2
+    assert sorted(path.name for path in folder.iterdir()) == sorted(names)
+
+
+def test_an_incremental_folder_export_writes_no_dump(
+    tracker: Tracker, history: list[str], folder: Path
+) -> None:
+    written = tracker.ok("export", "--output-dir", str(folder), "--changed-since", "2099-01-01").split()
+    assert [Path(path).name[:16] for path in written] == ["tracker-changes-"] * 2
+    assert sorted(path.name for path in folder.iterdir()) == sorted(Path(path).name for path in written)
+
+
+def _dated(folder: Path, stem: str, days_ago: int, suffix: str) -> Path:
+    path = folder / f"{stem}-{(utc_today() - dt.timedelta(days=days_ago)).isoformat()}{suffix}"
+    path.write_text("old", encoding="utf-8")
+    return path
+
+
+def test_keep_removes_the_dated_files_older_than_n_days_and_nothing_else(
+    tracker: Tracker, folder: Path
+) -> None:
+    tracker.ok("add", "Site", "--country", "FR")
+    old = [
+        _dated(folder, "tracker-lots", 8, ".csv"),
+        _dated(folder, "tracker-changes", 30, ".csv"),
+        _dated(folder, "tracker-dump", 400, ".jsonl"),
+    ]
+    kept = [
+        _dated(folder, "tracker-lots", 7, ".csv"),
+        _dated(folder, "tracker-dump", 1, ".jsonl"),
+        _dated(folder, "tracker-changes", -3, ".csv"),  # a future date, from a clock set wrong
+        _dated(folder, "tracker-lots", 90, ".csv.bak"),
+        _dated(folder, "my-tracker-lots", 90, ".csv"),
+        _dated(folder, "tracker-dump", 90, ".json"),
+        folder / "tracker-lots-2025-13-45.csv",
+        folder / "notes.txt",
+    ]
+    for path in kept[-2:]:
+        path.write_text("mine", encoding="utf-8")
+    a_folder = folder / f"tracker-lots-{(utc_today() - dt.timedelta(days=50)).isoformat()}.csv"
+    a_folder.mkdir()
+    target = folder / "precious.txt"
+    target.write_text("precious", encoding="utf-8")
+    link = folder / f"tracker-dump-{(utc_today() - dt.timedelta(days=50)).isoformat()}.jsonl"
+    link.symlink_to(target)
+    result = tracker("export", "--output-dir", str(folder), "--keep", "7")
+    assert result.exit_code == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()][1::2] == [
+        "tracker-lots-latest.csv", "tracker-dump-latest.jsonl",
+    ]  # fmt: skip
+    assert result.stderr == "".join(f"Removed {path} (older than 7 days).\n" for path in sorted(old))
+    assert not any(path.exists() for path in old)
+    assert all(path.exists() for path in kept)
+    assert a_folder.is_dir()
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "precious"
+    assert (folder / "tracker-lots-latest.csv").exists()
+    assert (folder / "tracker-dump-latest.jsonl").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "seven", "", "7d"])
+def test_keep_must_be_a_whole_number_of_days(tracker: Tracker, folder: Path, value: str) -> None:
+    old = _dated(folder, "tracker-lots", 30, ".csv")
+    result = tracker("export", "--output-dir", str(folder), "--keep", value)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: Invalid value for '--keep': {value!r} is not a whole number of days; give 1 or more. "
+        "See 'tracker export --help'.\n"
+    )
+    assert sorted(folder.iterdir()) == [old]
+
+
+def test_keep_goes_with_output_dir(tracker: Tracker, folder: Path) -> None:
+    result = tracker("export", "--keep", "3")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --keep goes with --output-dir.")
