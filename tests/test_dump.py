@@ -550,6 +550,21 @@ def _duplicate_lot(lines: list[str]) -> tuple[list[str], int, str]:
     return [*lines[: i + 1], lines[i], *lines[i + 1 :]], i + 2, "chip_lot: the database refused it: "
 
 
+def _no_chips(lines: list[str]) -> tuple[list[str], int, str]:
+    edited, line, _ = _set("chip_lot", lambda r: r["entry_id"] == "ab1", quantity=0)(lines)
+    return edited, line, "chip_lot: the database refused it: "  # its CHECK, in the database's words
+
+
+def _unknown_region(lines: list[str]) -> tuple[list[str], int, str]:
+    edited, line, _ = _set("entry", lambda r: r["id"] == "eu-plan", scope="mars")(lines)
+    return edited, line, "entry.scope: no region record has id 'mars'"
+
+
+def _not_an_object(lines: list[str]) -> tuple[list[str], int, str]:
+    i = _line_of(lines, lambda r: r["type"] == "entry")
+    return [*lines[:i], "[1, 2]", *lines[i + 1 :]], i + 1, "not a JSON record: a record is an object, {...}"
+
+
 def _too_many_decimals(lines: list[str]) -> tuple[list[str], int, str]:
     edited, line, _ = _set("entry", lambda r: r["id"] == "ab-c", power_mw="12.5001")(lines)
     return edited, line, "entry.power_mw: '12.5001' has more than 3 digits after the point"
@@ -631,6 +646,9 @@ EDITS: dict[str, Edit] = {
     "a programme part of itself": _parent_loop,
     "a source that is not in the dump": _unknown_source,
     "a lot twice": _duplicate_lot,
+    "a lot of no chips": _no_chips,
+    "a scope that is no region": _unknown_region,
+    "a line that is not an object": _not_an_object,
     "a figure with more decimals than kept": _too_many_decimals,
     "a moment without its offset": _naive_moment,
     "a country that does not exist": _unknown_country,

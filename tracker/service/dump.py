@@ -674,7 +674,8 @@ class _Restorer:
                     return self._problem(
                         line, f"{record_type.name}.{fields}: no {referred.name} record has {wanted}"
                     )
-        detail = " ".join(str(error.orig).split())
+        # The first line only: PostgreSQL's DETAIL repeats the whole row, which the line holds.
+        detail = " ".join((str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0].split())
         return self._problem(line, f"{record_type.name}: the database refused it: {detail}")
 
     def _attach_parts(self) -> None:
