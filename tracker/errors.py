@@ -99,6 +99,13 @@ class FileRejected(TrackerError):
         return [f"{self.name}:{line}: {column}: {message}" for line, column, message in self.problems]
 
 
+class DumpRejected(TrackerError):
+    """A dump to restore that this tracker cannot read, or with a record the database cannot
+    take; nothing of it was written. The message names the file and the line."""
+
+    exit_code = 2
+
+
 T = TypeVar("T")
 
 

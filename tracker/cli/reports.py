@@ -223,6 +223,15 @@ def timeline(
         click.echo(f"{h100e_basis(reference)}.", err=True)
 
 
+def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """--keep's number of days: a whole number, 1 or more."""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+        raise click.BadParameter(f"{value!r} is not a whole number of days; give 1 or more")
+    return int(value)
+
+
 @click.command(short_help="Write every chip lot as CSV.")
 @filter_options
 @click.option(
@@ -241,12 +250,26 @@ def timeline(
     "--output-dir",
     metavar="DIR",
     help="Write tracker-lots-YYYY-MM-DD.csv (today, UTC) in this folder and refresh "
-    "tracker-lots-latest.csv beside it: the nightly export, of every entry (filters go "
-    "with --output).",
+    "tracker-lots-latest.csv beside it, then the day's dump (tracker dump) as "
+    "tracker-dump-YYYY-MM-DD.jsonl and tracker-dump-latest.jsonl: the nightly export, of "
+    "every entry (filters go with --output).",
+)
+@click.option(
+    "--keep",
+    metavar="N",
+    callback=_days,
+    help="With --output-dir: then remove the dated files there (tracker-lots-, "
+    "tracker-changes-, tracker-dump-) whose day is more than N days before today (UTC); "
+    "the latest files and any other file stay.",
 )
 @pass_app
 def export(
-    app: App, filters: dict[str, Any], changed_since: str | None, output: str | None, output_dir: str | None
+    app: App,
+    filters: dict[str, Any],
+    changed_since: str | None,
+    output: str | None,
+    output_dir: str | None,
+    keep: int | None,
 ) -> None:
     """Write every chip lot as CSV: one row a lot, sorted by id then lot.
 
@@ -259,11 +282,19 @@ def export(
     The same data gives the same bytes. Files are written under a temporary name
     and renamed when complete; their paths are printed on standard output.
     """
-    from tracker.service.export import consistent_reads, export_to_folder, export_to_path, write_export
+    from tracker.service.export import (
+        consistent_reads,
+        export_to_folder,
+        export_to_path,
+        remove_old_exports,
+        write_export,
+    )
     from tracker.service.filters import resolve_filters
 
     if output is not None and output_dir is not None:
         raise click.UsageError("give --output or --output-dir, not both")
+    if keep is not None and output_dir is None:
+        raise click.UsageError("--keep goes with --output-dir")
     if output_dir is not None and any(filters.values()):
         raise click.UsageError(
             "--output-dir writes the whole nightly export (only the changes with --changed-since), "
@@ -273,12 +304,12 @@ def export(
         if value is not None and not value.strip():
             hint = "give a file name, or - for standard output" if option == "--output" else "give a folder"
             raise click.BadParameter(hint, param_hint=f"'{option}'")
+    today = dt.datetime.now(dt.timezone.utc).date()
     with open_session(app) as session:
         consistent_reads(session)
         resolved = resolve_filters(session, changed_since=changed_since, **filters)
         written: tuple[Path, ...]
         if output_dir is not None:
-            today = dt.datetime.now(dt.timezone.utc).date()
             written = export_to_folder(session, resolved, Path(output_dir), today)
         elif output is not None and output != "-":
             export_to_path(session, resolved, Path(output))
@@ -288,3 +319,6 @@ def export(
             return
     for path in written:
         click.echo(str(path))
+    if output_dir is not None and keep is not None:
+        for path in remove_old_exports(Path(output_dir), today, keep):
+            click.echo(f"Removed {path} (older than {keep} days).", err=True)
