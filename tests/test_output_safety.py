@@ -1,0 +1,215 @@
+"""What the tracker writes goes where it was asked, whole, and nowhere else: links at a
+destination are replaced, never followed; a reader that stops early or a full disk ends a
+command with one line at most; markdown cells cannot break out of their table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+
+
+def add_two(tracker: Tracker) -> None:
+    tracker.ok("add", "Old Site", "--country", "FR", "--chips", "100", "--vendor", "AMD")
+    tracker.ok("add", "New Site", "--country", "DE", "--chips", "200", "--vendor", "NVIDIA")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "exports"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    """A file outside the export folder that a planted link points at."""
+    path = tmp_path / "elsewhere" / "precious.txt"
+    path.parent.mkdir()
+    path.write_text("precious\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_a_link_planted_at_the_output_file_is_replaced_and_its_target_untouched(
+    tracker: Tracker, folder: Path, victim: Path
+) -> None:
+    add_two(tracker)
+    link = folder / "lots.csv"
+    link.symlink_to(victim)
+    assert tracker.ok("export", "--output", str(link)) == f"{link}\n"
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not link.is_symlink()
+    assert stat.S_ISREG(link.lstat().st_mode)
+    assert link.read_text(encoding="utf-8") == tracker.export()
+
+
+def test_links_planted_at_the_nightly_names_are_replaced_and_their_targets_untouched(
+    tracker: Tracker, folder: Path, victim: Path
+) -> None:
+    add_two(tracker)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    # Every day the run may take as today (it may straddle midnight): a link at each.
+    days = [today + dt.timedelta(days=shift) for shift in (-1, 0, 1)]
+    names = [f"tracker-lots-{day.isoformat()}.csv" for day in days] + ["tracker-lots-latest.csv"]
+    for name in names:
+        (folder / name).symlink_to(victim)
+    dated, latest = (Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split())
+    assert dated.name in names
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    for path in (dated, latest):
+        assert not path.is_symlink()
+        assert stat.S_ISREG(path.lstat().st_mode)
+        assert path.read_text(encoding="utf-8") == tracker.export()
+
+
+def test_a_replaced_file_keeps_its_permissions(tracker: Tracker, folder: Path, umask_022: None) -> None:
+    add_two(tracker)
+    target = folder / "lots.csv"
+    target.write_text("the previous export\n", encoding="utf-8")
+    target.chmod(0o600)
+    tracker.ok("export", "--output", str(target))
+    assert (mode(target), target.read_text(encoding="utf-8")) == (0o600, tracker.export())
+    dated, latest = (Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split())
+    assert (mode(dated), mode(latest)) == (0o644, 0o644)  # new files: the umask's
+    for path in (dated, latest):
+        path.chmod(0o640)
+    tracker.ok("export", "--output-dir", str(folder))
+    assert (mode(dated), mode(latest)) == (0o640, 0o640)
+
+
+def test_a_new_file_and_a_replaced_link_get_the_umasks_permissions(
+    tracker: Tracker, folder: Path, victim: Path
+) -> None:
+    old = os.umask(0o027)
+    try:
+        victim.chmod(0o600)
+        link = folder / "linked.csv"
+        link.symlink_to(victim)
+        tracker.ok("export", "--output", str(link))
+        tracker.ok("export", "--output", str(folder / "new.csv"))
+    finally:
+        os.umask(old)
+    assert (mode(link), mode(folder / "new.csv"), mode(victim)) == (0o640, 0o640, 0o600)
+
+
+def test_a_folder_given_through_a_link_is_the_users_choice(tracker: Tracker, tmp_path: Path) -> None:
+    real = tmp_path / "real-exports"
+    real.mkdir()
+    linked = tmp_path / "exports"
+    linked.symlink_to(real, target_is_directory=True)
+    written = [Path(line) for line in tracker.ok("export", "--output-dir", str(linked)).split()]
+    assert [path.parent for path in written] == [linked, linked]
+    assert sorted(path.name for path in real.iterdir()) == sorted(path.name for path in written)
+    assert linked.is_symlink()
+
+
+def test_a_pipe_or_a_device_is_written_to_never_replaced(tracker: Tracker, folder: Path) -> None:
+    add_two(tracker)
+    pipe = folder / "pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        tracker.ok("export", "--output", str(pipe))
+        received = os.read(reader, 1_000_000).decode("utf-8")
+    finally:
+        os.close(reader)
+    assert received == tracker.export()
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    # A link of one's own to a pipe or a device is followed: that is where it was asked to go.
+    link = folder / "to-null"
+    link.symlink_to(os.devnull)
+    tracker.ok("export", "--output", str(link))
+    assert link.is_symlink()
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+
+def test_a_link_to_a_pipe_planted_by_someone_else_is_replaced(
+    tracker: Tracker, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_two(tracker)
+    pipe = folder / "someone-elses-pipe"
+    os.mkfifo(pipe)
+    planted = [folder / "tracker-lots-latest.csv", folder / "lots.csv"]
+    for link in planted:
+        link.symlink_to(pipe)
+        if os.geteuid() == 0:
+            os.lchown(link, 65534, 65534)  # nobody's
+    if os.geteuid() != 0:  # the links are ours: be someone else
+        monkeypatch.setattr("tracker.service.files.os.geteuid", lambda: os.getuid() + 4242)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # someone listening at the pipe
+    try:
+        tracker.ok("export", "--output-dir", str(folder))
+        tracker.ok("export", "--output", str(planted[1]))
+        assert os.read(reader, 1_000_000) == b""  # nothing was sent to it
+    finally:
+        os.close(reader)
+    for path in planted:
+        assert stat.S_ISREG(path.lstat().st_mode)
+        assert path.read_text(encoding="utf-8") == tracker.export()
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+
+
+def run_tracker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    """``tracker ARGS`` in a process of its own; ``timeout`` only keeps a hang from stopping the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args], capture_output=True, timeout=timeout, check=False
+    )
+
+
+def test_standard_output_named_as_a_file_is_written_where_it_points(tracker: Tracker, tmp_path: Path) -> None:
+    # As cron runs a job: standard output sent to a log file.
+    assert tracker.url is not None
+    add_two(tracker)
+    log = tmp_path / "job.log"
+    log.write_text("earlier runs\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as handle:
+        process = subprocess.run(
+            [sys.executable, "-m", "tracker", "--db", tracker.url, "export", "--output", "/dev/stdout"],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            timeout=300,
+            check=False,
+        )
+    assert (process.returncode, process.stderr) == (0, b"")
+    assert Path("/dev/stdout").is_symlink()
+    assert log.read_text(encoding="utf-8").startswith("earlier runs\n" + tracker.export())
+    piped = run_tracker("--db", tracker.url, "export", "--output", "/dev/stdout")
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert piped.stdout.decode("utf-8").startswith(tracker.export())
+
+
+def test_a_pipe_left_where_temporary_files_go_never_stops_an_export(tracker: Tracker, folder: Path) -> None:
+    # Files named as an export's temporary ones, left a while ago, are cleared; one that is a
+    # pipe or a link must be neither opened (a pipe waits for a writer) nor followed.
+    assert tracker.url is not None
+    planted = folder / ".tracker-lots-latest.csv.pl4nt3.tmp"
+    os.mkfifo(planted)
+    link = folder / ".tracker-lots-latest.csv.l1nk3d.tmp"
+    outside = folder.parent / "outside.tmp"
+    outside.write_text("kept\n", encoding="utf-8")
+    link.symlink_to(outside)
+    old = 1_000_000_000
+    for path in (planted, link):
+        os.utime(path, (old, old), follow_symlinks=False)
+    result = run_tracker("--db", tracker.url, "export", "--output-dir", str(folder), timeout=60)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert outside.read_text(encoding="utf-8") == "kept\n"
