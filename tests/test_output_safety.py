@@ -4,6 +4,7 @@ command with one line at most; markdown cells cannot break out of their table.""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import stat
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Tracker
+from tracker.service.export import EXPORT_COLUMNS
 
 
 def add_two(tracker: Tracker) -> None:
@@ -213,3 +215,72 @@ def test_a_pipe_left_where_temporary_files_go_never_stops_an_export(tracker: Tra
     result = run_tracker("--db", tracker.url, "export", "--output-dir", str(folder), timeout=60)
     assert (result.returncode, result.stderr) == (0, b"")
     assert outside.read_text(encoding="utf-8") == "kept\n"
+
+
+LOTS = 2 * 1_300  # more than a batch of 2,000 rows: the export still has rows to read when it stops
+
+
+@pytest.fixture
+def big_db_url(db_url: str, tmp_path: Path) -> str:
+    """A database of LOTS chip lots, each entry with its own operator and a source, imported
+    from a generated file."""
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for n in range(LOTS // 2):
+            for lot, model in ((1, "H100"), (2, "B200")):
+                writer.writerow([
+                    f"big-{n:05d}", f"Big {n}", f"Operator {n}", "FR", "", "factory", "private", "",
+                    "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model, 100 + n,
+                    "", f"https://example.org/{n}", "", "", "exact", "", "",
+                ])  # fmt: skip
+    Tracker(db_url).ok("import", str(path))
+    return db_url
+
+
+STREAMING_COMMANDS = [
+    ("export",),
+    ("export", "--output", "/dev/stdout"),
+    ("list", "--format", "csv"),
+    ("list",),
+    ("summary", "--by", "operator", "--format", "csv"),
+    ("changes", "--since", "2000-01-01", "--format", "csv"),
+]
+
+
+def test_a_reader_that_stops_early_ends_every_streaming_command_quietly(big_db_url: str) -> None:
+    for command in STREAMING_COMMANDS:
+        with subprocess.Popen(
+            [sys.executable, "-m", "tracker", "--db", big_db_url, *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:  # as `tracker ... | head -1`
+            assert process.stdout is not None
+            assert process.stderr is not None
+            assert process.stdout.readline()
+            process.stdout.close()
+            assert (process.wait(timeout=300), process.stderr.read()) == (0, b""), command
+
+
+def test_a_full_disk_is_one_line(big_db_url: str) -> None:
+    result = run_tracker("--db", big_db_url, "export", "--output", "/dev/full")
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        1,
+        b"",
+        "Error: --output: cannot write /dev/full: No space left on device\n",
+    )
+    for command in STREAMING_COMMANDS:
+        with open("/dev/full", "wb") as full:
+            process = subprocess.run(
+                [sys.executable, "-m", "tracker", "--db", big_db_url, *command],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                timeout=300,
+                check=False,
+            )
+        where = "--output: cannot write /dev/stdout: " if "--output" in command else ""
+        assert (process.returncode, process.stderr.decode()) == (
+            1,
+            f"Error: {where}No space left on device\n",
+        ), command

@@ -174,6 +174,8 @@ def atomic_file(path: Path, field: str, *, binary: bool = False) -> Iterator[IO[
         try:
             with _opened(stream, binary) as handle:
                 yield handle
+        except BrokenPipeError:
+            raise  # the reader went away: for the command to end quietly, as on standard output
         except OSError as error:
             raise FileProblem(field, f"cannot write {path}: {error.strerror}") from None
         return
