@@ -143,3 +143,36 @@ def test_a_read_sees_the_database_as_it_stood_when_it_began(db_url: str) -> None
             assert later.scalar(regions) == before + 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:s3cret@PW@127.0.0.1/tracker",
+        "postgresql://postgres:s3c@ret@PW@127.0.0.1:5432/tracker?sslmode=disable",
+        "postgresql+psycopg://:s3cret@PW@127.0.0.1/tracker",
+    ],
+)
+def test_an_unescaped_at_sign_in_a_password_is_refused_without_showing_it(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hint = (
+        "holds more than one '@' before the host: write an '@' in the password as %40 "
+        "(percent-encode its special characters)"
+    )
+    result = Tracker(url)("list")
+    assert (result.exit_code, result.stderr) == (2, f"Error: --db: {hint}\n")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+    result = Tracker(None)("list")
+    assert (result.exit_code, result.stderr) == (2, f"Error: TRACKER_DATABASE_URL: {hint}\n")
+    assert database.safe_url(url) == "<unreadable database URL>"
+
+
+def test_a_password_with_a_percent_encoded_at_sign_is_read_and_hidden() -> None:
+    url = "postgresql://postgres:s3cret%40PW@127.0.0.1:1/tracker"
+    assert database.parse_database_url(url).password == "s3cret@PW"
+    result = Tracker(url)("list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database postgresql+psycopg://postgres:***@127.0.0.1:1/tracker: ")
+    assert "s3cret" not in result.stderr
+    assert "PW" not in result.stderr

@@ -92,6 +92,14 @@ def parse_database_url(text: str) -> URL:
         url = make_url(text)
     except (sa.exc.ArgumentError, ValueError, TypeError):
         raise InvalidValue("db", f"is not a database URL; {accepted}") from None
+    if url.host and "@" in url.host:
+        # The password ends at its first '@': the rest of it would be taken for the host,
+        # and shown as such in every message that names the database.
+        raise InvalidValue(
+            "db",
+            "holds more than one '@' before the host: write an '@' in the password as %40 "
+            "(percent-encode its special characters)",
+        )
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     try:
