@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Tracker, chip_lines
-from tracker.errors import NotFound
+from tracker.errors import NotFound, SchemaError
 from tracker.service import database
 
 
@@ -176,3 +176,76 @@ def test_a_password_with_a_percent_encoded_at_sign_is_read_and_hidden() -> None:
     assert result.stderr.startswith("Error: database postgresql+psycopg://postgres:***@127.0.0.1:1/tracker: ")
     assert "s3cret" not in result.stderr
     assert "PW" not in result.stderr
+
+
+def schema_snapshot(url: str) -> tuple[object, ...]:
+    """What a migration could change: every table's columns, indexes and CHECKs, the recorded
+    revision, and how many rows the reference tables hold."""
+    import sqlalchemy as sa
+
+    engine = database.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            tables = sorted(inspector.get_table_names())
+            shape = [
+                (
+                    table,
+                    [(column["name"], str(column["type"])) for column in inspector.get_columns(table)],
+                    sorted(
+                        (index["name"] or "", tuple(index["column_names"]))
+                        for index in inspector.get_indexes(table)
+                    ),
+                    sorted(
+                        (check["name"] or "", check["sqltext"])
+                        for check in inspector.get_check_constraints(table)
+                    ),
+                )
+                for table in tables
+            ]
+            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+            regions = connection.exec_driver_sql("SELECT count(*) FROM region").scalar_one()
+    finally:
+        engine.dispose()
+    return (shape, revision, regions)
+
+
+def record_revision(url: str, revision: str) -> None:
+    engine = database.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{revision}'")
+    engine.dispose()
+
+
+def test_a_migration_that_fails_is_one_line_naming_the_recorded_revision(db_url: str) -> None:
+    # The schema is current, but says it is at 0004: upgrading it adds what is there already.
+    record_revision(db_url, "0004")
+    before = schema_snapshot(db_url)
+    result = Tracker(db_url)("init")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: the schema of the database {database.safe_url(db_url)} does not match its recorded "
+        f"revision 0004: upgrading it to {database.SCHEMA_REVISION} failed ("
+    )
+    assert result.stderr.endswith("); the database is unchanged\n")
+    assert result.stderr.count("\n") == 1
+    assert schema_snapshot(db_url) == before
+    with pytest.raises(SchemaError) as raised:
+        Tracker(db_url)("--debug", "init")
+    assert raised.value.__cause__ is not None  # --debug shows the migration's own traceback
+
+
+def test_a_failing_migration_of_sqlite_is_one_line_too(tmp_path: Path) -> None:
+    # The case of the issue: 0007 rewrites CHECKs that a current schema has rewritten already.
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    Tracker(url).ok("init", "--no-seed")
+    record_revision(url, "0006")
+    before = schema_snapshot(url)
+    result = Tracker(url)("init")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: the schema of the database {url} does not match its recorded revision 0006: "
+        f"upgrading it to {database.SCHEMA_REVISION} failed (the table entry does not have the CHECK "
+    )
+    assert result.stderr.count("\n") == 1
+    assert schema_snapshot(url) == before

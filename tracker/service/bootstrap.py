@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tracker.errors import DatabaseUnavailable, SchemaError
@@ -65,10 +65,33 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
         database.lock_schema(connection)
         state = database.schema_state(connection)
         if state != "current":
-            database.upgrade(connection)
+            _upgrade(connection)
         with Session(bind=connection) as session:
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
             session.flush()
     schema = {"empty": "created", "outdated": "upgraded"}.get(state, "current")
     return InitReport(schema=schema, reference_rows=reference_rows, seed_entries=entries)
+
+
+def _upgrade(connection: Connection) -> None:
+    """Run the migrations in the caller's transaction; a failure, which rolls it back, is one
+    line naming the revision the database says it is at (a failure of the database itself, a
+    lock or a full disk, is told as such)."""
+    recorded = database.current_revision(connection)
+    try:
+        database.upgrade(connection)
+    except Exception as error:
+        if database.is_unavailable(error):
+            raise
+        url = connection.engine.url
+        detail = database.error_detail(url, error)
+        done = f"failed ({detail}); the database is unchanged"
+        if recorded is None:
+            raise SchemaError(
+                f"creating the schema of the database {database.safe_url(url)} {done}"
+            ) from error
+        raise SchemaError(
+            f"the schema of the database {database.safe_url(url)} does not match its recorded revision "
+            f"{recorded}: upgrading it to {database.head_revision()} {done}"
+        ) from error

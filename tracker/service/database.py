@@ -325,10 +325,29 @@ def insert_new(session: Session, table: Any, key: str) -> Any:
 
 def describe_database_error(url: str | None, error: BaseException) -> str:
     """One line about a database failure, naming the database but never its password."""
+    resolved = resolve_url(url)
+    return f"database {safe_url(resolved)}: {error_detail(resolved, error)}"
+
+
+def error_detail(url: str | URL, error: BaseException) -> str:
+    """What went wrong, on one line, without the password of the database at ``url``."""
     original = getattr(error, "orig", None) or error
     detail = " ".join(str(original).split()) or type(original).__name__
-    resolved = resolve_url(url)
     with contextlib.suppress(InvalidValue):
-        for secret in _secrets(parse_database_url(resolved)):
+        for secret in _secrets(parse_database_url(url) if isinstance(url, str) else url):
             detail = detail.replace(secret, "***")
-    return f"database {safe_url(resolved)}: {detail}"
+    return detail
+
+
+# SQLite's primary result codes that tell of the database's state or its machine, not of
+# what was asked: BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 11, 13, 14})
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a failure comes from the database being unreachable, locked, read-only or out
+    of room, rather than from the statement run."""
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in _SQLITE_UNAVAILABLE
