@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import json
 import os
 import stat
 import subprocess
@@ -284,3 +286,66 @@ def test_a_full_disk_is_one_line(big_db_url: str) -> None:
             1,
             f"Error: {where}No space left on device\n",
         ), command
+
+
+def markdown_rows(text: str) -> list[list[str]]:
+    """A markdown table's cells, split where GitHub splits them: at each pipe not escaped by a
+    backslash (an escaped backslash escapes nothing)."""
+    rows = []
+    for line in text.splitlines():
+        assert line.startswith("|"), line
+        assert line.endswith("|"), line
+        cells, cell, escaped = [], "", False
+        for char in line[1:]:
+            if char == "|" and not escaped:
+                cells.append(cell.strip())
+                cell = ""
+            else:
+                cell += char
+            escaped = char == "\\" and not escaped
+        rows.append(cells)
+    return rows
+
+
+def unescaped_markdown(cell: str) -> str:
+    """A cell's text as a markdown reader shows it."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell).replace("<br>", "\n"))
+
+
+NAME = "Pipe | name \\| <b>bold</b>"
+OPERATOR = "<script>alert('x')</script> A|B & Co"
+
+
+def test_markdown_cells_cannot_break_out_of_their_table(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", NAME, "--id", "pipe-name", "--country", "FR", "--operator", OPERATOR,
+        "--chips", "100", "--vendor", "NVIDIA",
+    )  # fmt: skip
+    tracker.ok("add", "Plain", "--country", "DE", "--chips", "5", "--vendor", "AMD", "--operator", "Plain Co")
+    for command in (("list",), ("summary", "--by", "operator"), ("check",)):
+        result = tracker(*command, "--format", "markdown")
+        rows = markdown_rows(result.stdout)
+        assert {len(row) for row in rows} == {len(rows[0])}, command  # no cell shifted
+        assert "<" not in result.stdout.replace("<br>", ""), command  # no HTML reaches a reader
+        cells = {unescaped_markdown(cell) for row in rows for cell in row}
+        if command[0] == "list":
+            assert {NAME, OPERATOR} <= cells
+        if command[0] == "summary":
+            assert OPERATOR in cells
+        if command[0] == "check":  # long problems are not wrapped onto rows of their own
+            assert len(rows) == 2 + len(tracker("check", "--format", "csv").stdout.splitlines()) - 1
+
+
+def test_markdown_escaping_leaves_the_other_formats_as_they_were(tracker: Tracker) -> None:
+    tracker.ok(
+        "add", NAME, "--id", "pipe-name", "--country", "FR", "--operator", OPERATOR,
+        "--chips", "100", "--vendor", "NVIDIA",
+    )  # fmt: skip
+    listed = tracker.ok("list", "--format", "csv")
+    assert list(csv.reader(io.StringIO(listed)))[1][1:4] == [NAME, "FR", OPERATOR]
+    assert f'"name": {json.dumps(NAME)}' in tracker.ok("list", "--format", "json")
+    assert NAME in tracker.ok("list")
+    assert OPERATOR in tracker.ok("summary", "--by", "operator", "--format", "csv")
