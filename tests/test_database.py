@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Tracker, chip_lines
+from tests.test_cli import database_contents
+from tests.test_reliability import read_only
 from tracker.errors import NotFound, SchemaError
 from tracker.service import database
 
@@ -249,3 +252,74 @@ def test_a_failing_migration_of_sqlite_is_one_line_too(tmp_path: Path) -> None:
     )
     assert result.stderr.count("\n") == 1
     assert schema_snapshot(url) == before
+
+
+READS = [
+    ("list", "--format", "csv"),
+    ("summary",),
+    ("show", "site"),
+    ("export",),
+    ("check", "--format", "csv"),
+]
+
+
+def read(tracker: Tracker, command: tuple[str, ...]) -> tuple[int, str, str]:
+    result = tracker(*command)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def folder_files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_a_database_in_a_read_only_folder_is_read_and_a_write_refused_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "tracker.db"
+    tracker = Tracker(str(path))
+    tracker.ok("init")
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "100", "--vendor", "AMD")
+    before = database_contents(tracker)
+    reports = [read(tracker, command) for command in READS]
+    assert folder_files(folder) == ["tracker.db"]  # SQLite's -wal and -shm go with the last connection
+    refusal = (
+        f"Error: cannot write SQLite database {path}: its folder {folder} is not writable "
+        "(commands that only read work)\n"
+    )
+    with read_only(folder):
+        assert [read(tracker, command) for command in READS] == reports
+        for command in (("add", "Other", "--country", "DE"), ("init",), ("remove", "site", "--yes")):
+            result = tracker(*command)
+            assert (result.exit_code, result.stderr) == (1, refusal), command
+        assert folder_files(folder) == ["tracker.db"]
+    assert database_contents(tracker) == before
+
+
+def test_a_read_only_folder_with_a_write_ahead_log_reads_what_the_log_holds(tmp_path: Path) -> None:
+    # A writer still at work (or killed) leaves its committed changes in the -wal file beside
+    # the database: a reader must see them, so it cannot take the database file alone.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "tracker.db"
+    tracker = Tracker(str(path))
+    tracker.ok("init", "--no-seed")
+    holder = sqlite3.connect(path)  # keeps the log from being folded in and removed
+    try:
+        holder.execute("PRAGMA journal_mode = WAL").fetchall()
+        tracker.ok("add", "In The Log", "--country", "FR")
+        assert {"tracker.db-wal", "tracker.db-shm"} <= set(folder_files(folder))
+        with read_only(folder):
+            assert "in-the-log" in tracker.ok("list", "--format", "csv")
+    finally:
+        holder.close()
+
+
+def test_a_new_database_in_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with read_only(folder):
+        result = Tracker(str(folder / "new.db"))("list")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot use SQLite database {folder / 'new.db'}: folder {folder} is not writable\n",
+    )

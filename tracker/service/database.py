@@ -10,6 +10,7 @@ import contextlib
 import functools
 import importlib.resources
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,8 @@ def create_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
-    if path and path != ":memory:" and not path.startswith("file:"):
+    read_only_in: Path | None = None  # the folder, when it keeps the database from being written
+    if path and path != ":memory:":
         file = Path(path).expanduser().resolve()
         if not file.parent.is_dir():
             raise DatabaseUnavailable(
@@ -141,12 +143,22 @@ def _sqlite_engine(url: URL) -> Engine:
         if file.is_dir():
             raise DatabaseUnavailable(f"cannot open SQLite database {path}: it is a folder")
         if not os.access(file.parent, os.W_OK):
-            # SQLite needs the folder too: for a new file, and for the WAL beside an existing one.
-            raise DatabaseUnavailable(
-                f"cannot use SQLite database {path}: folder {file.parent} is not writable"
-            )
+            # SQLite writes beside the database: a new file, and the WAL of an existing one.
+            if not file.exists():
+                raise DatabaseUnavailable(
+                    f"cannot use SQLite database {path}: folder {file.parent} is not writable"
+                )
+            read_only_in = file.parent
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     in_memory = not path or path == ":memory:"
+
+    if read_only_in is not None:
+        database_file = Path(str(path)).expanduser().resolve()
+
+        @event.listens_for(engine, "do_connect")
+        def _read_only(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+            cargs[:] = [_read_only_uri(database_file)]
+            cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -156,7 +168,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
+        if not in_memory and read_only_in is None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
@@ -165,9 +177,29 @@ def _sqlite_engine(url: URL) -> Engine:
         # A writer takes the write lock up front: a deferred transaction that reads and
         # then writes fails at once with "database is locked" under WAL, busy timeout or not.
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        if writes and read_only_in is not None:
+            raise DatabaseUnavailable(
+                f"cannot write SQLite database {path}: its folder {read_only_in} is not writable "
+                "(commands that only read work)"
+            )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _read_only_uri(file: Path) -> str:
+    """How to open a database whose folder cannot be written, for reading only.
+
+    SQLite reads a WAL database through its -wal and -shm files, and when they are absent
+    (the last connection removed them) it must create them, which the folder forbids: the
+    database is then opened ``immutable``, as the file alone holds every committed change.
+    When they are present, a writer is at work or was killed, and the -wal file holds
+    changes the database file does not: it is read through them (SQLite 3.22 or later,
+    https://www.sqlite.org/wal.html#readonly).
+    """
+    uri = f"file:{urllib.parse.quote(str(file))}?mode=ro"
+    beside = [file.with_name(file.name + suffix) for suffix in ("-wal", "-journal")]
+    return uri if any(companion.exists() for companion in beside) else uri + "&immutable=1"
 
 
 def _alembic_config(connection: sa.Connection | None = None) -> Any:
