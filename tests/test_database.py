@@ -323,3 +323,60 @@ def test_a_new_database_in_a_read_only_folder_is_refused(tmp_path: Path) -> None
         1,
         f"Error: cannot use SQLite database {folder / 'new.db'}: folder {folder} is not writable\n",
     )
+
+
+IN_MEMORY = (
+    "is an in-memory SQLite database, where what a command writes is lost when it ends; "
+    "give a file (a path, or sqlite:///FILE)"
+)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", ":memory:"])
+def test_an_in_memory_database_is_refused_for_a_command_that_writes(url: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("name,country\nSite,FR\n", encoding="utf-8")
+    for command in (("add", "Site", "--country", "FR"), ("init",), ("import", str(empty))):
+        result = Tracker(url)(*command)
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: --db: {IN_MEMORY}\n"), (
+            command
+        )
+    # Reading one is harmless, if of little use: it holds the reference data and nothing else.
+    result = Tracker(url)("list", "--format", "csv")
+    assert (result.exit_code, result.stdout.count("\n")) == (0, 1)
+
+
+URI_FILENAME = (
+    "is an SQLite URI filename, which the tracker does not take; give the database file's path "
+    "(./file:NAME for a file whose name starts with file:) or sqlite:///PATH"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:x.db", URI_FILENAME),
+        ("file:x.db?mode=ro", URI_FILENAME),
+        ("sqlite:///file:x.db?mode=ro&uri=true", URI_FILENAME),
+        ("sqlite:///x.db?uri=true", URI_FILENAME),
+        ("sqlite:///x.db?mode=ro",
+         "SQLite's driver takes no option 'mode' (an SQLite URI filename's options are not taken); "
+         "give sqlite:///PATH or a path"),
+    ],
+)  # fmt: skip
+def test_an_sqlite_uri_filename_is_refused_clearly(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in (("add", "Site", "--country", "FR"), ("list",)):
+        result = Tracker(url)(*command)
+        assert (result.exit_code, result.stderr) == (2, f"Error: --db: {message}\n"), command
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_name_starts_with_file_colon_is_given_by_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Tracker("./file:x.db").ok("add", "Site", "--country", "FR") == "site\n"
+    assert (tmp_path / "file:x.db").is_file()
+    assert "site,Site" in Tracker(str(tmp_path / "file:x.db")).export()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tracker.errors import DatabaseUnavailable, SchemaError
+from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 from tracker.service import database, seeds
 
 
@@ -20,14 +20,15 @@ class InitReport:
     seed_entries: int
 
 
-def open_database(url: str | None) -> Engine:
+def open_database(url: str | None, *, writes: bool = False) -> Engine:
     """An engine for the database a command should use, ready to use.
 
     A database without the schema gets it, with the reference data; the default
     database of a new user also gets the seed entries. A database at an older
-    revision must be upgraded with ``tracker init``.
+    revision must be upgraded with ``tracker init``. ``writes`` says the command
+    writes, which an in-memory database would lose (:func:`engine_for`).
     """
-    engine, is_default = engine_for(url)
+    engine, is_default = engine_for(url, writes=writes)
     try:
         with database.connect(engine) as connection:
             state = database.schema_state(connection)
@@ -44,10 +45,20 @@ def open_database(url: str | None) -> Engine:
     return engine
 
 
-def engine_for(url: str | None) -> tuple[Engine, bool]:
+def engine_for(url: str | None, *, writes: bool = False) -> tuple[Engine, bool]:
     """An engine for ``url`` (see :func:`database.resolve_url`), and whether it is the
-    default database, whose folder is created if need be."""
+    default database, whose folder is created if need be.
+
+    A command that ``writes`` is refused an in-memory database: what it wrote would be
+    gone when it ends, though it said it succeeded.
+    """
     resolved = database.resolve_url(url)
+    if writes and database.is_in_memory(resolved):
+        raise InvalidValue(
+            "db",
+            "is an in-memory SQLite database, where what a command writes is lost when it ends; "
+            "give a file (a path, or sqlite:///FILE)",
+        )
     is_default = resolved == database.default_url()
     if is_default:
         try:

@@ -87,12 +87,18 @@ def parse_database_url(text: str) -> URL:
     if not text.strip():
         raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
     if "://" not in text:
-        return URL.create("sqlite", database=str(Path(text).expanduser()))
+        if text.startswith("file:"):
+            raise InvalidValue("db", _URI_FILENAME)
+        path = str(Path(text).expanduser())
+        # ./file:x.db names a file; written file:x.db, it would read as a URI filename.
+        return URL.create("sqlite", database=os.path.join(".", path) if path.startswith("file:") else path)
     accepted = "use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"
     try:
         url = make_url(text)
     except (sa.exc.ArgumentError, ValueError, TypeError):
         raise InvalidValue("db", f"is not a database URL; {accepted}") from None
+    if url.get_backend_name() == "sqlite":
+        _refuse_sqlite_uri(url)
     if url.host and "@" in url.host:
         # The password ends at its first '@': the rest of it would be taken for the host,
         # and shown as such in every message that names the database.
@@ -108,6 +114,40 @@ def parse_database_url(text: str) -> URL:
     except sa.exc.NoSuchModuleError:
         raise InvalidValue("db", f"unknown kind of database {url.drivername!r}; {accepted}") from None
     return url
+
+
+_URI_FILENAME = (
+    "is an SQLite URI filename, which the tracker does not take; give the database file's path "
+    "(./file:NAME for a file whose name starts with file:) or sqlite:///PATH"
+)
+# The query options of an SQLite URL that Python's driver itself takes (SQLAlchemy ignores others).
+_SQLITE_DRIVER_OPTIONS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+
+
+def _refuse_sqlite_uri(url: URL) -> None:
+    """Refuse what would open a database other than the file named, or not as asked: an SQLite
+    URI filename (``file:x.db?mode=ro``, which SQLAlchemy takes with ``uri=true`` and otherwise
+    creates a file of that name) and URI options, which are ignored without ``uri=true``.
+
+    A database in a read-only folder is read without them (:func:`_sqlite_engine`).
+    """
+    if (url.database or "").startswith("file:") or "uri" in url.query:
+        raise InvalidValue("db", _URI_FILENAME)
+    for option in url.query:
+        if option not in _SQLITE_DRIVER_OPTIONS:
+            raise InvalidValue(
+                "db",
+                f"SQLite's driver takes no option {option!r} (an SQLite URI filename's options are "
+                "not taken); give sqlite:///PATH or a path",
+            )
+
+
+def is_in_memory(url: str) -> bool:
+    """Whether ``url`` names an SQLite database held in memory, gone when the command ends."""
+    parsed = parse_database_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def create_engine(url: str) -> Engine:
