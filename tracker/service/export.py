@@ -10,7 +10,7 @@ import io
 import itertools
 import re
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -45,7 +45,9 @@ def consistent_reads(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = None) -> Iterator[list[str]]:
+def export_rows(
+    session: Session, filters: Filters, ids: Sequence[str] | None = None
+) -> Generator[list[str], None, None]:
     """The export's rows (without the header), sorted by id then lot, streamed from the database.
 
     ``ids`` limits them to those entries.
@@ -62,7 +64,7 @@ def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = 
                 ]  # fmt: skip
 
 
-def export_lines(session: Session, filters: Filters) -> Iterator[str]:
+def export_lines(session: Session, filters: Filters) -> Generator[str, None, None]:
     """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made
     faster: an entry's cells are written once for all its lots, a lot's values each once."""
     csv_text = _CsvText()
@@ -93,7 +95,7 @@ _LOT_VALUES = (
 
 def _entries(
     session: Session, filters: Filters, ids: Sequence[str] | None
-) -> Iterator[tuple[list[str], list[str], list[Any]]]:
+) -> Generator[tuple[list[str], list[str], list[Any]], None, None]:
     """Each entry of the export in order, with the cells of its fields before its lots' and
     after them, and its lots in order: their entry's id and values (:data:`_LOT_VALUES`).
 
