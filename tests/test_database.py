@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import Tracker, chip_lines
 from tests.test_cli import database_contents
@@ -380,3 +385,73 @@ def test_a_file_whose_name_starts_with_file_colon_is_given_by_its_path(
     assert Tracker("./file:x.db").ok("add", "Site", "--country", "FR") == "site\n"
     assert (tmp_path / "file:x.db").is_file()
     assert "site,Site" in Tracker(str(tmp_path / "file:x.db")).export()
+
+
+@contextlib.contextmanager
+def full_disk(tmp_path: Path, size_kb: int) -> Iterator[Path]:
+    """A folder on a file system of ``size_kb`` that the caller fills: a small tmpfs, mounted
+    for the test (it needs root, as CI runs; it harms nothing outside the folder)."""
+    if os.geteuid() != 0:
+        pytest.fail("this test mounts a small tmpfs to fill it: run it as root, as CI does", pytrace=False)
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def fill(folder: Path) -> None:
+    with (folder / "filler").open("wb", buffering=0) as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 4096)
+
+
+def tracker_process(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tracker`` in a process of its own, which leaves no file open on the disk when it ends."""
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", str(db), *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_a_full_disk_is_named_before_the_write_ahead_log_exists(tmp_path: Path) -> None:
+    source = tmp_path / "source.db"
+    Tracker(str(source)).ok("init", "--no-seed")
+    with full_disk(tmp_path, 2048) as folder:
+        path = folder / "tracker.db"
+        shutil.copyfile(source, path)
+        fill(folder)  # before SQLite could make its -shm and -wal files
+        for db, command in (
+            (path, ("add", "Site", "--country", "FR")),
+            (path, ("list",)),
+            (folder / "new.db", ("list",)),
+        ):
+            result = tracker_process(db, *command)
+            assert result.returncode == 1, command
+            full = f"the disk is full: no room for the database's files in {folder} ("
+            assert result.stderr.startswith(f"Error: database sqlite:///{db}: {full}"), result.stderr
+            assert result.stderr.endswith("); free some space\n")
+            assert result.stderr.count("\n") == 1
+        (folder / "filler").unlink()
+        after = tracker_process(path, "export")
+    assert (after.returncode, after.stdout) == (0, Tracker(str(source)).export())  # the copy is sound
+
+
+def sqlite_failure(code: int, message: str) -> sa.exc.OperationalError:
+    original = sqlite3.OperationalError(message)
+    original.sqlite_errorcode = code  # type: ignore[attr-defined]
+    return sa.exc.OperationalError("SELECT 1", {}, original)
+
+
+def test_sqlite_says_when_the_disk_is_full_and_the_message_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    full = f"database {url}: the disk is full: no room for the database's files in {tmp_path} ("
+    assert database.describe_database_error(url, sqlite_failure(4874, "disk I/O error")).startswith(full)
+    assert database.describe_database_error(url, sqlite_failure(13, "database or disk is full")).startswith(
+        full
+    )
+    # Another I/O error, with room on the disk, is told as SQLite tells it.
+    assert database.describe_database_error(url, sqlite_failure(778, "disk I/O error")) == (
+        f"database {url}: disk I/O error"
+    )

@@ -405,10 +405,49 @@ def error_detail(url: str | URL, error: BaseException) -> str:
     """What went wrong, on one line, without the password of the database at ``url``."""
     original = getattr(error, "orig", None) or error
     detail = " ".join(str(original).split()) or type(original).__name__
-    with contextlib.suppress(InvalidValue):
-        for secret in _secrets(parse_database_url(url) if isinstance(url, str) else url):
-            detail = detail.replace(secret, "***")
+    try:
+        parsed = parse_database_url(url) if isinstance(url, str) else url
+    except InvalidValue:
+        return detail
+    for secret in _secrets(parsed):
+        detail = detail.replace(secret, "***")
+    folder = _full_disk_folder(parsed, original)
+    if folder is not None:
+        return f"the disk is full: no room for the database's files in {folder} ({detail}); free some space"
     return detail
+
+
+SQLITE_IOERR = 10
+SQLITE_FULL = 13
+SQLITE_IOERR_SHMSIZE = SQLITE_IOERR | (19 << 8)  # could not make room for the -shm file
+ROOM_SQLITE_NEEDS = 1 << 20  # less free space than this, and an I/O error means a full disk
+
+
+def _full_disk_folder(url: URL, original: BaseException) -> Path | None:
+    """The folder of an SQLite database that failed for want of room on its disk, or None.
+
+    SQLite says so itself with SQLITE_FULL, and with SQLITE_IOERR_SHMSIZE when it cannot
+    grow the -shm file it needs before the WAL exists; Python's driver does not give the
+    errno behind another I/O error, so for those the disk's free space tells.
+    """
+    code = getattr(original, "sqlite_errorcode", None)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if code is None or code & 0xFF not in (SQLITE_IOERR, SQLITE_FULL):
+        return None
+    folder = Path(url.database).expanduser().resolve().parent
+    if code in (SQLITE_FULL, SQLITE_IOERR_SHMSIZE):
+        return folder
+    try:
+        disk = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        return None
+    free = disk.f_bfree if _is_root() else disk.f_bavail  # root may use the reserved blocks
+    return folder if free * disk.f_frsize < ROOM_SQLITE_NEEDS else None
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 # SQLite's primary result codes that tell of the database's state or its machine, not of
