@@ -8,7 +8,6 @@ import fcntl
 import io
 import os
 import re
-import stat
 import time
 from pathlib import Path
 
@@ -181,27 +180,6 @@ def test_a_selection_is_never_written_over_the_nightly_files(tracker: Tracker, f
         "See 'tracker export --help'.\n"
     )
     assert list(folder.iterdir()) == []
-
-
-def test_a_link_keeps_pointing_at_the_export_and_a_pipe_is_written_to(tracker: Tracker, folder: Path) -> None:
-    add_two(tracker)
-    real = folder / "real.csv"
-    real.write_text("old\n", encoding="utf-8")
-    link = folder / "link.csv"
-    link.symlink_to(real)
-    tracker.ok("export", "--output", str(link))
-    assert link.is_symlink()
-    assert real.read_text(encoding="utf-8") == tracker.export()
-    pipe = folder / "pipe"
-    os.mkfifo(pipe)
-    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        tracker.ok("export", "--output", str(pipe))
-        received = os.read(reader, 1_000_000).decode("utf-8")
-    finally:
-        os.close(reader)
-    assert received == tracker.export()
-    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
 
 
 def test_the_export_file_is_what_csv_writes_of_the_export_rows(db_url: str) -> None:

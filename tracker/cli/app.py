@@ -106,7 +106,7 @@ def open_session(app: App, *, writes: bool = False) -> Iterator[Session]:
     from tracker.service.bootstrap import open_database
     from tracker.service.database import session_scope
 
-    engine = open_database(app.db_url)
+    engine = open_database(app.db_url, writes=writes)
     try:
         with session_scope(engine, writes=writes) as session:
             yield session

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import json
 import sys
 import textwrap
@@ -133,9 +134,12 @@ def _write_table(
         for i in range(len(columns))
     ]
     blanks = [blank if isinstance(blank, str) else blank.get(column, "") for column in columns]
+    # A table's long text wraps onto lines of its own; a markdown cell must stay on its line
+    # and hold nothing that markdown or HTML would read (a reader's renderer wraps it).
+    shown = _markdown_cell if fmt == "markdown" else _wrapped
     body: list[Any] = [
         [
-            cell if is_number else _wrapped(cell)
+            cell if is_number else shown(cell)
             for cell, is_number in zip(
                 (_display(value, empty) for value, empty in zip(row, blanks, strict=True)),
                 numeric,
@@ -147,10 +151,10 @@ def _write_table(
     if total is not None:
         if fmt == "table":
             body.append(SEPARATING_LINE)
-        body.append([_display(value, "") for value in total])
+        body.append([shown(_display(value, "")) for value in total])
     text = tabulate(
         body,
-        headers=list(columns),
+        headers=[shown(column) for column in columns],
         tablefmt=_TABULATE_FORMATS[fmt],
         disable_numparse=True,
         colalign=["right" if is_number else "left" for is_number in numeric],
@@ -164,6 +168,14 @@ def _wrapped(text: str) -> str:
     if len(text) <= MAX_TEXT_WIDTH:
         return text
     return "\n".join(textwrap.wrap(text, MAX_TEXT_WIDTH, break_on_hyphens=False, break_long_words=False))
+
+
+def _markdown_cell(text: str) -> str:
+    """Text as a markdown table cell shows it literally: ``|`` (and the backslash that could
+    undo its escape) backslash-escaped, ``<``, ``>`` and ``&`` as HTML entities, a line break
+    as ``<br>``."""
+    escaped = html.escape(text.replace("\\", "\\\\").replace("|", "\\|"), quote=False)
+    return escaped.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
 def _display(value: object, blank: str) -> str:

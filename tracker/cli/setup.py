@@ -21,7 +21,7 @@ def init(app: App, no_seed: bool) -> None:
     from tracker.service.bootstrap import engine_for, initialise
     from tracker.service.database import head_revision, safe_url
 
-    engine, _ = engine_for(app.db_url)
+    engine, _ = engine_for(app.db_url, writes=True)
     try:
         report = initialise(engine, seed_entries=not no_seed)
     finally:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tracker.errors import DatabaseUnavailable, SchemaError
+from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 from tracker.service import database, seeds
 
 
@@ -20,14 +20,15 @@ class InitReport:
     seed_entries: int
 
 
-def open_database(url: str | None) -> Engine:
+def open_database(url: str | None, *, writes: bool = False) -> Engine:
     """An engine for the database a command should use, ready to use.
 
     A database without the schema gets it, with the reference data; the default
     database of a new user also gets the seed entries. A database at an older
-    revision must be upgraded with ``tracker init``.
+    revision must be upgraded with ``tracker init``. ``writes`` says the command
+    writes, which an in-memory database would lose (:func:`engine_for`).
     """
-    engine, is_default = engine_for(url)
+    engine, is_default = engine_for(url, writes=writes)
     try:
         with database.connect(engine) as connection:
             state = database.schema_state(connection)
@@ -44,10 +45,20 @@ def open_database(url: str | None) -> Engine:
     return engine
 
 
-def engine_for(url: str | None) -> tuple[Engine, bool]:
+def engine_for(url: str | None, *, writes: bool = False) -> tuple[Engine, bool]:
     """An engine for ``url`` (see :func:`database.resolve_url`), and whether it is the
-    default database, whose folder is created if need be."""
+    default database, whose folder is created if need be.
+
+    A command that ``writes`` is refused an in-memory database: what it wrote would be
+    gone when it ends, though it said it succeeded.
+    """
     resolved = database.resolve_url(url)
+    if writes and database.is_in_memory(resolved):
+        raise InvalidValue(
+            "db",
+            "is an in-memory SQLite database, where what a command writes is lost when it ends; "
+            "give a file (a path, or sqlite:///FILE)",
+        )
     is_default = resolved == database.default_url()
     if is_default:
         try:
@@ -65,10 +76,33 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
         database.lock_schema(connection)
         state = database.schema_state(connection)
         if state != "current":
-            database.upgrade(connection)
+            _upgrade(connection)
         with Session(bind=connection) as session:
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
             session.flush()
     schema = {"empty": "created", "outdated": "upgraded"}.get(state, "current")
     return InitReport(schema=schema, reference_rows=reference_rows, seed_entries=entries)
+
+
+def _upgrade(connection: Connection) -> None:
+    """Run the migrations in the caller's transaction; a failure, which rolls it back, is one
+    line naming the revision the database says it is at (a failure of the database itself, a
+    lock or a full disk, is told as such)."""
+    recorded = database.current_revision(connection)
+    try:
+        database.upgrade(connection)
+    except Exception as error:
+        if database.is_unavailable(error):
+            raise
+        url = connection.engine.url
+        detail = database.error_detail(url, error)
+        done = f"failed ({detail}); the database is unchanged"
+        if recorded is None:
+            raise SchemaError(
+                f"creating the schema of the database {database.safe_url(url)} {done}"
+            ) from error
+        raise SchemaError(
+            f"the schema of the database {database.safe_url(url)} does not match its recorded revision "
+            f"{recorded}: upgrading it to {database.head_revision()} {done}"
+        ) from error

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import importlib.resources
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,26 @@ def parse_database_url(text: str) -> URL:
     if not text.strip():
         raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
     if "://" not in text:
-        return URL.create("sqlite", database=str(Path(text).expanduser()))
+        if text.startswith("file:"):
+            raise InvalidValue("db", _URI_FILENAME)
+        path = str(Path(text).expanduser())
+        # ./file:x.db names a file; written file:x.db, it would read as a URI filename.
+        return URL.create("sqlite", database=os.path.join(".", path) if path.startswith("file:") else path)
     accepted = "use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"
     try:
         url = make_url(text)
     except (sa.exc.ArgumentError, ValueError, TypeError):
         raise InvalidValue("db", f"is not a database URL; {accepted}") from None
+    if url.get_backend_name() == "sqlite":
+        _refuse_sqlite_uri(url)
+    if url.host and "@" in url.host:
+        # The password ends at its first '@': the rest of it would be taken for the host,
+        # and shown as such in every message that names the database.
+        raise InvalidValue(
+            "db",
+            "holds more than one '@' before the host: write an '@' in the password as %40 "
+            "(percent-encode its special characters)",
+        )
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     try:
@@ -99,6 +114,40 @@ def parse_database_url(text: str) -> URL:
     except sa.exc.NoSuchModuleError:
         raise InvalidValue("db", f"unknown kind of database {url.drivername!r}; {accepted}") from None
     return url
+
+
+_URI_FILENAME = (
+    "is an SQLite URI filename, which the tracker does not take; give the database file's path "
+    "(./file:NAME for a file whose name starts with file:) or sqlite:///PATH"
+)
+# The query options of an SQLite URL that Python's driver itself takes (SQLAlchemy ignores others).
+_SQLITE_DRIVER_OPTIONS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+
+
+def _refuse_sqlite_uri(url: URL) -> None:
+    """Refuse what would open a database other than the file named, or not as asked: an SQLite
+    URI filename (``file:x.db?mode=ro``, which SQLAlchemy takes with ``uri=true`` and otherwise
+    creates a file of that name) and URI options, which are ignored without ``uri=true``.
+
+    A database in a read-only folder is read without them (:func:`_sqlite_engine`).
+    """
+    if (url.database or "").startswith("file:") or "uri" in url.query:
+        raise InvalidValue("db", _URI_FILENAME)
+    for option in url.query:
+        if option not in _SQLITE_DRIVER_OPTIONS:
+            raise InvalidValue(
+                "db",
+                f"SQLite's driver takes no option {option!r} (an SQLite URI filename's options are "
+                "not taken); give sqlite:///PATH or a path",
+            )
+
+
+def is_in_memory(url: str) -> bool:
+    """Whether ``url`` names an SQLite database held in memory, gone when the command ends."""
+    parsed = parse_database_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def create_engine(url: str) -> Engine:
@@ -124,7 +173,8 @@ def create_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
-    if path and path != ":memory:" and not path.startswith("file:"):
+    read_only_in: Path | None = None  # the folder, when it keeps the database from being written
+    if path and path != ":memory:":
         file = Path(path).expanduser().resolve()
         if not file.parent.is_dir():
             raise DatabaseUnavailable(
@@ -133,12 +183,22 @@ def _sqlite_engine(url: URL) -> Engine:
         if file.is_dir():
             raise DatabaseUnavailable(f"cannot open SQLite database {path}: it is a folder")
         if not os.access(file.parent, os.W_OK):
-            # SQLite needs the folder too: for a new file, and for the WAL beside an existing one.
-            raise DatabaseUnavailable(
-                f"cannot use SQLite database {path}: folder {file.parent} is not writable"
-            )
+            # SQLite writes beside the database: a new file, and the WAL of an existing one.
+            if not file.exists():
+                raise DatabaseUnavailable(
+                    f"cannot use SQLite database {path}: folder {file.parent} is not writable"
+                )
+            read_only_in = file.parent
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     in_memory = not path or path == ":memory:"
+
+    if read_only_in is not None:
+        database_file = Path(str(path)).expanduser().resolve()
+
+        @event.listens_for(engine, "do_connect")
+        def _read_only(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+            cargs[:] = [_read_only_uri(database_file)]
+            cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -148,7 +208,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
+        if not in_memory and read_only_in is None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
@@ -157,9 +217,29 @@ def _sqlite_engine(url: URL) -> Engine:
         # A writer takes the write lock up front: a deferred transaction that reads and
         # then writes fails at once with "database is locked" under WAL, busy timeout or not.
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        if writes and read_only_in is not None:
+            raise DatabaseUnavailable(
+                f"cannot write SQLite database {path}: its folder {read_only_in} is not writable "
+                "(commands that only read work)"
+            )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _read_only_uri(file: Path) -> str:
+    """How to open a database whose folder cannot be written, for reading only.
+
+    SQLite reads a WAL database through its -wal and -shm files, and when they are absent
+    (the last connection removed them) it must create them, which the folder forbids: the
+    database is then opened ``immutable``, as the file alone holds every committed change.
+    When they are present, a writer is at work or was killed, and the -wal file holds
+    changes the database file does not: it is read through them (SQLite 3.22 or later,
+    https://www.sqlite.org/wal.html#readonly).
+    """
+    uri = f"file:{urllib.parse.quote(str(file))}?mode=ro"
+    beside = [file.with_name(file.name + suffix) for suffix in ("-wal", "-journal")]
+    return uri if any(companion.exists() for companion in beside) else uri + "&immutable=1"
 
 
 def _alembic_config(connection: sa.Connection | None = None) -> Any:
@@ -317,10 +397,68 @@ def insert_new(session: Session, table: Any, key: str) -> Any:
 
 def describe_database_error(url: str | None, error: BaseException) -> str:
     """One line about a database failure, naming the database but never its password."""
+    resolved = resolve_url(url)
+    return f"database {safe_url(resolved)}: {error_detail(resolved, error)}"
+
+
+def error_detail(url: str | URL, error: BaseException) -> str:
+    """What went wrong, on one line, without the password of the database at ``url``."""
     original = getattr(error, "orig", None) or error
     detail = " ".join(str(original).split()) or type(original).__name__
-    resolved = resolve_url(url)
-    with contextlib.suppress(InvalidValue):
-        for secret in _secrets(parse_database_url(resolved)):
-            detail = detail.replace(secret, "***")
-    return f"database {safe_url(resolved)}: {detail}"
+    try:
+        parsed = parse_database_url(url) if isinstance(url, str) else url
+    except InvalidValue:
+        return detail
+    for secret in _secrets(parsed):
+        detail = detail.replace(secret, "***")
+    folder = _full_disk_folder(parsed, original)
+    if folder is not None:
+        return f"the disk is full: no room for the database's files in {folder} ({detail}); free some space"
+    return detail
+
+
+SQLITE_IOERR = 10
+SQLITE_FULL = 13
+SQLITE_IOERR_SHMSIZE = SQLITE_IOERR | (19 << 8)  # could not make room for the -shm file
+ROOM_SQLITE_NEEDS = 1 << 20  # less free space than this, and an I/O error means a full disk
+
+
+def _full_disk_folder(url: URL, original: BaseException) -> Path | None:
+    """The folder of an SQLite database that failed for want of room on its disk, or None.
+
+    SQLite says so itself with SQLITE_FULL, and with SQLITE_IOERR_SHMSIZE when it cannot
+    grow the -shm file it needs before the WAL exists; Python's driver does not give the
+    errno behind another I/O error, so for those the disk's free space tells.
+    """
+    code = getattr(original, "sqlite_errorcode", None)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if code is None or code & 0xFF not in (SQLITE_IOERR, SQLITE_FULL):
+        return None
+    folder = Path(url.database).expanduser().resolve().parent
+    if code in (SQLITE_FULL, SQLITE_IOERR_SHMSIZE):
+        return folder
+    try:
+        disk = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        return None
+    free = disk.f_bfree if _is_root() else disk.f_bavail  # root may use the reserved blocks
+    return folder if free * disk.f_frsize < ROOM_SQLITE_NEEDS else None
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+# SQLite's primary result codes that tell of the database's state or its machine, not of
+# what was asked: BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 11, 13, 14})
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a failure comes from the database being unreachable, locked, read-only or out
+    of room, rather than from the statement run."""
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in _SQLITE_UNAVAILABLE

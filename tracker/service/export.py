@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -10,7 +11,7 @@ import itertools
 import re
 import shutil
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -45,36 +46,40 @@ def consistent_reads(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-def export_rows(session: Session, filters: Filters, ids: Sequence[str] | None = None) -> Iterator[list[str]]:
+def export_rows(
+    session: Session, filters: Filters, ids: Sequence[str] | None = None
+) -> Generator[list[str], None, None]:
     """The export's rows (without the header), sorted by id then lot, streamed from the database.
 
     ``ids`` limits them to those entries.
     """
     cell = _Cells(neutralise)
-    for head, tail, lots in _entries(session, filters, ids):
-        if not lots:
-            yield [*head, "", "", "", "", *tail, "", "", ""]
-        for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
-            yield [
-                *head, cell[lot], cell[vendor], cell[model], cell[chips],
-                *tail, cell[qualifier], cell[announced_chips], cell[unit],
-            ]  # fmt: skip
+    with contextlib.closing(_entries(session, filters, ids)) as entries:
+        for head, tail, lots in entries:
+            if not lots:
+                yield [*head, "", "", "", "", *tail, "", "", ""]
+            for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
+                yield [
+                    *head, cell[lot], cell[vendor], cell[model], cell[chips],
+                    *tail, cell[qualifier], cell[announced_chips], cell[unit],
+                ]  # fmt: skip
 
 
-def export_lines(session: Session, filters: Filters) -> Iterator[str]:
+def export_lines(session: Session, filters: Filters) -> Generator[str, None, None]:
     """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made
     faster: an entry's cells are written once for all its lots, a lot's values each once."""
     csv_text = _CsvText()
     cell = _Cells(csv_text.cell)
-    for head, tail, lots in _entries(session, filters, None):
-        before, after = csv_text.line(head), csv_text.line(tail)
-        if not lots:
-            yield f"{before},,,,,{after},,,\n"
-        for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
-            yield (
-                f"{before},{cell[lot]},{cell[vendor]},{cell[model]},{cell[chips]},"
-                f"{after},{cell[qualifier]},{cell[announced_chips]},{cell[unit]}\n"
-            )
+    with contextlib.closing(_entries(session, filters, None)) as entries:
+        for head, tail, lots in entries:
+            before, after = csv_text.line(head), csv_text.line(tail)
+            if not lots:
+                yield f"{before},,,,,{after},,,\n"
+            for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
+                yield (
+                    f"{before},{cell[lot]},{cell[vendor]},{cell[model]},{cell[chips]},"
+                    f"{after},{cell[qualifier]},{cell[announced_chips]},{cell[unit]}\n"
+                )
 
 
 # A lot's values, in the order the export's rows give them.
@@ -91,7 +96,7 @@ _LOT_VALUES = (
 
 def _entries(
     session: Session, filters: Filters, ids: Sequence[str] | None
-) -> Iterator[tuple[list[str], list[str], list[Any]]]:
+) -> Generator[tuple[list[str], list[str], list[Any]], None, None]:
     """Each entry of the export in order, with the cells of its fields before its lots' and
     after them, and its lots in order: their entry's id and values (:data:`_LOT_VALUES`).
 
@@ -130,11 +135,13 @@ def _entries(
         .where(*conditions)
         .order_by(entry_order, ChipLot.lot)
     )
-    sources = _sources_by_entry(session, ids)
-    try:
-        lot_rows = _stream(session, lots)
+    # Every result is closed when the rows stop, at the end or early (a reader gone, a full
+    # disk): closed later, once the connection is gone, each would fail with a traceback.
+    with contextlib.ExitStack() as results:
+        sources = results.enter_context(contextlib.closing(_sources_by_entry(session, ids)))
+        lot_rows = _stream(session, lots, results)
         pending = next(lot_rows, None)
-        for row in _stream(session, entries):
+        for row in _stream(session, entries, results):
             (entry_id, name, run_by, country, city, kind, sponsor, parent, status, confidence,
              announced, online_start, online_precision, power_mw, notes, scope) = row  # fmt: skip
             head = _texts(
@@ -148,14 +155,13 @@ def _entries(
                 own.append(pending)
                 pending = next(lot_rows, None)
             yield head, tail, own
-    finally:  # a filtered export stops before the sources of every entry are read
-        sources.close()
 
 
-def _stream(session: Session, query: sa.Executable) -> Iterator[Any]:
+def _stream(session: Session, query: sa.Executable, results: contextlib.ExitStack) -> Iterator[Any]:
     """The rows of a query, read a batch at a time (on PostgreSQL, by a server-side cursor):
-    Core rows, not ORM ones, since an export reads every lot."""
-    result = session.connection().execute(query.execution_options(yield_per=2000))
+    Core rows, not ORM ones, since an export reads every lot. The result is closed with
+    ``results``."""
+    result = results.enter_context(session.connection().execute(query.execution_options(yield_per=2000)))
     return itertools.chain.from_iterable(result.partitions())
 
 
@@ -309,10 +315,11 @@ def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
     """Write the export CSV (header and rows) to an open text file; returns the row count."""
     csv.writer(handle, lineterminator="\n").writerow(EXPORT_COLUMNS)
     count = 0
-    lines = export_lines(session, filters)
-    while batch := list(itertools.islice(lines, 2000)):
-        handle.write("".join(batch))
-        count += len(batch)
+    # Closed here, while the session's connection is open, whatever stops the writing.
+    with contextlib.closing(export_lines(session, filters)) as lines:
+        while batch := list(itertools.islice(lines, 2000)):
+            handle.write("".join(batch))
+            count += len(batch)
     return count
 
 
