@@ -36,6 +36,7 @@ def dump(app: App, output: str | None) -> None:
     """
     from tracker.service.dump import dump_database, dump_to_path
     from tracker.service.export import consistent_reads
+    from tracker.service.files import names_a_stream
 
     if output is not None and not output.strip():
         raise click.BadParameter("give a file name, or - for standard output", param_hint="'--output'")
@@ -47,7 +48,8 @@ def dump(app: App, output: str | None) -> None:
             stream.flush()  # here, so that a reader gone away is noticed while the command runs
             return
         dump_to_path(session, Path(output))
-    click.echo(output)
+    if not names_a_stream(Path(output)):
+        click.echo(output)
 
 
 @click.command()

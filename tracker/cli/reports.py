@@ -289,6 +289,7 @@ def export(
         remove_old_exports,
         write_export,
     )
+    from tracker.service.files import names_a_stream
     from tracker.service.filters import resolve_filters
 
     if output is not None and output_dir is not None:
@@ -313,7 +314,7 @@ def export(
             written = export_to_folder(session, resolved, Path(output_dir), today)
         elif output is not None and output != "-":
             export_to_path(session, resolved, Path(output))
-            written = (Path(output),)
+            written = () if names_a_stream(Path(output)) else (Path(output),)
         else:
             write_export(session, resolved, sys.stdout)
             return

@@ -134,6 +134,25 @@ def _stream_at(path: Path, status: os.stat_result | None, field: str) -> int | N
     return None
 
 
+def names_a_stream(path: Path) -> bool:
+    """Whether :func:`atomic_file` writes to ``path`` as it is (a pipe, a character device,
+    ``/dev/stdout``) rather than making a file there: a command then prints no path, which
+    would go into the stream."""
+    try:
+        status = path.lstat()
+    except OSError:
+        return False
+    if stat.S_ISREG(status.st_mode) or not _trusted(status):
+        return False
+    if stat.S_ISLNK(status.st_mode) and _open_descriptor_named(path) is not None:
+        return True
+    try:
+        target = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode)
+
+
 def _kept_mode(status: os.stat_result | None) -> int:
     """The permissions of the file written: those of the file it replaces, when that is
     the user's own (a ``chmod 600`` export stays 600), else those the umask gives."""
