@@ -29,8 +29,10 @@ from tracker.model.vocabulary import (
 from tracker.service.catalogue import Catalogue, load_catalogue
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
+    entry_for_update,
     entry_summary,
     get_entry,
+    lock_entries,
     parse_lot_number,
     read_sources,
     source_for,
@@ -83,7 +85,7 @@ def change_status(
     text = collected(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
     if problems or status is None or day is None:
         raise InvalidInput(problems)
-    entry = get_entry(session, entry_id)
+    entry = entry_for_update(session, entry_id)
     events = sorted(entry.events, key=_order)
     before = [event for event in events if event.effective_on <= day]
     if before:
@@ -183,9 +185,11 @@ def update_entry(
     references = list(dict.fromkeys(read_sources(list(sources), problems)))
     if problems:
         raise InvalidInput(problems)
-    entry = get_entry(session, entry_id)
-    _check_place(session, entry, new_values)
     parent = new_values.get("parent")
+    if parent is not None:  # the entry and its new programme, in the order every command locks them
+        lock_entries(session, [entry_id, str(parent)])
+    entry = entry_for_update(session, entry_id)
+    _check_place(session, entry, new_values)
     if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
         raise wrong
     source = source_for(session, references[0]) if references else None
