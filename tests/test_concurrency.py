@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.conftest import Tracker
-from tracker.model.tables import Entry
+from tracker.model.tables import Entry, TokenMetric
 from tracker.service.database import create_engine, for_writing
 
 PROCESSES = 4
@@ -113,11 +113,12 @@ def another_writer(url: str, holding: sa.Executable) -> Iterator[Callable[[int],
 
 
 def run_at_once(
-    commands: list[list[str]], tmp_path: Path, url: str, holding: sa.Executable
+    commands: list[list[str]], tmp_path: Path, url: str, holding: sa.Executable, *, queued: bool = False
 ) -> list[subprocess.CompletedProcess[str]]:
     """One `tracker` process per command, all started together while another writer holds
     what they will read (``holding``: see :func:`another_writer`), so that they contend for
-    it however the machine schedules them; their results, in order."""
+    it however the machine schedules them; their results, in order. ``queued``: each starts
+    once the one before waits, so that on PostgreSQL they queue for a lock in the order given."""
     env = dict(os.environ, TRACKER_DATA_DIR=str(tmp_path / "data"))
     workers = [
         subprocess.Popen(
@@ -134,10 +135,12 @@ def run_at_once(
         assert worker.stdout is not None
         assert worker.stdout.readline() == "ready\n"
     with another_writer(url, holding) as wait_for:
-        for worker in workers:
+        for started, worker in enumerate(workers, start=1):
             assert worker.stdin is not None
             worker.stdin.close()  # go
             worker.stdin = None  # so that communicate() does not flush it
+            if queued:
+                wait_for(started)
         wait_for(len(workers))
     results = []
     for worker in workers:
@@ -265,3 +268,57 @@ def test_parallel_additions_of_one_lot_add_it_once_and_then_edit_it(tracker: Tra
     changes = edits(tracker, "lot 2 chips")
     assert sorted([first, *(new for _, new in changes)]) == sorted(counts)
     assert_chained(changes, first, stored_chips(tracker, "lu", "2"))
+
+
+def test_a_part_added_while_its_programme_stops_being_one_is_refused_or_stops_it(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    assert tracker.url is not None
+    tracker.ok("add", "Plan", "--kind", "programme", "--country", "FR", "--chips", "100", "--vendor", "AMD")
+    commands = [
+        ["update", "plan", "--kind", "factory"],
+        ["add", "Part", "--country", "FR", "--parent", "plan"],
+    ]
+    # On PostgreSQL the update takes the programme first: the part must then find a factory.
+    results = run_at_once(commands, tmp_path, tracker.url, locking("plan"), queued=True)
+    outcome = [(r.returncode, r.stderr) for r in results]
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(tracker.export()))}
+    refused_part = [
+        (0, "plan: kind: programme -> factory\n"),
+        (
+            2,
+            "Error: --parent: 'plan' is not a programme (its kind is factory); a parent has kind programme\n",
+        ),
+    ]
+    refused_kind = [
+        (2, "Error: --kind: plan has parts (part); only a programme has parts\n"),
+        (0, ""),
+    ]
+    if "postgresql" in tracker.url:
+        assert outcome == refused_part
+    else:  # SQLite's writers take turns in no set order: either is what one after the other gives
+        assert outcome in (refused_part, refused_kind)
+    assert (rows["plan"]["kind"], "part" in rows) in (("factory", False), ("programme", True))
+
+
+def test_parallel_token_figures_for_one_period_store_one_and_refuse_the_others(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    assert tracker.url is not None
+    counts = [f"{n}T" for n in range(1, 9)]
+    figure = ["--as-of", "2025-06", "--source", "https://e.org/t"]
+    commands = [["tokens", "add", "Example Cloud", *figure, "--per-day", count] for count in counts]
+    holding = sa.insert(TokenMetric).values(
+        provider="Example Cloud", period_start=dt.date(2025, 6, 1), period_precision="month", tokens_per_day=1
+    )
+    results = run_at_once(commands, tmp_path, tracker.url, holding)
+    [stored] = csv.DictReader(io.StringIO(tracker.ok("tokens", "list", "--format", "csv")))
+    per_day = int(stored["tokens_per_day"])
+    refusal = (
+        f"Error: Example Cloud has a token figure for 2025-06 already ({per_day:,} per day); "
+        "a provider has one figure per period\n"
+    )
+    assert (
+        sorted((r.returncode, r.stdout, r.stderr) for r in results)
+        == [(0, f"{per_day}\n", "")] + [(1, "", refusal)] * 7
+    )
