@@ -16,7 +16,7 @@ from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
-from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
+from tracker.model.values import check_text, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import (
     Confidence,
     Kind,
@@ -329,10 +329,10 @@ def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
         if not reference:
             problems.append(InvalidValue("sources", "is empty; give a URL or a citation"))
             continue
-        if (found := control_character(reference)) is not None:
-            problems.append(
-                InvalidValue("sources", f"holds the control character U+{ord(found):04X}; remove it")
-            )
+        try:
+            check_text(reference, "sources")
+        except InvalidValue as problem:
+            problems.append(problem)
             continue
         if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
             problems.append(
