@@ -27,6 +27,7 @@ from tracker.model.vocabulary import (
     parse_qualifier,
 )
 from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.service.checks import status_problems
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
     entry_for_update,
@@ -52,6 +53,8 @@ class StatusChange:
     to_status: str
     effective_on: dt.date
     current: str  # the latest change's status: this one, unless a later one is recorded
+    # What `tracker check` lists of the entry's status history now and did not before.
+    problems: tuple[str, ...] = ()
 
 
 def change_status(
@@ -68,7 +71,9 @@ def change_status(
 
     A change needs a source, unless ``unsourced`` says it is recorded without one. The
     entry's status becomes that of its latest change by effective date, so a change
-    recorded late for an earlier day leaves a later one in force.
+    recorded late for an earlier day leaves a later one in force. What the change makes
+    look wrong in the history (:func:`~tracker.service.checks.status_problems`) is returned
+    with it, to warn of.
     """
     problems: list[InvalidValue] = []
     status = collected(problems, lambda: parse_choice(Status, new_status, "new_status", "status"))
@@ -86,6 +91,7 @@ def change_status(
     if problems or status is None or day is None:
         raise InvalidInput(problems)
     entry = entry_for_update(session, entry_id)
+    known = status_problems(entry.events, entry.announced_on)
     events = sorted(entry.events, key=_order)
     before = [event for event in events if event.effective_on <= day]
     if before:
@@ -109,7 +115,8 @@ def change_status(
     entry.status = latest.to_status
     entry.updated_at = utc_now()
     session.flush()
-    return StatusChange(entry_id, from_status, status.value, day, entry.status)
+    added = tuple(found for found in status_problems(entry.events, entry.announced_on) if found not in known)
+    return StatusChange(entry_id, from_status, status.value, day, entry.status, added)
 
 
 def _order(event: StatusEvent) -> tuple[dt.date, int]:
