@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Tracker
-from tracker.model.tables import Entry, TokenMetric
+from tracker.model.tables import ChipLot, Entry, TokenMetric
 from tracker.service.database import create_engine, for_writing
+from tracker.service.entries import ENTRY_KEY, unique_violation
+from tracker.service.tokens import FIGURE_KEY
 
 PROCESSES = 4
 ADDS_EACH = 5
@@ -322,3 +325,32 @@ def test_parallel_token_figures_for_one_period_store_one_and_refuse_the_others(
         sorted((r.returncode, r.stdout, r.stderr) for r in results)
         == [(0, f"{per_day}\n", "")] + [(1, "", refusal)] * 7
     )
+
+
+def test_a_duplicate_key_is_told_apart_from_other_integrity_errors(db_url: str) -> None:
+    engine = create_engine(db_url)
+
+    def refusal(*inserts: sa.Executable) -> sa.exc.IntegrityError:
+        """What the database says to the last of ``inserts``."""
+        with engine.connect() as connection:
+            for insert in inserts[:-1]:
+                connection.execute(insert)
+            with pytest.raises(sa.exc.IntegrityError) as raised:
+                connection.execute(inserts[-1])
+            return raised.value
+
+    entry = sa.insert(Entry).values(id="lu", name="Lu", country="FR", status="announced")
+    figure = sa.insert(TokenMetric).values(
+        provider="P", period_start=dt.date(2025, 5, 1), period_precision="month", tokens_per_day=1
+    )
+    orphan = sa.insert(ChipLot).values(entry_id="nowhere", lot=1, vendor="AMD", quantity=1)
+    try:
+        same_id, same_period, no_entry = refusal(entry, entry), refusal(figure, figure), refusal(orphan)
+    finally:
+        engine.dispose()
+    assert (unique_violation(same_id, ENTRY_KEY), unique_violation(same_id, FIGURE_KEY)) == (True, False)
+    assert (unique_violation(same_period, FIGURE_KEY), unique_violation(same_period, ENTRY_KEY)) == (
+        True,
+        False,
+    )
+    assert (unique_violation(no_entry, ENTRY_KEY), unique_violation(no_entry, FIGURE_KEY)) == (False, False)
