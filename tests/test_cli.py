@@ -623,3 +623,88 @@ def test_help_loads_no_command_and_no_database_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.endswith("['tracker.cli.app']\n")
     assert "summary   Planned accelerators, grouped, most chips first." in out
+
+
+RLO = "\u202e"  # a right-to-left override: "Nebius \u202eKU" reads "Nebius UK"
+READS_OTHERWISE = "which makes text read otherwise than it is stored; remove it"
+# Every free-text input, given a character that makes it read otherwise than it is stored.
+UNSEEN = [
+    (["add", f"Nebius {RLO}KU", "--country", "GB"], "NAME: holds U+202E, a right-to-left override, "),
+    (["add", "X", "--country", "FR", "--operator", f"Acme{RLO}"], "--operator: holds U+202E, "),
+    (["add", "X", "--country", "FR", "--city", "Par\u200bis"], "--city: holds U+200B, a zero-width space, "),
+    (["add", "X", "--country", "FR", "--note", "a\u2066b"],
+     "--note: holds U+2066, a left-to-right isolate, "),
+    (["add", "X", "--country", "FR", "--source", "https://e.org/\ufeffa"],
+     "--source: holds U+FEFF, a byte-order mark, "),
+    (["update", "paris-one", "--name", f"P{RLO}"], "--name: holds U+202E, "),
+    (["update", "paris-one", "--operator", "\u202aA"],
+     "--operator: holds U+202A, a left-to-right embedding, "),
+    (["update", "paris-one", "--city", "\u2069"], "--city: holds U+2069, a pop directional isolate, "),
+    (["update", "paris-one", "--note", "\u202c"], "--note: holds U+202C, a pop directional formatting, "),
+    (["update", "paris-one", "--source", f"x{RLO}"], "--source: holds U+202E, "),
+    (["status", "paris-one", "planned", "--on", "2025-07-01", "--unsourced", "--note", "\u2067x"],
+     "--note: holds U+2067, a right-to-left isolate, "),
+    (["status", "paris-one", "planned", "--on", "2025-07-01", "--source", "\u202bx"],
+     "--source: holds U+202B, a right-to-left embedding, "),
+    (["remove", "paris-one", "--yes", "--note", "dup\u2068"],
+     "--note: holds U+2068, a first strong isolate, "),
+    (["tokens", "add", f"Cloud{RLO}", "--as-of", "2025-05", "--per-day", "5B", "--source", "s"],
+     "PROVIDER: holds U+202E, "),
+    (["tokens", "add", "Cloud", "--as-of", "2025-05", "--per-day", "5B", "--source", "s", "--note", "\u202d"],
+     "--note: holds U+202D, a left-to-right override, "),
+    (["chips", "add", "AMD", f"MI{RLO}999"], "MODEL: holds U+202E, "),
+    (["chips", "add", "AMD", "MI999", "--family", "\ufeffCDNA"], "--family: holds U+FEFF, "),
+    (["chips", "add", "AMD", "MI999", "--alias", "mi\u200b999"], "--alias: holds U+200B, "),
+    (["chips", "add", "AMD", "MI999", "--note", f"{RLO}"], "--note: holds U+202E, "),
+    (["chips", "add", f"Etch{RLO}", "Sohu", "--new-vendor"], "VENDOR: holds U+202E, "),
+    (["chips", "set", "AMD", "MI300X", "--tdp-w", "750", "--source", f"sheet{RLO}"],
+     "--source: holds U+202E, "),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), UNSEEN, ids=[" ".join(args[:2]) + f" {m.split(':')[0]}" for args, m in UNSEEN]
+)
+def test_every_free_text_input_refuses_characters_that_make_it_read_otherwise(
+    tracker: Tracker, args: list[str], message: str
+) -> None:
+    add_announcements(tracker)
+    before = database_contents(tracker)
+    result = tracker(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.endswith(f"{READS_OTHERWISE}\n")
+    assert result.stderr.count("\n") == 1
+    assert database_contents(tracker) == before
+
+
+def test_a_cell_holding_a_byte_order_mark_is_refused_and_one_opening_the_file_is_not(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_text("\ufeffid,name,country\nok,Fine,FR\nbad,Hidden\ufeffmark,FR\n", encoding="utf-8")
+    result = tracker("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:3: name: holds U+FEFF, a byte-order mark, {READS_OTHERWISE}"
+    )
+    path.write_text("\ufeffid,name,country\nok,Fine,FR\n", encoding="utf-8")
+    assert tracker.ok("import", str(path)) == "1 added, 0 updated, 0 unchanged\n"
+
+
+def test_a_persian_name_keeps_its_zero_width_non_joiner_through_export_and_import(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    name = "مرکز داده\u200cی تهران"  # the non-joiner keeps "ی" from joining "داده"
+    operator = "ابر\u200cرایانه"
+    tracker.ok("add", name, "--id", "tehran-dc", "--country", "IR", "--operator", operator,
+               "--chips", "100", "--vendor", "AMD", "--note", "क्\u200dष")  # fmt: skip
+    exported = tracker.export()
+    [row] = csv.DictReader(io.StringIO(exported))
+    assert (row["name"], row["operator"], row["notes"]) == (name, operator, "क्\u200dष")
+    path = tmp_path / "persian.csv"
+    path.write_text(exported, encoding="utf-8")
+    other = Tracker(f"sqlite:///{tmp_path / 'other.db'}")
+    assert other.ok("import", str(path)) == "1 added, 0 updated, 0 unchanged\n"
+    assert other.export() == exported
+    assert other.ok("show", "tehran-dc").splitlines()[0] == name

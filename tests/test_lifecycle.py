@@ -370,3 +370,93 @@ def test_as_of_counts_an_entry_without_an_announced_day_once_online_or_recorded(
     today = dt.datetime.now(dt.timezone.utc).date()
     assert chips_by(tracker, "--by", "country", "--as-of", "2020-01-01") == {"FR": 10}
     assert chips_by(tracker, "--by", "country", "--as-of", today.isoformat()) == {"FR": 15}
+
+
+def status_findings(tracker: Tracker) -> list[str]:
+    """`tracker check`'s problems, as "entry problem" lines."""
+    result = tracker("check", "--format", "csv")
+    return [" ".join(row) for row in list(csv.reader(io.StringIO(result.stdout)))[1:]]
+
+
+def warnings_of(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Warning: ")]
+
+
+# How an entry starts, its moves (status, with a --note?) a month apart from 2025-02-01, and
+# what `tracker check` lists: a move back to an earlier stage (announced, planned,
+# under-construction, operational) without a note, the stage compared being the last one held
+# before any paused, cancelled or decommissioned; and cancelled straight to operational.
+STATUS_HISTORIES = [
+    ("announced", [("operational", False), ("under-construction", False)],
+     ["lu moved back from operational to under-construction on 2025-03-01 without a note saying why"]),
+    ("announced", [("under-construction", False), ("paused", False), ("announced", False)],
+     ["lu moved back from under-construction to announced on 2025-04-01 (through paused) without a note "
+      "saying why"]),
+    ("planned", [("cancelled", False), ("announced", False)],
+     ["lu moved back from planned to announced on 2025-03-01 (through cancelled) without a note saying why"]),
+    ("operational", [("decommissioned", False), ("planned", False)],
+     ["lu moved back from operational to planned on 2025-03-01 (through decommissioned) without a note "
+      "saying why"]),
+    ("planned", [("cancelled", False), ("operational", False)],
+     ["lu went from cancelled straight to operational on 2025-03-01 without a note saying why"]),
+    ("cancelled", [("operational", False)],
+     ["lu went from cancelled straight to operational on 2025-02-01 without a note saying why"]),
+    # Not listed: resumed where it stood, or further on; explained; or no stage to go back from.
+    ("announced", [("paused", False), ("announced", False)], []),
+    ("under-construction", [("paused", False), ("operational", False)], []),
+    ("planned", [("cancelled", False), ("planned", False)], []),
+    ("cancelled", [("announced", False)], []),
+    ("operational", [("decommissioned", False), ("operational", False)], []),
+    ("operational", [("paused", False), ("planned", True)], []),
+    ("planned", [("cancelled", False), ("operational", True)], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("start", "moves", "listed"),
+    STATUS_HISTORIES,
+    ids=[
+        " ".join([start, *(s + (" (noted)" if noted else "") for s, noted in moves)])
+        for start, moves, _ in STATUS_HISTORIES
+    ],
+)
+def test_status_warns_of_what_check_lists_of_a_status_history(
+    tracker: Tracker, start: str, moves: list[tuple[str, bool]], listed: list[str]
+) -> None:
+    tracker.ok(
+        "add", "Lu", "--country", "FR", "--status", start, "--announced", "2025-01-01", "--source", "s"
+    )
+    warned = []
+    for month, (status, noted) in enumerate(moves, start=2):
+        note = ["--note", "resumed after a review"] if noted else []
+        result = tracker("status", "lu", status, "--on", f"2025-{month:02d}-01", "--source", "s", *note)
+        assert result.exit_code == 0
+        warned += warnings_of(result.stderr)
+    assert warned == [f"Warning: {finding}; `tracker check` lists it" for finding in listed]
+    assert status_findings(tracker) == listed
+
+
+def test_a_status_change_dated_before_the_announcement_is_warned_of_and_listed(tracker: Tracker) -> None:
+    tracker.ok("add", "Lu", "--country", "FR", "--announced", "2025-06-11", "--source", "s")
+    result = tracker("status", "lu", "planned", "--on", "2025-05-01", "--source", "s", "--note", "a plan")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == (
+        "lu: announced -> planned on 2025-05-01.\n"
+        "Warning: lu changed to planned on 2025-05-01, before it was announced on 2025-06-11; "
+        "`tracker check` lists it\n"
+    )
+    assert status_findings(tracker) == [
+        "lu changed to planned on 2025-05-01, before it was announced on 2025-06-11"
+    ]
+    tracker.ok("update", "lu", "--announced", "2025-04-30")  # the announcement's day was wrong
+    assert status_findings(tracker) == []
+
+
+def test_a_change_recorded_late_is_warned_of_when_it_makes_a_later_move_go_back(tracker: Tracker) -> None:
+    tracker.ok("add", "Lu", "--country", "FR", "--announced", "2025-01-01", "--source", "s")
+    tracker.ok("status", "lu", "planned", "--on", "2025-06-01", "--source", "s")
+    result = tracker("status", "lu", "operational", "--on", "2025-03-01", "--source", "s")
+    assert warnings_of(result.stderr) == [
+        "Warning: lu moved back from operational to planned on 2025-06-01 without a note saying why; "
+        "`tracker check` lists it"
+    ]

@@ -13,8 +13,9 @@ from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.names import match_key, slugify
 from tracker.model.periods import Period, Precision, parse_day, parse_period
-from tracker.model.values import control_character
+from tracker.model.values import control_character, parse_text, refused_character
 from tracker.model.vocabulary import Kind, Status, parse_choice
+from tracker.service.entries import read_sources
 
 
 @pytest.mark.parametrize(
@@ -248,3 +249,83 @@ def test_the_same_text_is_read_by_what_is_asked_of_it() -> None:
 def test_control_characters_are_those_of_unicode_category_cc(text: str, allowed: str) -> None:
     expected = next((c for c in text if c not in allowed and unicodedata.category(c) == "Cc"), None)
     assert control_character(text, allowed) == expected
+
+
+# Characters that make text read otherwise than it is stored, with how a refusal names them.
+INVISIBLE = {
+    "\u200b": "a zero-width space",
+    "\u202a": "a left-to-right embedding",
+    "\u202b": "a right-to-left embedding",
+    "\u202c": "a pop directional formatting",
+    "\u202d": "a left-to-right override",
+    "\u202e": "a right-to-left override",
+    "\u2066": "a left-to-right isolate",
+    "\u2067": "a right-to-left isolate",
+    "\u2068": "a first strong isolate",
+    "\u2069": "a pop directional isolate",
+    "\ufeff": "a byte-order mark",
+}
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+@pytest.mark.parametrize(("field", "one_line"), [("name", True), ("notes", False)])
+def test_text_that_reads_otherwise_than_it_is_stored_is_refused_naming_the_character(
+    character: str, field: str, one_line: bool
+) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        parse_text(f"Nebius{character} UK", field, 200, one_line=one_line)
+    assert refused.value.field == field
+    assert refused.value.message == (
+        f"holds U+{ord(character):04X}, {INVISIBLE[character]}, which makes text read otherwise "
+        "than it is stored; remove it"
+    )
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+def test_a_source_that_reads_otherwise_than_it_is_stored_is_refused_by_the_same_check(character: str) -> None:
+    problems: list[InvalidValue] = []
+    assert list(read_sources([f"https://example.org/{character}x", "https://example.org/ok"], problems)) == [
+        "https://example.org/ok"
+    ]
+    [problem] = problems
+    assert (problem.field, problem.message) == (
+        "sources",
+        f"holds U+{ord(character):04X}, {INVISIBLE[character]}, which makes text read otherwise than it is "
+        "stored; remove it",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "مرکز داده\u200cی تهران",  # Persian: the zero-width non-joiner keeps the suffix apart
+        "क्\u200dष",  # Devanagari: the zero-width joiner asks for the half form
+        "👩\u200d💻 Lab",  # an emoji sequence
+        "Zürich\u00a0AI",  # a no-break space, folded like any space
+    ],
+)
+def test_joiners_that_scripts_need_are_kept(text: str) -> None:
+    assert parse_text(text, "name", 200) == " ".join(text.split())
+    assert parse_text(text, "notes", 200, one_line=False) == text
+
+
+@given(
+    # Any character of the Basic Multilingual Plane, the refused ones and the joiners often.
+    st.text(alphabet=st.characters(max_codepoint=0xFFFF) | st.sampled_from([*INVISIBLE, "\u200c", "\u200d"])),
+    st.sampled_from(["", "\n\t"]),
+)
+def test_refused_characters_are_the_controls_and_those_that_read_otherwise(text: str, allowed: str) -> None:
+    expected = next(
+        (c for c in text if c not in allowed and (unicodedata.category(c) == "Cc" or c in INVISIBLE)), None
+    )
+    assert refused_character(text, allowed) == expected
+
+
+printable = st.characters(blacklist_categories=["Cc", "Cs"], blacklist_characters=list(INVISIBLE))
+
+
+@given(st.text(printable, min_size=1, max_size=20), st.sampled_from(sorted(INVISIBLE)), st.integers(0, 20))
+def test_any_text_holding_one_is_refused_wherever_it_stands(text: str, character: str, place: int) -> None:
+    cut = min(place, len(text))
+    with pytest.raises(InvalidValue, match=f"U\\+{ord(character):04X}"):
+        parse_text(text[:cut] + character + text[cut:], "operator", 1_000)

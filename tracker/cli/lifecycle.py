@@ -15,6 +15,18 @@ NEW_STATUS is one of: {", ".join(choice.value for choice in Status)}. The change
 the entry's history (`tracker show ID`); the entry's status is that of its latest change by
 date, so a change recorded late for an earlier day leaves a later one in force. The source
 also joins the entry's sources.
+
+\b
+A change is recorded with a warning, and `tracker check` lists it, when it
+leaves in the history (in the order of the days):
+- a move back to an earlier stage (announced, planned, under-construction,
+  operational) without a --note; through paused, cancelled or
+  decommissioned, the stage compared is the last one held before them:
+  under-construction, paused, announced goes back; announced, paused,
+  announced does not;
+- cancelled straight to operational without a --note (decommissioned to
+  operational is no warning: those chips ran before);
+- a change dated before the entry was announced.
 """
 
 
@@ -40,6 +52,8 @@ def status(
         f"{change.entry_id}: {change.from_status} -> {change.to_status} on {change.effective_on}{still}.",
         err=True,
     )
+    for problem in change.problems:
+        click.echo(f"Warning: {change.entry_id} {problem}; `tracker check` lists it", err=True)
 
 
 @click.command("sources")
@@ -62,10 +76,13 @@ def check(app: App, fmt: str) -> None:
     """Report likely problems in the data, each with its entry and the reason.
 
     Looks for entries without a source, an online period that ends before the
-    announcement, a status moved back (towards announced) without a note, probable
-    duplicates (same country, same operator or name, chip counts within 10%), a part
-    with more chips than its programme (unless that count is a lower bound), and a part
-    outside its programme's country or scope. Exits 1 when it finds any.
+    announcement, a status moved back to an earlier stage without a note (through
+    paused, cancelled or decommissioned, compared with the stage before them), cancelled
+    straight to operational without a note, a status change dated before the
+    announcement, probable duplicates (same country, same operator or name, chip counts
+    within 10%), a part with more chips than its programme (unless that count is a lower
+    bound), and a part outside its programme's country or scope. Exits 1 when it finds
+    any.
     """
     from tracker.service.checks import find_problems
 

@@ -80,6 +80,26 @@ def parse_count(text: str, field: str, what: str, limit: int) -> int:
 
 # Unicode's control characters (category Cc), which the standard fixes at these two ranges.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Characters that show nothing themselves and change how the text around them reads: the
+# bidirectional embeddings, overrides and isolates (Unicode's Bidi_Control, but for the marks
+# LRM, RLM and ALM, which only set a direction), the zero-width space and the byte-order mark
+# (an import strips the one that starts a file). A name holding one is not the name a reader
+# sees. The zero-width non-joiner and joiner (U+200C, U+200D) are kept: Persian and Indic
+# scripts, and emoji, need them.
+INVISIBLE = {
+    "\u200b": "zero-width space",
+    "\u202a": "left-to-right embedding",
+    "\u202b": "right-to-left embedding",
+    "\u202c": "pop directional formatting",
+    "\u202d": "left-to-right override",
+    "\u202e": "right-to-left override",
+    "\u2066": "left-to-right isolate",
+    "\u2067": "right-to-left isolate",
+    "\u2068": "first strong isolate",
+    "\u2069": "pop directional isolate",
+    "\ufeff": "byte-order mark",
+}
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(INVISIBLE) + "]")
 
 
 def control_character(text: str, allowed: str = "") -> str | None:
@@ -90,20 +110,43 @@ def control_character(text: str, allowed: str = "") -> str | None:
     return None
 
 
+def refused_character(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that free text may not hold, if any: a control
+    character not in ``allowed``, or one of :data:`INVISIBLE`."""
+    for found in _REFUSED.finditer(text):
+        if found.group() not in allowed:
+            return found.group()
+    return None
+
+
+def check_text(text: str, field: str, allowed: str = "") -> None:
+    """Refuse text that holds a control character (but those ``allowed``) or one that makes it
+    read otherwise than it is stored; every free-text field is checked here."""
+    found = refused_character(text, allowed)
+    if found is None:
+        return
+    if found in INVISIBLE:
+        raise InvalidValue(
+            field,
+            f"holds U+{ord(found):04X}, a {INVISIBLE[found]}, which makes text read otherwise than it is "
+            "stored; remove it",
+        )
+    raise InvalidValue(field, f"holds the control character U+{ord(found):04X}; remove it")
+
+
 def parse_text(text: str | None, field: str, max_length: int, *, one_line: bool = True) -> str | None:
     """Free text, trimmed; empty means none. A ``one_line`` field (a name, a city) has its
     line breaks and tabs folded into single spaces, so that tables stay tables; other text
     keeps its lines, each break written \\n. Other control characters (NUL, a terminal
-    escape) are refused."""
+    escape), and those that make text read otherwise than it is stored (a right-to-left
+    override), are refused: see :func:`check_text`."""
     if text is None:
         return None
     if one_line:
         cleaned = " ".join(str(text).split())
     else:  # line breaks as \n, however the file was saved
         cleaned = str(text).replace("\r\n", "\n").replace("\r", "\n").strip()
-    found = control_character(cleaned, allowed="" if one_line else "\n\t")
-    if found is not None:
-        raise InvalidValue(field, f"holds the control character U+{ord(found):04X}; remove it")
+    check_text(cleaned, field, allowed="" if one_line else "\n\t")
     if len(cleaned) > max_length:
         raise InvalidValue(field, f"is {len(cleaned):,} characters long; at most {max_length:,} are allowed")
     return cleaned or None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,7 +18,9 @@ from tracker.service.database import bytewise
 from tracker.service.entries import status_moves
 from tracker.service.programmes import regions_of
 
-# The way forward: a move to an earlier one of these is backwards.
+# A project's stages, the way forward: a move to an earlier one is backwards. The other
+# statuses (paused, cancelled, decommissioned) are stops, not stages: a move out of one is
+# compared with the stage held before it.
 PROGRESS = (Status.ANNOUNCED, Status.PLANNED, Status.UNDER_CONSTRUCTION, Status.OPERATIONAL)
 SIMILAR_CHIPS = 0.10  # chip counts within 10% of each other are "similar"
 MAX_ALIKE = 5  # entries sharing a name or operator, beyond which the match is no evidence
@@ -36,7 +39,7 @@ def find_problems(session: Session) -> list[Finding]:
     findings = [
         *_unsourced(session),
         *_online_before_announcement(session),
-        *_backward_moves(session),
+        *_status_histories(session),
         *_probable_duplicates(session),
         *_children_over_their_programme(session),
         *_parts_outside_their_programme(session),
@@ -60,19 +63,47 @@ def _online_before_announcement(session: Session) -> Iterator[Finding]:
             yield Finding(entry_id, f"comes online in {online}, before it was announced on {announced}")
 
 
-def _backward_moves(session: Session) -> Iterator[Finding]:
-    rank = {status.value: place for place, status in enumerate(PROGRESS)}
+def _status_histories(session: Session) -> Iterator[Finding]:
     events: dict[str, list[StatusEvent]] = collections.defaultdict(list)
     for event in session.scalars(sa.select(StatusEvent)):
         events[event.entry_id].append(event)
-    for entry_id, entry_events in events.items():
-        for move in status_moves(entry_events):
-            before, after = move.from_status, move.event.to_status
-            if before in rank and after in rank and rank[after] < rank[before] and not move.event.note:
-                day = move.event.effective_on
-                yield Finding(
-                    entry_id, f"moved back from {before} to {after} on {day} without a note saying why"
-                )
+    announced = sa.select(Entry.id, Entry.announced_on).where(Entry.id.in_(sa.select(StatusEvent.entry_id)))
+    for entry_id, announced_on in session.execute(announced):
+        for problem in status_problems(events[entry_id], announced_on):
+            yield Finding(entry_id, problem)
+
+
+def status_problems(events: Iterable[StatusEvent], announced: dt.date | None) -> list[str]:
+    """What looks wrong in an entry's status history, in the order of the days:
+
+    - a move back to an earlier stage (:data:`PROGRESS`) without a note saying why; through
+      paused, cancelled or decommissioned, the stage compared is the last one held before
+      them (under-construction, paused, announced goes back; announced, paused, announced
+      does not), and an entry added at one of them has no stage to go back from;
+    - cancelled straight to operational without a note: a cancelled project is not running
+      unless it was taken up again, which wants saying (decommissioned to operational is
+      not listed: the chips ran before, and may run again);
+    - a change dated before the entry was announced, noted or not.
+
+    ``tracker status`` warns of each that a change adds, ``tracker check`` lists them all.
+    """
+    rank = {status.value: place for place, status in enumerate(PROGRESS)}
+    problems = []
+    stage: str | None = None  # the last stage held, looking through stops
+    for move in status_moves(events):
+        before, after, day = move.from_status, move.event.to_status, move.event.effective_on
+        if before in rank:
+            stage = before
+        if announced is not None and day < announced:
+            problems.append(f"changed to {after} on {day}, before it was announced on {announced}")
+        if move.event.note:
+            continue
+        if before == Status.CANCELLED and after == Status.OPERATIONAL:
+            problems.append(f"went from cancelled straight to operational on {day} without a note saying why")
+        elif stage is not None and after in rank and rank[after] < rank[stage]:
+            through = "" if before == stage else f" (through {before})"
+            problems.append(f"moved back from {stage} to {after} on {day}{through} without a note saying why")
+    return problems
 
 
 def _probable_duplicates(session: Session) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypedDict, TypeVar
+from typing import TypedDict, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -16,7 +16,7 @@ from tracker.model.countries import parse_country
 from tracker.model.names import slugify
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
-from tracker.model.values import control_character, parse_id, parse_power, parse_quantity, parse_text
+from tracker.model.values import check_text, parse_id, parse_power, parse_quantity, parse_text
 from tracker.model.vocabulary import (
     Confidence,
     Kind,
@@ -34,6 +34,8 @@ from tracker.service.programmes import Amount, coverage, qualifier_bits, total
 
 SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
 MAX_SOURCE_BYTES = 2000  # PostgreSQL indexes at most 2,704 bytes of a unique text
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a duplicate key
+ENTRY_KEY = cast(sa.Table, Entry.__table__).primary_key
 T = TypeVar("T")
 
 
@@ -327,10 +329,10 @@ def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
         if not reference:
             problems.append(InvalidValue("sources", "is empty; give a URL or a citation"))
             continue
-        if (found := control_character(reference)) is not None:
-            problems.append(
-                InvalidValue("sources", f"holds the control character U+{ord(found):04X}; remove it")
-            )
+        try:
+            check_text(reference, "sources")
+        except InvalidValue as problem:
+            problems.append(problem)
             continue
         if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
             problems.append(
@@ -353,10 +355,7 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         )
     existing = session.get(Entry, entry_id)
     if existing is not None:
-        hint = "choose another id" if entry.id else "if it is a different one, give it its own --id"
-        raise Conflict(
-            f"id {entry_id!r} is already taken by {existing.name!r}; {hint}", "id" if entry.id else None
-        )
+        raise _taken(entry_id, existing, entry)
     if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
         raise problem
     if entry.parent is not None and (problem := stored_parent_problem(session, entry.parent)) is not None:
@@ -375,9 +374,42 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
     ]
     row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # so that the winner of a race can be read after losing it
+            session.add(row)
+            session.flush()
+    except sa.exc.IntegrityError as error:
+        # Another command added the id after the look above, and committed (PostgreSQL; on
+        # SQLite the write transaction keeps others out): the same refusal as one after the other.
+        if not unique_violation(error, ENTRY_KEY):
+            raise
+        existing = session.get(Entry, entry_id)
+        if existing is None:
+            raise
+        raise _taken(entry_id, existing, entry) from None
     return entry_id
+
+
+def _taken(entry_id: str, existing: Entry, entry: EntryInput) -> Conflict:
+    hint = "choose another id" if entry.id else "if it is a different one, give it its own --id"
+    return Conflict(
+        f"id {entry_id!r} is already taken by {existing.name!r}; {hint}", "id" if entry.id else None
+    )
+
+
+def unique_violation(
+    error: sa.exc.IntegrityError, key: sa.PrimaryKeyConstraint | sa.UniqueConstraint
+) -> bool:
+    """Whether ``error`` is a second row with the same ``key`` (a primary key or unique
+    constraint), as PostgreSQL (by the constraint's name) or SQLite (by its columns) reports it."""
+    original = error.orig
+    diagnosis = getattr(original, "diag", None)
+    if diagnosis is not None:  # psycopg
+        return (
+            getattr(original, "sqlstate", None) == UNIQUE_VIOLATION and diagnosis.constraint_name == key.name
+        )
+    columns = ", ".join(f"{column.table.name}.{column.name}" for column in key.columns)
+    return str(original) == f"UNIQUE constraint failed: {columns}"
 
 
 # The entry table's columns that entry_values gives, in its order.
@@ -492,8 +524,12 @@ def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[st
 
 def stored_parent_problem(session: Session, parent: str, entry_id: str | None = None) -> InvalidValue | None:
     """What is wrong with making the stored ``parent`` an entry's programme: it must exist,
-    be a programme, and (for the stored entry ``entry_id``) not be that entry or one of its parts."""
-    row = session.get(Entry, parent)
+    be a programme, and (for the stored entry ``entry_id``) not be that entry or one of its parts.
+
+    The parent's row is locked, so that it cannot stop being a programme, or go, before the
+    part is stored (see :func:`entry_for_update`)."""
+    lock_entries(session, [parent])
+    row = session.get(Entry, parent, populate_existing=True)
     if row is None:
         return InvalidValue("parent", f"no entry has the id {parent!r}")
     if (problem := parent_problem(parent, row.kind)) is not None:
@@ -504,7 +540,8 @@ def stored_parent_problem(session: Session, parent: str, entry_id: str | None = 
 
 
 def get_entry(session: Session, entry_id: str) -> Entry:
-    """One entry with its lots, sources and history loaded."""
+    """One entry with its lots, sources and history loaded, to read: a command that changes
+    it reads it with :func:`entry_for_update`."""
     entry = session.scalar(
         sa.select(Entry)
         .where(Entry.id == entry_id)
@@ -513,6 +550,35 @@ def get_entry(session: Session, entry_id: str) -> Entry:
     if entry is None:
         raise NotFound("entry", entry_id)
     return entry
+
+
+def entry_for_update(session: Session, entry_id: str) -> Entry:
+    """One entry with its lots, sources and history, read once its row is locked until the
+    transaction ends, and read afresh even if the session holds it already.
+
+    Every command that reads an entry to change it (update, status, remove) reads it here:
+    two of them at once then take turns, and the second reads what the first wrote, so that
+    the old value each records is the one it replaced. PostgreSQL locks the row (``FOR
+    UPDATE``, which also keeps others from adding a chip lot or a status change to it
+    meanwhile); on SQLite the write transaction holds the whole database already.
+    """
+    entry = session.scalar(
+        sa.select(Entry)
+        .where(Entry.id == entry_id)
+        .with_for_update()  # its lots, sources and history are read after it is locked
+        .options(selectinload(Entry.lots), selectinload(Entry.sources), selectinload(Entry.events))
+        .execution_options(populate_existing=True)
+    )
+    if entry is None:  # never stored, or removed by the command it waited for
+        raise NotFound("entry", entry_id)
+    return entry
+
+
+def lock_entries(session: Session, entry_ids: Iterable[str]) -> None:
+    """Lock these entries' rows (those stored) until the transaction ends, in id order, so that
+    two commands that lock the same entries never each wait for the other (PostgreSQL)."""
+    for entry_id in sorted(set(entry_ids)):
+        session.execute(sa.select(Entry.id).where(Entry.id == entry_id).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -656,7 +722,7 @@ def remove_entry(session: Session, entry_id: str, note: str | None = None) -> No
     """Delete an entry with its lots and history, keeping a record of what it was (and
     ``note``, why it went) for ``tracker changes``."""
     text = parse_text(note, "note", 10_000, one_line=False)
-    entry = get_entry(session, entry_id)
+    entry = entry_for_update(session, entry_id)
     children = session.scalars(sa.select(Entry.id).where(Entry.parent_id == entry_id)).all()
     if children:
         raise Conflict(f"{entry_id!r} is the programme of {', '.join(children)}; remove or move those first")

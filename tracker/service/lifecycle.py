@@ -27,10 +27,13 @@ from tracker.model.vocabulary import (
     parse_qualifier,
 )
 from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.service.checks import status_problems
 from tracker.service.entries import (
     SOURCE_SEPARATOR,
+    entry_for_update,
     entry_summary,
     get_entry,
+    lock_entries,
     parse_lot_number,
     read_sources,
     source_for,
@@ -50,6 +53,8 @@ class StatusChange:
     to_status: str
     effective_on: dt.date
     current: str  # the latest change's status: this one, unless a later one is recorded
+    # What `tracker check` lists of the entry's status history now and did not before.
+    problems: tuple[str, ...] = ()
 
 
 def change_status(
@@ -66,7 +71,9 @@ def change_status(
 
     A change needs a source, unless ``unsourced`` says it is recorded without one. The
     entry's status becomes that of its latest change by effective date, so a change
-    recorded late for an earlier day leaves a later one in force.
+    recorded late for an earlier day leaves a later one in force. What the change makes
+    look wrong in the history (:func:`~tracker.service.checks.status_problems`) is returned
+    with it, to warn of.
     """
     problems: list[InvalidValue] = []
     status = collected(problems, lambda: parse_choice(Status, new_status, "new_status", "status"))
@@ -83,7 +90,8 @@ def change_status(
     text = collected(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
     if problems or status is None or day is None:
         raise InvalidInput(problems)
-    entry = get_entry(session, entry_id)
+    entry = entry_for_update(session, entry_id)
+    known = status_problems(entry.events, entry.announced_on)
     events = sorted(entry.events, key=_order)
     before = [event for event in events if event.effective_on <= day]
     if before:
@@ -107,7 +115,8 @@ def change_status(
     entry.status = latest.to_status
     entry.updated_at = utc_now()
     session.flush()
-    return StatusChange(entry_id, from_status, status.value, day, entry.status)
+    added = tuple(found for found in status_problems(entry.events, entry.announced_on) if found not in known)
+    return StatusChange(entry_id, from_status, status.value, day, entry.status, added)
 
 
 def _order(event: StatusEvent) -> tuple[dt.date, int]:
@@ -183,9 +192,11 @@ def update_entry(
     references = list(dict.fromkeys(read_sources(list(sources), problems)))
     if problems:
         raise InvalidInput(problems)
-    entry = get_entry(session, entry_id)
-    _check_place(session, entry, new_values)
     parent = new_values.get("parent")
+    if parent is not None:  # the entry and its new programme, in the order every command locks them
+        lock_entries(session, [entry_id, str(parent)])
+    entry = entry_for_update(session, entry_id)
+    _check_place(session, entry, new_values)
     if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
         raise wrong
     source = source_for(session, references[0]) if references else None

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from tracker.model.tokens import growth_pct, parse_share, parse_token_count, tok
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import TokenRate
 from tracker.service.database import bytewise
-from tracker.service.entries import read_sources, source_for
+from tracker.service.entries import read_sources, source_for, unique_violation
 
 T = TypeVar("T")
 
@@ -175,6 +175,51 @@ def add_tokens(session: Session, figure: TokenInput, *, new_provider: bool = Fal
         )
     provider = known or figure.provider
     period = figure.period
+    if (taken := _figure_taken(session, provider, period)) is not None:
+        raise taken
+    per_day = figure.tokens_per_day
+    source = source_for(session, figure.source)
+    session.flush()  # a new source gets its id
+    try:
+        with session.begin_nested():  # so that the winner of a race can be read after losing it
+            session.add(
+                TokenMetric(
+                    provider=provider,
+                    period_start=period.start,
+                    period_precision=period.precision.value,
+                    tokens_per_day=per_day,
+                    reported_tokens=figure.reported_tokens,
+                    reported_per=figure.reported_per.value,
+                    share_pct=figure.share_pct,
+                    source_id=source.id,
+                    note=figure.note,
+                )
+            )
+            session.flush()
+    except sa.exc.IntegrityError as error:
+        # Another command stored the figure after the look above (PostgreSQL; SQLite's write
+        # transaction keeps others out): the same refusal as one after the other.
+        taken = _figure_taken(session, provider, period) if unique_violation(error, FIGURE_KEY) else None
+        if taken is None:
+            raise
+        raise taken from None
+    return AddedTokens(
+        provider=provider,
+        period=period,
+        tokens_per_day=per_day,
+        known_as=known if known is not None and known != figure.provider else None,
+    )
+
+
+FIGURE_KEY = next(
+    constraint
+    for constraint in cast(sa.Table, TokenMetric.__table__).constraints
+    if isinstance(constraint, sa.UniqueConstraint)
+)  # a provider has one figure per period
+
+
+def _figure_taken(session: Session, provider: str, period: Period) -> Conflict | None:
+    """The refusal of a second figure for a provider and period, if one is stored."""
     existing = session.scalar(
         sa.select(TokenMetric.tokens_per_day).where(
             TokenMetric.provider == provider,
@@ -182,33 +227,11 @@ def add_tokens(session: Session, figure: TokenInput, *, new_provider: bool = Fal
             TokenMetric.period_precision == period.precision.value,
         )
     )
-    if existing is not None:
-        raise Conflict(
-            f"{provider} has a token figure for {period} already ({existing:,} per day); "
-            "a provider has one figure per period"
-        )
-    per_day = figure.tokens_per_day
-    source = source_for(session, figure.source)
-    session.flush()  # a new source gets its id
-    session.add(
-        TokenMetric(
-            provider=provider,
-            period_start=period.start,
-            period_precision=period.precision.value,
-            tokens_per_day=per_day,
-            reported_tokens=figure.reported_tokens,
-            reported_per=figure.reported_per.value,
-            share_pct=figure.share_pct,
-            source_id=source.id,
-            note=figure.note,
-        )
-    )
-    session.flush()
-    return AddedTokens(
-        provider=provider,
-        period=period,
-        tokens_per_day=per_day,
-        known_as=known if known is not None and known != figure.provider else None,
+    if existing is None:
+        return None
+    return Conflict(
+        f"{provider} has a token figure for {period} already ({existing:,} per day); "
+        "a provider has one figure per period"
     )
 
 
