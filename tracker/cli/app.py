@@ -98,17 +98,18 @@ def _ordinal(number: int) -> str:
 
 
 @contextlib.contextmanager
-def open_session(app: App, *, writes: bool = False) -> Iterator[Session]:
+def open_session(app: App, *, writes: bool = False, alone: bool = False) -> Iterator[Session]:
     """A session on the command's database, committed when the command succeeds.
 
-    A command that ``writes`` says so, to wait its turn for the database.
+    A command that ``writes`` says so, to wait its turn for the database; one that must
+    write ``alone`` (an import), to wait for every other writer and keep them waiting.
     """
     from tracker.service.bootstrap import open_database
     from tracker.service.database import session_scope
 
-    engine = open_database(app.db_url, writes=writes)
+    engine = open_database(app.db_url, writes=writes or alone)
     try:
-        with session_scope(engine, writes=writes) as session:
+        with session_scope(engine, writes=writes or alone, alone=alone) as session:
             yield session
     finally:
         engine.dispose()

@@ -84,7 +84,7 @@ def import_(
     with (
         _opened(file) as (handle, size),
         _progress(size) as progress,
-        open_session(app, writes=True) as session,
+        open_session(app, alone=True) as session,
     ):
         try:
             result = import_file(

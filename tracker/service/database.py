@@ -30,8 +30,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "tracker_writes"
 # pg_advisory_xact_lock key that serialises schema creation and upgrades on PostgreSQL.
 SCHEMA_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
-# ...and the one that has imports on PostgreSQL take turns, as SQLite's write lock makes them.
-IMPORT_LOCK_KEY = 0x7472_6163_6B69_6D  # "trackim"
+# ...and the one that has writers on PostgreSQL take turns with imports, which work alone as
+# every writer does under SQLite's write lock.
+WRITERS_LOCK_KEY = 0x7472_6163_6B69_6D  # "trackim"
 
 
 def data_dir() -> Path:
@@ -351,20 +352,36 @@ def lock_schema(connection: sa.Connection) -> None:
 
 
 def one_import_at_a_time(session: Session) -> None:
-    """Wait for any other import to end before this one reads what is stored (PostgreSQL).
+    """Wait until no other writer is at work before an import reads what is stored, and keep
+    every other writer waiting until it ends (PostgreSQL; a session opened ``alone`` by
+    :func:`session_scope` does so from its start).
 
-    Two imports of the same new entries would otherwise both add them, and one would fail
-    on the other's. On SQLite the write transaction already waits its turn.
+    An import reads which ids are stored, then inserts the others in bulk: an entry added
+    meanwhile by another command would make it fail on a duplicate key, half way. On SQLite
+    the write transaction already keeps every other writer waiting.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITERS_LOCK_KEY)))
+
+
+def take_turn(session: Session, *, alone: bool) -> None:
+    """On PostgreSQL, wait for the writers that must work alone (imports) to end; ``alone``:
+    wait for every other writer, and keep them waiting until this transaction ends. Writers
+    that are not alone work side by side, each locking the rows it changes. SQLite's write
+    lock makes every writer work alone already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = sa.func.pg_advisory_xact_lock if alone else sa.func.pg_advisory_xact_lock_shared
+    session.execute(sa.select(lock(WRITERS_LOCK_KEY)))
 
 
 @contextlib.contextmanager
-def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+def session_scope(engine: Engine, *, writes: bool = False, alone: bool = False) -> Iterator[Session]:
     """A session whose work is committed at the end, or rolled back on any error.
 
-    ``writes`` says the session will write, so that it waits its turn on SQLite. A session
+    ``writes`` says the session will write, so that it waits its turn: on SQLite for the
+    write lock, on PostgreSQL for any import at work (:func:`take_turn`); ``alone`` (an
+    import) that it waits for every other writer, and keeps them waiting. A session
     that only reads sees the database as it stood when it began, in every statement: a
     report reads in several, and a commit between two of them would count chips once, twice
     or not at all. SQLite's transactions do so already; PostgreSQL's, from REPEATABLE READ.
@@ -373,6 +390,8 @@ def session_scope(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with Session(for_writing(engine) if writes else engine, expire_on_commit=False) as session:
         try:
+            if writes or alone:
+                take_turn(session, alone=alone)
             yield session
             session.commit()
         except BaseException:
