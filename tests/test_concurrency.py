@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Tracker
-from tracker.model.tables import ChipLot, Entry, TokenMetric
+from tracker.model.tables import ChipLot, ChipModel, ChipVendor, Entry, TokenMetric
 from tracker.service.database import create_engine, for_writing
 from tracker.service.entries import ENTRY_KEY, unique_violation
 from tracker.service.tokens import FIGURE_KEY
@@ -415,3 +415,33 @@ def test_an_import_and_an_add_of_the_same_id_at_once_end_as_one_after_the_other(
         assert outcome == import_first
     else:  # which of the two takes SQLite's write lock first is up to the machine
         assert outcome in (import_first, add_first)
+
+
+@pytest.mark.parametrize(
+    ("command", "holding", "added", "refused"),
+    [
+        (
+            ["chips", "add", "NVIDIA", "X99"],
+            sa.insert(ChipModel).values(vendor="NVIDIA", name="X99"),
+            "NVIDIA X99\n",
+            "Error: MODEL: 'X99' already means NVIDIA model 'X99'\n",
+        ),
+        (
+            ["chips", "add", "Newco", "N1", "--new-vendor"],
+            sa.insert(ChipVendor).values(name="Newco"),
+            "Newco N1\n",
+            "Error: VENDOR: 'Newco' already means vendor 'Newco'\n",
+        ),
+    ],
+    ids=["model", "vendor"],
+)
+def test_parallel_additions_to_the_catalogue_add_once_and_refuse_the_others(
+    tracker: Tracker, tmp_path: Path, command: list[str], holding: sa.Executable, added: str, refused: str
+) -> None:
+    # Before, on PostgreSQL, the losers failed on a raw duplicate key of pk_chip_model or pk_chip_vendor.
+    assert tracker.url is not None
+    results = run_at_once([command] * 4, tmp_path, tracker.url, holding)
+    assert (
+        sorted((r.returncode, r.stdout, r.stderr) for r in results)
+        == [(0, added, "")] + [(1, "", refused)] * 3
+    )

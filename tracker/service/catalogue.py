@@ -167,9 +167,21 @@ def _name(text: str, field: str, max_length: int) -> str:
     return name
 
 
+CATALOGUE_LOCK_KEY = 0x7472_6163_6B63_61  # "trackca": commands changing the catalogue take turns
+
+
+def catalogue_for_update(session: Session) -> Catalogue:
+    """The catalogue, read once every other command changing it has ended, which waits for
+    this one to end (on PostgreSQL; SQLite's write lock does so already): two additions of
+    one name then end as one after the other would, the second refused as a repeat."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(CATALOGUE_LOCK_KEY)))
+    return load_catalogue(session)
+
+
 def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
     """Add a vendor (and its other spellings) to the catalogue."""
-    catalogue = load_catalogue(session)
+    catalogue = catalogue_for_update(session)
     name = _name(name, "vendor", 60)
     spellings = [name, *(_name(alias, "alias", 100) for alias in aliases)]
     for field_name, spelling in zip(["vendor"] + ["alias"] * len(aliases), spellings, strict=True):
@@ -216,7 +228,7 @@ def read_figures(given: Mapping[str, str | None], source: str | None) -> dict[st
 
 def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str, object]) -> tuple[str, str]:
     """Give a catalogue model figures (see :func:`read_figures`); the others it has stay."""
-    catalogue = load_catalogue(session)
+    catalogue = catalogue_for_update(session)
     vendor_name = catalogue.vendor(vendor)
     model_name = catalogue.model(vendor_name, model)
     if not figures:
@@ -246,7 +258,7 @@ def add_model(
     A name or alias that already means one of the vendor's models, as ``add`` would
     read it (``NVIDIA H100`` is ``H100``), is refused.
     """
-    catalogue = load_catalogue(session)
+    catalogue = catalogue_for_update(session)
     try:
         vendor_name = catalogue.vendor(vendor)
     except InvalidValue as error:
