@@ -73,16 +73,22 @@ def test_links_planted_at_the_nightly_names_are_replaced_and_their_targets_untou
     today = dt.datetime.now(dt.timezone.utc).date()
     # Every day the run may take as today (it may straddle midnight): a link at each.
     days = [today + dt.timedelta(days=shift) for shift in (-1, 0, 1)]
-    names = [f"tracker-lots-{day.isoformat()}.csv" for day in days] + ["tracker-lots-latest.csv"]
+    names = [
+        *(f"tracker-lots-{day.isoformat()}.csv" for day in days),
+        *(f"tracker-dump-{day.isoformat()}.jsonl" for day in days),
+        "tracker-lots-latest.csv",
+        "tracker-dump-latest.jsonl",
+    ]
     for name in names:
         (folder / name).symlink_to(victim)
-    dated, latest = (Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split())
-    assert dated.name in names
+    written = [Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split()]
+    assert [path.name in names for path in written] == [True] * 4
     assert victim.read_text(encoding="utf-8") == "precious\n"
-    for path in (dated, latest):
+    for path in written:
         assert not path.is_symlink()
         assert stat.S_ISREG(path.lstat().st_mode)
-        assert path.read_text(encoding="utf-8") == tracker.export()
+        expected = tracker.export() if path.suffix == ".csv" else tracker.ok("dump")
+        assert path.read_text(encoding="utf-8") == expected
 
 
 def test_a_replaced_file_keeps_its_permissions(tracker: Tracker, folder: Path, umask_022: None) -> None:
@@ -92,12 +98,12 @@ def test_a_replaced_file_keeps_its_permissions(tracker: Tracker, folder: Path, u
     target.chmod(0o600)
     tracker.ok("export", "--output", str(target))
     assert (mode(target), target.read_text(encoding="utf-8")) == (0o600, tracker.export())
-    dated, latest = (Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split())
-    assert (mode(dated), mode(latest)) == (0o644, 0o644)  # new files: the umask's
-    for path in (dated, latest):
+    written = [Path(line) for line in tracker.ok("export", "--output-dir", str(folder)).split()]
+    assert [mode(path) for path in written] == [0o644] * 4  # new files (CSVs and dumps): the umask's
+    for path in written:
         path.chmod(0o640)
     tracker.ok("export", "--output-dir", str(folder))
-    assert (mode(dated), mode(latest)) == (0o640, 0o640)
+    assert [mode(path) for path in written] == [0o640] * 4
 
 
 def test_a_new_file_and_a_replaced_link_get_the_umasks_permissions(
@@ -121,7 +127,7 @@ def test_a_folder_given_through_a_link_is_the_users_choice(tracker: Tracker, tmp
     linked = tmp_path / "exports"
     linked.symlink_to(real, target_is_directory=True)
     written = [Path(line) for line in tracker.ok("export", "--output-dir", str(linked)).split()]
-    assert [path.parent for path in written] == [linked, linked]
+    assert [path.parent for path in written] == [linked] * 4
     assert sorted(path.name for path in real.iterdir()) == sorted(path.name for path in written)
     assert linked.is_symlink()
 
