@@ -1,11 +1,15 @@
 # Developer commands; CI (.ci/run) runs the same checks.
-.PHONY: install test test-sqlite lint format bench
+.PHONY: install test test-fast test-sqlite lint format bench
 
 install:
 	python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,lint]'
 
 test:
 	.venv/bin/pytest
+
+# The loop to run every few minutes: both databases, without the slow tests, few generated examples.
+test-fast:
+	HYPOTHESIS_PROFILE=dev .venv/bin/pytest -m "not slow" -q
 
 test-sqlite:
 	.venv/bin/pytest --backends sqlite

@@ -20,10 +20,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from tracker.cli import cli
 from tracker.service.bootstrap import initialise
 from tracker.service.database import create_engine
+
+# Generated examples: as many as Hypothesis's default in the full suite (the README's command,
+# which CI runs), a few in the developers' loop (`make test-fast` sets HYPOTHESIS_PROFILE=dev).
+# A test that asks for its own number keeps it.
+settings.register_profile("full", deadline=None)
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(

@@ -74,7 +74,7 @@ def test_concurrent_first_use_creates_the_schema_once(empty_db_url: str, tmp_pat
 AT_ONCE = """
 import sys
 from tracker.cli import cli
-import tracker.service.entries, tracker.service.lifecycle  # noqa: F401 - loaded before the start
+import tracker.service.status, tracker.service.updates  # noqa: F401 - loaded before the start
 print("ready", flush=True)
 sys.stdin.readline()
 cli.main(sys.argv[1:], prog_name="tracker")

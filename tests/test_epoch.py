@@ -12,7 +12,7 @@ import pycountry
 
 from tests.conftest import Tracker
 from tests.test_cli import database_contents
-from tracker.service.epoch import ATTRIBUTION
+from tracker.service.formats.epoch import ATTRIBUTION
 
 EXCERPT = Path(__file__).parent / "data" / "epoch_gpu_clusters_excerpt.csv"
 # The reference datasets sit beside the checkout (../shared/datasets), in CI as here.

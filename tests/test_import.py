@@ -17,7 +17,8 @@ from tests.test_cli import database_contents
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import create_engine, session_scope
 from tracker.service.export import EXPORT_COLUMNS
-from tracker.service.imports import import_file, read_export_file
+from tracker.service.formats.tracker import read_export_file
+from tracker.service.imports import import_file
 
 HEADER = ",".join(EXPORT_COLUMNS)
 
@@ -561,7 +562,7 @@ def test_entry_fields_repeated_in_many_entries_are_read_alike_in_each(
     # same value to every entry, and an entry with any problem is read again whole, so that
     # its problems are the ones read_entry finds, in its order, with its messages.
     from tracker.errors import InvalidInput
-    from tracker.service.entries import read_entry
+    from tracker.service.reading import read_entry
 
     header = "id,name,country,status,online,power_mw,sources,chips,vendor"
     good = "France,under construction,2026 q3,1.5,https://example.org/x | https://example.org/y,10,nvidia"

@@ -15,16 +15,11 @@ from tracker.model.cells import neutralise, restore
 from tracker.model.tables import Entry
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import create_engine, session_scope
-from tracker.service.entries import (
-    add_entry,
-    add_entry_from_text,
-    entry_detail,
-    list_entries,
-    read_entry,
-    remove_entry,
-)
+from tracker.service.details import entry_detail, list_entries
+from tracker.service.entries import add_entry, add_entry_from_text, remove_entry
 from tracker.service.export import export_rows
 from tracker.service.filters import resolve_filters
+from tracker.service.reading import read_entry
 from tracker.service.summary import planned_total, planned_totals
 
 

@@ -15,7 +15,7 @@ from tracker.model.names import match_key, slugify
 from tracker.model.periods import Period, Precision, parse_day, parse_period
 from tracker.model.values import control_character, parse_text, refused_character
 from tracker.model.vocabulary import Kind, Status, parse_choice
-from tracker.service.entries import read_sources
+from tracker.service.reading import read_sources
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from tracker.errors import InvalidValue, TrackerError
 from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, Unit
 
 if TYPE_CHECKING:
-    from tracker.service.entries import EntryRow
+    from tracker.service.details import EntryRow
 
 
 def one_of(choices: type[Choice]) -> str:
@@ -147,7 +147,7 @@ def entry_list(app: App, filters: dict[str, Any], unsourced: bool, fmt: str) -> 
     each chip once). CSV and JSON add `qualifier` (how exact the count is; tables mark
     it ~, ≥ or ≤), `kind`, `parent` and a programme's `scope`.
     """
-    from tracker.service.entries import list_entries
+    from tracker.service.details import list_entries
     from tracker.service.filters import resolve_filters
 
     columns = ("id", "name", "country", "operator", "status", "announced", "online", "vendor", "chips")
@@ -201,7 +201,7 @@ def entry_show(app: App, entry_id: str, fmt: str) -> None:
     counts in totals: its parts, plus what its own figure says beyond them.
     """
     from tracker.cli.show import print_entry
-    from tracker.service.entries import entry_detail
+    from tracker.service.details import entry_detail
 
     with open_session(app) as session:
         print_entry(entry_detail(session, entry_id), fmt)
@@ -217,7 +217,8 @@ def entry_remove(app: App, entry_id: str, yes: bool, note: str | None) -> None:
 
     What it was (name, place, chips), when, and --note are kept: `tracker changes` lists it.
     """
-    from tracker.service.entries import entry_detail, remove_entry
+    from tracker.service.details import entry_detail
+    from tracker.service.entries import remove_entry
 
     with open_session(app, writes=True) as session:
         detail = entry_detail(session, entry_id)

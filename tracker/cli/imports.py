@@ -18,7 +18,7 @@ from tracker.cli.app import App, open_session, pass_app
 from tracker.errors import FileRejected, InvalidValue
 
 if TYPE_CHECKING:
-    from tracker.service.imports import Progress
+    from tracker.service.formats.base import Progress
 
 FORMATS = ("tracker", "epoch")
 STDIN_NAME = "<stdin>"
@@ -73,8 +73,9 @@ def import_(
     FILE:LINE: COLUMN: message, and then nothing is written. An entry identical to the
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
-    from tracker.service.epoch import earlier_imports, read_epoch_file
-    from tracker.service.imports import OnConflict, import_file, read_export_file
+    from tracker.service.formats import FORMATS
+    from tracker.service.formats.epoch import earlier_imports
+    from tracker.service.imports import OnConflict, import_file
 
     epoch = file_format.lower() == "epoch"
     if prune and not epoch:
@@ -90,7 +91,7 @@ def import_(
             result = import_file(
                 session,
                 handle,
-                read_epoch_file if epoch else read_export_file,
+                FORMATS[file_format.lower()],
                 name=name,
                 on_conflict=OnConflict(on_conflict.lower()) if on_conflict else None,
                 skip_invalid=skip_invalid,

@@ -41,7 +41,7 @@ leaves in the history (in the order of the days):
 def status(
     app: App, entry_id: str, new_status: str, on: str, source: str | None, unsourced: bool, note: str | None
 ) -> None:
-    from tracker.service.lifecycle import change_status
+    from tracker.service.status import change_status
 
     with open_session(app, writes=True) as session:
         change = change_status(
@@ -62,7 +62,7 @@ def status(
 @pass_app
 def sources(app: App, entry_id: str, fmt: str) -> None:
     """The sources of an entry: what each of its figures comes from."""
-    from tracker.service.lifecycle import entry_sources
+    from tracker.service.details import entry_sources
 
     with open_session(app) as session:
         rows = [(s.reference, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
@@ -140,7 +140,7 @@ def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | No
     """
     from tracker.cli.entries import warn_outside
     from tracker.service.checks import outside_programme
-    from tracker.service.lifecycle import update_entry
+    from tracker.service.updates import update_entry
 
     lot = {key: fields.pop(key) for key in ("chips", "unit", "vendor", "model", "qualifier", "lot")}
     values = {("notes" if key == "note" else key): value for key, value in fields.items()}
@@ -169,7 +169,7 @@ def changes(app: App, since: str, fmt: str) -> None:
     edited (`tracker update`, or `tracker import --on-conflict update`: with the first
     source the file adds), status moves (`tracker status`, or an import) and entries
     removed (with what they were and the --note given)."""
-    from tracker.service.lifecycle import changes_since
+    from tracker.service.history import changes_since
 
     with open_session(app) as session:
         rows = [

@@ -10,7 +10,7 @@ import click
 from tracker.cli.render import QUALIFIER_MARKS, Count, raw_value, render
 
 if TYPE_CHECKING:
-    from tracker.service.entries import EntryDetail
+    from tracker.service.details import EntryDetail
     from tracker.service.programmes import Amount
 
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")

@@ -15,7 +15,7 @@ from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, StatusEvent
 from tracker.model.vocabulary import Qualifier, Status
 from tracker.service.database import bytewise
-from tracker.service.entries import status_moves
+from tracker.service.details import status_moves
 from tracker.service.programmes import regions_of
 
 # A project's stages, the way forward: a move to an earlier one is backwards. The other

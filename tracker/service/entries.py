@@ -1,349 +1,33 @@
-"""Adding, reading and removing entries and their chip lots."""
+"""Storing, finding and removing entries and their chip lots."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TypedDict, TypeVar, cast
+from collections.abc import Iterable, Mapping
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
-from tracker.model.countries import parse_country
+from tracker.model.fields import FIELD_COLUMNS, stored_values
 from tracker.model.names import slugify
-from tracker.model.periods import Period, parse_period, past_day, period_from_parts
-from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
-from tracker.model.values import check_text, parse_id, parse_power, parse_quantity, parse_text
-from tracker.model.vocabulary import (
-    Confidence,
-    Kind,
-    Qualifier,
-    Sponsor,
-    Status,
-    Unit,
-    parse_choice,
-    parse_qualifier,
-)
-from tracker.service.catalogue import Catalogue, load_catalogue
+from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source
+from tracker.model.values import parse_text
+from tracker.model.vocabulary import Kind, Qualifier, parse_choice
+from tracker.service.catalogue import load_catalogue
 from tracker.service.database import bytewise, insert_new
-from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, coverage, qualifier_bits, total
+from tracker.service.programmes import Amount, total
+from tracker.service.reading import (
+    EntryInput,
+    LotInput,
+    lot_numbers,
+    parent_problem,
+    place_problem,
+    read_entry,
+)
 
-SOURCE_SEPARATOR = " | "  # between the sources of one entry in a CSV cell
-MAX_SOURCE_BYTES = 2000  # PostgreSQL indexes at most 2,704 bytes of a unique text
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a duplicate key
 ENTRY_KEY = cast(sa.Table, Entry.__table__).primary_key
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class LotInput:
-    """A chip lot as it will be stored: vendor and model as the catalogue names them."""
-
-    vendor: str
-    model: str | None
-    quantity: int
-    number: int | None = None  # the lot's number within its entry, when a file gives it
-    qualifier: Qualifier = Qualifier.EXACT
-    # The count as announced, where it was of superchips, servers or racks.
-    announced: tuple[int, Unit] | None = None
-
-
-@dataclass(frozen=True)
-class EntryInput:
-    """An entry whose every field has been read and checked."""
-
-    name: str
-    country: str | None  # None only for a programme with a region scope instead
-    id: str | None = None
-    scope: str | None = None
-    operator: str | None = None
-    city: str | None = None
-    kind: Kind | None = None
-    sponsor: Sponsor | None = None
-    status: Status = Status.ANNOUNCED
-    confidence: Confidence | None = None
-    announced: dt.date | None = None
-    online: Period | None = None
-    power_mw: Decimal | None = None
-    parent: str | None = None
-    lots: tuple[LotInput, ...] = ()
-    sources: tuple[str, ...] = ()
-    notes: str | None = None
-
-
-class _FieldReader:
-    """Reads text fields one by one, collecting every problem instead of stopping at the first."""
-
-    def __init__(self, raw: Mapping[str, object], problems: list[InvalidValue] | None = None) -> None:
-        self.raw = raw
-        self.problems: list[InvalidValue] = [] if problems is None else problems
-
-    def given(self, key: str) -> bool:
-        value = self.raw.get(key)
-        if isinstance(value, (list, tuple)):
-            return any(str(item).strip() for item in value)
-        return value is not None and bool(str(value).strip())
-
-    def __call__(self, key: str, parse: Callable[[str], T]) -> T | None:
-        value = self.raw.get(key)
-        if type(value) is str:  # most often: one text, read without the checks below
-            return self._parse(value, parse) if value.strip() else None
-        if not self.given(key):
-            return None
-        if isinstance(value, (list, tuple)):
-            if len(value) > 1:
-                self.problems.append(
-                    InvalidValue(key, f"is given {len(value)} times; an entry is added with one chip lot")
-                )
-                return None
-            value = value[0]
-        return self._parse(str(value), parse)
-
-    def _parse(self, text: str, parse: Callable[[str], T]) -> T | None:
-        try:
-            return parse(text)
-        except InvalidValue as problem:
-            self.problems.append(problem)
-            return None
-
-    def required(self, key: str, parse: Callable[[str], T], missing: str) -> T | None:
-        if not self.given(key):
-            self.problems.append(InvalidValue(key, missing))
-        return self(key, parse)
-
-
-class EntryFields(TypedDict):
-    """How :func:`read_entry` reads each of an entry's own fields (not its lots or sources),
-    by key: a function of the field's text, not blank, that returns its value or raises
-    :class:`InvalidValue`."""
-
-    name: Callable[[str], str | None]
-    country: Callable[[str], str]
-    scope: Callable[[str], str]
-    id: Callable[[str], str]
-    operator: Callable[[str], str | None]
-    city: Callable[[str], str | None]
-    kind: Callable[[str], Kind]
-    sponsor: Callable[[str], Sponsor]
-    status: Callable[[str], Status]
-    confidence: Callable[[str], Confidence]
-    announced: Callable[[str], dt.date]
-    online: Callable[[str], Period]
-    power_mw: Callable[[str], Decimal]
-    parent: Callable[[str], str]
-    notes: Callable[[str], str | None]
-
-
-def entry_fields(catalogue: Catalogue) -> EntryFields:
-    """The readers of an entry's own fields (an import reads each distinct text of a file's
-    column with these, once)."""
-    return {
-        "name": lambda text: parse_text(text, "name", 200),
-        "country": parse_country,
-        "scope": lambda text: catalogue.region(text, "scope"),
-        "id": parse_id,
-        "operator": lambda text: parse_text(text, "operator", 200),
-        "city": lambda text: parse_text(text, "city", 100),
-        "kind": lambda text: parse_choice(Kind, text, "kind"),
-        "sponsor": lambda text: parse_choice(Sponsor, text, "sponsor"),
-        "status": lambda text: parse_choice(Status, text, "status"),
-        "confidence": lambda text: parse_choice(Confidence, text, "confidence"),
-        "announced": past_day,
-        "online": parse_period,
-        "power_mw": parse_power,
-        "parent": lambda text: parse_id(text, "parent"),
-        "notes": lambda text: parse_text(text, "notes", 10_000, one_line=False),
-    }
-
-
-def read_entry(
-    raw: Mapping[str, object], catalogue: Catalogue, lots: Sequence[Mapping[str, object]] | None = None
-) -> EntryInput:
-    """Read an entry from text fields, as typed on the command line or read from a file.
-
-    Every field is checked; all problems are raised together as :class:`InvalidInput`.
-    Keys: name, country, scope, id, operator, city, kind, sponsor, parent, status,
-    confidence, announced, online, chips, vendor, model, qualifier, power_mw, sources (a
-    list, or text joined by " | "), notes. The chip lot is read from lot, chips, vendor,
-    model and qualifier; ``lots`` gives several, one mapping each.
-    """
-    read = _FieldReader(raw)
-    fields = entry_fields(catalogue)
-    name = read.required("name", fields["name"], "is empty; every entry needs a name")
-    country = read("country", fields["country"])
-    scope = read("scope", fields["scope"])
-    lot_readers = [read] if lots is None else [_FieldReader(lot, read.problems) for lot in lots]
-    entry_lots = tuple(lot for reader in lot_readers for lot in _read_lot(reader, catalogue))
-    entry = EntryInput(
-        name=name or "",
-        country=country,
-        scope=scope,
-        id=read("id", fields["id"]),
-        operator=read("operator", fields["operator"]),
-        city=read("city", fields["city"]),
-        kind=read("kind", fields["kind"]),
-        sponsor=read("sponsor", fields["sponsor"]),
-        status=read("status", fields["status"]) or Status.ANNOUNCED,
-        confidence=read("confidence", fields["confidence"]),
-        announced=read("announced", fields["announced"]),
-        online=read("online", fields["online"]),
-        power_mw=read("power_mw", fields["power_mw"]),
-        parent=read("parent", fields["parent"]),
-        lots=entry_lots,
-        sources=tuple(read_sources(raw.get("sources"), read.problems)),
-        notes=read("notes", fields["notes"]),
-    )
-    if read.problems:
-        raise InvalidInput(read.problems)
-    return entry
-
-
-def place_problem(country: str | None, scope: str | None, kind: Kind | str | None) -> InvalidValue | None:
-    """What is wrong with where an entry is: it has a country, or, a programme, a region scope.
-
-    Checked on the entry as it will be stored: a file's row may leave out a column whose
-    stored value then stands.
-    """
-    if scope is None and country is None:
-        return InvalidValue(
-            "country",
-            "is missing; give a country code or name, such as FR (or a region --scope for a programme)",
-        )
-    if scope is not None and kind != Kind.PROGRAMME:
-        return InvalidValue("scope", "is for programmes (kind programme), which may span several countries")
-    if scope is not None and country is not None:
-        return InvalidValue("scope", "a programme has a country or a scope, not both")
-    return None
-
-
-def parent_problem(parent: str, kind: str | None) -> InvalidValue | None:
-    """What is wrong with a parent of this kind: a parent is a programme."""
-    if kind == Kind.PROGRAMME:
-        return None
-    return InvalidValue(
-        "parent",
-        f"{parent!r} is not a programme (its kind is {kind or 'not given'}); a parent has kind programme",
-    )
-
-
-def read_lot(raw: Mapping[str, object], catalogue: Catalogue) -> LotInput | None:
-    """Read one chip lot (lot, chips, vendor, model, qualifier) from text fields; None when they are all
-    empty. Every problem is raised together as :class:`InvalidInput`."""
-    read = _FieldReader(raw)
-    lots = _read_lot(read, catalogue)
-    if read.problems:
-        raise InvalidInput(read.problems)
-    return lots[0] if lots else None
-
-
-MAX_LOTS = 10_000
-
-
-def parse_lot_number(text: str) -> int:
-    """A chip lot's number within its entry: 1 to 10,000."""
-    cleaned = text.strip()
-    if not cleaned.isascii() or not cleaned.isdigit() or not 0 < int(cleaned) <= MAX_LOTS:
-        raise InvalidValue("lot", f"{text!r} is not a lot number; give a whole number from 1 to {MAX_LOTS:,}")
-    return int(cleaned)
-
-
-def _read_lot(read: _FieldReader, catalogue: Catalogue) -> tuple[LotInput, ...]:
-    if not any(read.given(key) for key in ("chips", "vendor", "model", "announced_chips")):
-        for key in ("lot", "qualifier", "announced_unit"):
-            if read.given(key):
-                read.problems.append(InvalidValue(key, "is given without chips; give chips and vendor"))
-        return ()
-    if not read.given("vendor"):
-        read.problems.append(
-            InvalidValue("vendor", "is needed with chips; use `unknown` when it was not disclosed")
-        )
-    if not read.given("chips") and not read.given("announced_chips"):
-        read.problems.append(InvalidValue("chips", "is needed with vendor and model; give the chip count"))
-    quantity = read("chips", parse_quantity)
-    vendor = read("vendor", catalogue.vendor)
-    model = read("model", lambda text: catalogue.model(vendor, text)) if vendor else None
-    number = read("lot", parse_lot_number)
-    qualifier = read("qualifier", parse_qualifier)
-    announced = _read_announced(read, catalogue, vendor, model, quantity)
-    if announced is not None:
-        quantity = catalogue.accelerators(vendor or "", model, announced[1], announced[0])
-    if quantity is None or vendor is None:
-        return ()
-    return (
-        LotInput(
-            vendor=vendor,
-            model=model,
-            quantity=quantity,
-            number=number,
-            qualifier=qualifier or Qualifier.EXACT,
-            announced=announced if announced is None or announced[1] is not Unit.GPU else None,
-        ),
-    )
-
-
-def _read_announced(
-    read: _FieldReader, catalogue: Catalogue, vendor: str | None, model: str | None, chips: int | None
-) -> tuple[int, Unit] | None:
-    """A count announced in superchips, servers or racks (announced_chips and announced_unit),
-    checked against the catalogue and against the accelerators given (chips), if any."""
-    count = read("announced_chips", lambda text: parse_quantity(text, "announced_chips"))
-    unit = read("announced_unit", lambda text: parse_choice(Unit, text, "announced_unit", "unit"))
-    if count is None or unit is None:
-        if count is not None and not read.given("announced_unit"):
-            read.problems.append(InvalidValue("announced_unit", "is missing; give superchip, server or rack"))
-        elif not read.given("announced_chips") and read.given("announced_unit") and chips is not None:
-            read.problems.append(InvalidValue("announced_chips", "is missing; give the count of that unit"))
-        return None
-    if vendor is None:
-        return None
-    try:
-        accelerators = catalogue.accelerators(vendor, model, unit, count)
-    except InvalidValue as problem:
-        read.problems.append(problem)
-        return None
-    if chips is not None and chips != accelerators:
-        read.problems.append(
-            InvalidValue(
-                "chips",
-                f"{chips:,} is not {count:,} {unit.value}s of {vendor} {model}: those are {accelerators:,}",
-            )
-        )
-        return None
-    return count, unit
-
-
-def read_sources(value: object, problems: list[InvalidValue]) -> Iterator[str]:
-    """The sources given as a list, or as text joined by " | ": each trimmed to one line;
-    empty, over-long or unprintable ones are added to ``problems``."""
-    items: Iterable[object] = ()
-    if isinstance(value, str):
-        items = value.split(SOURCE_SEPARATOR) if value.strip() else []
-    elif isinstance(value, Iterable):
-        items = value
-    for item in map(str, items):
-        reference = " ".join(item.split())
-        if not reference:
-            problems.append(InvalidValue("sources", "is empty; give a URL or a citation"))
-            continue
-        try:
-            check_text(reference, "sources")
-        except InvalidValue as problem:
-            problems.append(problem)
-            continue
-        if len(reference.encode("utf-8")) > MAX_SOURCE_BYTES:
-            problems.append(
-                InvalidValue("sources", f"is longer than {MAX_SOURCE_BYTES:,} bytes; cite it more briefly")
-            )
-        elif SOURCE_SEPARATOR in reference:
-            problems.append(
-                InvalidValue("sources", f"{reference!r} holds {SOURCE_SEPARATOR!r}, which separates sources")
-            )
-        else:
-            yield reference
 
 
 def add_entry(session: Session, entry: EntryInput) -> str:
@@ -361,18 +45,7 @@ def add_entry(session: Session, entry: EntryInput) -> str:
     if entry.parent is not None and (problem := stored_parent_problem(session, entry.parent)) is not None:
         raise problem
     row = Entry(**entry_columns(entry_id, entry))
-    row.lots = [
-        ChipLot(
-            lot=number,
-            vendor=lot.vendor,
-            model=lot.model,
-            quantity=lot.quantity,
-            qualifier=lot.qualifier.value,
-            announced_quantity=lot.announced[0] if lot.announced else None,
-            announced_unit=lot.announced[1].value if lot.announced else None,
-        )
-        for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
-    ]
+    row.lots = [lot_row(number, lot) for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)]
     row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
     try:
         with session.begin_nested():  # so that the winner of a race can be read after losing it
@@ -412,45 +85,31 @@ def unique_violation(
     return str(original) == f"UNIQUE constraint failed: {columns}"
 
 
-# The entry table's columns that entry_values gives, in its order.
-ENTRY_VALUE_COLUMNS = (
-    "id", "name", "operator", "country", "scope", "city", "kind", "sponsor", "status", "confidence",
-    "announced_on", "online_start", "online_precision", "power_mw", "parent_id", "notes",
-)  # fmt: skip
-
-
 def entry_values(entry_id: str, entry: EntryInput) -> tuple[object, ...]:
     """The entry table's columns for an entry as read (not its lots, sources or timestamps),
-    in :data:`ENTRY_VALUE_COLUMNS` order."""
-    online = entry.online
-    return (
-        entry_id,
-        entry.name,
-        entry.operator,
-        entry.country,
-        entry.scope,
-        entry.city,
-        _value(entry.kind),
-        _value(entry.sponsor),
-        entry.status.value,
-        _value(entry.confidence),
-        entry.announced,
-        online.start if online else None,
-        online.precision.value if online else None,
-        entry.power_mw,
-        entry.parent,
-        entry.notes,
-    )
+    in :data:`~tracker.model.fields.FIELD_COLUMNS` order."""
+    return stored_values({**entry.values, "id": entry_id})
 
 
 def entry_columns(entry_id: str, entry: EntryInput) -> dict[str, object]:
     """The entry table's columns for an entry as read (not its lots, sources or timestamps)."""
-    return dict(zip(ENTRY_VALUE_COLUMNS, entry_values(entry_id, entry), strict=True))
+    return dict(zip(FIELD_COLUMNS, entry_values(entry_id, entry), strict=True))
 
 
-def lot_numbers(lots: Sequence[LotInput]) -> list[int]:
-    """The numbers the lots are stored under: their own where given, else 1, 2, 3..."""
-    return [lot.number or place for place, lot in enumerate(lots, start=1)]
+def lot_row(number: int, lot: LotInput) -> ChipLot:
+    """A chip lot as stored."""
+    return ChipLot(
+        lot=number,
+        vendor=lot.vendor,
+        model=lot.model,
+        quantity=lot.quantity,
+        qualifier=lot.qualifier.value,
+        announced_quantity=lot.announced[0] if lot.announced else None,
+        announced_unit=lot.announced[1].value if lot.announced else None,
+        status=lot.status.value if lot.status else None,
+        online_start=lot.online.start if lot.online else None,
+        online_precision=lot.online.precision.value if lot.online else None,
+    )
 
 
 def similar_entries(session: Session, entry: EntryInput) -> list[str]:
@@ -477,10 +136,6 @@ def ancestors(session: Session, parent: str | None) -> list[str]:
         found.append(parent)
         parent = session.scalar(sa.select(Entry.parent_id).where(Entry.id == parent))
     return found
-
-
-def _value(choice: Kind | Sponsor | Confidence | None) -> str | None:
-    return choice.value if choice is not None else None
 
 
 def source_for(session: Session, reference: str) -> Source:
@@ -581,143 +236,6 @@ def lock_entries(session: Session, entry_ids: Iterable[str]) -> None:
         session.execute(sa.select(Entry.id).where(Entry.id == entry_id).with_for_update())
 
 
-@dataclass(frozen=True)
-class StatusMove:
-    """A status change in the order of the days it took effect, with the status it left:
-    that of the change before it by day, whenever each was recorded."""
-
-    event: StatusEvent
-    from_status: str
-
-
-def status_moves(events: Iterable[StatusEvent]) -> list[StatusMove]:
-    """An entry's status changes in effective order; the first leaves the status the entry
-    was added with (what the first change recorded)."""
-    ordered = sorted(events, key=lambda event: (event.effective_on, event.id or 0))
-    moves: list[StatusMove] = []
-    for place, event in enumerate(ordered):
-        before = ordered[place - 1].to_status if place else (ordered[0].from_status or event.to_status)
-        moves.append(StatusMove(event, before))
-    return moves
-
-
-@dataclass(frozen=True)
-class LotDetail:
-    """A chip lot with the status and online period that apply to it (its own, or its entry's)."""
-
-    lot: int
-    vendor: str
-    model: str | None
-    chips: int
-    status: str
-    online: Period | None
-    qualifier: Qualifier = Qualifier.EXACT
-    announced: tuple[int, Unit] | None = None  # the count as announced, in superchips, servers or racks
-
-    @property
-    def as_announced(self) -> str | None:
-        """The count as announced, in words: ``18 racks``."""
-        if self.announced is None:
-            return None
-        count, unit = self.announced
-        return f"{count:,} {unit.value}{'' if count == 1 else 's'}"
-
-
-@dataclass(frozen=True)
-class PartDetail:
-    """An entry that is part of a programme, with what it counts in totals."""
-
-    id: str
-    name: str
-    country: str | None
-    status: str
-    counted: Amount
-
-
-@dataclass(frozen=True)
-class Counted:
-    """What a programme counts in totals: its parts', and what its own lots add to them."""
-
-    parts: Amount
-    adds: Amount
-
-    @property
-    def total(self) -> Amount:
-        return self.parts + self.adds
-
-
-@dataclass(frozen=True)
-class EntryDetail:
-    """One entry as ``tracker show`` presents it."""
-
-    entry: Entry
-    online: Period | None
-    lots: tuple[LotDetail, ...]
-    sources: tuple[Source, ...]
-    history: tuple[StatusMove, ...] = ()
-    parts: tuple[PartDetail, ...] = ()
-    counted: Counted | None = None  # for a programme (an entry with parts, or a scope)
-
-    @property
-    def chips(self) -> int:
-        """All chips of the entry, whatever their status."""
-        return sum(lot.chips for lot in self.lots)
-
-    @property
-    def amount(self) -> Amount:
-        """All chips of the entry, whatever their status, with how exactly they are known."""
-        return total(Amount(lot.chips, lot.qualifier) for lot in self.lots)
-
-
-def entry_detail(session: Session, entry_id: str) -> EntryDetail:
-    """An entry with its lots, their effective status and period, sources and history."""
-    entry = get_entry(session, entry_id)
-    online = period_from_parts(entry.online_start, entry.online_precision)
-    lots = tuple(
-        LotDetail(
-            lot=lot.lot,
-            vendor=lot.vendor,
-            model=lot.model,
-            chips=lot.quantity,
-            status=lot.status or entry.status,
-            online=period_from_parts(lot.online_start, lot.online_precision) or online,
-            qualifier=Qualifier(lot.qualifier),
-            announced=(
-                (lot.announced_quantity, Unit(lot.announced_unit))
-                if lot.announced_quantity is not None and lot.announced_unit is not None
-                else None
-            ),
-        )
-        for lot in entry.lots
-    )
-    # In the export's order, which does not depend on the database's collation.
-    sources = tuple(sorted(entry.sources, key=lambda source: source.reference))
-    children = session.scalars(
-        sa.select(Entry).where(Entry.parent_id == entry.id).order_by(bytewise(session, Entry.id))
-    ).all()
-    parts: tuple[PartDetail, ...] = ()
-    counted = None
-    if children or entry.scope is not None:
-        cover = coverage(session)
-        parts = tuple(
-            PartDetail(
-                child.id, child.name, child.country or child.scope, child.status, cover.count_of(child.id)
-            )
-            for child in children
-        )
-        adds = total(cover.adds(lot.id) for lot in entry.lots)
-        counted = Counted(cover.parts.get(entry.id, Amount()), adds)
-    return EntryDetail(
-        entry=entry,
-        online=online,
-        lots=lots,
-        sources=sources,
-        history=tuple(status_moves(entry.events)),
-        parts=parts,
-        counted=counted,
-    )
-
-
 def remove_entry(session: Session, entry_id: str, note: str | None = None) -> None:
     """Delete an entry with its lots and history, keeping a record of what it was (and
     ``note``, why it went) for ``tracker changes``."""
@@ -737,60 +255,3 @@ def entry_summary(entry: Entry, suffix: str = "") -> str:
     count = amount.qualifier.phrase(f"{amount.chips:,} chips") if entry.lots else "no chip count"
     part = f", part of {entry.parent_id} (counted once within it)" if entry.parent_id else ""
     return f"{entry.name}, {entry.country or entry.scope}, {count}{suffix}{part}"
-
-
-@dataclass(frozen=True)
-class EntryRow:
-    """One line of ``tracker list``."""
-
-    id: str
-    name: str
-    country: str | None
-    operator: str | None
-    status: str
-    announced: dt.date | None
-    online: Period | None
-    vendors: str | None
-    chips: int | None = field(default=None)
-    qualifier: Qualifier = Qualifier.EXACT
-    kind: str | None = None
-    parent: str | None = None
-    scope: str | None = None
-
-
-def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
-    """Entries matching the filters, by id, with their chip totals (all lots, any status)."""
-    lots = (
-        sa.select(
-            ChipLot.entry_id,
-            sa.func.sum(ChipLot.quantity).label("chips"),
-            sa.func.count(sa.distinct(ChipLot.vendor)).label("vendor_count"),
-            sa.func.min(ChipLot.vendor).label("vendor"),
-            qualifier_bits(ChipLot.qualifier).label("qualifiers"),
-        )
-        .group_by(ChipLot.entry_id)
-        .subquery()
-    )
-    query = (
-        sa.select(Entry, lots.c.chips, lots.c.vendor_count, lots.c.vendor, lots.c.qualifiers)
-        .outerjoin(lots, lots.c.entry_id == Entry.id)
-        .where(*filters.entry_conditions())
-        .order_by(bytewise(session, Entry.id))
-    )
-    for entry, chips, vendor_count, vendor, qualifiers in session.execute(query):
-        vendors = vendor if vendor_count == 1 else (f"{vendor_count} vendors" if vendor_count else None)
-        yield EntryRow(
-            id=entry.id,
-            name=entry.name,
-            country=entry.country,
-            operator=entry.operator,
-            status=entry.status,
-            announced=entry.announced_on,
-            online=period_from_parts(entry.online_start, entry.online_precision),
-            vendors=vendors,
-            chips=chips,
-            qualifier=Qualifier.of_bits(qualifiers),
-            kind=entry.kind,
-            parent=entry.parent_id,
-            scope=entry.scope,
-        )

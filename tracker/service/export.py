@@ -25,9 +25,9 @@ from tracker.model.cells import QUOTED_STARTS, cell_text, neutralise
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
-from tracker.service.entries import SOURCE_SEPARATOR, EntryInput, LotInput, lot_numbers
 from tracker.service.files import atomic_file, remove_abandoned
 from tracker.service.filters import Filters
+from tracker.service.reading import SOURCE_SEPARATOR, EntryInput, LotInput, lot_numbers
 
 EXPORT_COLUMNS = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",

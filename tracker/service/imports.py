@@ -1,76 +1,54 @@
 """Importing entries from files: every row checked first, then stored in one transaction.
 
-A reader turns a file into :class:`ParsedEntry` items (this module reads the export
-format; :mod:`tracker.service.epoch` reads Epoch AI's GPU clusters). :func:`import_entries`
-stores them through bulk inserts, compares each with what is stored, and raises
-:class:`~tracker.errors.FileRejected` with every problem when any row is bad, so that
-the caller's transaction, rolled back, leaves the database as it was.
+A reader (:mod:`tracker.service.formats`) turns a file into :class:`ParsedEntry` items;
+:func:`import_entries` compares each with what is stored and stores them in bulk, and raises
+:class:`~tracker.errors.FileRejected` with every problem when any row is bad, so that the
+caller's transaction, rolled back, leaves the database as it was.
 """
 
 from __future__ import annotations
 
-import bisect
-import csv
-import dataclasses
 import enum
-import itertools
-import marshal
-import operator
-import os
-import re
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO, cast
+from typing import TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import FileProblem, FileRejected, InvalidInput, InvalidValue, RowProblem, TrackerError
-from tracker.model.cells import restore
+from tracker.errors import FileRejected, InvalidValue, RowProblem, TrackerError
+from tracker.model.fields import EXPORT_COLUMNS, FIELD_COLUMNS
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryChange, EntrySource, Source, StatusEvent, utc_now
-from tracker.model.vocabulary import Qualifier, Status
-from tracker.service.catalogue import Catalogue, load_catalogue
-from tracker.service.database import insert_new, one_import_at_a_time
-from tracker.service.entries import (
-    ENTRY_VALUE_COLUMNS,
-    SOURCE_SEPARATOR,
-    EntryInput,
-    LotInput,
-    entry_columns,
-    entry_fields,
-    entry_values,
-    lot_numbers,
-    parent_problem,
-    place_problem,
-    read_entry,
-    read_lot,
-    read_sources,
+from tracker.service.bulk import (
+    CHANGE_TABLE,
+    ENTRY_TABLE,
+    EVENT_TABLE,
+    LINK_TABLE,
+    LOT_TABLE,
+    SOURCE_TABLE,
+    chunks,
+    drop_indexes_of_empty_tables,
+    insert_rows,
+    lock_stored,
+    source_ids,
+    stored_rows,
 )
-from tracker.service.export import EXPORT_COLUMNS, entry_rows, export_rows
-from tracker.service.filters import Filters
+from tracker.service.catalogue import load_catalogue
+from tracker.service.database import one_import_at_a_time
+from tracker.service.entries import entry_columns, entry_values
+from tracker.service.export import entry_rows
+from tracker.service.formats.base import ParsedEntry, Progress, Reader
+from tracker.service.formats.tracker import ENTRY_COLUMNS, GroupReader, RowsApart, restored_cells
+from tracker.service.merging import cell, differences, lots_text, merged
+from tracker.service.reading import SOURCE_SEPARATOR, EntryInput, lot_numbers, parent_problem, place_problem
 
 BATCH_SIZE = 10_000  # entries compared and inserted together
-PARAMETERS_PER_QUERY = 900  # ids in one IN (...), well inside every database's limit
 # The chip lot table's columns that an import fills, in the order of its rows.
 LOT_INSERT_COLUMNS = (
     "entry_id", "lot", "vendor", "model", "quantity", "qualifier", "announced_quantity", "announced_unit",
 )  # fmt: skip
-LOT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit")
-ENTRY_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in LOT_COLUMNS)
-REQUIRED_COLUMNS = ("name", "country")
-
-# The tables themselves, for Core bulk statements.
-ENTRY_TABLE = cast(sa.Table, Entry.__table__)
-LOT_TABLE = cast(sa.Table, ChipLot.__table__)
-LINK_TABLE = cast(sa.Table, EntrySource.__table__)
-SOURCE_TABLE = cast(sa.Table, Source.__table__)
-EVENT_TABLE = cast(sa.Table, StatusEvent.__table__)
-CHANGE_TABLE = cast(sa.Table, EntryChange.__table__)
-
-Progress = Callable[[int], None]  # told how many more characters of the file were read
+OWN_LOT_COLUMNS = ("status", "online_start", "online_precision")  # where a lot differs from its entry
 
 
 class OnConflict(str, enum.Enum):
@@ -78,18 +56,6 @@ class OnConflict(str, enum.Enum):
 
     UPDATE = "update"  # replace the stored entry with the file's
     SKIP = "skip"  # keep the stored entry
-
-
-@dataclass(frozen=True)
-class ParsedEntry:
-    """One entry read from a file, or the problems that kept it from being read."""
-
-    line: int  # where the entry's first row starts
-    entry: EntryInput | None
-    problems: tuple[RowProblem, ...] = ()
-    # The columns the file speaks for: a stored entry keeps its values of the others.
-    columns: frozenset[str] = frozenset(EXPORT_COLUMNS)
-    adds_sources: bool = False  # the file's sources are added to the stored ones, not put in their place
 
 
 @dataclass
@@ -136,20 +102,6 @@ def import_entries(
     importer.result.ids = set(importer.lines) - importer.left_out
     importer.result.rejected.sort(key=lambda problem: problem.line)
     return importer.result
-
-
-class Reader(Protocol):
-    """Reads entries from a file of one format (the export format, Epoch AI's CSV...)."""
-
-    def __call__(
-        self,
-        handle: TextIO,
-        catalogue: Catalogue,
-        *,
-        name: str,
-        progress: Progress | None = None,
-        gather: bool = False,
-    ) -> Iterator[ParsedEntry]: ...
 
 
 def import_file(
@@ -223,11 +175,11 @@ class _Importer:
         self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
-        self.read_stored = _GroupReader(load_catalogue(session), EXPORT_COLUMNS)
+        self.read_stored = GroupReader(load_catalogue(session), EXPORT_COLUMNS)
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
         self.existing = set(session.scalars(sa.select(Entry.id)))
-        self.indexes_to_make = _drop_indexes_of_empty_tables(session) if not self.existing else []
+        self.indexes_to_make = drop_indexes_of_empty_tables(session) if not self.existing else []
         if session.get_bind().dialect.name == "postgresql":
             # The planner's statistics do not count the rows this transaction adds, so as the
             # tables grow it would scan them whole for every lookup (and foreign key check).
@@ -298,7 +250,7 @@ class _Importer:
                 message = f"{parent!r} has a problem of its own (line {self.lines[parent]})"
                 bad_parents[entry_id] = RowProblem(self.lines[entry_id], "parent", message)
             left_out |= more & self.added_ids
-        for chunk in _chunks(sorted(left_out)):
+        for chunk in chunks(sorted(left_out)):
             self.session.execute(sa.delete(ENTRY_TABLE).where(ENTRY_TABLE.c.id.in_(chunk)))
         self._remove_unused_sources()
         self.result.rejected.extend(bad_parents.pop(entry_id) for entry_id in sorted(left_out))
@@ -318,14 +270,14 @@ class _Importer:
         if not batch:
             return
         stored_ids = [entry_id for entry_id, _, _ in batch if entry_id in self.existing]
-        _lock_entries(self.session, stored_ids)
-        stored = _stored_rows(self.session, stored_ids)
+        lock_stored(self.session, stored_ids)
+        stored = stored_rows(self.session, stored_ids)
         additions: list[tuple[str, EntryInput]] = []
         replacements: list[tuple[str, EntryInput]] = []
         for entry_id, item, entry in batch:
             rows = stored.get(entry_id)
             if rows is not None:
-                entry = _merged(entry, self._stored_entry(rows), item)
+                entry = merged(entry, self._stored_entry(rows), item)
             if (problem := place_problem(entry.country, entry.scope, entry.kind)) is not None:
                 self.report(RowProblem(item.line, problem.field, problem.message))
                 self.left_out.add(entry_id)
@@ -345,7 +297,7 @@ class _Importer:
                     RowProblem(
                         item.line,
                         "id",
-                        f"{entry_id!r} is stored with other values ({_differences(rows, incoming)}); "
+                        f"{entry_id!r} is stored with other values ({differences(rows, incoming)}); "
                         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it",
                     )
                 )
@@ -395,11 +347,11 @@ class _Importer:
             old_rows, new_rows = stored[entry_id], entry_rows(entry_id, entry)
             source_id = self._new_source_id(entry, old_rows)
             changed = [
-                (column, _cell(old_rows[0], column), _cell(new_rows[0], column))
+                (column, cell(old_rows[0], column), cell(new_rows[0], column))
                 for column in ENTRY_COLUMNS
                 if column not in ("id", "status")  # a status change is a status move
             ]
-            changed.append(("lots", _lots_text(old_rows), _lots_text(new_rows)))
+            changed.append(("lots", lots_text(old_rows), lots_text(new_rows)))
             edits.extend(
                 {
                     "entry_id": entry_id,
@@ -418,13 +370,13 @@ class _Importer:
     def _new_source_id(self, entry: EntryInput, stored_rows: list[list[str]]) -> int | None:
         """The first source the file gives an entry that it did not have: what an update
         made by the file rests on."""
-        old = set(_cell(stored_rows[0], "sources").split(SOURCE_SEPARATOR))
+        old = set(cell(stored_rows[0], "sources").split(SOURCE_SEPARATOR))
         added = [reference for reference in entry.sources if reference not in old]
-        return _source_ids(self.session, added[:1], self.new_sources)[added[0]] if added else None
+        return source_ids(self.session, added[:1], self.new_sources)[added[0]] if added else None
 
     def _stored_entry(self, rows: list[list[str]]) -> EntryInput:
         """A stored entry read back from its export rows, as a file would give it."""
-        parsed = self.read_stored([(0, _restored(row)) for row in rows])
+        parsed = self.read_stored([(0, restored_cells(row)) for row in rows])
         if parsed.entry is None:
             reasons = "; ".join(f"{column}: {message}" for _, column, message in parsed.problems)
             raise TrackerError(f"the stored entry {rows[0][0]!r} no longer reads as valid ({reasons})")
@@ -440,10 +392,10 @@ class _Importer:
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
-        _insert_rows(
+        insert_rows(
             self.session,
             sa.insert(ENTRY_TABLE),
-            ENTRY_VALUE_COLUMNS,
+            FIELD_COLUMNS,
             [entry_values(entry_id, entry) for entry_id, entry in additions],
             same={**self._set_later(), "created_at": self.now},
         )
@@ -453,7 +405,7 @@ class _Importer:
         if not replacements:
             return
         ids = [entry_id for entry_id, _ in replacements]
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             self.session.execute(sa.delete(LOT_TABLE).where(ChipLot.entry_id.in_(chunk)))
             self.session.execute(sa.delete(LINK_TABLE).where(EntrySource.entry_id.in_(chunk)))
         table = ENTRY_TABLE
@@ -473,7 +425,12 @@ class _Importer:
         self._insert_lots_and_sources(replacements)
 
     def _insert_lots_and_sources(self, entries: Sequence[tuple[str, EntryInput]]) -> None:
-        lots = [
+        numbered = [
+            (entry_id, number, lot)
+            for entry_id, entry in entries
+            for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
+        ]
+        lots: list[tuple[object, ...]] = [
             (
                 entry_id,
                 number,
@@ -484,18 +441,31 @@ class _Importer:
                 lot.announced[0] if lot.announced else None,
                 lot.announced[1]._value_ if lot.announced else None,
             )
-            for entry_id, entry in entries
-            for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
+            for entry_id, number, lot in numbered
         ]
-        _insert_rows(self.session, sa.insert(LOT_TABLE), LOT_INSERT_COLUMNS, lots)
+        columns: tuple[str, ...] = LOT_INSERT_COLUMNS
+        if any(lot.status or lot.online for _, _, lot in numbered):
+            # Lots of their own status or period: their columns too (most lots have neither, and
+            # go in without the conversion a date needs on SQLite).
+            columns += OWN_LOT_COLUMNS
+            lots = [
+                (
+                    *row,
+                    lot.status._value_ if lot.status else None,
+                    lot.online.start if lot.online else None,
+                    lot.online.precision._value_ if lot.online else None,
+                )
+                for row, (_, _, lot) in zip(lots, numbered, strict=True)
+            ]
+        insert_rows(self.session, sa.insert(LOT_TABLE), columns, lots)
         references = sorted({reference for _, entry in entries for reference in entry.sources})
-        source_ids = _source_ids(self.session, references, self.new_sources)
+        found = source_ids(self.session, references, self.new_sources)
         links = [
-            (entry_id, source_ids[reference])
+            (entry_id, found[reference])
             for entry_id, entry in entries
             for reference in dict.fromkeys(entry.sources)
         ]
-        _insert_rows(self.session, sa.insert(LINK_TABLE), ("entry_id", "source_id"), links)
+        insert_rows(self.session, sa.insert(LINK_TABLE), ("entry_id", "source_id"), links)
 
     def _remove_unused_sources(self) -> None:
         """Remove the sources this import added that no entry cites any more (those of the
@@ -506,7 +476,7 @@ class _Importer:
             ~sa.exists().where(StatusEvent.source_id == Source.id),
             ~sa.exists().where(EntryChange.source_id == Source.id),
         )
-        for chunk in _chunks(sorted(self.new_sources)):
+        for chunk in chunks(sorted(self.new_sources)):
             ids = list(self.session.scalars(unused, {"references": list(chunk)}))
             if ids:
                 self.session.execute(sa.delete(SOURCE_TABLE).where(SOURCE_TABLE.c.id.in_(ids)))
@@ -515,7 +485,7 @@ class _Importer:
         """A stored programme that the file makes another kind while it still has parts."""
         demoted = [entry_id for entry_id, kind in self.kinds.items() if kind != "programme"]
         problems: dict[str, RowProblem] = {}
-        for chunk in _chunks(sorted(set(demoted) & self.replaced_ids)):
+        for chunk in chunks(sorted(set(demoted) & self.replaced_ids)):
             query = sa.select(Entry.parent_id, Entry.id).where(Entry.parent_id.in_(chunk)).order_by(Entry.id)
             parts: dict[str, list[str]] = {}
             for parent, part in self.session.execute(query):
@@ -541,7 +511,7 @@ class _Importer:
         wanted = sorted(set(self.parents.values()) - set(self.parents))
         while wanted:  # walk up the stored ancestors until none is left
             found: dict[str, str | None] = {}
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 query = sa.select(Entry.id, Entry.parent_id, Entry.kind).where(Entry.id.in_(chunk))
                 for entry_id, parent, kind in self.session.execute(query):
                     found[entry_id] = parent
@@ -585,631 +555,3 @@ class _Importer:
                 .values(parent_id=sa.bindparam("parent_id")),
                 pairs,
             )
-
-
-def _drop_indexes_of_empty_tables(session: Session) -> list[str]:
-    """On SQLite, drop the secondary indexes of the tables an import fills, which are empty
-    (no entry is stored); returns the statements that make them again, run once the rows are in.
-
-    Making an index once costs less than keeping it in order row by row (about a second of
-    a million lots). The drops are part of the import's transaction, undone with it if it is
-    rolled back or killed; other connections see the indexes throughout. Not on PostgreSQL,
-    where dropping an index would lock the table against readers until the import ends.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        return []
-    query = sa.text(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('entry', 'chip_lot', 'entry_source') ORDER BY name"
-    )
-    indexes = session.execute(query).all()
-    for index_name, _ in indexes:
-        session.execute(sa.text(f'DROP INDEX "{index_name}"'))
-    return [sql for _, sql in indexes]
-
-
-def _insert_rows(
-    session: Session,
-    statement: sa.Insert,
-    columns: Sequence[str],
-    rows: Sequence[tuple[object, ...]],
-    *,
-    same: Mapping[str, object] | None = None,
-) -> None:
-    """Insert rows given as tuples in ``columns`` order, with the values ``same`` for every
-    row (in place of any the rows give), through the driver's executemany.
-
-    Each value is converted as its column's type has it for the database (a date is text
-    on SQLite), a column at a time, and a value every row shares only once: SQLAlchemy's
-    handling of each row's parameters costs more than the database's inserting them.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    same = same or {}
-    given = list(dict.fromkeys([*columns, *same]))
-    compiled = statement.compile(dialect=dialect, column_keys=given)
-    names = list(compiled.positiontup or ()) if compiled.positional else given
-    converters = {
-        name: statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    }
-    if not same and names == list(columns) and not any(converters.values()):
-        # The rows are the parameters as they are (lots and links on SQLite): not taken apart.
-        ordered: Sequence[tuple[object, ...]] = rows
-    else:
-        by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
-
-        def values(name: str) -> Iterable[object]:
-            convert = converters[name]
-            if name in same:
-                return itertools.repeat(same[name] if convert is None else convert(same[name]), len(rows))
-            return by_column[name] if convert is None else map(convert, by_column[name])
-
-        ordered = list(zip(*(values(name) for name in names), strict=True))
-    if compiled.positional:
-        connection.exec_driver_sql(str(compiled), ordered)
-    else:
-        connection.exec_driver_sql(str(compiled), [dict(zip(names, row, strict=True)) for row in ordered])
-
-
-def _cell(row: list[str], column: str) -> str:
-    """A cell of an export row, as its value (without the mark that keeps spreadsheets from
-    running it)."""
-    return restore(row[EXPORT_COLUMNS.index(column)])
-
-
-def _lots_text(rows: list[list[str]]) -> str:
-    """An entry's lots in a few words: ``1: 10 AMD; 2: at least 500 NVIDIA B200``."""
-    return "; ".join(
-        f"{_cell(row, 'lot')}: {Qualifier(_cell(row, 'qualifier')).phrase(_cell(row, 'chips'))} "
-        + " ".join(filter(None, (_cell(row, "vendor"), _cell(row, "model"))))
-        for row in rows
-        if _cell(row, "chips")
-    )
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), PARAMETERS_PER_QUERY):
-        yield items[start : start + PARAMETERS_PER_QUERY]
-
-
-def _lock_entries(session: Session, ids: Sequence[str]) -> None:
-    """Lock the stored entries an import compares with the file until it ends (PostgreSQL's
-    FOR UPDATE, in id order so that two writers never wait on each other), so that what it
-    records of their history follows from what was stored; SQLite's write lock does already."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for chunk in _chunks(sorted(ids)):
-        session.execute(sa.select(Entry.id).where(Entry.id.in_(chunk)).order_by(Entry.id).with_for_update())
-
-
-def _stored_rows(session: Session, ids: Sequence[str]) -> dict[str, list[list[str]]]:
-    """The export rows of these stored entries."""
-    stored: dict[str, list[list[str]]] = {}
-    for chunk in _chunks(ids):
-        for row in export_rows(session, Filters(), ids=chunk):
-            stored.setdefault(row[0], []).append(row)
-    return stored
-
-
-def _differences(stored: list[list[str]], incoming: list[list[str]]) -> str:
-    """How a file's entry differs from the stored one, as a person would say it."""
-    same_lots = len(stored) == len(incoming)
-    differing = [
-        f"{column} differs"
-        for place, column in enumerate(EXPORT_COLUMNS)
-        if (same_lots or column in ENTRY_COLUMNS)
-        and [row[place] for row in stored][: len(incoming)] != [row[place] for row in incoming][: len(stored)]
-    ]
-    if not same_lots:
-        chips = EXPORT_COLUMNS.index("chips")
-        lots = [sum(1 for row in rows if row[chips]) for rows in (incoming, stored)]
-        differing.append(f"{lots[0]} chip lot(s) in the file, {lots[1]} stored")
-    return ", ".join(differing)
-
-
-# The entry fields that stand for each column of the export format.
-_FIELDS = {
-    column: field
-    for column, field in zip(ENTRY_COLUMNS, (
-        "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
-        "confidence", "announced", "online", "power_mw", "sources", "notes", "scope",
-    ), strict=True)
-}  # fmt: skip
-
-
-def _merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryInput:
-    """The file's entry, with the stored values of the columns the file does not have (and,
-    where the file adds sources, the stored sources too). A file with chip columns gives the
-    entry's whole list of lots."""
-    if item.columns & set(LOT_COLUMNS) and "lot" not in item.columns and len(entry.lots) == len(stored.lots):
-        # Lots without numbers are the stored lots in their order, under their stored numbers.
-        numbered = zip(entry.lots, lot_numbers(stored.lots), strict=True)
-        entry = dataclasses.replace(
-            entry, lots=tuple(dataclasses.replace(lot, number=n) for lot, n in numbered)
-        )
-    kept = {
-        field: getattr(stored, field)
-        for column, field in _FIELDS.items()
-        if column not in item.columns and column != "id"
-    }
-    if not item.columns & set(LOT_COLUMNS):
-        kept["lots"] = stored.lots
-    elif missing := {"model", "qualifier", "announced_unit"} - item.columns:
-        # A lot of the same number and vendor keeps its model, qualifier and count as announced
-        # (for the same number of accelerators) when the file lacks them.
-        stored_lots = {
-            (number, lot.vendor): lot
-            for number, lot in zip(lot_numbers(stored.lots), stored.lots, strict=True)
-        }
-        kept["lots"] = tuple(
-            _with_stored(lot, match, missing) if (match := stored_lots.get((number, lot.vendor))) else lot
-            for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)
-        )
-    if item.adds_sources:
-        kept["sources"] = (*stored.sources, *entry.sources)
-    return dataclasses.replace(entry, **kept)
-
-
-def _with_stored(lot: LotInput, stored: LotInput, missing: set[str]) -> LotInput:
-    """A file's lot with the stored lot's fields of the columns the file lacks (``missing``):
-    its model, qualifier, and count as announced where the accelerators are the same."""
-    model = stored.model if "model" in missing else lot.model
-    same_chips = lot.quantity == stored.quantity and model == stored.model
-    return dataclasses.replace(
-        lot,
-        model=model,
-        qualifier=stored.qualifier if "qualifier" in missing else lot.qualifier,
-        announced=stored.announced if "announced_unit" in missing and same_chips else lot.announced,
-    )
-
-
-def _source_ids(session: Session, references: Sequence[str], added: set[str]) -> dict[str, int]:
-    """The ids of these sources, adding those not stored yet to the database and to ``added``
-    (another import adding the same source at the same moment is no conflict)."""
-    found = _stored_source_ids(session, references)
-    missing = [reference for reference in references if reference not in found]
-    added.update(missing)
-    if missing:
-        statement = insert_new(session, SOURCE_TABLE, "reference")
-        _insert_rows(session, statement, ("reference",), [(reference,) for reference in missing])
-        found.update(_stored_source_ids(session, missing))
-    return found
-
-
-def _stored_source_ids(session: Session, references: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(references):
-        query = sa.select(Source.reference, Source.id).where(Source.reference.in_(chunk))
-        found.update((reference, source_id) for reference, source_id in session.execute(query))
-    return found
-
-
-# The export format -------------------------------------------------------------------
-
-
-class RowsApart(Exception):
-    """The rows of one entry are not next to one another (a sorted or shuffled file): the
-    file must be read again with its rows gathered by id (:func:`import_file` does)."""
-
-
-def read_export_file(
-    handle: TextIO,
-    catalogue: Catalogue,
-    *,
-    name: str,
-    progress: Progress | None = None,
-    gather: bool = False,
-) -> Iterator[ParsedEntry]:
-    """Entries from a file in the export format: a header, then one row per chip lot.
-
-    Columns may come in any order; ``name`` and ``country`` are required. The rows of an
-    entry share its id, wherever they stand in the file; a row without an id is an entry
-    of its own. Read as it comes, a file whose entries' rows are apart raises
-    :class:`RowsApart` when the first such row is met; with ``gather``, rows are first
-    gathered by id (on disk: a file of any size), each entry where its first row is.
-    A header that cannot be read raises :class:`FileRejected` at once.
-    """
-    records = csv_records(handle, name, progress)
-    header = next(records, None)
-    if isinstance(header, RowProblem):
-        raise FileRejected(name, [header])
-    problems = _header_problems(header[1] if header else None)
-    if problems or header is None:
-        raise FileRejected(name, problems)
-    columns = _columns(header[1])
-    read_group = _GroupReader(catalogue, columns)
-    id_place = columns.index("id") if "id" in columns else None
-    rows = _rows_of_entries(records, columns, id_place)
-    for group in _gathered(rows, name) if gather else _adjacent(rows):
-        yield ParsedEntry(group.line, None, (group,)) if isinstance(group, RowProblem) else read_group(group)
-
-
-Row = tuple[int, list[str]]  # a row of an entry: the line it starts on, its cells
-Group = list[Row]  # the rows of one entry, in file order
-
-
-def _rows_of_entries(
-    records: Iterator[Record | RowProblem], columns: Sequence[str], id_place: int | None
-) -> Iterator[tuple[str, Row] | RowProblem]:
-    """Each record with its entry's id (empty when it has none), its cells restored; or the
-    problem of a record that cannot be read, or without as many cells as the header."""
-    width = len(columns)
-    for record in records:
-        if isinstance(record, RowProblem):
-            yield record
-            continue
-        line, cells = record
-        if len(cells) != width:
-            yield cell_count_problem(line, cells, columns)
-            continue
-        cells = _restored(cells)
-        yield (cells[id_place].strip() if id_place is not None else ""), (line, cells)
-
-
-def _adjacent(rows: Iterable[tuple[str, Row] | RowProblem]) -> Iterator[Group | RowProblem]:
-    """The rows of each entry, taken as they come: an entry's rows must follow one another.
-
-    Raises :class:`RowsApart` at the first row of an entry whose rows were given already
-    (before anything of the entry could be taken for the whole of it).
-    """
-    finished: set[str] = set()
-    group: Group = []
-    group_id = ""
-    for item in rows:
-        if isinstance(item, RowProblem):
-            yield item
-            continue
-        entry_id, row = item
-        if group and (not entry_id or entry_id != group_id):
-            yield group
-            if group_id:
-                finished.add(group_id)
-            group = []
-        if not group:
-            if entry_id and entry_id in finished:
-                raise RowsApart(entry_id)
-            group_id = entry_id
-        group.append(row)
-    if group:
-        yield group
-
-
-SPILL_BATCH = 10_000  # rows written to the gathering file at once
-
-
-def _gathered(rows: Iterable[tuple[str, Row] | RowProblem], name: str) -> Iterator[Group | RowProblem]:
-    """The rows of each entry wherever they stand, gathered by id: first the rows without an
-    id (each an entry of its own) in file order, then the entries by id, as an export orders
-    them (so that they go into the database in the order of its keys), each entry's rows in
-    file order.
-
-    The rows wait in a temporary SQLite file, sorted there, so that memory stays flat
-    whatever the file's size.
-    """
-    try:
-        with tempfile.TemporaryDirectory(prefix="tracker-import-") as folder:
-            store = sqlite3.connect(os.path.join(folder, "rows.db"))
-            try:
-                store.execute("PRAGMA journal_mode = OFF")
-                store.execute("PRAGMA synchronous = OFF")
-                store.execute("CREATE TABLE row (entry TEXT, line INTEGER, cells BLOB)")
-                pending: list[tuple[str | None, int, bytes]] = []
-                for item in rows:
-                    if isinstance(item, RowProblem):
-                        yield item
-                        continue
-                    entry_id, (line, cells) = item
-                    pending.append((entry_id or None, line, marshal.dumps(cells)))
-                    if len(pending) >= SPILL_BATCH:
-                        store.executemany("INSERT INTO row VALUES (?, ?, ?)", pending)
-                        pending = []
-                store.executemany("INSERT INTO row VALUES (?, ?, ?)", pending)
-                query = "SELECT entry, line, cells FROM row ORDER BY entry IS NOT NULL, entry, line"
-                for entry_id, entries in itertools.groupby(store.execute(query), key=operator.itemgetter(0)):
-                    rows_of_entry = [(line, marshal.loads(cells)) for _, line, cells in entries]
-                    if entry_id is None:  # rows without an id: each an entry of its own
-                        yield from ([row] for row in rows_of_entry)
-                    else:
-                        yield rows_of_entry
-            finally:
-                store.close()
-    except (OSError, sqlite3.Error) as error:
-        problem = f"cannot gather the rows of {name} by id in a temporary file: {error}"
-        raise FileProblem("file", problem) from None
-
-
-MAX_LINE_CHARACTERS = 1_000_000  # a line of a file to import, so that memory stays flat
-MAX_CELL_CHARACTERS = 131_072  # a cell (the csv module's own limit), over several lines too
-# What a byte that is not UTF-8 becomes when a file is opened with errors="surrogateescape".
-_UNDECODED = re.compile("[\udc80-\udcff]")
-
-Record = tuple[int, list[str]]  # a record of a CSV file: the line it starts on, its cells
-
-
-def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterator[Record | RowProblem]:
-    """The records of a CSV file with the line each starts on, blank ones skipped; a record
-    holding bytes that are not UTF-8 is a problem instead (``handle`` opened with
-    ``errors="surrogateescape"``), so that each is told with its line.
-
-    Read strictly: a quoted cell never closed would otherwise swallow the rest of the
-    file into one cell; it rejects the file, naming the line where the record starts, as
-    does a line or a cell too long to be one (:data:`MAX_LINE_CHARACTERS`,
-    :data:`MAX_CELL_CHARACTERS`).
-    """
-    undecoded: list[int] = []  # lines holding bytes that are not UTF-8, in order
-    reader = csv.reader(_lines(handle, name, progress, undecoded), strict=True)
-    line = 1
-    header: list[str] = []
-    try:
-        for cells in reader:
-            if undecoded and undecoded[0] <= reader.line_num:
-                yield _undecoded_problem(undecoded[0], cells, header)
-                del undecoded[: bisect.bisect_right(undecoded, reader.line_num)]
-            # A cell that is not blank (the first, most often: no need to join them all).
-            elif (cells and cells[0].strip()) or "".join(cells).strip():
-                header = header or cells
-                yield line, cells
-            line = reader.line_num + 1
-    except csv.Error as error:
-        if "field larger than field limit" in str(error):
-            problem = f"holds a cell longer than {MAX_CELL_CHARACTERS:,} characters, the most a cell may hold"
-        else:
-            hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
-            problem = f"is not valid CSV: {error}{hint}"
-        raise FileRejected(name, [RowProblem(line, "row", problem)], fatal=1) from None
-
-
-def _lines(handle: TextIO, name: str, progress: Progress | None, undecoded: list[int]) -> Iterator[str]:
-    """The lines of a file, each at most :data:`MAX_LINE_CHARACTERS` long (a longer one
-    rejects the file before it is read whole), telling ``progress`` how much was read and
-    ``undecoded`` which lines hold bytes that are not UTF-8."""
-    readline = handle.readline
-    number = 0
-    while text := readline(MAX_LINE_CHARACTERS + 1):
-        number += 1
-        if len(text) > MAX_LINE_CHARACTERS:
-            raise FileRejected(
-                name,
-                [RowProblem(number, "row", f"is longer than {MAX_LINE_CHARACTERS:,} characters, the most "
-                            "a line may hold")],
-                fatal=1,  # the file cannot be read on: --skip-invalid cannot leave it out
-            )  # fmt: skip
-        if progress is not None:
-            progress(len(text))
-        if not text.isascii() and _UNDECODED.search(text):
-            undecoded.append(number)
-        yield text
-
-
-def _undecoded_problem(line: int, cells: Sequence[str], header: Sequence[str]) -> RowProblem:
-    """The problem of a record holding bytes that are not UTF-8, naming its column."""
-    place, cell = next(
-        ((place, cell) for place, cell in enumerate(cells) if _UNDECODED.search(cell)), (0, "")
-    )
-    column = "header" if not header else (header[place].strip().lstrip("\ufeff") or "row")
-    found = _UNDECODED.search(cell)
-    byte = f" 0x{ord(found.group()) - 0xDC00:02X}" if found else ""
-    return RowProblem(
-        line, column, f"holds the byte{byte}, which is not UTF-8 text; save the file as UTF-8 CSV"
-    )
-
-
-def cell_count_problem(line: int, cells: Sequence[str], columns: Sequence[str]) -> RowProblem:
-    count = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
-    return RowProblem(line, "row", f"has {count}; the header has {len(columns)}")
-
-
-def _columns(header: list[str]) -> list[str]:
-    return [cell.strip().lstrip("\ufeff").lower() for cell in header]
-
-
-def _header_problems(header: list[str] | None) -> list[RowProblem]:
-    if header is None:
-        return [
-            RowProblem(
-                1, "header", f"is missing: the file is empty; it starts with {','.join(EXPORT_COLUMNS)}"
-            )
-        ]
-    columns = _columns(header)
-    cells = [cell.strip().lstrip("\ufeff") for cell in header]
-    if len(cells) == 1 and (separator := next((mark for mark in ";\t|" if mark in cells[0]), None)):
-        shown = "a tab" if separator == "\t" else repr(separator)
-        return [RowProblem(1, "header", f"is one cell, {cells[0]!r}: the file seems separated by {shown}; "
-                           "save it as CSV with commas")]  # fmt: skip
-    if {"Name", "Chip type (primary)", "Certainty"} <= set(cells):
-        return [
-            RowProblem(1, "header", "is that of Epoch AI's GPU clusters CSV; import it with --from epoch")
-        ]
-    problems = []
-    listed = False
-    for place, (column, cell) in enumerate(zip(columns, cells, strict=True)):
-        if column not in EXPORT_COLUMNS:
-            known = "" if listed else f"; the columns are {', '.join(EXPORT_COLUMNS)}"
-            problems.append(
-                RowProblem(1, cell or f"column {place + 1}", f"is not a column of the export format{known}")
-            )
-            listed = True
-        elif columns.index(column) != place:
-            problems.append(RowProblem(1, column, "is given twice"))
-    problems.extend(
-        RowProblem(1, column, "is missing; every entry needs it")
-        for column in REQUIRED_COLUMNS
-        if column not in columns
-    )
-    return problems
-
-
-MAX_REMEMBERED_LOTS = 10_000  # distinct chip lots a reader keeps, read once each
-MAX_REMEMBERED_TEXTS = 100_000  # distinct texts of one entry column a reader keeps (a few MB)
-_UNREAD = object()  # what a reader has kept for a text it has not read yet
-_PROBLEM = object()  # what an entry field's text gave when it has a problem
-# The entry columns whose text differs from entry to entry: not worth keeping.
-_DISTINCT_COLUMNS = frozenset({"id", "name", "notes"})
-
-
-class _EntryFields:
-    """Reads an entry's own fields from its cells in :data:`ENTRY_COLUMNS` order, with the
-    readers of :func:`read_entry`, each distinct text of most columns read once (a large file
-    repeats a few countries, statuses, dates and sources).
-
-    Gives the fields by name, or None when any has a problem: :func:`read_entry` then reads
-    the cells again, so that the problems are all found, in its order, with its messages.
-    """
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        readers = cast("dict[str, Callable[[str], object]]", {**entry_fields(catalogue), "sources": _sources})
-        self.readers: list[tuple[str, Callable[[str], object], dict[str, object] | None]] = [
-            (_FIELDS[column], readers[column], None if column in _DISTINCT_COLUMNS else {})
-            for column in ENTRY_COLUMNS
-        ]
-
-    def __call__(self, cells: Sequence[str]) -> dict[str, Any] | None:
-        fields: dict[str, Any] = {}
-        for (name, read, kept), text in zip(self.readers, cells, strict=True):
-            if kept is None:
-                value = _read_text(read, text)
-            elif (value := kept.get(text, _UNREAD)) is _UNREAD:
-                if len(kept) >= MAX_REMEMBERED_TEXTS:
-                    kept.clear()
-                value = kept[text] = _read_text(read, text)
-            if value is _PROBLEM:
-                return None
-            fields[name] = value
-        if fields["name"] is None:  # required
-            return None
-        fields["status"] = fields["status"] or Status.ANNOUNCED
-        fields["sources"] = fields["sources"] or ()
-        return fields
-
-
-def _read_text(read: Callable[[str], object], text: str) -> object:
-    """A field's value, as :func:`read_entry` reads it: None for blank text."""
-    if not text.strip():
-        return None
-    try:
-        return read(text)
-    except InvalidValue:
-        return _PROBLEM
-
-
-def _sources(text: str) -> tuple[str, ...]:
-    """The sources of a cell, as :func:`read_entry` reads them."""
-    problems: list[InvalidValue] = []
-    sources = tuple(read_sources(text, problems))
-    if problems:
-        raise problems[0]
-    return sources
-
-
-class _GroupReader:
-    """Reads entries from their rows in the export format, given the file's columns.
-
-    The rows of a large file repeat a few chip lots (vendor, model, count...): each distinct
-    lot is read once, and what it gave (a lot, or its problems) is kept by its cells.
-    """
-
-    def __init__(self, catalogue: Catalogue, columns: Sequence[str]) -> None:
-        self.catalogue = catalogue
-        self.columns = frozenset(columns)
-        self.entry_cells = _cells_getter(columns, ENTRY_COLUMNS)
-        self.lot_cells = _cells_getter(columns, LOT_COLUMNS)
-        self.lots: dict[tuple[str, ...], LotInput | tuple[InvalidValue, ...] | None] = {}
-        self.entry_fields = _EntryFields(catalogue)
-
-    def __call__(self, group: Sequence[tuple[int, Sequence[str]]]) -> ParsedEntry:
-        """One entry from its rows: the entry's fields from the first, a chip lot from each."""
-        first_line, first_cells = group[0]
-        first = self.entry_cells(first_cells)
-        problems: list[RowProblem] = []
-        fields = self.entry_fields(first)
-        if fields is None:
-            try:
-                entry = read_entry(dict(zip(ENTRY_COLUMNS, first, strict=True)), self.catalogue, lots=[])
-                fields = {name: getattr(entry, name) for name in _FIELDS.values()}
-            except InvalidInput as error:
-                problems.extend(_located(first_line, error.problems))
-        lots: list[LotInput] = []
-        numbers: dict[int, int] = {}
-        kept = self.lots
-        for place, (line, cells) in enumerate(group):
-            if place and (cells_of_entry := self.entry_cells(cells)) != first:
-                problems.extend(_differing_fields(line, cells_of_entry, first_line, first))
-            lot_cells = self.lot_cells(cells)
-            lot = kept[lot_cells] if lot_cells in kept else self._read_lot(lot_cells)
-            if isinstance(lot, tuple):
-                problems.extend(_located(line, lot))
-                continue
-            if lot is None:
-                if len(group) > 1:
-                    problems.append(
-                        RowProblem(
-                            line, "chips", "is empty; only an entry without chip lots has a row without chips"
-                        )
-                    )
-                continue
-            if lot.number is not None:
-                if lot.number in numbers:
-                    problems.append(
-                        RowProblem(line, "lot", f"{lot.number} is also the lot of line {numbers[lot.number]}")
-                    )
-                numbers[lot.number] = line
-            lots.append(lot)
-        if problems or fields is None:
-            return ParsedEntry(first_line, None, tuple(problems), self.columns)
-        if len(set(lot_numbers(lots))) != len(lots):
-            problem = RowProblem(first_line, "lot", "number every lot of the entry, or none")
-            return ParsedEntry(first_line, None, (problem,), self.columns)
-        return ParsedEntry(first_line, EntryInput(**fields, lots=tuple(lots)), columns=self.columns)
-
-    def _read_lot(self, cells: tuple[str, ...]) -> LotInput | tuple[InvalidValue, ...] | None:
-        """The lot of lot cells not read yet (None when they are empty), or the problems they
-        have; kept by the cells."""
-        if len(self.lots) >= MAX_REMEMBERED_LOTS:
-            self.lots.clear()
-        lot: LotInput | tuple[InvalidValue, ...] | None
-        try:
-            lot = read_lot(dict(zip(LOT_COLUMNS, cells, strict=True)), self.catalogue)
-        except InvalidInput as error:
-            lot = tuple(error.problems)
-        self.lots[cells] = lot
-        return lot
-
-
-def _differing_fields(
-    line: int, fields: Sequence[str], first_line: int, first: Sequence[str]
-) -> Iterator[RowProblem]:
-    """The entry fields of a row (in :data:`ENTRY_COLUMNS` order) that are not those of the
-    entry's first row, spacing aside."""
-    for column, cell, first_cell in zip(ENTRY_COLUMNS, fields, first, strict=True):
-        if " ".join(cell.split()) != " ".join(first_cell.split()):
-            yield RowProblem(
-                line,
-                column,
-                f"{cell!r} differs from line {first_line} ({first_cell!r}); "
-                "the rows of one entry share its fields",
-            )
-
-
-def _cells_getter(
-    columns: Sequence[str], wanted: Sequence[str]
-) -> Callable[[Sequence[str]], tuple[str, ...]]:
-    """What picks the ``wanted`` cells, in their order, from a row of these columns; a column
-    the file lacks gives an empty cell."""
-    places = [columns.index(column) if column in columns else None for column in wanted]
-    if len(places) > 1 and None not in places:
-        return cast(Callable[[Sequence[str]], tuple[str, ...]], operator.itemgetter(*places))
-    return lambda cells: tuple("" if place is None else cells[place] for place in places)
-
-
-def _restored(cells: list[str]) -> list[str]:
-    """A record's cells with :func:`restore` applied (to none, most often: no cell has a quote)."""
-    if "'" not in "".join(cells):
-        return cells
-    return [restore(cell) for cell in cells]
-
-
-def _located(line: int, problems: Iterable[InvalidValue]) -> Iterator[RowProblem]:
-    for problem in problems:
-        yield RowProblem(line, problem.field, problem.message)

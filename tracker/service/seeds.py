@@ -219,7 +219,8 @@ def load_tokens(session: Session) -> int:
 
 def _import_seeds(session: Session, ids: tuple[str, ...] | None = None) -> int:
     """Import the seed entries (only those of ``ids``, if given) through the import engine."""
-    from tracker.service.imports import OnConflict, import_entries, read_export_file  # only when seeding
+    from tracker.service.formats.tracker import read_export_file
+    from tracker.service.imports import OnConflict, import_entries  # only when seeding
 
     text = importlib.resources.files("tracker.seeds").joinpath("entries.csv").read_text(encoding="utf-8")
     entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name="entries.csv")

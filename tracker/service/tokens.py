@@ -24,7 +24,8 @@ from tracker.model.tokens import growth_pct, parse_share, parse_token_count, tok
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import TokenRate
 from tracker.service.database import bytewise
-from tracker.service.entries import read_sources, source_for, unique_violation
+from tracker.service.entries import source_for, unique_violation
+from tracker.service.reading import read_sources
 
 T = TypeVar("T")
 

@@ -30,8 +30,10 @@ from tracker.model.values import parse_id, parse_power, parse_quantity, parse_te
 from tracker.model.vocabulary import Confidence, Sponsor, Status
 from tracker.service.catalogue import UNKNOWN_VENDOR, Catalogue
 from tracker.service.database import bytewise
-from tracker.service.entries import EntryInput, LotInput, read_sources, remove_entry
-from tracker.service.imports import ParsedEntry, Progress, cell_count_problem, csv_records
+from tracker.service.entries import remove_entry
+from tracker.service.formats.base import ParsedEntry, Progress
+from tracker.service.formats.csvfile import cell_count_problem, csv_records
+from tracker.service.reading import EntryInput, LotInput, read_sources
 
 ATTRIBUTION = "Epoch AI, GPU Clusters dataset, CC BY 4.0"
 STATUSES = {
