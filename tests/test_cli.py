@@ -207,16 +207,17 @@ def test_export_columns_and_values(tracker: Tracker) -> None:
                "--kind", "cloud-region", "--sponsor", "private", "--confidence", "confirmed")  # fmt: skip
     assert tracker.export().splitlines() == [
         "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,"
-        "vendor,model,chips,power_mw,sources,notes,scope,qualifier,announced_chips,announced_unit",
+        "vendor,model,chips,power_mw,sources,notes,scope,qualifier,announced_chips,announced_unit,lot_status,"
+        "lot_online",
         "nebius-uk,Nebius UK,Nebius,GB,,cloud-region,private,,announced,confirmed,2025-06-11,2025-Q4,1,"
-        "NVIDIA,B300,4000,40,https://a.example | https://b.example,,,exact,,",
+        "NVIDIA,B300,4000,40,https://a.example | https://b.example,,,exact,,,,",
     ]
 
 
 def test_export_neutralises_spreadsheet_formulas(tracker: Tracker) -> None:
     tracker.ok("add", '=HYPERLINK("http://evil")', "--id", "evil", "--country", "FR", "--note", "-1+2")
     row = tracker.export().splitlines()[1]
-    assert row == 'evil,"\'=HYPERLINK(""http://evil"")",,FR,,,,,announced,,,,,,,,,,\'-1+2,,,,'
+    assert row == 'evil,"\'=HYPERLINK(""http://evil"")",,FR,,,,,announced,,,,,,,,,,\'-1+2,,,,,,'
 
 
 def test_export_to_a_file_prints_its_path(tracker: Tracker, tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_an_update_keeps_the_entry_created_date_and_moves_its_updated_date(
 
 
 def test_a_dry_run_counts_and_writes_nothing(seeded_tracker: Tracker, tmp_path: Path) -> None:
-    path = write(tmp_path, seeded_tracker.export() + "new-one,New One,,FR,,,,,announced,,,,,,,,,,,,,,\n")
+    path = write(tmp_path, seeded_tracker.export() + "new-one,New One,,FR,,,,,announced,,,,,,,,,,,,,,,,\n")
     before = database_contents(seeded_tracker)
     result = seeded_tracker("import", str(path), "--dry-run")
     assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 4 unchanged\n")
@@ -297,7 +297,7 @@ def test_rows_without_ids_get_ids_from_their_names_and_a_byte_order_mark_is_igno
     assert tracker.ok("import", str(path)) == "1 added, 0 updated, 0 unchanged\n"
     assert (
         tracker.export().splitlines()[1]
-        == "site-one,Site One,,FR,,,,,announced,,,,1,NVIDIA,,1000,,,,,exact,,"
+        == "site-one,Site One,,FR,,,,,announced,,,,1,NVIDIA,,1000,,,,,exact,,,,"
     )
     assert tracker.ok("import", str(path)) == "0 added, 0 updated, 1 unchanged\n"
 

@@ -115,10 +115,10 @@ FIRST_RELEASE_ROWS = (
 )
 UPGRADED_EXPORT = (
     "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,vendor,"
-    "model,chips,power_mw,sources,notes,scope,qualifier,announced_chips,announced_unit\n"
+    "model,chips,power_mw,sources,notes,scope,qualifier,announced_chips,announced_unit,lot_status,lot_online\n"
     "plan,Plan,,FR,,programme,,,announced,,2025-06-11,2025-Q4,1,NVIDIA,B300,9000,,https://example.org/a,,,"
-    "exact,,\n"
-    "site,Site,,FR,,,,plan,operational,,,,1,NVIDIA,,4000,,https://example.org/a,,,exact,,\n"
+    "exact,,,,\n"
+    "site,Site,,FR,,,,plan,operational,,,,1,NVIDIA,,4000,,https://example.org/a,,,exact,,,,\n"
 )
 
 

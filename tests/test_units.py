@@ -57,8 +57,8 @@ def test_show_and_export_carry_the_count_as_announced(tracker: Tracker) -> None:
     row = next(line for line in shown.splitlines() if "GB200" in line)
     assert row.split()[3:6] == ["1,296", "18", "racks"]
     exported = tracker.export().splitlines()
-    assert exported[0].endswith(",qualifier,announced_chips,announced_unit")
-    assert exported[1].endswith(",1296,,https://example.org/a,,,exact,18,rack")
+    assert exported[0].endswith(",qualifier,announced_chips,announced_unit,lot_status,lot_online")
+    assert exported[1].endswith(",1296,,https://example.org/a,,,exact,18,rack,,")
 
 
 def test_an_export_with_counts_as_announced_imports_into_an_empty_database_byte_for_byte(
@@ -86,10 +86,10 @@ def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
     before = database_contents(tracker)
     header = tracker.export().splitlines()[0]
     rows = [
-        "a,A,,FR,,,,,announced,,,,1,NVIDIA,GB200,1300,,x,,,exact,18,rack",
-        "b,B,,FR,,,,,announced,,,,1,NVIDIA,H100,,,x,,,exact,18,rack",
-        "c,C,,FR,,,,,announced,,,,1,NVIDIA,H100,100,,x,,,exact,,server",
-        "d,D,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,2,crate",
+        "a,A,,FR,,,,,announced,,,,1,NVIDIA,GB200,1300,,x,,,exact,18,rack,,",
+        "b,B,,FR,,,,,announced,,,,1,NVIDIA,H100,,,x,,,exact,18,rack,,",
+        "c,C,,FR,,,,,announced,,,,1,NVIDIA,H100,100,,x,,,exact,,server,,",
+        "d,D,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,2,crate,,",
     ]
     path = tmp_path / "bad.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
@@ -193,7 +193,7 @@ def test_a_change_of_model_that_cannot_hold_the_racks_announced_says_so(tracker:
 def test_an_import_refuses_a_count_of_units_beyond_the_chip_limit(tracker: Tracker, tmp_path: Path) -> None:
     header = tracker.export().splitlines()[0]
     path = tmp_path / "big.csv"
-    path.write_text(header + "\nbig,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack\n")
+    path.write_text(header + "\nbig,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack,,\n")
     result = tracker("import", str(path), "--dry-run")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}:2: announced_chips: 100,000,000,000 racks of NVIDIA GB200 are ")

@@ -235,7 +235,10 @@ STORED_FIELDS = tuple(field for field in ENTRY_FIELDS if field.table_columns)
 FIELD_COLUMNS = tuple(column for field in STORED_FIELDS for column in field.table_columns)
 
 # A chip lot's columns in the export, read by tracker.service.reading.read_lot.
-LOT_EXPORT_COLUMNS = ("lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit")
+LOT_EXPORT_COLUMNS = (
+    "lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit", "lot_status",
+    "lot_online",
+)  # fmt: skip
 # The export's columns: the SPEC's, in its order, then the fields declared later, in theirs.
 _SPEC_ORDER = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",

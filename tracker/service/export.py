@@ -22,6 +22,7 @@ from sqlalchemy.types import NullType
 
 from tracker.errors import FileProblem, InvalidValue
 from tracker.model.cells import QUOTED_STARTS, cell_text, neutralise
+from tracker.model.fields import EXPORT_COLUMNS, EXPORT_FIELDS, LOT_EXPORT_COLUMNS, EntryField, Stored
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -29,11 +30,32 @@ from tracker.service.files import atomic_file, remove_abandoned
 from tracker.service.filters import Filters
 from tracker.service.reading import SOURCE_SEPARATOR, EntryInput, LotInput, lot_numbers
 
-EXPORT_COLUMNS = (
-    "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
-    "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
-    "sources", "notes", "scope", "qualifier", "announced_chips", "announced_unit",
-)  # fmt: skip
+# The export's columns in runs, in their order: an entry's own cells (the same on each of its
+# rows) and a lot's, alternately; how many columns each run of each has.
+_RUNS = [
+    (is_entry, len(list(run)))
+    for is_entry, run in itertools.groupby(EXPORT_COLUMNS, EXPORT_FIELDS.__contains__)
+]
+_ENTRY_RUNS = [count for is_entry, count in _RUNS if is_entry]
+_LOT_RUNS = [count for is_entry, count in _RUNS if not is_entry]
+# An entry's exported fields, in the export's order.
+_FIELDS_EXPORTED = [EXPORT_FIELDS[column] for column in EXPORT_COLUMNS if column in EXPORT_FIELDS]
+_NO_LOT = [""] * len(LOT_EXPORT_COLUMNS)
+
+
+def _split(cells: Sequence[str], counts: Sequence[int]) -> list[Sequence[str]]:
+    """Cells cut into runs of these lengths."""
+    runs, at = [], 0
+    for count in counts:
+        runs.append(cells[at : at + count])
+        at += count
+    return runs
+
+
+def _interleaved(entry_runs: Sequence[Any], lot_runs: Sequence[Any]) -> list[Any]:
+    """An entry's runs and a lot's, in the export's order."""
+    entries, lots = iter(entry_runs), iter(lot_runs)
+    return [next(entries) if is_entry else next(lots) for is_entry, _ in _RUNS]
 
 
 def consistent_reads(session: Session) -> None:
@@ -55,14 +77,15 @@ def export_rows(
     """
     cell = _Cells(neutralise)
     with contextlib.closing(_entries(session, filters, ids)) as entries:
-        for head, tail, lots in entries:
-            if not lots:
-                yield [*head, "", "", "", "", *tail, "", "", ""]
-            for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
-                yield [
-                    *head, cell[lot], cell[vendor], cell[model], cell[chips],
-                    *tail, cell[qualifier], cell[announced_chips], cell[unit],
-                ]  # fmt: skip
+        for entry, lots in entries:
+            for lot in lots or [None]:
+                yield _row(entry, _NO_LOT if lot is None else _lot_cells(lot, cell))
+
+
+def _row(entry: Sequence[str], lot: Sequence[str]) -> list[str]:
+    """A row's cells in the export's order, from an entry's and a lot's."""
+    runs = _interleaved(_split(entry, _ENTRY_RUNS), _split(lot, _LOT_RUNS))
+    return [value for run in runs for value in run]
 
 
 def export_lines(session: Session, filters: Filters) -> Generator[str, None, None]:
@@ -70,19 +93,29 @@ def export_lines(session: Session, filters: Filters) -> Generator[str, None, Non
     faster: an entry's cells are written once for all its lots, a lot's values each once."""
     csv_text = _CsvText()
     cell = _Cells(csv_text.cell)
+    no_lot = ["," * (count - 1) for count in _LOT_RUNS]
     with contextlib.closing(_entries(session, filters, None)) as entries:
-        for head, tail, lots in entries:
-            before, after = csv_text.line(head), csv_text.line(tail)
+        for entry, lots in entries:
+            entry_runs = [csv_text.line(list(run)) for run in _split(entry, _ENTRY_RUNS)]
             if not lots:
-                yield f"{before},,,,,{after},,,\n"
-            for _, lot, vendor, model, chips, qualifier, announced_chips, unit in lots:
-                yield (
-                    f"{before},{cell[lot]},{cell[vendor]},{cell[model]},{cell[chips]},"
-                    f"{after},{cell[qualifier]},{cell[announced_chips]},{cell[unit]}\n"
-                )
+                yield ",".join(_interleaved(entry_runs, no_lot)) + "\n"
+            for lot in lots:
+                lot_runs = [",".join(run) for run in _split(_lot_cells(lot, cell), _LOT_RUNS)]
+                yield ",".join(_interleaved(entry_runs, lot_runs)) + "\n"
 
 
-# A lot's values, in the order the export's rows give them.
+def _lot_cells(lot: Any, cell: _Cells) -> list[str]:
+    """A lot's cells (:data:`LOT_EXPORT_COLUMNS`) from its row of :data:`_LOT_VALUES` (after its
+    entry's id): its own period from its two columns."""
+    (_, number, vendor, model, chips, qualifier, announced_chips, unit, status, start, precision) = lot
+    period = _period_text(start, precision) if start is not None else None
+    return [
+        cell[number], cell[vendor], cell[model], cell[chips], cell[qualifier], cell[announced_chips],
+        cell[unit], cell[status], cell[period],
+    ]  # fmt: skip
+
+
+# A lot's values, in the order of its cells (its period in two columns).
 _LOT_VALUES = (
     ChipLot.lot,
     ChipLot.vendor,
@@ -91,14 +124,35 @@ _LOT_VALUES = (
     ChipLot.qualifier,
     ChipLot.announced_quantity,
     ChipLot.announced_unit,
+    ChipLot.status,
+    sa.type_coerce(ChipLot.online_start, NullType()).label("online_start"),
+    ChipLot.online_precision,
 )
+
+
+def _stored_columns(field: EntryField) -> list[Any]:
+    """A field's columns as the export reads them: as the database gives them, converted
+    by :func:`_field_value`, once an entry."""
+    columns = [Entry.__table__.c[name] for name in field.table_columns]
+    if field.stored in (Stored.DAY, Stored.PERIOD, Stored.DECIMAL):
+        return [sa.type_coerce(column, NullType()).label(column.key) for column in columns]
+    return columns
+
+
+def _field_value(field: EntryField, stored: Sequence[Any]) -> object:
+    """A field's value for its cell, from its columns as the database gives them."""
+    if field.stored is Stored.PERIOD:
+        return _period_text(*stored)
+    if field.stored is Stored.DECIMAL:
+        return _number_text(stored[0])
+    return stored[0]
 
 
 def _entries(
     session: Session, filters: Filters, ids: Sequence[str] | None
-) -> Generator[tuple[list[str], list[str], list[Any]], None, None]:
-    """Each entry of the export in order, with the cells of its fields before its lots' and
-    after them, and its lots in order: their entry's id and values (:data:`_LOT_VALUES`).
+) -> Generator[tuple[list[str], list[Any]], None, None]:
+    """Each entry of the export in order, with its own cells (in the export's order, without
+    its lots') and its lots in order: their entry's id and :data:`_LOT_VALUES`.
 
     Entries and lots are read apart, side by side in the same order (an entry's fields are
     not read again with each of its lots); an entry is exported when it has no lots and
@@ -108,24 +162,11 @@ def _entries(
     if ids is not None:
         conditions.append(Entry.id.in_(ids))
     entry_order = bytewise(session, Entry.id)
-    entries = sa.select(
-        Entry.id,
-        Entry.name,
-        Entry.operator,
-        Entry.country,
-        Entry.city,
-        Entry.kind,
-        Entry.sponsor,
-        Entry.parent_id,
-        Entry.status,
-        Entry.confidence,
-        _as_stored(Entry.announced_on),
-        _as_stored(Entry.online_start),
-        Entry.online_precision,
-        _as_stored(Entry.power_mw),
-        Entry.notes,
-        Entry.scope,
-    ).order_by(entry_order)
+    read = [field for field in _FIELDS_EXPORTED if field.table_columns]
+    widths = [len(field.table_columns) for field in read]
+    entries = sa.select(Entry.id, *(column for field in read for column in _stored_columns(field))).order_by(
+        entry_order
+    )
     if conditions:
         kept = sa.select(Entry.id).outerjoin(ChipLot, ChipLot.entry_id == Entry.id).where(*conditions)
         entries = entries.where(Entry.id.in_(kept))
@@ -142,19 +183,17 @@ def _entries(
         lot_rows = _stream(session, lots, results)
         pending = next(lot_rows, None)
         for row in _stream(session, entries, results):
-            (entry_id, name, run_by, country, city, kind, sponsor, parent, status, confidence,
-             announced, online_start, online_precision, power_mw, notes, scope) = row  # fmt: skip
-            head = _texts(
-                entry_id, name, run_by, country, city, kind, sponsor, parent, status, confidence,
-                announced, _period_text(online_start, online_precision),
-            )  # fmt: skip
-            sourced = SOURCE_SEPARATOR.join(sources.for_entry(entry_id))
-            tail = _texts(_number_text(power_mw), sourced, notes, scope)
+            entry_id = row[0]
+            values, place = {}, 1
+            for field, width in zip(read, widths, strict=True):
+                values[field.name] = _field_value(field, row[place : place + width])
+                place += width
+            values["sources"] = SOURCE_SEPARATOR.join(sources.for_entry(entry_id))
             own = []
             while pending is not None and pending[0] == entry_id:
                 own.append(pending)
                 pending = next(lot_rows, None)
-            yield head, tail, own
+            yield _texts(*(values[field.name] for field in _FIELDS_EXPORTED)), own
 
 
 def _stream(session: Session, query: sa.Executable, results: contextlib.ExitStack) -> Iterator[Any]:
@@ -208,13 +247,6 @@ def _texts(*values: object) -> list[str]:
 _QUOTED = frozenset(QUOTED_STARTS)
 
 
-def _cells(head: list[object], lot: list[object], tail: list[object], more: list[object]) -> list[str]:
-    """One row of the export, in its column order, as CSV cells: the entry's fields before
-    the lot's (``head``) and after (``tail``: power, sources, notes, scope), then ``more`` of
-    the lot's (qualifier, the count as announced)."""
-    return _texts(*head, *lot, *tail, *more)
-
-
 class _Cells(dict[object, str]):
     """The cells of a lot's values, each worked out once (by ``make``, from the value's
     text) and then looked up: vendors, models, qualifiers and counts repeat over an export."""
@@ -261,21 +293,19 @@ def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
     """The export rows an entry read from a file would have once stored, to compare with
     what is stored (the same cells as :func:`export_rows`)."""
     sources = sorted(set(entry.sources))  # code point order is byte order, as the database sorts them
-    head: list[object] = [
-        entry_id, entry.name, entry.operator, entry.country, entry.city, entry.kind, entry.sponsor,
-        entry.parent, entry.status, entry.confidence, entry.announced, entry.online,
-    ]  # fmt: skip
+    values = {**entry.values, "id": entry_id, "sources": SOURCE_SEPARATOR.join(sources)}
+    cells = _texts(*(values[field.name] for field in _FIELDS_EXPORTED))
     numbered = sorted(zip(lot_numbers(entry.lots), entry.lots, strict=True), key=lambda pair: pair[0])
-    lots: list[tuple[int | None, LotInput | None]] = [*numbered] or [(None, None)]
-    return [
-        _cells(
-            head,
-            [number, lot.vendor, lot.model, lot.quantity] if lot else [None] * 4,
-            [entry.power_mw, SOURCE_SEPARATOR.join(sources), entry.notes, entry.scope],
-            [lot.qualifier, *(lot.announced or (None, None))] if lot else [None] * 3,
-        )
-        for number, lot in lots
-    ]
+    if not numbered:
+        return [_row(cells, _NO_LOT)]
+    return [_row(cells, _lot_texts(number, lot)) for number, lot in numbered]
+
+
+def _lot_texts(number: int, lot: LotInput) -> list[str]:
+    """A lot read from a file, as the cells it would have once stored."""
+    announced = lot.announced or (None, None)
+    values = (number, lot.vendor, lot.model, lot.quantity, lot.qualifier, *announced, lot.status, lot.online)
+    return _texts(*values)
 
 
 class _SourceStream:
