@@ -193,7 +193,8 @@ def test_a_change_of_model_that_cannot_hold_the_racks_announced_says_so(tracker:
 def test_an_import_refuses_a_count_of_units_beyond_the_chip_limit(tracker: Tracker, tmp_path: Path) -> None:
     header = tracker.export().splitlines()[0]
     path = tmp_path / "big.csv"
-    path.write_text(header + "\nbig,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack,,\n")
+    row = "big,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack,,"
+    path.write_text(f"{header}\n{row}\n")
     result = tracker("import", str(path), "--dry-run")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}:2: announced_chips: 100,000,000,000 racks of NVIDIA GB200 are ")
