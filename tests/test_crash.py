@@ -31,7 +31,7 @@ def write_big_file(path: Path) -> None:
                 writer.writerow([
                     f"big-{n:06d}", f"Big {n}", f"Operator {n % 97}", countries[n % 8], "", "factory",
                     "private", "", "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model,
-                    100 + n % 900, "", f"https://example.org/{n % 300}", "", "", "exact", "", "",
+                    100 + n % 900, "", f"https://example.org/{n % 300}", "", "", "exact", "", "", "", "",
                 ])  # fmt: skip
 
 

@@ -245,7 +245,7 @@ def big_db_url(db_url: str, tmp_path: Path) -> str:
                 writer.writerow([
                     f"big-{n:05d}", f"Big {n}", f"Operator {n}", "FR", "", "factory", "private", "",
                     "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model, 100 + n,
-                    "", f"https://example.org/{n}", "", "", "exact", "", "",
+                    "", f"https://example.org/{n}", "", "", "exact", "", "", "", "",
                 ])  # fmt: skip
     Tracker(db_url).ok("import", str(path))
     return db_url

@@ -267,9 +267,11 @@ def test_the_export_keeps_scope_and_qualifier_and_reimports_byte_for_byte(
     add_child(tracker, "Paris site", "eu-plan", "18000", "--qualifier", "approx")
     exported = tracker.export()
     header = exported.splitlines()[0]
-    assert header.endswith(",sources,notes,scope,qualifier,announced_chips,announced_unit")
+    assert header.endswith(
+        ",sources,notes,scope,qualifier,announced_chips,announced_unit,lot_status,lot_online"
+    )
     assert exported.splitlines()[1].startswith("eu-plan,EU plan,,,,programme,,,announced,")
-    assert exported.splitlines()[1].endswith(",eu,at-least,,")
+    assert exported.splitlines()[1].endswith(",eu,at-least,,,,")
     path = tmp_path / "export.csv"
     path.write_text(exported, encoding="utf-8")
     other = Tracker(empty_db_url)

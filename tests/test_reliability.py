@@ -43,7 +43,7 @@ def entries_file(path: Path, prefix: str, count: int, first: int = 0) -> Path:
                 writer.writerow([
                     f"{prefix}-{n:05d}", f"{prefix} {n}", "", ("FR", "DE", "US")[n % 3], "", "", "", "",
                     "planned", "", "", "2026-Q3", lot, "NVIDIA", model, 10 + n % 90, "",
-                    "https://example.org/r", "", "", "exact", "", "",
+                    "https://example.org/r", "", "", "exact", "", "", "", "",
                 ])  # fmt: skip
     return path
 
@@ -119,7 +119,7 @@ def test_a_shuffled_or_sorted_export_imports_as_the_original_and_updates_every_l
                 writer.writerow([
                     f"s-{n:05d}", f"S {n}", "", ("FR", "DE", "US")[n % 3], "", "", "", "", "planned", "", "",
                     "2026-Q3", lot, vendor, chip, rng.randint(1, 999), "", "https://example.org/s", "", "",
-                    "exact", "", "",
+                    "exact", "", "", "", "",
                 ])  # fmt: skip
     tracker.ok("import", str(path))
     exported = tracker.export()

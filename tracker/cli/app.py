@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -14,7 +15,7 @@ import click
 from tracker.errors import Conflict, FieldError, FileRejected, InvalidValue, TrackerError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from tracker.api import Tracker
 
 URL_VARIABLE = "TRACKER_DATABASE_URL"
 # Service-layer field names that a command spells differently.
@@ -98,21 +99,21 @@ def _ordinal(number: int) -> str:
 
 
 @contextlib.contextmanager
-def open_session(app: App, *, writes: bool = False, alone: bool = False) -> Iterator[Session]:
-    """A session on the command's database, committed when the command succeeds.
+def api(app: App) -> Iterator[Tracker]:
+    """The library on the command's database (:class:`tracker.api.Tracker`), for one command:
+    closed at the end, each of its warnings then printed as one line on stderr."""
+    from tracker.api import Tracker, TrackerWarning
 
-    A command that ``writes`` says so, to wait its turn for the database; one that must
-    write ``alone`` (an import), to wait for every other writer and keep them waiting.
-    """
-    from tracker.service.bootstrap import open_database
-    from tracker.service.database import session_scope
-
-    engine = open_database(app.db_url, writes=writes or alone)
-    try:
-        with session_scope(engine, writes=writes or alone, alone=alone) as session:
-            yield session
-    finally:
-        engine.dispose()
+    tracker = Tracker(app.db_url, one_command=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrackerWarning)
+        try:
+            yield tracker
+        finally:
+            tracker.close()
+    for warning in caught:
+        if issubclass(warning.category, TrackerWarning):
+            click.echo(f"Warning: {warning.message}", err=True)
 
 
 def field_label(field: str, app: App) -> str:

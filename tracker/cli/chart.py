@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import click
 
-from tracker.cli.app import App, TrackerGroup, open_session, pass_app
+from tracker.cli.app import App, TrackerGroup, api, pass_app
 from tracker.cli.options import filter_options
 from tracker.model.vocabulary import SUMMARY_KEYS
 
@@ -33,44 +31,17 @@ def chart() -> None:
     """
 
 
-_NAMES = {"regions": "region", "countries": "country", "vendors": "vendor", "models": "model",
-          "statuses": "status", "sponsors": "sponsor"}  # fmt: skip
+def _draw(app: App, kind: str, output: str, **options: Any) -> None:
+    """Draw a chart and print its path; a chart of nothing is not written."""
+    from tracker.service.charts import NothingToDraw
 
-
-def described(filters: dict[str, Any]) -> str:
-    """The filters given, in words, for the chart's subtitle: ``region europe or eu, vendor NVIDIA``."""
-    parts = []
-    for name, value in filters.items():
-        values = [value] if isinstance(value, str) else list(value or ())
-        if values:
-            parts.append(f"{_NAMES.get(name, name.replace('_', ' '))} {' or '.join(values)}")
-    return ", ".join(parts)
-
-
-def _write(app: App, output: str, build: Any) -> None:
-    from tracker.cli.plot import chart_format, draw, require_matplotlib
-    from tracker.errors import InvalidValue
-    from tracker.service.files import atomic_file
-
-    require_matplotlib()
-    path = Path(output)
-    fmt = chart_format(path)
-    if not fmt:
-        raise InvalidValue("output", f"{output!r} does not end in .png or .svg; give a file name that does")
-    with open_session(app) as session:
-        data = build(session)
-    if data.empty:
-        click.echo("(no matching rows: no chart written)", err=True)
-        raise SystemExit(1)
-    with atomic_file(path, "output", binary=True) as stream:
-        draw(data, stream, fmt)
+    with api(app) as tracker:
+        try:
+            path = tracker.chart(kind, output, **options)
+        except NothingToDraw:
+            click.echo("(no matching rows: no chart written)", err=True)
+            raise SystemExit(1) from None
     click.echo(str(path))
-
-
-def _day(as_of: str | None) -> dt.date:
-    from tracker.model.periods import parse_day
-
-    return parse_day(as_of, "as_of") if as_of else dt.datetime.now(dt.timezone.utc).date()
 
 
 @chart.command("summary")
@@ -91,14 +62,7 @@ def chart_summary(
 ) -> None:
     """Planned accelerators as bars by country (or --by), stacked by vendor (or --stack),
     counted as `tracker summary` counts them. Prints the file's path."""
-    from tracker.service.charts import summary_chart
-    from tracker.service.filters import resolve_filters
-
-    def build(session: Any) -> Any:
-        resolved = resolve_filters(session, as_of=as_of, **filters)
-        return summary_chart(session, resolved, by.lower(), stack.lower(), described(filters), _day(as_of))
-
-    _write(app, output, build)
+    _draw(app, "summary", output, by=by, stack=stack, as_of=as_of, **filters)
 
 
 @chart.command("timeline")
@@ -120,13 +84,4 @@ def chart_timeline(
 ) -> None:
     """Accelerators coming online per quarter (or year), stacked by vendor (or --stack),
     as `tracker timeline` counts them; undated chips are the last bar. Prints the file's path."""
-    from tracker.service.charts import timeline_chart
-    from tracker.service.filters import resolve_filters
-    from tracker.service.timeline import Bucket
-
-    def build(session: Any) -> Any:
-        resolved = resolve_filters(session, as_of=as_of, **filters)
-        chosen = Bucket(bucket.lower())
-        return timeline_chart(session, resolved, chosen, stack.lower(), described(filters), _day(as_of))
-
-    _write(app, output, build)
+    _draw(app, "timeline", output, by=bucket, stack=stack, as_of=as_of, **filters)

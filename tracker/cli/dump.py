@@ -11,7 +11,7 @@ from typing import IO
 
 import click
 
-from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.app import App, api, pass_app
 from tracker.errors import InvalidValue
 
 STDIN_NAME = "<stdin>"
@@ -34,20 +34,17 @@ def dump(app: App, output: str | None) -> None:
     (docs/dump.md). The same database always gives the same bytes. `tracker
     restore` loads it into an empty database, SQLite or PostgreSQL.
     """
-    from tracker.service.dump import dump_database, dump_to_path
-    from tracker.service.export import consistent_reads
     from tracker.service.files import names_a_stream
 
     if output is not None and not output.strip():
         raise click.BadParameter("give a file name, or - for standard output", param_hint="'--output'")
-    with open_session(app) as session:
-        consistent_reads(session)
+    with api(app) as tracker:
         if output is None or output == "-":
             stream = sys.stdout.buffer
-            dump_database(session, stream)
+            tracker.dump(stream)
             stream.flush()  # here, so that a reader gone away is noticed while the command runs
             return
-        dump_to_path(session, Path(output))
+        tracker.dump(output)
     if not names_a_stream(Path(output)):
         click.echo(output)
 
@@ -64,15 +61,10 @@ def restore(app: App, file: str) -> None:
     FILE:LINE: message, and nothing is written. Ids of the history are kept, so
     `tracker changes` lists it in the same order. Prints the records restored.
     """
-    from tracker.service.bootstrap import engine_for
-    from tracker.service.dump import counted_records, restore_database
+    from tracker.service.dump import counted_records
 
-    engine, _ = engine_for(app.db_url)
-    try:
-        with _opened(file) as (handle, name):
-            counts = restore_database(engine, handle, name)
-    finally:
-        engine.dispose()
+    with _opened(file) as (handle, name), api(app) as tracker:
+        counts = tracker.restore(handle, name=name)
     click.echo(", ".join(counted_records(counts)) + " restored")
 
 

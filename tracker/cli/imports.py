@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import click
 
-from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.app import App, api, pass_app
 from tracker.errors import FileRejected, InvalidValue
 
 if TYPE_CHECKING:
@@ -73,62 +73,43 @@ def import_(
     FILE:LINE: COLUMN: message, and then nothing is written. An entry identical to the
     stored one is unchanged. Prints: N added, N updated, N unchanged (entries).
     """
-    from tracker.service.formats import FORMATS
-    from tracker.service.formats.epoch import earlier_imports
-    from tracker.service.imports import OnConflict, import_file
+    from tracker.api import stale_entries
 
-    epoch = file_format.lower() == "epoch"
-    if prune and not epoch:
+    if prune and file_format.lower() != "epoch":
         raise click.UsageError("--prune goes with --from epoch")
     name = STDIN_NAME if file == "-" else file
-    stale: list[str] = []
-    with (
-        _opened(file) as (handle, size),
-        _progress(size) as progress,
-        open_session(app, alone=True) as session,
-    ):
+    with _opened(file) as (handle, size), _progress(size) as progress, api(app) as tracker:
         try:
-            result = import_file(
-                session,
+            result = tracker.import_file(
                 handle,
-                FORMATS[file_format.lower()],
-                name=name,
-                on_conflict=OnConflict(on_conflict.lower()) if on_conflict else None,
+                file_format=file_format,
+                on_conflict=on_conflict,
+                dry_run=dry_run,
                 skip_invalid=skip_invalid,
+                prune=prune,
+                name=name,
                 progress=progress,
             )
         except FileRejected as error:
             if not skip_invalid and sum(line > 1 for line, _, _ in error.problems) > error.fatal:
                 raise FileRejected(name, error.problems, "--skip-invalid imports the other rows") from None
             raise
-        if epoch:
-            stale = earlier_imports(session, result.ids, prune=prune)
-        if dry_run:
-            session.rollback()
-    for line, column, message in result.rejected:
-        click.echo(f"{name}:{line}: {column}: {message}", err=True)
-    if result.rejected:
-        reasons = collections.Counter(column for _, column, _ in result.rejected)
-        listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
-        entries = f"{result.rejected_entries} entr{'y' if result.rejected_entries == 1 else 'ies'}"
-        click.echo(f"Left out {entries} (--skip-invalid); their problems by column: {listing}.", err=True)
-    if stale:
-        shown = ", ".join(stale[:10]) + (f" and {len(stale) - 10} more" if len(stale) > 10 else "")
-        entries = f"{len(stale)} entr{'ies' if len(stale) != 1 else 'y'} of an earlier Epoch import"
-        if prune:
+        for line, column, message in result.rejected:
+            click.echo(f"{name}:{line}: {column}: {message}", err=True)
+        if result.rejected:
+            reasons = collections.Counter(column for _, column, _ in result.rejected)
+            listing = ", ".join(f"{count} {column}" for column, count in reasons.most_common())
+            entries = f"{result.rejected_entries} entr{'y' if result.rejected_entries == 1 else 'ies'}"
+            click.echo(f"Left out {entries} (--skip-invalid); their problems by column: {listing}.", err=True)
+        if result.stale and prune:
             done = "would be removed" if dry_run else "removed"
-            click.echo(f"{entries} {done} (--prune): {shown}", err=True)
-        else:
-            click.echo(
-                f"Warning: {entries}: {shown}: not in this file, or now left out; beside the new "
-                "ones they may count chips twice: --prune removes them",
-                err=True,
-            )
+            before, _, listed = stale_entries(result.stale).partition(": ")
+            click.echo(f"{before} {done} (--prune): {listed}", err=True)
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"
     if prune:
-        counts += f", {len(stale)} removed"
+        counts += f", {len(result.stale)} removed"
     click.echo(counts)
     if dry_run:
         click.echo("Dry run: nothing was written.", err=True)

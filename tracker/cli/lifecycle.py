@@ -1,12 +1,14 @@
-"""Lifecycle commands: status changes and an entry's sources."""
+"""An entry's life: status changes, edits, what changed since a day, its sources, and checks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from tracker.cli.app import App, open_session, pass_app
-from tracker.cli.options import format_option
-from tracker.cli.render import render
+from tracker.cli.app import App, api, pass_app
+from tracker.cli.options import field_options, format_option
+from tracker.cli.render import show_table
 from tracker.model.vocabulary import Status
 
 STATUS_HELP = f"""Record that an entry's status changed on a day, with its source.
@@ -41,19 +43,13 @@ leaves in the history (in the order of the days):
 def status(
     app: App, entry_id: str, new_status: str, on: str, source: str | None, unsourced: bool, note: str | None
 ) -> None:
-    from tracker.service.status import change_status
-
-    with open_session(app, writes=True) as session:
-        change = change_status(
-            session, entry_id, new_status, on, source=source, unsourced=unsourced, note=note
+    with api(app) as tracker:
+        change = tracker.status(entry_id, new_status, on=on, source=source, unsourced=unsourced, note=note)
+        still = "" if change.current == change.to_status else f"; a later change keeps it {change.current}"
+        click.echo(
+            f"{change.entry_id}: {change.from_status} -> {change.to_status} on {change.effective_on}{still}.",
+            err=True,
         )
-    still = "" if change.current == change.to_status else f"; a later change keeps it {change.current}"
-    click.echo(
-        f"{change.entry_id}: {change.from_status} -> {change.to_status} on {change.effective_on}{still}.",
-        err=True,
-    )
-    for problem in change.problems:
-        click.echo(f"Warning: {change.entry_id} {problem}; `tracker check` lists it", err=True)
 
 
 @click.command("sources")
@@ -62,11 +58,8 @@ def status(
 @pass_app
 def sources(app: App, entry_id: str, fmt: str) -> None:
     """The sources of an entry: what each of its figures comes from."""
-    from tracker.service.details import entry_sources
-
-    with open_session(app) as session:
-        rows = [(s.reference, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
-    render(("source", "publisher", "published"), rows, fmt, blank="")
+    with api(app) as tracker:
+        show_table(tracker.sources(entry_id), fmt)
 
 
 @click.command("check", short_help="Report likely problems in the data; exit 1 if any.")
@@ -84,34 +77,19 @@ def check(app: App, fmt: str) -> None:
     bound), and a part outside its programme's country or scope. Exits 1 when it finds
     any.
     """
-    from tracker.service.checks import find_problems
-
-    with open_session(app) as session:
-        findings = find_problems(session)
+    with api(app) as tracker:
+        findings = tracker.check()
     if not findings:
         click.echo("No problems found.", err=True)
         return
-    render(("entry", "problem"), [(finding.entry_id, finding.problem) for finding in findings], fmt)
+    show_table(findings, fmt)
     click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} found.", err=True)
     click.get_current_context().exit(1)
 
 
 @click.command("update", short_help="Edit an entry's fields; every change is kept.")
 @click.argument("entry_id", metavar="ID")
-@click.option("--name", help="A new name.")
-@click.option("--country", metavar="C", help="ISO code or English name.")
-@click.option("--scope", metavar="REGION", help="A programme's region, instead of a country.")
-@click.option("--parent", metavar="ID", help='The programme it is part of ("" detaches it).')
-@click.option("--operator", help="Who runs it.")
-@click.option("--city", help="Where the site is.")
-@click.option(
-    "--kind", metavar="KIND", help="factory, gigafactory, supercomputer, cloud-region or programme."
-)
-@click.option("--sponsor", metavar="SPONSOR", help="sovereign, public-private or private.")
-@click.option("--confidence", metavar="CONFIDENCE", help="confirmed, reported or rumoured.")
-@click.option("--announced", metavar="DATE", help="Day it was announced.")
-@click.option("--online", metavar="PERIOD", help="When it comes online: 2025-12, Q4 2025, H2 2026, 2026.")
-@click.option("--power-mw", metavar="X", help="Power capacity in megawatts.")
+@field_options(updating=True)
 @click.option("--chips", metavar="N", help="Number of accelerators of the chip lot (or of --unit).")
 @click.option(
     "--unit",
@@ -128,36 +106,32 @@ def check(app: App, fmt: str) -> None:
 @click.option(
     "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."
 )
-@click.option("--source", "sources", multiple=True, metavar="URL", help="A source to add; repeatable.")
-@click.option("--note", help="New notes.")
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="With --lot: the lot's own status, where it differs from its entry's (\"\" for its entry's). "
+    "An entry's status changes with `tracker status`, on a day.",
+)
 @pass_app
-def update(app: App, entry_id: str, sources: tuple[str, ...], **fields: str | None) -> None:
+def update(app: App, entry_id: str, **options: Any) -> None:
     """Edit an entry's fields, chip lot and sources.
 
     Every change is kept in the entry's history with its old and new value, the time,
     and the first --source given (`tracker show ID`, `tracker changes`). An empty value
     ("") clears an optional field. Status changes go through `tracker status`.
     """
-    from tracker.cli.entries import warn_outside
-    from tracker.service.checks import outside_programme
-    from tracker.service.updates import update_entry
-
-    lot = {key: fields.pop(key) for key in ("chips", "unit", "vendor", "model", "qualifier", "lot")}
-    values = {("notes" if key == "note" else key): value for key, value in fields.items()}
-    with open_session(app, writes=True) as session:
-        changes = update_entry(session, entry_id, values, sources, lot)
-        outside = outside_programme(session, entry_id)
-    for change in changes:
-        if change.field == "sources":
-            click.echo(f"{entry_id}: source added: {change.new}", err=True)
-        else:
-            click.echo(
-                f"{entry_id}: {change.field}: {change.old or '(none)'} -> {change.new or '(none)'}", err=True
-            )
-    if outside and {"parent", "country", "scope"} & {change.field for change in changes}:
-        warn_outside(entry_id, outside)
-    if not changes:
-        click.echo(f"{entry_id}: nothing to change.", err=True)
+    with api(app) as tracker:
+        changes = tracker.update(entry_id, **options)
+        for change in changes:
+            if change.field == "sources":
+                click.echo(f"{entry_id}: source added: {change.new}", err=True)
+            else:
+                click.echo(
+                    f"{entry_id}: {change.field}: {change.old or '(none)'} -> {change.new or '(none)'}",
+                    err=True,
+                )
+        if not changes:
+            click.echo(f"{entry_id}: nothing to change.", err=True)
 
 
 @click.command("changes", short_help="What changed since a day, with sources.")
@@ -169,11 +143,5 @@ def changes(app: App, since: str, fmt: str) -> None:
     edited (`tracker update`, or `tracker import --on-conflict update`: with the first
     source the file adds), status moves (`tracker status`, or an import) and entries
     removed (with what they were and the --note given)."""
-    from tracker.service.history import changes_since
-
-    with open_session(app) as session:
-        rows = [
-            (change.when, change.entry_id, change.what, change.old, change.new, change.source)
-            for change in changes_since(session, since)
-        ]
-    render(("when", "entry", "change", "old", "new", "source"), rows, fmt, blank="")
+    with api(app) as tracker:
+        show_table(tracker.changes(since), fmt)

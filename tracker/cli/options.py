@@ -1,4 +1,5 @@
-"""Options shared by several commands: filters and output format."""
+"""Options shared by several commands: filters, output format, and an entry's fields (from
+the registry of fields, :mod:`tracker.model.fields`)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,28 @@ from typing import Any
 import click
 
 from tracker.cli.render import FORMATS
+from tracker.model.fields import ENTRY_FIELDS, Stored
 
 FILTER_OPTIONS = (
-    (
-        "region",
-        "regions",
-        "Only countries of this region, and programmes scoped within it (see `tracker regions`).",
-    ),
-    ("country", "countries", "Only this country: a code or an English name."),
-    ("vendor", "vendors", "Only chips of this vendor (`unknown`: not disclosed)."),
-    ("model", "models", "Only chips of this model (see `tracker chips`)."),
-    ("status", "statuses", "Only this status (a lot's own where it has one)."),
-    ("sponsor", "sponsors", "Only this sponsor: sovereign, public-private or private."),
+    ("region", "Only countries of this region, and programmes scoped within it (see `tracker regions`)."),
+    ("country", "Only this country: a code or an English name."),
+    ("vendor", "Only chips of this vendor (`unknown`: not disclosed)."),
+    ("model", "Only chips of this model (see `tracker chips`)."),
+    ("status", "Only this status (a lot's own where it has one)."),
+    ("sponsor", "Only this sponsor: sovereign, public-private or private."),
 )
+_ONE_VALUE_FILTERS = ("announced_since", "announced_until", "min_confidence")
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The filters of every read command, handed to it as one dict named ``filters``,
-    ready for :func:`tracker.service.filters.resolve_filters`."""
-    names = [name for name, _, _ in FILTER_OPTIONS] + ["announced_since", "announced_until", "min_confidence"]
+    """The filters of every read command, handed to it as one dict named ``filters``, keyed as
+    the Python API takes them (:class:`tracker.api.FilterOptions`); those not given left out."""
+    names = [name for name, _ in FILTER_OPTIONS] + list(_ONE_VALUE_FILTERS)
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in names}
-        filters = {plural: given[name] for name, plural, _ in FILTER_OPTIONS}
-        filters["announced_since"] = given["announced_since"]
-        filters["announced_until"] = given["announced_until"]
-        filters["min_confidence"] = given["min_confidence"]
+        filters = {name: value for name, value in given.items() if value}
         return command(*args, filters=filters, **kwargs)
 
     decorated: Callable[..., Any] = wrapper
@@ -51,7 +47,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     decorated = click.option(
         "--announced-since", metavar="DATE", help="Only entries announced on or after this day."
     )(decorated)
-    for name, _, help_text in reversed(FILTER_OPTIONS):
+    for name, help_text in reversed(FILTER_OPTIONS):
         decorated = click.option(
             f"--{name}", multiple=True, metavar=name.upper(), help=help_text + " Repeatable."
         )(decorated)
@@ -68,3 +64,27 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="table and markdown for people; csv and json (raw values) for programs.",
     )(command)
+
+
+def field_options(*, updating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option for each field of an entry that ``add`` (the name aside: its argument)
+    or ``update`` sets, in the registry's order, named as the Python API names them; a list
+    (the sources) is repeatable."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for field in reversed(ENTRY_FIELDS):
+            flag = field.flag
+            if flag is None or (updating and not field.updatable and field.stored is not Stored.LIST):
+                continue
+            if field.name == "name" and not updating:
+                continue  # add's NAME argument
+            name = flag.lstrip("-").replace("-", "_")  # the API's keyword: note, source, power_mw
+            help_text = (
+                "A source to add. Repeatable." if updating and field.stored is Stored.LIST else field.help
+            )
+            command = click.option(
+                flag, name, metavar=field.metavar, help=help_text, multiple=field.stored is Stored.LIST
+            )(command)
+        return command
+
+    return decorate

@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from tracker.cli.app import App, TrackerGroup, open_session, pass_app
+from tracker.cli.app import App, TrackerGroup, api, pass_app
 from tracker.cli.options import format_option
-from tracker.cli.render import render
+from tracker.cli.render import show_table
 
 
 @click.command()
@@ -17,16 +17,8 @@ from tracker.cli.render import render
 @pass_app
 def regions(app: App, region: str | None, fmt: str) -> None:
     """List the regions, or the countries of one REGION."""
-    from tracker.model.countries import country_name
-    from tracker.service.reference import list_regions, region_countries
-
-    with open_session(app) as session:
-        if region:
-            codes = region_countries(session, region)
-            render(("country", "name"), ((code, country_name(code)) for code in codes), fmt)
-            return
-        rows = ((r.id, r.name, len(r.countries), r.definition, r.source) for r in list_regions(session))
-        render(("region", "name", "countries", "definition", "source"), rows, fmt)
+    with api(app) as tracker:
+        show_table(tracker.regions(region), fmt)
 
 
 @click.group(cls=TrackerGroup, invoke_without_command=True, short_help="List or extend the chip catalogue.")
@@ -45,70 +37,10 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from tracker.service.reference import list_chip_models
-
     app = ctx.find_object(App)
     assert app is not None
-    with open_session(app) as session:
-        models = list(list_chip_models(session, vendors))
-    columns: tuple[str, ...]
-    if fmt in ("table", "markdown"):
-        columns = (
-            "vendor",
-            "model",
-            "family",
-            "bf16_tflops",
-            "fp8_tflops",
-            "tdp_w",
-            "holds",
-            "aliases",
-            "figures_source",
-        )
-        rows: list[tuple[object, ...]] = [
-            (
-                m.vendor,
-                m.model,
-                m.family,
-                m.bf16_tflops,
-                m.fp8_tflops,
-                m.tdp_w,
-                m.holds_text,
-                ", ".join(m.aliases),
-                m.figures_source,
-            )
-            for m in models
-        ]
-    else:
-        columns = (
-            "vendor",
-            "model",
-            "family",
-            "aliases",
-            "notes",
-            "bf16_tflops",
-            "fp8_tflops",
-            "tdp_w",
-            "per_superchip",
-            "per_server",
-            "per_rack",
-            "figures_source",
-        )
-        rows = [
-            (
-                m.vendor,
-                m.model,
-                m.family,
-                ", ".join(m.aliases),
-                m.notes,
-                m.bf16_tflops,
-                m.fp8_tflops,
-                m.tdp_w,
-                *(dict(m.holds).get(unit) for unit in ("superchip", "server", "rack")),
-                m.figures_source,
-            )
-            for m in models
-        ]
-    render(columns, rows, fmt)
+    with api(app) as tracker:
+        show_table(tracker.chips(vendor=vendors), fmt)
 
 
 def figure_options(command: Any) -> Any:
@@ -153,14 +85,16 @@ def chips_add(
     **figures: str | None,
 ) -> None:
     """Add a chip MODEL of VENDOR to the catalogue, with its figures where known."""
-    from tracker.service.catalogue import add_model, add_vendor, read_figures
-
-    checked = read_figures(figures, figures_source)
-    with open_session(app, writes=True) as session:
-        if new_vendor:
-            vendor = add_vendor(session, vendor)
-        vendor, model = add_model(
-            session, vendor, model, family=family, aliases=aliases, notes=note, figures=checked
+    with api(app) as tracker:
+        vendor, model = tracker.add_chip(
+            vendor,
+            model,
+            family=family,
+            alias=aliases,
+            note=note,
+            new_vendor=new_vendor,
+            source=figures_source,
+            **figures,
         )
     click.echo(f"{vendor} {model}")
 
@@ -174,13 +108,10 @@ def chips_set(app: App, vendor: str, model: str, figures_source: str | None, **f
     """Give a catalogue MODEL of VENDOR spec-sheet figures, with their --source; figures
     not given stay as they are. The source given replaces the model's source, so give
     one that covers all its figures."""
-    from tracker.service.catalogue import read_figures, set_figures
-
-    checked = read_figures(figures, figures_source)
-    if not checked:
+    if figures_source is None and not any(value is not None for value in figures.values()):
         raise click.UsageError(
             "give a figure to set (--bf16-tflops, --fp8-tflops, --tdp-w, --per-...) and --source"
         )
-    with open_session(app, writes=True) as session:
-        vendor, model = set_figures(session, vendor, model, checked)
+    with api(app) as tracker:
+        vendor, model = tracker.set_chip(vendor, model, source=figures_source, **figures)
     click.echo(f"{vendor} {model}")

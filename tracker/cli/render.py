@@ -7,68 +7,37 @@ JSON are for programs (raw values, stable keys, data rows only) and are streamed
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import json
 import sys
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import IO, Any
 
 import click
 
 from tracker.model.cells import cell_text, neutralise
+from tracker.service.tables import QUALIFIER_MARKS, Count, Figure, Table, raw_value
 
 FORMATS = ("table", "csv", "json", "markdown")
 _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
 MAX_TEXT_WIDTH = 60  # wider text wraps in tables
 
 
-QUALIFIER_MARKS = {"exact": "", "approx": "~ ", "at-least": "≥ ", "up-to": "≤ "}
-
-
-class Count(int):
-    """A chip count with its qualifier, which tables show before it: ``≥ 500,000``."""
-
-    qualifier: str
-
-    def __new__(cls, value: int, qualifier: str) -> Count:
-        count = super().__new__(cls, value)
-        count.qualifier = qualifier
-        return count
-
-
-class Figure(Decimal):
-    """A figure derived from the catalogue (H100-equivalents, megawatts), shown in tables
-    with its qualifier before it and ``est.`` after it where part of it is an estimate."""
-
-    qualifier: str
-    places: int
-    estimated: bool
-
-    def __new__(cls, value: Decimal, qualifier: str, places: int = 0, estimated: bool = False) -> Figure:
-        figure = super().__new__(cls, value)
-        figure.qualifier, figure.places, figure.estimated = qualifier, places, estimated
-        return figure
-
-    def __str__(self) -> str:
-        shown = Decimal(self).quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
-        text = f"{QUALIFIER_MARKS[self.qualifier]}{shown:,.{self.places}f}"
-        return text + (" est." if self.estimated else "")
-
-
-def raw_value(value: object) -> object:
-    """A value as programs read it: numbers as numbers, dates and periods as ISO text."""
-    if isinstance(value, Count):
-        return int(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral() else float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
+def show_table(table: Table, fmt: str) -> None:
+    """Write a report in ``fmt``: its rows for programs (CSV, JSON), or as people see them
+    (table, markdown: :meth:`~tracker.service.tables.Table.for_people`, its total row
+    last); then, on standard error, its notes (for people, theirs too)."""
+    if fmt in ("csv", "json"):
+        render(table.columns, table.values, fmt)
+        notes = table.notes
+    else:
+        people = table.for_people()
+        render(people.columns, people.rows, fmt, total=people.total, blank=people.blank)
+        notes = (*table.notes, *people.notes)
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def render(

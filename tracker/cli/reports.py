@@ -1,22 +1,17 @@
-"""Report commands: summary and export."""
+"""Report commands: summary, timeline and export."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from tracker.cli.app import App, open_session, pass_app
+from tracker.cli.app import App, api, pass_app
 from tracker.cli.options import filter_options, format_option
-from tracker.cli.render import render
-from tracker.model.vocabulary import SUMMARY_KEYS, Qualifier
-
-if TYPE_CHECKING:
-    from tracker.service.summary import Totals
+from tracker.cli.render import show_table
+from tracker.model.vocabulary import SUMMARY_KEYS
 
 
 @click.command()
@@ -62,83 +57,9 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
     power_mw_estimated (the part of power_mw estimated from TDP).
     """
-    from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops
-    from tracker.service.filters import resolve_filters
-    from tracker.service.summary import check_keys, summarise
-
-    keys = check_keys(keys)
-    for_people = fmt in ("table", "markdown")
-    with open_session(app) as session:
-        resolved = resolve_filters(session, as_of=as_of, **filters)
-        found, overall = summarise(session, resolved, keys, with_total=for_people)
-        reference = reference_tflops(session)
-    columns: tuple[str, ...] = (*keys, "entries", "chips")
-    total = None
-    if overall is not None:
-        columns = (*columns, "h100e", "power_mw")
-        rows = [(*row.keys, row.entries, *figures_for_people(row, reference)) for row in found]
-        total = (
-            "Total",
-            *([None] * (len(keys) - 1)),
-            overall.entries,
-            *figures_for_people(overall, reference),
-        )
-    else:
-        columns = (*columns, "qualifier", *FIGURE_COLUMNS)
-        rows = [
-            (*row.keys, row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference))
-            for row in found
-        ]
-    blanks = {
-        key: {"region": "(no region)", "country": "(multi-country)"}.get(key, "(not given)") for key in keys
-    }
-    render(columns, rows, fmt, total=total, blank=blanks)
-    if found:
-        click.echo(f"{h100e_basis(reference)}; {POWER_BASIS}.", err=True)
-
-
-# What CSV and JSON give of a row's figures, after its chips and qualifier.
-FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
-
-
-def number(value: Decimal | None) -> float | None:
-    """A figure for programs: rounded to 0.1, always a float (JSON keeps one type)."""
-    from tracker.service.capacity import rounded
-
-    return None if value is None else float(rounded(value) or 0)
-
-
-def raw_figures(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
-    """A row's figures for programs, rounded to 0.1 (numbers, or None): each with the chips it
-    covers (h100e_chips of the row's chips have a BF16 figure), and the part of the power
-    estimated from TDP."""
-    capacity = row.capacity
-    power = capacity.power_mw
-    return (
-        number(capacity.h100e(reference)),
-        capacity.bf16_chips,
-        number(power),
-        number(capacity.estimated_mw) if power is not None else None,
-        capacity.power_chips,
-    )
-
-
-def figures_for_people(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
-    """A row's chips, H100-equivalents and power as tables show them: a figure that leaves
-    some of the row's chips out is a lower bound (≥), and power partly estimated says so."""
-    from tracker.cli.render import Count, Figure
-
-    capacity = row.capacity
-    h100e, power = capacity.h100e(reference), capacity.power_mw
-
-    def mark(covered: int) -> str:
-        return row.qualifier.plus(Qualifier.EXACT if covered >= row.chips else Qualifier.AT_LEAST).value
-
-    return (
-        Count(row.chips, row.qualifier.value),
-        None if h100e is None else Figure(h100e, mark(capacity.bf16_chips)),
-        None if power is None else Figure(power, mark(capacity.power_chips), 1, bool(capacity.tdp_chips)),
-    )
+    with api(app) as tracker:
+        table = tracker.summary(by=keys, as_of=as_of, total=fmt in ("table", "markdown"), **filters)
+    show_table(table, fmt)
 
 
 @click.command()
@@ -177,50 +98,9 @@ def timeline(
     none is a lower bound, ≥) and, with --cumulative, cumulative_chips and
     cumulative_h100e. CSV and JSON add qualifier and h100e_chips (the chips h100e covers).
     """
-    from tracker.service.capacity import h100e_basis, reference_tflops
-    from tracker.service.filters import resolve_filters
-    from tracker.service.summary import Totals
-    from tracker.service.timeline import Bucket
-    from tracker.service.timeline import cumulative as running
-    from tracker.service.timeline import timeline as count_timeline
-
-    with open_session(app) as session:
-        resolved = resolve_filters(session, as_of=as_of, **filters)
-        rows, overall = count_timeline(session, resolved, Bucket(bucket.lower()))
-        reference = reference_tflops(session)
-    totals = [row.totals() for row in rows]
-    sums = [Totals((), 0, a.chips, a.qualifier, capacity, a.bits) for a, capacity in running(rows)]
-    if fmt in ("table", "markdown"):
-        columns: tuple[str, ...] = ("period", "entries", "chips", "h100e")
-        body = [(row.keys[0], row.entries, *figures_for_people(row, reference)[:2]) for row in totals]
-        if cumulative:
-            columns += ("cumulative_chips", "cumulative_h100e")
-            body = [
-                (*row, *figures_for_people(total, reference)[:2])
-                for row, total in zip(body, sums, strict=True)
-            ]
-        total_row = (
-            "Total",
-            overall.entries,
-            *figures_for_people(overall, reference)[:2],
-            *((None, None) if cumulative else ()),
-        )
-        render(columns, body, fmt, total=total_row)
-    else:
-        columns = ("period", "entries", "chips", "qualifier", "h100e", "h100e_chips")
-        data = [
-            (row.keys[0], row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference)[:2])
-            for row in totals
-        ]
-        if cumulative:
-            columns += ("cumulative_chips", "cumulative_qualifier", "cumulative_h100e")
-            data = [
-                (*row, total.chips, total.qualifier.value, number(total.capacity.h100e(reference)))
-                for row, total in zip(data, sums, strict=True)
-            ]
-        render(columns, data, fmt)
-    if rows:
-        click.echo(f"{h100e_basis(reference)}.", err=True)
+    with api(app) as tracker:
+        table = tracker.timeline(by=bucket, cumulative=cumulative, as_of=as_of, **filters)
+    show_table(table, fmt)
 
 
 def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
@@ -282,21 +162,13 @@ def export(
     The same data gives the same bytes. Files are written under a temporary name
     and renamed when complete; their paths are printed on standard output.
     """
-    from tracker.service.export import (
-        consistent_reads,
-        export_to_folder,
-        export_to_path,
-        remove_old_exports,
-        write_export,
-    )
     from tracker.service.files import names_a_stream
-    from tracker.service.filters import resolve_filters
 
     if output is not None and output_dir is not None:
         raise click.UsageError("give --output or --output-dir, not both")
     if keep is not None and output_dir is None:
         raise click.UsageError("--keep goes with --output-dir")
-    if output_dir is not None and any(filters.values()):
+    if output_dir is not None and filters:
         raise click.UsageError(
             "--output-dir writes the whole nightly export (only the changes with --changed-since), "
             "so that a selection never replaces it; write a selection with --output FILE"
@@ -305,21 +177,16 @@ def export(
         if value is not None and not value.strip():
             hint = "give a file name, or - for standard output" if option == "--output" else "give a folder"
             raise click.BadParameter(hint, param_hint=f"'{option}'")
-    today = dt.datetime.now(dt.timezone.utc).date()
-    with open_session(app) as session:
-        consistent_reads(session)
-        resolved = resolve_filters(session, changed_since=changed_since, **filters)
-        written: tuple[Path, ...]
+    with api(app) as tracker:
         if output_dir is not None:
-            written = export_to_folder(session, resolved, Path(output_dir), today)
+            written, removed = tracker.export_folder(output_dir, changed_since=changed_since, keep=keep)
+            for path in written:
+                click.echo(str(path))
+            for path in removed:
+                click.echo(f"Removed {path} (older than {keep} days).", err=True)
         elif output is not None and output != "-":
-            export_to_path(session, resolved, Path(output))
-            written = () if names_a_stream(Path(output)) else (Path(output),)
+            tracker.export(output, changed_since=changed_since, **filters)
+            if not names_a_stream(Path(output)):
+                click.echo(output)
         else:
-            write_export(session, resolved, sys.stdout)
-            return
-    for path in written:
-        click.echo(str(path))
-    if output_dir is not None and keep is not None:
-        for path in remove_old_exports(Path(output_dir), today, keep):
-            click.echo(f"Removed {path} (older than {keep} days).", err=True)
+            tracker.export(sys.stdout, changed_since=changed_since, **filters)

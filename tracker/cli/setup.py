@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.app import App, pass_app
+from tracker.cli.app import App, api, pass_app
 
 
 @click.command()
@@ -18,17 +18,11 @@ def init(app: App, no_seed: bool) -> None:
     Reference data (regions, chip catalogue) is always loaded; the seed entries are
     the announcements of the source note. Running it again changes nothing.
     """
-    from tracker.service.bootstrap import engine_for, initialise
-    from tracker.service.database import head_revision, safe_url
-
-    engine, _ = engine_for(app.db_url, writes=True)
-    try:
-        report = initialise(engine, seed_entries=not no_seed)
-    finally:
-        engine.dispose()
+    with api(app) as tracker:
+        report = tracker.init(seed=not no_seed)
     entries = "entry" if report.seed_entries == 1 else "entries"
     click.echo(
-        f"{safe_url(engine.url)}: schema {report.schema} (revision {head_revision()}); "
+        f"{report.database}: schema {report.schema} (revision {report.revision}); "
         f"{report.reference_rows} reference rows and {report.seed_entries} seed {entries} added",
         err=True,
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.cli.render import QUALIFIER_MARKS, Count, raw_value, render
+from tracker.model.fields import ENTRY_FIELDS, Stored
 
 if TYPE_CHECKING:
     from tracker.service.details import EntryDetail
@@ -18,78 +19,6 @@ LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")
 # servers or racks.
 _LOT_TABLE = ("lot", "vendor", "model", "chips", "announced as", "status", "online")
 PART_COLUMNS = ("id", "name", "country", "status", "counted")
-
-
-def entry_record(detail: EntryDetail) -> dict[str, Any]:
-    """An entry with its lots, sources and history as plain values."""
-    from tracker.model.countries import country_name
-
-    entry = detail.entry
-    return {
-        "id": entry.id,
-        "name": entry.name,
-        "operator": entry.operator,
-        "country": entry.country,
-        "country_name": country_name(entry.country) if entry.country else None,
-        "scope": entry.scope,
-        "city": entry.city,
-        "kind": entry.kind,
-        "sponsor": entry.sponsor,
-        "status": entry.status,
-        "confidence": entry.confidence,
-        "announced": entry.announced_on,
-        "online": detail.online,
-        "power_mw": entry.power_mw,
-        "parent": entry.parent_id,
-        "notes": entry.notes,
-        "created_at": entry.created_at,
-        "updated_at": entry.updated_at,
-        "chips": detail.chips,
-        "lots": [
-            {
-                **{column: getattr(lot, column) for column in LOT_COLUMNS},
-                "qualifier": lot.qualifier.value,
-                "announced_chips": lot.announced[0] if lot.announced else None,
-                "announced_unit": lot.announced[1].value if lot.announced else None,
-            }
-            for lot in detail.lots
-        ],
-        "parts": [
-            {
-                "id": part.id,
-                "name": part.name,
-                "country": part.country,
-                "status": part.status,
-                "counted": part.counted.chips,
-                "qualifier": part.counted.qualifier.value,
-            }
-            for part in detail.parts
-        ],
-        "counted": (
-            None
-            if detail.counted is None
-            else {
-                "chips": detail.counted.total.chips,
-                "qualifier": detail.counted.total.qualifier.value,
-                "parts": detail.counted.parts.chips,
-                "adds": detail.counted.adds.chips,
-            }
-        ),
-        "sources": [
-            {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
-            for s in detail.sources
-        ],
-        "history": [
-            {
-                "effective_on": move.event.effective_on,
-                "from": move.from_status,
-                "to": move.event.to_status,
-                "source": move.event.source.reference if move.event.source else None,
-                "note": move.event.note,
-            }
-            for move in detail.history
-        ],
-    }
 
 
 def _print_programme(detail: EntryDetail) -> None:
@@ -130,29 +59,20 @@ def _plain(value: Any) -> Any:
 
 
 def print_entry(detail: EntryDetail, fmt: str) -> None:
-    record = entry_record(detail)
+    record = detail.record()
     if fmt == "json":
         click.echo(json.dumps(_plain(record), ensure_ascii=False, indent=2))
         return
     from tabulate import tabulate
 
-    country = f"{record['country']} ({record['country_name']})" if record["country"] else None
-    scope = f"{record['scope']} (multi-country)" if record["scope"] else None
+    placed = {
+        "country": f"{record['country']} ({record['country_name']})" if record["country"] else None,
+        "scope": f"{record['scope']} (multi-country)" if record["scope"] else None,
+    }
     fields = [
-        ("id", record["id"]),
-        ("operator", record["operator"]),
-        ("country", country),
-        ("scope", scope),
-        ("city", record["city"]),
-        ("kind", record["kind"]),
-        ("sponsor", record["sponsor"]),
-        ("status", record["status"]),
-        ("confidence", record["confidence"]),
-        ("announced", record["announced"]),
-        ("online", record["online"]),
-        ("power (MW)", record["power_mw"]),
-        ("programme", record["parent"]),
-        ("notes", record["notes"]),
+        (field.shown_as, placed.get(field.name, record[field.name]))
+        for field in ENTRY_FIELDS
+        if field.name != "name" and field.stored is not Stored.LIST
     ]
     click.echo(record["name"])
     shown = [(label, raw_value(value)) for label, value in fields if value is not None]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
-from tracker.cli.app import App, TrackerGroup, open_session, pass_app
+from tracker.cli.app import App, TrackerGroup, api, pass_app
 from tracker.cli.options import format_option
-from tracker.cli.render import render
-
-if TYPE_CHECKING:
-    from tracker.service.tokens import TokenRow
+from tracker.cli.render import show_table
 
 
 @click.group(cls=TrackerGroup, short_help="Record and list tokens served per day, by provider.")
@@ -81,21 +76,26 @@ def tokens_add(
     new_provider: bool,
 ) -> None:
     from tracker.model.tokens import count_in_words, days_and_months
-    from tracker.service.tokens import add_tokens, read_tokens
 
-    figure = read_tokens(
-        provider, as_of, per_day=per_day, per_month=per_month, share=share, source=source, note=note
-    )
-    with open_session(app, writes=True) as session:
-        added = add_tokens(session, figure, new_provider=new_provider)
+    with api(app) as tracker:
+        added = tracker.add_tokens(
+            provider,
+            as_of=as_of,
+            per_day=per_day,
+            per_month=per_month,
+            share=share,
+            source=source,
+            note=note,
+            new_provider=new_provider,
+        )
     click.echo(added.tokens_per_day)
     if added.known_as:
         click.echo(f"Recorded under {added.known_as!r}, the provider's name as stored.", err=True)
     if per_month is not None:
-        days, months = days_and_months(figure.period)
+        days, months = days_and_months(added.period)
         spread = f"a month of {days} days" if months == 1 else f"{days} days in {months} months"
         click.echo(
-            f"{count_in_words(figure.reported_tokens)} per month in {figure.period}, {spread}: "
+            f"{count_in_words(added.reported_tokens)} per month in {added.period}, {spread}: "
             f"{added.tokens_per_day:,} per day.",
             err=True,
         )
@@ -116,38 +116,5 @@ def tokens_list(app: App, providers: tuple[str, ...], fmt: str) -> None:
     holds it (2025-05 with 2025). Tables show the figure as reported (`480 trillion per month`); CSV and JSON
     give it as reported_tokens and reported_per, with raw numbers throughout.
     """
-    from tracker.service.tokens import list_tokens
-
-    for_people = fmt in ("table", "markdown")
-    middle = ("reported",) if for_people else ("reported_tokens", "reported_per")
-    columns = (
-        "provider",
-        "as_of",
-        "tokens_per_day",
-        *middle,
-        "share_pct",
-        "growth_pct",
-        "since",
-        "source",
-        "note",
-    )
-    with open_session(app) as session:
-        found = list_tokens(session, providers)  # an unknown provider is refused before any output
-        render(columns, (_row(row, for_people) for row in found), fmt)
-
-
-def _row(row: TokenRow, for_people: bool) -> list[object]:
-    """A line of ``tokens list``: for people the figure as reported in words and percentages
-    with their sign (``+29.1%``); for programs raw values."""
-    head: list[object] = [row.provider, row.period, row.tokens_per_day]
-    tail: list[object] = [row.since, row.source, row.note]
-    if not for_people:
-        return [*head, row.reported_tokens, row.reported_per, row.share_pct, row.growth_pct, *tail]
-    from tracker.model.tokens import count_in_words
-
-    reported = (
-        f"{count_in_words(row.reported_tokens)} per {row.reported_per}" if row.reported_tokens else None
-    )
-    share = f"{row.share_pct.normalize():f}%" if row.share_pct is not None else None
-    growth = f"{row.growth_pct:+}%" if row.growth_pct is not None else None
-    return [*head, reported, share, growth, *tail]
+    with api(app) as tracker:
+        show_table(tracker.tokens(provider=providers), fmt)

@@ -18,6 +18,8 @@ class InitReport:
     schema: str  # "created", "upgraded" or "current"
     reference_rows: int
     seed_entries: int
+    database: str = ""  # the database, as it may be shown (no password)
+    revision: str = ""  # the schema's revision now
 
 
 def open_database(url: str | None, *, writes: bool = False) -> Engine:
@@ -82,7 +84,13 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
             entries = seeds.load_entries(session) if seed_entries else 0
             session.flush()
     schema = {"empty": "created", "outdated": "upgraded"}.get(state, "current")
-    return InitReport(schema=schema, reference_rows=reference_rows, seed_entries=entries)
+    return InitReport(
+        schema=schema,
+        reference_rows=reference_rows,
+        seed_entries=entries,
+        database=database.safe_url(engine.url),
+        revision=database.head_revision(),
+    )
 
 
 def _upgrade(connection: Connection) -> None:

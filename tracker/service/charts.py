@@ -1,18 +1,20 @@
 """What a chart shows: bars of chips, stacked, from the summary or the timeline, with the
 words that make it readable on its own (what is counted, which filters, as of when).
 
-Drawing it is the command line's job (:mod:`tracker.cli.plot`); this module only counts.
+:func:`draw_chart` draws one with matplotlib (:mod:`tracker.service.plot`, the ``plot``
+extra), which is imported only then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidValue
+from tracker.errors import InvalidValue, TrackerError
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
 from tracker.service.summary import check_keys, grouped_totals, planned_total
@@ -135,3 +137,64 @@ def _subtitle(filters: Filters, described: str, day: dt.date, total: Amount) -> 
     chosen = "; ".join(part for part in (described, planned) if part)
     count = total.qualifier.phrase(f"{total.chips:,}")
     return f"{chosen}; as of {day.isoformat()}; total {count} accelerators, each counted once"
+
+
+_FILTER_NAMES = {"regions": "region", "countries": "country", "vendors": "vendor", "models": "model",
+                 "statuses": "status", "sponsors": "sponsor"}  # fmt: skip
+
+
+def described(filters: Mapping[str, object]) -> str:
+    """The filters given (as options name them), in words, for a chart's subtitle:
+    ``region europe or eu, vendor NVIDIA``."""
+    parts = []
+    for name, value in filters.items():
+        values = [value] if isinstance(value, str) else [str(item) for item in value or ()]  # type: ignore[attr-defined]
+        if values:
+            parts.append(f"{_FILTER_NAMES.get(name, name.replace('_', ' '))} {' or '.join(values)}")
+    return ", ".join(parts)
+
+
+def draw_chart(
+    session: Session,
+    kind: str,
+    path: Path,
+    filters: Filters,
+    *,
+    by: str | None,
+    stack: str,
+    given: Mapping[str, object],
+) -> Path:
+    """Draw the summary or the timeline (``kind``) of ``filters`` as stacked bars into
+    ``path`` (.png or .svg), written whole or not at all; ``given``: the filters as given,
+    for the subtitle. Raises :class:`InvalidValue` when there is nothing to draw."""
+    from tracker.service.files import atomic_file
+    from tracker.service.plot import chart_format, draw, require_matplotlib
+
+    require_matplotlib()
+    fmt = chart_format(path)
+    if not fmt:
+        raise InvalidValue(
+            "output", f"{str(path)!r} does not end in .png or .svg; give a file name that does"
+        )
+    day = filters.as_of or dt.datetime.now(dt.timezone.utc).date()
+    if kind == "summary":
+        data = summary_chart(
+            session, filters, (by or "country").lower(), stack.lower(), described(given), day
+        )
+    elif kind == "timeline":
+        bucket = Bucket((by or "quarter").lower())
+        data = timeline_chart(session, filters, bucket, stack.lower(), described(given), day)
+    else:
+        raise InvalidValue("kind", f"unknown chart {kind!r}; draw summary or timeline")
+    if data.empty:
+        raise NothingToDraw()
+    with atomic_file(path, "output", binary=True) as stream:
+        draw(data, stream, fmt)
+    return path
+
+
+class NothingToDraw(TrackerError):
+    """No chips match the filters: a chart of nothing is not written."""
+
+    def __init__(self) -> None:
+        super().__init__("no matching rows: no chart written")

@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tracker.model.countries import country_name
+from tracker.model.fields import ENTRY_FIELDS, Stored
 from tracker.model.periods import Period, period_from_parts
 from tracker.model.tables import ChipLot, Entry, Source, StatusEvent
-from tracker.model.vocabulary import Qualifier, Unit
+from tracker.model.vocabulary import Choice, Qualifier, Unit
 from tracker.service.database import bytewise
 from tracker.service.entries import get_entry
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage, qualifier_bits, total
+
+LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")  # of a lot, as show gives it
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,71 @@ class EntryDetail:
     def amount(self) -> Amount:
         """All chips of the entry, whatever their status, with how exactly they are known."""
         return total(Amount(lot.chips, lot.qualifier) for lot in self.lots)
+
+    def record(self) -> dict[str, Any]:
+        """The entry with its lots, parts, sources and history as plain values, by name (what
+        ``tracker show --format json`` gives): its fields as :mod:`tracker.model.fields`
+        declares them."""
+        entry = self.entry
+        record: dict[str, Any] = {}
+        for entry_field in ENTRY_FIELDS:
+            if entry_field.stored is Stored.LIST:
+                continue
+            value = entry_field.load([getattr(entry, column) for column in entry_field.table_columns])
+            record[entry_field.name] = value.value if isinstance(value, Choice) else value
+            if entry_field.name == "country":
+                record["country_name"] = country_name(entry.country) if entry.country else None
+        record.update(
+            created_at=entry.created_at,
+            updated_at=entry.updated_at,
+            chips=self.chips,
+            lots=[
+                {
+                    **{
+                        column: getattr(lot, column)
+                        for column in ("lot", "vendor", "model", "chips", "status", "online")
+                    },
+                    "qualifier": lot.qualifier.value,
+                    "announced_chips": lot.announced[0] if lot.announced else None,
+                    "announced_unit": lot.announced[1].value if lot.announced else None,
+                }
+                for lot in self.lots
+            ],
+            parts=[
+                {
+                    "id": part.id,
+                    "name": part.name,
+                    "country": part.country,
+                    "status": part.status,
+                    "counted": part.counted.chips,
+                    "qualifier": part.counted.qualifier.value,
+                }
+                for part in self.parts
+            ],
+            counted=None
+            if self.counted is None
+            else {
+                "chips": self.counted.total.chips,
+                "qualifier": self.counted.total.qualifier.value,
+                "parts": self.counted.parts.chips,
+                "adds": self.counted.adds.chips,
+            },
+            sources=[
+                {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
+                for s in self.sources
+            ],
+            history=[
+                {
+                    "effective_on": move.event.effective_on,
+                    "from": move.from_status,
+                    "to": move.event.to_status,
+                    "source": move.event.source.reference if move.event.source else None,
+                    "note": move.event.note,
+                }
+                for move in self.history
+            ],
+        )
+        return record
 
 
 def entry_detail(session: Session, entry_id: str) -> EntryDetail:

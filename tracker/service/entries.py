@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tracker.model.fields import FIELD_COLUMNS, stored_values
 from tracker.model.names import slugify
-from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source
+from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import Kind, Qualifier, parse_choice
 from tracker.service.catalogue import load_catalogue
@@ -27,6 +27,13 @@ from tracker.service.reading import (
 )
 
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a duplicate key
+# An entry's lots, sources and history with theirs, loaded with it: what it is read for is
+# often used once its session has ended (the Python API returns it).
+_WHOLE_ENTRY = (
+    selectinload(Entry.lots),
+    selectinload(Entry.sources),
+    selectinload(Entry.events).selectinload(StatusEvent.source),
+)
 ENTRY_KEY = cast(sa.Table, Entry.__table__).primary_key
 
 
@@ -200,7 +207,7 @@ def get_entry(session: Session, entry_id: str) -> Entry:
     entry = session.scalar(
         sa.select(Entry)
         .where(Entry.id == entry_id)
-        .options(selectinload(Entry.lots), selectinload(Entry.sources), selectinload(Entry.events))
+        .options(*_WHOLE_ENTRY)
     )
     if entry is None:
         raise NotFound("entry", entry_id)
@@ -221,7 +228,7 @@ def entry_for_update(session: Session, entry_id: str) -> Entry:
         sa.select(Entry)
         .where(Entry.id == entry_id)
         .with_for_update()  # its lots, sources and history are read after it is locked
-        .options(selectinload(Entry.lots), selectinload(Entry.sources), selectinload(Entry.events))
+        .options(*_WHOLE_ENTRY)
         .execution_options(populate_existing=True)
     )
     if entry is None:  # never stored, or removed by the command it waited for

@@ -70,6 +70,8 @@ class ImportResult:
     ids: set[str] = field(default_factory=set)  # of every entry the file gives, stored or not
 
     rejected_entries: int = 0  # entries left out (skip_invalid)
+    # Entries of an earlier Epoch import that the file no longer gives (removed with prune).
+    stale: list[str] = field(default_factory=list)
 
 
 def import_entries(

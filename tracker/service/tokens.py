@@ -60,6 +60,8 @@ class AddedTokens:
     period: Period
     tokens_per_day: int
     known_as: str | None  # the stored spelling that the given name was matched to, if it differs
+    reported_tokens: int = 0  # the figure as the source gave it, per day or per month
+    reported_per: TokenRate = TokenRate.DAY
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,8 @@ def add_tokens(session: Session, figure: TokenInput, *, new_provider: bool = Fal
         period=period,
         tokens_per_day=per_day,
         known_as=known if known is not None and known != figure.provider else None,
+        reported_tokens=figure.reported_tokens,
+        reported_per=figure.reported_per,
     )
 
 

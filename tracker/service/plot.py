@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from tracker.cli.render import QUALIFIER_MARKS
 from tracker.errors import TrackerError
 from tracker.service.charts import ChartData
+from tracker.service.tables import QUALIFIER_MARKS
 
 SIZE_INCHES = (12.0, 6.75)
 DPI = 100  # a PNG of 1200 x 675 pixels; an SVG of 864 x 486 points
