@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Tracker
+from tests.conftest import Tracker, chip_lines
 from tests.test_cli import database_contents
 
 
@@ -460,3 +460,37 @@ def test_a_change_recorded_late_is_warned_of_when_it_makes_a_later_move_go_back(
         "Warning: lu moved back from operational to planned on 2025-06-01 without a note saying why; "
         "`tracker check` lists it"
     ]
+
+
+def test_a_lot_of_its_own_status_and_period_counts_so_and_moves_with_the_export(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "100", "--vendor", "AMD", "--status",
+               "under-construction", "--online", "Q1 2026", "--source", "https://example.org/s")  # fmt: skip
+    # Lot 2 is running already, before the rest: its own status and period.
+    tracker.ok("update", "site", "--lot", "2", "--chips", "40", "--vendor", "AMD", "--status", "operational",
+               "--online", "2025-06")  # fmt: skip
+    by_status = tracker.ok("summary", "--by", "status", "--format", "csv")
+    assert chip_lines(by_status)[1:] == ["under-construction,1,100,exact", "operational,1,40,exact"]
+    timeline = tracker.ok("timeline", "--format", "csv").splitlines()[1:]
+    assert [line.split(",")[:3] for line in timeline] == [["2025-Q2", "1", "40"], ["2026-Q1", "1", "100"]]
+    exported = tracker.export()
+    assert exported.splitlines()[2].endswith(",exact,,,operational,2025-06")
+    path = tmp_path / "lots.csv"
+    path.write_text(exported, encoding="utf-8")
+    other = Tracker(empty_db_url)
+    other.ok("import", str(path))
+    assert other.export() == exported
+    # Back to its entry's status and period, as the history says.
+    result = tracker("update", "site", "--lot", "2", "--status", "", "--online", "")
+    assert result.stderr == (
+        "site: lot 2 status: operational -> (none)\nsite: lot 2 online: 2025-06 -> (none)\n"
+    )
+    assert chip_lines(tracker.ok("summary", "--by", "status", "--format", "csv"))[1:] == [
+        "under-construction,1,140,exact"
+    ]
+    refused = tracker("update", "site", "--status", "operational")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "Error: --status: changes with `tracker status`, on a day; with --lot, a lot's own\n",
+    )

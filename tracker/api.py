@@ -583,7 +583,7 @@ def _entry_fields(
     for option, value in options.items():
         if value is None:
             continue
-        field = _OPTION_OF_FIELD.get(option)
+        field = None if option in lot_options else _OPTION_OF_FIELD.get(option)  # a lot's own first
         if field is None and option not in lot_options:
             accepted = sorted({*_OPTION_OF_FIELD, *lot_options} - ({"name"} if not updating else set()))
             raise TypeError(f"unknown option {option!r}; options: {', '.join(accepted)}")

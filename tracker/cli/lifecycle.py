@@ -80,6 +80,8 @@ def check(app: App, fmt: str) -> None:
     with api(app) as tracker:
         findings = tracker.check()
     if not findings:
+        if fmt in ("csv", "json"):
+            show_table(findings, fmt)  # still a table a program can read: a header, or []
         click.echo("No problems found.", err=True)
         return
     show_table(findings, fmt)

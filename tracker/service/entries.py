@@ -204,11 +204,7 @@ def stored_parent_problem(session: Session, parent: str, entry_id: str | None = 
 def get_entry(session: Session, entry_id: str) -> Entry:
     """One entry with its lots, sources and history loaded, to read: a command that changes
     it reads it with :func:`entry_for_update`."""
-    entry = session.scalar(
-        sa.select(Entry)
-        .where(Entry.id == entry_id)
-        .options(*_WHOLE_ENTRY)
-    )
+    entry = session.scalar(sa.select(Entry).where(Entry.id == entry_id).options(*_WHOLE_ENTRY))
     if entry is None:
         raise NotFound("entry", entry_id)
     return entry
