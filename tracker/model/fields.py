@@ -13,15 +13,16 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from sqlalchemy.types import TypeEngine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tracker.model.cells import cell_text
 from tracker.model.countries import parse_country
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.values import parse_id, parse_power, parse_text
 from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status, parse_choice
+
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 
 class Regions(Protocol):

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from tracker.model.fields import ENTRY_FIELDS
 from tracker.model.periods import Precision
 from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
 
@@ -362,3 +363,18 @@ class TokenMetric(Base):
     share_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+def _columns_of_later_fields() -> None:
+    """Give the entry table a column for each field declared, with its type, only in the
+    registry of fields (a field added since the table's own columns were written)."""
+    table = Entry.__table__
+    for entry_field in ENTRY_FIELDS:
+        if entry_field.sql is None:
+            continue
+        for name in entry_field.table_columns:
+            if name not in table.c:
+                setattr(Entry, name, mapped_column(name, entry_field.sql, nullable=True))
+
+
+_columns_of_later_fields()

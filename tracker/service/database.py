@@ -22,8 +22,20 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
 
-# The newest migration in db/versions; tests/test_schema.py checks they agree.
-SCHEMA_REVISION = "0007"
+
+def _newest_migration() -> str:
+    """The newest migration's revision, from the names of the files in db/versions
+    (``0007_...py``): read without Alembic, which costs more to import than a command's
+    work. tests/test_schema.py checks that Alembic's head agrees."""
+    versions = importlib.resources.files("tracker.migrations").joinpath("versions")
+    return max(
+        entry.name[:4]
+        for entry in versions.iterdir()
+        if entry.name[:4].isdigit() and entry.name.endswith(".py")
+    )
+
+
+SCHEMA_REVISION = _newest_migration()
 URL_ENV = "TRACKER_DATABASE_URL"
 DATA_DIR_ENV = "TRACKER_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
