@@ -212,10 +212,11 @@ def test_files_in_and_out_through_the_api(
     assert dump == cli.ok("dump").encode("utf-8")
 
 
-def test_the_documented_example_runs(tmp_path: Path) -> None:
-    """docs/api.md's example, run as a notebook would run it, prints what the page shows."""
-    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    example = re.search(r"```python\n(.*?)```\n\nIt prints:\n\n```\n(.*?)```", page, flags=re.DOTALL)
+@pytest.mark.parametrize("page", ["docs/api.md", "README.md"])
+def test_the_documented_example_runs(tmp_path: Path, page: str) -> None:
+    """A page's Python example, run as a notebook would run it, prints what the page shows."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    example = re.search(r"```python\n(.*?)```\n\nIt prints:\n\n```\n(.*?)```", text, flags=re.DOTALL)
     assert example is not None
     code, shown = example.groups()
     result = subprocess.run(

@@ -240,20 +240,20 @@ LOT_EXPORT_COLUMNS = (
     "lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit", "lot_status",
     "lot_online",
 )  # fmt: skip
-# The export's columns: the SPEC's, in its order, then the fields declared later, in theirs.
-_SPEC_ORDER = (
+# The export's columns: the SPEC's, in its order, and a lot's own status and period; then the
+# fields of an entry declared since, in their order.
+_FIRST_COLUMNS = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",
-    "sources", "notes", "scope", "qualifier", "announced_chips", "announced_unit",
+    "sources", "notes", "scope", "qualifier", "announced_chips", "announced_unit", "lot_status", "lot_online",
 )  # fmt: skip
 EXPORT_COLUMNS: tuple[str, ...] = (
-    *_SPEC_ORDER,
+    *_FIRST_COLUMNS,
     *(
         column
         for field in ENTRY_FIELDS
-        if (column := field.export_column) is not None and column not in _SPEC_ORDER
+        if (column := field.export_column) is not None and column not in _FIRST_COLUMNS
     ),
-    *(column for column in LOT_EXPORT_COLUMNS if column not in _SPEC_ORDER),
 )
 # The export's columns that are an entry's own fields (the others are its lots').
 EXPORT_FIELDS = {field.export_column: field for field in ENTRY_FIELDS if field.export_column is not None}
