@@ -1,5 +1,6 @@
 """Values written as text cells: numbers without trailing zeros, and CSV cells that
-spreadsheets open safely (SPEC section 7)."""
+spreadsheets open safely: a cell a spreadsheet would run as a formula is made inert, and
+reading it back restores it."""
 
 from __future__ import annotations
 

@@ -240,8 +240,8 @@ LOT_EXPORT_COLUMNS = (
     "lot", "vendor", "model", "chips", "qualifier", "announced_chips", "announced_unit", "lot_status",
     "lot_online",
 )  # fmt: skip
-# The export's columns: the SPEC's, in its order, and a lot's own status and period; then the
-# fields of an entry declared since, in their order.
+# The export's columns: these first, in the order scripts rely on; then the fields of an entry
+# declared since, in their order.
 _FIRST_COLUMNS = (
     "id", "name", "operator", "country", "city", "kind", "sponsor", "parent", "status",
     "confidence", "announced", "online", "lot", "vendor", "model", "chips", "power_mw",

@@ -1,4 +1,5 @@
-"""The database schema as SQLAlchemy typed models (SPEC section 3).
+"""The database schema as SQLAlchemy typed models: entries, their chip lots, sources, history,
+the chip catalogue, regions and token figures.
 
 The schema itself is built only by the Alembic migrations in ``db/``; a test checks
 that these models and the migrations agree.

@@ -1,4 +1,5 @@
-"""The export file: one CSV row per chip lot (SPEC section 4)."""
+"""The export file: one CSV row per chip lot, sorted by id then lot, streamed; written whole or not
+at all, alone or as the nightly folder of dated files."""
 
 from __future__ import annotations
 

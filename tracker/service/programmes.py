@@ -1,4 +1,4 @@
-"""Programmes counted once (SPEC section 3): a programme's chips are its parts' chips, plus
+"""Programmes counted once: a programme's chips are its parts' chips, plus
 only the part of its own quantity that its parts do not yet cover.
 
 A programme here is any entry with parts (entries whose parent it is) or with a region scope

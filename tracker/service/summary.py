@@ -1,5 +1,5 @@
 """Planned totals: accelerators grouped by country, region, vendor and the rest, each chip
-counted once (SPEC section 3)."""
+counted once (a programme adds only what its parts do not cover)."""
 
 from __future__ import annotations
 
