@@ -14,7 +14,7 @@ import io
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -189,6 +189,35 @@ def chip_lines(text: str) -> list[str]:
         return []
     kept = [i for i, column in enumerate(rows[0]) if column not in FIGURE_COLUMNS]
     return [",".join(row[i] for i in kept) for row in rows]
+
+
+def export_line(**cells: object) -> str:
+    """A row of the export file (or a file to import) as CSV text, its cells given by column;
+    the columns not given empty. Tests say which cells they mean, so that a column added to the
+    export later (a field of an entry, say) changes none of them."""
+    from tracker.model.fields import EXPORT_COLUMNS
+
+    unknown = set(cells) - set(EXPORT_COLUMNS)
+    assert not unknown, f"not columns of the export: {unknown}"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(
+        ["" if cells.get(c) is None else cells[c] for c in EXPORT_COLUMNS]
+    )
+    return buffer.getvalue()
+
+
+def export_file(*rows: Mapping[str, object]) -> str:
+    """A whole file in the export format: the header, then these rows (see :func:`export_line`)."""
+    from tracker.model.fields import EXPORT_COLUMNS
+
+    return "".join(line + "\n" for line in [",".join(EXPORT_COLUMNS), *(export_line(**row) for row in rows)])
+
+
+def export_cells(text: str) -> list[dict[str, str]]:
+    """The rows of an export, each as its cells that are not empty, by column."""
+    return [
+        {column: cell for column, cell in row.items() if cell} for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
 class Tracker:

@@ -14,6 +14,7 @@ import pytest
 
 import tracker
 from tests.conftest import Tracker as Cli
+from tests.conftest import export_cells
 from tracker.errors import InvalidInput, InvalidValue, NotFound
 from tracker.model.vocabulary import SUMMARY_KEYS
 from tracker.service.tables import raw_value
@@ -150,11 +151,25 @@ def test_writing_through_the_api_is_what_the_cli_writes(db_url: str, tmp_path: P
         assert api.add_tokens(
             "Example", as_of="2025-05", per_day="1T", source="https://t.example"
         ).tokens_per_day
-    exported = cli.export().splitlines()
-    assert exported[1].startswith(
-        "nebius-uk,Nebius UK,,GB,,,,,under-construction,,,2025-Q4,1,NVIDIA,B300,4000,12.5,"
-    )
-    assert exported[1].endswith(",x,,exact,,,operational,2026-01")
+    assert export_cells(cli.export()) == [
+        {
+            "id": "nebius-uk",
+            "name": "Nebius UK",
+            "country": "GB",
+            "status": "under-construction",
+            "online": "2025-Q4",
+            "lot": "1",
+            "vendor": "NVIDIA",
+            "model": "B300",
+            "chips": "4000",
+            "power_mw": "12.5",
+            "sources": "https://a.example | https://b.example",
+            "notes": "x",
+            "qualifier": "exact",
+            "lot_status": "operational",
+            "lot_online": "2026-01",
+        }
+    ]
     assert "under-construction" in cli.ok("show", "nebius-uk")
 
 

@@ -24,15 +24,22 @@ ENTRIES = 30_000  # enough that writing takes a while on a fast machine
 def write_big_file(path: Path) -> None:
     countries = ["FR", "DE", "US", "CN", "JP", "GB", "IN", "AE"]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
+        writer = csv.DictWriter(handle, EXPORT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
         for n in range(ENTRIES):
+            entry = {"id": f"big-{n:06d}", "name": f"Big {n}", "operator": f"Operator {n % 97}"}
+            entry |= {
+                "country": countries[n % 8],
+                "kind": "factory",
+                "sponsor": "private",
+                "status": "planned",
+            }
+            entry |= {"confidence": "reported", "announced": "2025-01-02", "online": "2026-Q3"}
+            entry |= {"sources": f"https://example.org/{n % 300}", "qualifier": "exact"}
             for lot, model in ((1, "H100"), (2, "B200")):
-                writer.writerow([
-                    f"big-{n:06d}", f"Big {n}", f"Operator {n % 97}", countries[n % 8], "", "factory",
-                    "private", "", "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model,
-                    100 + n % 900, "", f"https://example.org/{n % 300}", "", "", "exact", "", "", "", "",
-                ])  # fmt: skip
+                writer.writerow(
+                    entry | {"lot": lot, "vendor": "NVIDIA", "model": model, "chips": 100 + n % 900}
+                )
 
 
 def tracker_process(db_url: str, *args: str) -> subprocess.Popen[bytes]:

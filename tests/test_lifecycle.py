@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Tracker, chip_lines
+from tests.conftest import Tracker, chip_lines, export_cells
 from tests.test_cli import database_contents
 
 
@@ -475,7 +475,14 @@ def test_a_lot_of_its_own_status_and_period_counts_so_and_moves_with_the_export(
     timeline = tracker.ok("timeline", "--format", "csv").splitlines()[1:]
     assert [line.split(",")[:3] for line in timeline] == [["2025-Q2", "1", "40"], ["2026-Q1", "1", "100"]]
     exported = tracker.export()
-    assert exported.splitlines()[2].endswith(",exact,,,operational,2025-06")
+    lot = export_cells(exported)[1]
+    assert (lot["lot"], lot["chips"], lot["lot_status"], lot["lot_online"]) == (
+        "2",
+        "40",
+        "operational",
+        "2025-06",
+    )
+    assert (lot["status"], lot["online"]) == ("under-construction", "2026-Q1")  # the entry's, on the row too
     path = tmp_path / "lots.csv"
     path.write_text(exported, encoding="utf-8")
     other = Tracker(empty_db_url)

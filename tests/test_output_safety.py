@@ -238,15 +238,14 @@ def big_db_url(db_url: str, tmp_path: Path) -> str:
     from a generated file."""
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
+        writer = csv.DictWriter(handle, EXPORT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
         for n in range(LOTS // 2):
+            entry = {"id": f"big-{n:05d}", "name": f"Big {n}", "operator": f"Operator {n}", "country": "FR"}
+            entry |= {"kind": "factory", "sponsor": "private", "status": "planned", "confidence": "reported"}
+            entry |= {"announced": "2025-01-02", "online": "2026-Q3", "sources": f"https://example.org/{n}"}
             for lot, model in ((1, "H100"), (2, "B200")):
-                writer.writerow([
-                    f"big-{n:05d}", f"Big {n}", f"Operator {n}", "FR", "", "factory", "private", "",
-                    "planned", "reported", "2025-01-02", "2026-Q3", lot, "NVIDIA", model, 100 + n,
-                    "", f"https://example.org/{n}", "", "", "exact", "", "", "", "",
-                ])  # fmt: skip
+                writer.writerow(entry | {"lot": lot, "vendor": "NVIDIA", "model": model, "chips": 100 + n})
     Tracker(db_url).ok("import", str(path))
     return db_url
 

@@ -36,15 +36,15 @@ def report(text: str) -> None:
 def entries_file(path: Path, prefix: str, count: int, first: int = 0) -> Path:
     """An import file of ``count`` new entries with ids ``{prefix}-{n}``, two lots each."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
+        writer = csv.DictWriter(handle, EXPORT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
         for n in range(first, first + count):
+            entry = {"id": f"{prefix}-{n:05d}", "name": f"{prefix} {n}", "country": ("FR", "DE", "US")[n % 3]}
+            entry |= {"status": "planned", "online": "2026-Q3", "sources": "https://example.org/r"}
             for lot, model in ((1, "H100"), (2, "B200")):
-                writer.writerow([
-                    f"{prefix}-{n:05d}", f"{prefix} {n}", "", ("FR", "DE", "US")[n % 3], "", "", "", "",
-                    "planned", "", "", "2026-Q3", lot, "NVIDIA", model, 10 + n % 90, "",
-                    "https://example.org/r", "", "", "exact", "", "", "", "",
-                ])  # fmt: skip
+                writer.writerow(
+                    entry | {"lot": lot, "vendor": "NVIDIA", "model": model, "chips": 10 + n % 90}
+                )
     return path
 
 
@@ -111,16 +111,16 @@ def test_a_shuffled_or_sorted_export_imports_as_the_original_and_updates_every_l
     rng = random.Random(21)
     path = tmp_path / "entries.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
+        writer = csv.DictWriter(handle, EXPORT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
         for n in range(SHUFFLED_ENTRIES):
+            entry = {"id": f"s-{n:05d}", "name": f"S {n}", "country": ("FR", "DE", "US")[n % 3]}
+            entry |= {"status": "planned", "online": "2026-Q3", "sources": "https://example.org/s"}
             for lot, chip in ((1, "H100"), (2, "B200"), (3, "MI300X")):
                 vendor = "AMD" if chip == "MI300X" else "NVIDIA"
-                writer.writerow([
-                    f"s-{n:05d}", f"S {n}", "", ("FR", "DE", "US")[n % 3], "", "", "", "", "planned", "", "",
-                    "2026-Q3", lot, vendor, chip, rng.randint(1, 999), "", "https://example.org/s", "", "",
-                    "exact", "", "", "", "",
-                ])  # fmt: skip
+                writer.writerow(
+                    entry | {"lot": lot, "vendor": vendor, "model": chip, "chips": rng.randint(1, 999)}
+                )
     tracker.ok("import", str(path))
     exported = tracker.export()
     lots = len(exported.splitlines()) - 1

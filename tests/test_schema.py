@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tests.conftest import Tracker, chip_lines
+from tests.conftest import Tracker, chip_lines, export_file
 from tracker.model.periods import Precision
 from tracker.model.tables import Base
 from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
@@ -113,13 +113,25 @@ FIRST_RELEASE_ROWS = (
     "INSERT INTO status_event (entry_id, from_status, to_status, effective_on, recorded_at, source_id) "
     "SELECT 'site', 'announced', 'operational', '2025-12-01', '2025-12-02 10:00:00', id FROM source",
 )
-UPGRADED_EXPORT = (
-    "id,name,operator,country,city,kind,sponsor,parent,status,confidence,announced,online,lot,vendor,"
-    "model,chips,power_mw,sources,notes,scope,qualifier,announced_chips,announced_unit,lot_status,lot_online\n"
-    "plan,Plan,,FR,,programme,,,announced,,2025-06-11,2025-Q4,1,NVIDIA,B300,9000,,https://example.org/a,,,"
-    "exact,,,,\n"
-    "site,Site,,FR,,,,plan,operational,,,,1,NVIDIA,,4000,,https://example.org/a,,,exact,,,,\n"
-)
+PLAN: dict[str, object] = {
+    "id": "plan",
+    "name": "Plan",
+    "country": "FR",
+    "kind": "programme",
+    "status": "announced",
+}
+PLAN |= {"announced": "2025-06-11", "online": "2025-Q4", "lot": 1, "vendor": "NVIDIA", "model": "B300"}
+PLAN |= {"chips": 9000, "sources": "https://example.org/a", "qualifier": "exact"}
+SITE: dict[str, object] = {
+    "id": "site",
+    "name": "Site",
+    "country": "FR",
+    "parent": "plan",
+    "status": "operational",
+    "lot": 1,
+}
+SITE |= {"vendor": "NVIDIA", "chips": 4000, "sources": "https://example.org/a", "qualifier": "exact"}
+UPGRADED_EXPORT = export_file(PLAN, SITE)
 
 
 def _database_at(url: str, revision: str, statements: Sequence[str]) -> sa.Engine:

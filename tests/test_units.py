@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Tracker
+from tests.conftest import Tracker, export_cells, export_line
 from tests.test_cli import database_contents
 
 
@@ -56,9 +56,13 @@ def test_show_and_export_carry_the_count_as_announced(tracker: Tracker) -> None:
     assert "announced as" in shown
     row = next(line for line in shown.splitlines() if "GB200" in line)
     assert row.split()[3:6] == ["1,296", "18", "racks"]
-    exported = tracker.export().splitlines()
-    assert exported[0].endswith(",qualifier,announced_chips,announced_unit,lot_status,lot_online")
-    assert exported[1].endswith(",1296,,https://example.org/a,,,exact,18,rack,,")
+    lot = export_cells(tracker.export())[0]
+    assert (lot["chips"], lot["qualifier"], lot["announced_chips"], lot["announced_unit"]) == (
+        "1296",
+        "exact",
+        "18",
+        "rack",
+    )
 
 
 def test_an_export_with_counts_as_announced_imports_into_an_empty_database_byte_for_byte(
@@ -79,6 +83,11 @@ def test_an_export_with_counts_as_announced_imports_into_an_empty_database_byte_
     assert other.ok("import", str(path)).startswith("0 added, 0 updated, 2 unchanged")
 
 
+# What the rows of the files below share: a French entry's lot of NVIDIA chips.
+ROW = {"name": "X", "country": "FR", "status": "announced", "lot": 1, "vendor": "NVIDIA", "sources": "x"}
+ROW |= {"qualifier": "exact"}
+
+
 def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
     tracker: Tracker, tmp_path: Path
 ) -> None:
@@ -86,10 +95,10 @@ def test_an_import_refuses_chips_that_are_not_the_count_as_announced(
     before = database_contents(tracker)
     header = tracker.export().splitlines()[0]
     rows = [
-        "a,A,,FR,,,,,announced,,,,1,NVIDIA,GB200,1300,,x,,,exact,18,rack,,",
-        "b,B,,FR,,,,,announced,,,,1,NVIDIA,H100,,,x,,,exact,18,rack,,",
-        "c,C,,FR,,,,,announced,,,,1,NVIDIA,H100,100,,x,,,exact,,server,,",
-        "d,D,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,2,crate,,",
+        export_line(**ROW, id="a", model="GB200", chips=1300, announced_chips=18, announced_unit="rack"),
+        export_line(**ROW, id="b", model="H100", announced_chips=18, announced_unit="rack"),
+        export_line(**ROW, id="c", model="H100", chips=100, announced_unit="server"),
+        export_line(**ROW, id="d", model="GB200", announced_chips=2, announced_unit="crate"),
     ]
     path = tmp_path / "bad.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
@@ -193,7 +202,7 @@ def test_a_change_of_model_that_cannot_hold_the_racks_announced_says_so(tracker:
 def test_an_import_refuses_a_count_of_units_beyond_the_chip_limit(tracker: Tracker, tmp_path: Path) -> None:
     header = tracker.export().splitlines()[0]
     path = tmp_path / "big.csv"
-    row = "big,Big,,FR,,,,,announced,,,,1,NVIDIA,GB200,,,x,,,exact,100000000000,rack,,"
+    row = export_line(**ROW, id="big", model="GB200", announced_chips=100_000_000_000, announced_unit="rack")
     path.write_text(f"{header}\n{row}\n")
     result = tracker("import", str(path), "--dry-run")
     assert result.exit_code == 2
