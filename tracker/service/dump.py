@@ -35,7 +35,29 @@ from tracker.service.export import _refuse_database_file
 from tracker.service.files import atomic_file
 
 FORMAT_NAME = "tracker-dump"
-FORMAT_VERSION = 1  # raised whenever a record type or a field is added, removed or changed
+FORMAT_VERSION = 1  # raised whenever a record type or a field is removed or changed, or a type added
+# The fields of each record type in version 1. A field that a later version of the tracker adds
+# to an entry (tracker/model/fields.py) is written after these, without a new version: a dump
+# without it (an older one) restores it empty, and a tracker that does not know it refuses it.
+VERSION_FIELDS = {
+    "chip_vendor": "name",
+    "chip_vendor_alias": "alias vendor",
+    "chip_model": "vendor name family bf16_tflops fp8_tflops tdp_w per_superchip per_server per_rack "
+    "figures_source notes",
+    "chip_model_alias": "vendor alias model",
+    "source": "reference publisher published_on",
+    "entry": "id name operator country scope city kind sponsor status confidence announced_on "
+    "online_start online_precision power_mw parent_id notes created_at updated_at",
+    "chip_lot": "id entry_id lot vendor model quantity qualifier announced_quantity announced_unit "
+    "status online_start online_precision",
+    "entry_source": "entry_id source",
+    "status_event": "id entry_id from_status to_status effective_on recorded_at source note",
+    "entry_change": "id entry_id field old_value new_value changed_at source",
+    "entry_removal": "id entry_id summary removed_at note",
+    "token_metric": "id provider period_start period_precision tokens_per_day reported_tokens "
+    "reported_per share_pct source note",
+    "seed_load": "name loaded_at",
+}
 # Rows read, or inserted, together; a batch's sources fit in one IN (...) on every database.
 ROWS_PER_BATCH = 900
 # Far more than any record the tracker writes (a note is at most 10,000 characters): a line
@@ -467,7 +489,8 @@ class _DumpFile:
 
     def _values(self, record_type: RecordType, record: dict[str, Any]) -> dict[str, object]:
         readers = _readers(record_type)
-        missing = [name for name in readers if name not in record]
+        required = VERSION_FIELDS[record_type.name].split()
+        missing = [name for name in readers if name not in record and name in required]
         if missing:
             raise self.problem(
                 f"{record_type.name}: no field{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
@@ -475,10 +498,13 @@ class _DumpFile:
         unknown = sorted(set(record) - set(readers))
         if unknown:
             raise self.problem(
-                f"{record_type.name}: unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+                f"{record_type.name}: unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                "(a field of a newer tracker: upgrade the tracker)"
             )
-        values: dict[str, object] = {}
+        values: dict[str, object] = {name: None for name in readers if name not in record}  # added since
         for name, read in readers.items():
+            if name not in record:
+                continue
             try:
                 values[name] = read(record[name])
             except _Invalid as error:
