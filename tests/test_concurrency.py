@@ -22,6 +22,8 @@ from tracker.service.database import create_engine, for_writing
 from tracker.service.entries import ENTRY_KEY, unique_violation
 from tracker.service.tokens import FIGURE_KEY
 
+pytestmark = pytest.mark.slow  # processes racing for one database
+
 PROCESSES = 4
 ADDS_EACH = 5
 
@@ -75,6 +77,7 @@ AT_ONCE = """
 import sys
 from tracker.cli import cli
 import tracker.service.status, tracker.service.updates  # noqa: F401 - loaded before the start
+
 print("ready", flush=True)
 sys.stdin.readline()
 cli.main(sys.argv[1:], prog_name="tracker")

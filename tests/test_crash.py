@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Tracker
 from tests.test_cli import database_contents
 from tracker.service.export import EXPORT_COLUMNS
+
+pytestmark = pytest.mark.slow  # processes killed mid-way
 
 ENTRIES = 30_000  # enough that writing takes a while on a fast machine
 

@@ -209,6 +209,7 @@ def test_restore_reads_standard_input(tracker: Tracker, empty_db_url: str, histo
     assert dump_of(target) == dumped
 
 
+@pytest.mark.slow
 def test_a_dump_moves_from_sqlite_to_postgresql_and_back_exactly(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import venv
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -27,6 +29,7 @@ def test_the_readme_gives_one_command_to_run_and_one_to_test() -> None:
     assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     # Install from a copy of the tracked files: a build in the checkout would reuse its build/.
     source = tmp_path / "source"

@@ -260,6 +260,7 @@ STREAMING_COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_every_streaming_command_quietly(big_db_url: str) -> None:
     for command in STREAMING_COMMANDS:
         with subprocess.Popen(
@@ -274,6 +275,7 @@ def test_a_reader_that_stops_early_ends_every_streaming_command_quietly(big_db_u
             assert (process.wait(timeout=300), process.stderr.read()) == (0, b""), command
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line(big_db_url: str) -> None:
     result = run_tracker("--db", big_db_url, "export", "--output", "/dev/full")
     assert (result.returncode, result.stdout, result.stderr.decode()) == (

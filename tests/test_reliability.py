@@ -25,6 +25,8 @@ from tests.conftest import Tracker
 from tests.test_cli import database_contents
 from tracker.service.export import EXPORT_COLUMNS
 
+pytestmark = pytest.mark.slow  # processes killed, writers racing, thousands of generated inputs
+
 WORKERS = 8
 ENTRIES_EACH = 200  # half added one by one, half imported from a file
 

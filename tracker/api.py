@@ -22,23 +22,26 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO, TypedDict
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from typing_extensions import Unpack
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypedDict
 
 from tracker.errors import InvalidValue, TrackerError
 from tracker.model.fields import ENTRY_FIELDS, FIELDS, Stored
 from tracker.service import database
-from tracker.service.bootstrap import InitReport, engine_for, initialise, open_database
-from tracker.service.details import EntryDetail
-from tracker.service.filters import Filters, resolve_filters
-from tracker.service.imports import ImportResult, OnConflict
-from tracker.service.status import StatusChange
 from tracker.service.tables import Table
-from tracker.service.tokens import AddedTokens
-from tracker.service.updates import FieldChange
+
+# The modules of each command are loaded when it is called: a command loads only its own.
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+    from typing_extensions import Unpack
+
+    from tracker.service.bootstrap import InitReport
+    from tracker.service.details import EntryDetail
+    from tracker.service.filters import Filters
+    from tracker.service.imports import ImportResult
+    from tracker.service.status import StatusChange
+    from tracker.service.tokens import AddedTokens
+    from tracker.service.updates import FieldChange
 
 # What `add` reads of a chip lot beside the entry's fields; `unit` says what `chips` counts.
 LOT_OPTIONS = ("chips", "vendor", "model", "qualifier", "unit")
@@ -107,6 +110,8 @@ class Tracker:
     def session(self, *, writes: bool = False, alone: bool = False) -> Iterator[Session]:
         """A session of one transaction on the database, committed when the block ends
         without an error (see :func:`tracker.service.database.session_scope`)."""
+        from tracker.service.bootstrap import engine_for, open_database
+
         if self.one_command and (writes or alone):
             engine_for(self.url, writes=True)[0].dispose()  # refuses what a write would lose
         if self._engine is None:
@@ -115,6 +120,8 @@ class Tracker:
             yield session
 
     def _filters(self, session: Session, options: FilterOptions, **more: Any) -> Filters:
+        from tracker.service.filters import resolve_filters
+
         unknown = set(options) - set(FilterOptions.__annotations__)
         if unknown:
             raise TypeError(
@@ -137,6 +144,8 @@ class Tracker:
     def init(self, *, seed: bool = True) -> InitReport:
         """Create or upgrade the schema and load the bundled reference data and (``seed``) the
         seed entries; again, it changes nothing."""
+        from tracker.service.bootstrap import engine_for, initialise
+
         engine, _ = engine_for(self.url, writes=True)
         try:
             return initialise(engine, seed_entries=seed)
@@ -393,7 +402,7 @@ class Tracker:
         an earlier import that the file no longer gives. Warns of such entries without it."""
         from tracker.service.formats import FORMATS
         from tracker.service.formats.epoch import earlier_imports
-        from tracker.service.imports import import_file
+        from tracker.service.imports import OnConflict, import_file
 
         read = FORMATS.get(file_format.lower())
         if read is None:
@@ -443,6 +452,7 @@ class Tracker:
     def restore(self, file: str | Path | IO[bytes], *, name: str | None = None) -> dict[str, int]:
         """Load a dump into this database, which must hold no entries, history or token
         figures, in one transaction; returns the records of each type."""
+        from tracker.service.bootstrap import engine_for
         from tracker.service.dump import restore_database
 
         engine, _ = engine_for(self.url, writes=True)
