@@ -222,8 +222,13 @@ DATA_TABLES = ("entry", "chip_lot", "entry_source", "source", "status_event", "e
 
 
 def _table_rows(connection: sa.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """The rows of the tables holding data, sorted, of the columns they had at revision 0006 (a
+    later migration may add columns, such as a field of an entry: empty for these rows)."""
     return {
-        table: sorted(tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table}")))
+        table: sorted(
+            tuple(row)
+            for row in connection.execute(sa.text(f"SELECT {', '.join(COLUMNS_AT_0006[table])} FROM {table}"))
+        )
         for table in DATA_TABLES
     }
 
@@ -232,9 +237,15 @@ def _database_at_0006(url: str) -> dict[str, list[tuple[object, ...]]]:
     """A database at revision 0006 holding rows; returns them, by table."""
     engine = _database_at(url, "0006", REVISION_0006_ROWS)
     with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        for table in DATA_TABLES:
+            COLUMNS_AT_0006.setdefault(table, [column["name"] for column in inspector.get_columns(table)])
         rows = _table_rows(connection)
     engine.dispose()
     return rows
+
+
+COLUMNS_AT_0006: dict[str, list[str]] = {}
 
 
 def _vocabulary_checks_hold(connection: sa.Connection) -> None:
