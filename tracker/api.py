@@ -372,7 +372,8 @@ class Tracker:
         """The nightly export into ``folder``: the day's CSV and dump, and the latest ones
         (``changed_since``: the changes only); ``keep``: remove the dated files more than
         that many days old. Returns the files written and those removed."""
-        from tracker.service.export import consistent_reads, export_to_folder, remove_old_exports
+        from tracker.service.export import consistent_reads
+        from tracker.service.nightly import export_to_folder, remove_old_exports
 
         today = dt.datetime.now(dt.timezone.utc).date()
         with self.session() as session:
@@ -453,7 +454,7 @@ class Tracker:
         """Load a dump into this database, which must hold no entries, history or token
         figures, in one transaction; returns the records of each type."""
         from tracker.service.bootstrap import engine_for
-        from tracker.service.dump import restore_database
+        from tracker.service.restore import restore_database
 
         engine, _ = engine_for(self.url, writes=True)
         try:
