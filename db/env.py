@@ -27,7 +27,8 @@ def run_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    from tracker.service.database import create_engine, resolve_url
+    from tracker.service.database import create_engine
+    from tracker.service.urls import resolve_url
 
     engine = create_engine(resolve_url(None))
     with engine.connect() as connection:

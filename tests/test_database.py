@@ -18,7 +18,7 @@ from tests.conftest import Tracker, chip_lines
 from tests.test_cli import database_contents
 from tests.test_reliability import read_only
 from tracker.errors import NotFound, SchemaError
-from tracker.service import database
+from tracker.service import database, schema, urls
 
 
 def test_the_default_database_is_created_and_seeded_on_first_use(isolated_user_files: Path) -> None:
@@ -104,10 +104,10 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 
 
 def test_an_older_schema_asks_for_init(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    newer = f"{int(database.SCHEMA_REVISION) + 1:04d}"  # a tracker one migration ahead
-    monkeypatch.setattr(database, "SCHEMA_REVISION", newer)
-    known = database.migration_revisions()
-    monkeypatch.setattr(database, "migration_revisions", lambda: {*known, newer})
+    newer = f"{int(schema.SCHEMA_REVISION) + 1:04d}"  # a tracker one migration ahead
+    monkeypatch.setattr(schema, "SCHEMA_REVISION", newer)
+    known = schema.migration_revisions()
+    monkeypatch.setattr(schema, "migration_revisions", lambda: {*known, newer})
     result = Tracker(db_url)("list")
     assert result.exit_code == 1
     assert result.stderr.endswith("has an older schema; run `tracker init` to upgrade it\n")
@@ -173,12 +173,12 @@ def test_an_unescaped_at_sign_in_a_password_is_refused_without_showing_it(
     monkeypatch.setenv("TRACKER_DATABASE_URL", url)
     result = Tracker(None)("list")
     assert (result.exit_code, result.stderr) == (2, f"Error: TRACKER_DATABASE_URL: {hint}\n")
-    assert database.safe_url(url) == "<unreadable database URL>"
+    assert urls.safe_url(url) == "<unreadable database URL>"
 
 
 def test_a_password_with_a_percent_encoded_at_sign_is_read_and_hidden() -> None:
     url = "postgresql://postgres:s3cret%40PW@127.0.0.1:1/tracker"
-    assert database.parse_database_url(url).password == "s3cret@PW"
+    assert urls.parse_database_url(url).password == "s3cret@PW"
     result = Tracker(url)("list")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: database postgresql+psycopg://postgres:***@127.0.0.1:1/tracker: ")
@@ -232,8 +232,8 @@ def test_a_migration_that_fails_is_one_line_naming_the_recorded_revision(db_url:
     result = Tracker(db_url)("init")
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"Error: the schema of the database {database.safe_url(db_url)} does not match its recorded "
-        f"revision 0004: upgrading it to {database.SCHEMA_REVISION} failed ("
+        f"Error: the schema of the database {urls.safe_url(db_url)} does not match its recorded "
+        f"revision 0004: upgrading it to {schema.SCHEMA_REVISION} failed ("
     )
     assert result.stderr.endswith("); the database is unchanged\n")
     assert result.stderr.count("\n") == 1
@@ -253,7 +253,7 @@ def test_a_failing_migration_of_sqlite_is_one_line_too(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith(
         f"Error: the schema of the database {url} does not match its recorded revision 0006: "
-        f"upgrading it to {database.SCHEMA_REVISION} failed (the table entry does not have the CHECK "
+        f"upgrading it to {schema.SCHEMA_REVISION} failed (the table entry does not have the CHECK "
     )
     assert result.stderr.count("\n") == 1
     assert schema_snapshot(url) == before

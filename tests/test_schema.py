@@ -15,9 +15,9 @@ from tracker.model.periods import Precision
 from tracker.model.tables import Base
 from tracker.model.vocabulary import Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
 from tracker.service.bootstrap import initialise
-from tracker.service.database import (
+from tracker.service.database import create_engine
+from tracker.service.schema import (
     SCHEMA_REVISION,
-    create_engine,
     current_revision,
     head_revision,
     migration_head,
@@ -318,7 +318,7 @@ def test_sqlite_checks_vocabularies_by_comparisons_not_in_lists(tmp_path: Path) 
 def test_the_0007_migration_goes_back_to_0006_with_nothing_lost(empty_db_url: str) -> None:
     from alembic import command
 
-    from tracker.service.database import _alembic_config
+    from tracker.service.schema import _alembic_config
 
     before = _database_at_0006(empty_db_url)
     engine = create_engine(empty_db_url)
@@ -357,7 +357,7 @@ def test_every_migration_goes_back_to_the_one_before_and_up_again_to_the_same_sc
 ) -> None:
     from alembic import command
 
-    from tracker.service.database import _alembic_config
+    from tracker.service.schema import _alembic_config
 
     engine = _database_at(empty_db_url, "0001", FIRST_RELEASE_ROWS)
     try:

@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypedDict
 
 from tracker.errors import InvalidValue, TrackerError
 from tracker.model.fields import ENTRY_FIELDS, FIELDS, Stored
-from tracker.service import database
+from tracker.service import database, urls
 from tracker.service.tables import Table
 
 # The modules of each command are loaded when it is called: a command loads only its own.
@@ -104,7 +104,7 @@ class Tracker:
             self._engine = None
 
     def __repr__(self) -> str:
-        return f"<Tracker {database.safe_url(database.resolve_url(self.url))}>"
+        return f"<Tracker {urls.safe_url(urls.resolve_url(self.url))}>"
 
     @contextlib.contextmanager
     def session(self, *, writes: bool = False, alone: bool = False) -> Iterator[Session]:

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
-from tracker.service import database, seeds
+from tracker.service import database, schema, seeds, urls
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ def open_database(url: str | None, *, writes: bool = False) -> Engine:
     engine, is_default = engine_for(url, writes=writes)
     try:
         with database.connect(engine) as connection:
-            state = database.schema_state(connection)
+            state = schema.schema_state(connection)
         if state == "outdated":
             raise SchemaError(
-                f"the database {database.safe_url(engine.url)} has an older schema; "
+                f"the database {urls.safe_url(engine.url)} has an older schema; "
                 "run `tracker init` to upgrade it"
             )
         if state == "empty":
@@ -48,26 +48,26 @@ def open_database(url: str | None, *, writes: bool = False) -> Engine:
 
 
 def engine_for(url: str | None, *, writes: bool = False) -> tuple[Engine, bool]:
-    """An engine for ``url`` (see :func:`database.resolve_url`), and whether it is the
+    """An engine for ``url`` (see :func:`urls.resolve_url`), and whether it is the
     default database, whose folder is created if need be.
 
     A command that ``writes`` is refused an in-memory database: what it wrote would be
     gone when it ends, though it said it succeeded.
     """
-    resolved = database.resolve_url(url)
-    if writes and database.is_in_memory(resolved):
+    resolved = urls.resolve_url(url)
+    if writes and urls.is_in_memory(resolved):
         raise InvalidValue(
             "db",
             "is an in-memory SQLite database, where what a command writes is lost when it ends; "
             "give a file (a path, or sqlite:///FILE)",
         )
-    is_default = resolved == database.default_url()
+    is_default = resolved == urls.default_url()
     if is_default:
         try:
-            database.data_dir().mkdir(parents=True, exist_ok=True)
+            urls.data_dir().mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise DatabaseUnavailable(
-                f"cannot create the data folder {database.data_dir()}: {error.strerror}"
+                f"cannot create the data folder {urls.data_dir()}: {error.strerror}"
             ) from None
     return database.create_engine(resolved), is_default
 
@@ -75,21 +75,20 @@ def engine_for(url: str | None, *, writes: bool = False) -> tuple[Engine, bool]:
 def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
     """Create or upgrade the schema and load the seeds, in one transaction."""
     with database.connect(database.for_writing(engine)) as connection, connection.begin():
-        database.lock_schema(connection)
-        state = database.schema_state(connection)
+        schema.lock_schema(connection)
+        state = schema.schema_state(connection)
         if state != "current":
             _upgrade(connection)
         with Session(bind=connection) as session:
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
             session.flush()
-    schema = {"empty": "created", "outdated": "upgraded"}.get(state, "current")
     return InitReport(
-        schema=schema,
+        schema={"empty": "created", "outdated": "upgraded"}.get(state, "current"),
         reference_rows=reference_rows,
         seed_entries=entries,
-        database=database.safe_url(engine.url),
-        revision=database.head_revision(),
+        database=urls.safe_url(engine.url),
+        revision=schema.head_revision(),
     )
 
 
@@ -97,9 +96,9 @@ def _upgrade(connection: Connection) -> None:
     """Run the migrations in the caller's transaction; a failure, which rolls it back, is one
     line naming the revision the database says it is at (a failure of the database itself, a
     lock or a full disk, is told as such)."""
-    recorded = database.current_revision(connection)
+    recorded = schema.current_revision(connection)
     try:
-        database.upgrade(connection)
+        schema.upgrade(connection)
     except Exception as error:
         if database.is_unavailable(error):
             raise
@@ -107,10 +106,8 @@ def _upgrade(connection: Connection) -> None:
         detail = database.error_detail(url, error)
         done = f"failed ({detail}); the database is unchanged"
         if recorded is None:
-            raise SchemaError(
-                f"creating the schema of the database {database.safe_url(url)} {done}"
-            ) from error
+            raise SchemaError(f"creating the schema of the database {urls.safe_url(url)} {done}") from error
         raise SchemaError(
-            f"the schema of the database {database.safe_url(url)} does not match its recorded revision "
-            f"{recorded}: upgrading it to {database.head_revision()} {done}"
+            f"the schema of the database {urls.safe_url(url)} does not match its recorded revision "
+            f"{recorded}: upgrading it to {schema.head_revision()} {done}"
         ) from error

@@ -1,14 +1,9 @@
-"""Opening the database, building and upgrading its schema.
-
-The schema is only ever built by Alembic's ``upgrade head``; the migrations live
-in the repository's ``db/`` folder, installed as ``tracker.migrations``.
-"""
+"""Opening the database: engines, sessions that wait their turn to write, and failures told
+in one line without a password."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.resources
 import os
 import urllib.parse
 from collections.abc import Iterator
@@ -17,150 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
-from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
+from tracker.errors import DatabaseUnavailable, InvalidValue
+from tracker.service.urls import parse_database_url, resolve_url, safe_url, secrets
 
-
-def _newest_migration() -> str:
-    """The newest migration's revision, from the names of the files in db/versions
-    (``0007_...py``): read without Alembic, which costs more to import than a command's
-    work. tests/test_schema.py checks that Alembic's head agrees."""
-    versions = importlib.resources.files("tracker.migrations").joinpath("versions")
-    return max(
-        entry.name[:4]
-        for entry in versions.iterdir()
-        if entry.name[:4].isdigit() and entry.name.endswith(".py")
-    )
-
-
-SCHEMA_REVISION = _newest_migration()
-URL_ENV = "TRACKER_DATABASE_URL"
-DATA_DIR_ENV = "TRACKER_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "tracker_writes"
-# pg_advisory_xact_lock key that serialises schema creation and upgrades on PostgreSQL.
-SCHEMA_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker"
-# ...and the one that has writers on PostgreSQL take turns with imports, which work alone as
-# every writer does under SQLite's write lock.
+# pg_advisory_xact_lock key that has writers on PostgreSQL take turns with imports, which work
+# alone as every writer does under SQLite's write lock.
 WRITERS_LOCK_KEY = 0x7472_6163_6B69_6D  # "trackim"
-
-
-def data_dir() -> Path:
-    """The user's tracker folder: TRACKER_DATA_DIR, or the platform's user data directory."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return platformdirs.user_data_path("tracker", appauthor=False)
-
-
-def default_url() -> str:
-    return f"sqlite:///{data_dir() / 'tracker.db'}"
-
-
-def resolve_url(url: str | None) -> str:
-    """The database to use: the one given, else TRACKER_DATABASE_URL, else the default."""
-    return url or os.environ.get(URL_ENV) or default_url()
-
-
-def _is_secret(key: str) -> bool:
-    return "password" in key.lower() or "secret" in key.lower()
-
-
-def _secrets(url: URL) -> list[str]:
-    """The secret values a URL carries: its password and any password in its query."""
-    values = [str(url.password)] if url.password else []
-    for key, value in url.query.items():
-        if _is_secret(key):
-            values.extend([value] if isinstance(value, str) else list(value))
-    return [value for value in values if value]
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL as it may be shown to a person: never with a password, in any of its parts."""
-    try:
-        parsed = parse_database_url(url) if isinstance(url, str) else url
-    except InvalidValue:
-        return "<unreadable database URL>"
-    hidden = "HIDDEN"
-    query = {key: (hidden if _is_secret(key) else value) for key, value in parsed.query.items()}
-    return parsed.set(query=query).render_as_string(hide_password=True).replace(hidden, "***")
-
-
-def parse_database_url(text: str) -> URL:
-    """A database given as any SQLAlchemy URL, or as a plain path to an SQLite file.
-
-    A bare ``postgresql://`` URL gets psycopg 3, the driver of the ``postgres`` extra.
-    Raises :class:`InvalidValue` (field ``db``) without repeating the text, which may
-    hold a password.
-    """
-    if not text.strip():
-        raise InvalidValue("db", "is empty; give a database URL or an SQLite file path")
-    if "://" not in text:
-        if text.startswith("file:"):
-            raise InvalidValue("db", _URI_FILENAME)
-        path = str(Path(text).expanduser())
-        # ./file:x.db names a file; written file:x.db, it would read as a URI filename.
-        return URL.create("sqlite", database=os.path.join(".", path) if path.startswith("file:") else path)
-    accepted = "use sqlite:///FILE, a file path, or postgresql://USER@HOST/DBNAME"
-    try:
-        url = make_url(text)
-    except (sa.exc.ArgumentError, ValueError, TypeError):
-        raise InvalidValue("db", f"is not a database URL; {accepted}") from None
-    if url.get_backend_name() == "sqlite":
-        _refuse_sqlite_uri(url)
-    if url.host and "@" in url.host:
-        # The password ends at its first '@': the rest of it would be taken for the host,
-        # and shown as such in every message that names the database.
-        raise InvalidValue(
-            "db",
-            "holds more than one '@' before the host: write an '@' in the password as %40 "
-            "(percent-encode its special characters)",
-        )
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    try:
-        url.get_dialect()
-    except sa.exc.NoSuchModuleError:
-        raise InvalidValue("db", f"unknown kind of database {url.drivername!r}; {accepted}") from None
-    return url
-
-
-_URI_FILENAME = (
-    "is an SQLite URI filename, which the tracker does not take; give the database file's path "
-    "(./file:NAME for a file whose name starts with file:) or sqlite:///PATH"
-)
-# The query options of an SQLite URL that Python's driver itself takes (SQLAlchemy ignores others).
-_SQLITE_DRIVER_OPTIONS = frozenset(
-    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
-)
-
-
-def _refuse_sqlite_uri(url: URL) -> None:
-    """Refuse what would open a database other than the file named, or not as asked: an SQLite
-    URI filename (``file:x.db?mode=ro``, which SQLAlchemy takes with ``uri=true`` and otherwise
-    creates a file of that name) and URI options, which are ignored without ``uri=true``.
-
-    A database in a read-only folder is read without them (:func:`_sqlite_engine`).
-    """
-    if (url.database or "").startswith("file:") or "uri" in url.query:
-        raise InvalidValue("db", _URI_FILENAME)
-    for option in url.query:
-        if option not in _SQLITE_DRIVER_OPTIONS:
-            raise InvalidValue(
-                "db",
-                f"SQLite's driver takes no option {option!r} (an SQLite URI filename's options are "
-                "not taken); give sqlite:///PATH or a path",
-            )
-
-
-def is_in_memory(url: str) -> bool:
-    """Whether ``url`` names an SQLite database held in memory, gone when the command ends."""
-    parsed = parse_database_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def create_engine(url: str) -> Engine:
@@ -255,87 +117,6 @@ def _read_only_uri(file: Path) -> str:
     return uri if any(companion.exists() for companion in beside) else uri + "&immutable=1"
 
 
-def _alembic_config(connection: sa.Connection | None = None) -> Any:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(importlib.resources.files("tracker.migrations")))
-    config.attributes["connection"] = connection
-    return config
-
-
-@functools.cache
-def _script_directory() -> Any:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config())
-
-
-def head_revision() -> str:
-    """The newest migration this tracker knows (a test keeps SCHEMA_REVISION equal to it)."""
-    return SCHEMA_REVISION
-
-
-def current_revision(connection: sa.Connection) -> str | None:
-    """The migration the database is at, or None for a database without the schema.
-
-    Read with plain SQL: importing Alembic costs more than the rest of a command.
-    """
-    if not sa.inspect(connection).has_table("alembic_version"):
-        return None
-    revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    if len(revisions) != 1:
-        raise SchemaError(f"the database has {len(revisions)} schema revisions; expected one")
-    return str(revisions[0])
-
-
-def migration_revisions() -> set[str]:
-    """Every revision the migration scripts know."""
-    return {script.revision for script in _script_directory().walk_revisions()}
-
-
-def migration_head() -> str:
-    """The head revision according to the migration scripts themselves."""
-    head = _script_directory().get_current_head()
-    assert head is not None
-    return str(head)
-
-
-def upgrade(connection: sa.Connection, revision: str = "head") -> None:
-    """Bring the schema to the newest revision, or to ``revision`` (creating it in an empty
-    database)."""
-    from alembic import command
-
-    command.upgrade(_alembic_config(connection), revision)
-
-
-def schema_state(connection: sa.Connection) -> str:
-    """``"current"``, ``"empty"`` (no tables at all) or ``"outdated"``.
-
-    Raises :class:`SchemaError` for a database that holds other tables, or whose
-    schema is newer than this tracker.
-    """
-    revision = current_revision(connection)
-    head = head_revision()
-    if revision == head:
-        return "current"
-    if revision is None:
-        tables = sa.inspect(connection).get_table_names()
-        if tables:
-            raise SchemaError(
-                f"the database {safe_url(connection.engine.url)} holds other tables "
-                f"({', '.join(sorted(tables)[:5])}) and no tracker schema; "
-                "point --db at an empty database or a tracker database"
-            )
-        return "empty"
-    if revision in migration_revisions():
-        return "outdated"
-    raise SchemaError(
-        f"the database schema is at revision {revision}, which this tracker does not know; "
-        "it was made by a newer version: upgrade the tracker"
-    )
-
-
 @contextlib.contextmanager
 def connect(engine: Engine) -> Iterator[sa.Connection]:
     """A connection, with connection failures turned into one clear message."""
@@ -352,15 +133,6 @@ def connect(engine: Engine) -> Iterator[sa.Connection]:
 def for_writing(engine: Engine) -> Engine:
     """The engine, set so that its transactions take the write lock when they begin."""
     return engine.execution_options(**{WRITE_OPTION: True})
-
-
-def lock_schema(connection: sa.Connection) -> None:
-    """Keep other processes from creating or upgrading the schema until this transaction ends.
-
-    On SQLite the write transaction (:func:`for_writing`) already does.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
 
 
 def one_import_at_a_time(session: Session) -> None:
@@ -440,7 +212,7 @@ def error_detail(url: str | URL, error: BaseException) -> str:
         parsed = parse_database_url(url) if isinstance(url, str) else url
     except InvalidValue:
         return detail
-    for secret in _secrets(parsed):
+    for secret in secrets(parsed):
         detail = detail.replace(secret, "***")
     folder = _full_disk_folder(parsed, original)
     if folder is not None:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, DumpRejected, SchemaError
-from tracker.service import database, seeds
+from tracker.service import database, schema, seeds, urls
 from tracker.service.dump import (
     RECORD_TYPES,
     ROWS_PER_BATCH,
@@ -36,15 +36,15 @@ def restore_database(engine: Engine, handle: IO[bytes], name: str) -> dict[str, 
     dump = DumpFile(handle, name)
     dump.read_header()  # a file that is no dump of ours is refused before the database is touched
     with database.connect(database.for_writing(engine)) as connection, connection.begin():
-        database.lock_schema(connection)
-        state = database.schema_state(connection)
+        schema.lock_schema(connection)
+        state = schema.schema_state(connection)
         if state == "outdated":
             raise SchemaError(
-                f"the database {database.safe_url(engine.url)} has an older schema; "
+                f"the database {urls.safe_url(engine.url)} has an older schema; "
                 "run `tracker init` to upgrade it"
             )
         if state == "empty":
-            database.upgrade(connection)
+            schema.upgrade(connection)
             with Session(bind=connection) as session:
                 seeds.load_reference(session)
                 session.flush()
@@ -70,7 +70,7 @@ def _refuse_unless_empty(connection: sa.Connection) -> None:
             held.append(record_type.counted(count))
     if held:
         raise Conflict(
-            f"the database {database.safe_url(connection.engine.url)} already holds {', '.join(held)}; "
+            f"the database {urls.safe_url(connection.engine.url)} already holds {', '.join(held)}; "
             "restore loads a dump into an empty database only: a new one, or one made by "
             "`tracker init --no-seed`"
         )
