@@ -109,11 +109,24 @@ class DumpRejected(TrackerError):
 T = TypeVar("T")
 
 
-def collected(problems: list[InvalidValue], read: Callable[[], T]) -> T | None:
-    """``read()``, or None with its problem added to ``problems``: so that every problem
-    of an input can be told at once."""
-    try:
-        return read()
-    except InvalidValue as problem:
-        problems.append(problem)
-        return None
+class Problems:
+    """Every problem of one input, gathered rather than stopping at the first, so that they
+    can all be told at once; :meth:`check` raises them together as :class:`InvalidInput`."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidValue] = []
+
+    def add(self, problem: InvalidValue) -> None:
+        self.found.append(problem)
+
+    def read(self, parse: Callable[[], T]) -> T | None:
+        """``parse()``, or None with its problem kept."""
+        try:
+            return parse()
+        except InvalidValue as problem:
+            self.found.append(problem)
+            return None
+
+    def check(self) -> None:
+        if self.found:
+            raise InvalidInput(self.found)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tracker.errors import InvalidInput, InvalidValue
+from tracker.errors import InvalidValue, Problems
 from tracker.model.fields import ENTRY_FIELDS, FIELDS, Read, Regions, Stored
 from tracker.model.periods import Period, parse_period
 from tracker.model.values import check_text, parse_quantity
@@ -129,29 +129,6 @@ class EntryInput:
             lots=self.lots if lots is None else lots,
             sources=self.sources if sources is None else sources,
         )
-
-
-class Problems:
-    """Every problem of one input, gathered rather than stopping at the first, so that they
-    can all be told at once; :meth:`check` raises them together as :class:`InvalidInput`."""
-
-    def __init__(self) -> None:
-        self.found: list[InvalidValue] = []
-
-    def add(self, problem: InvalidValue) -> None:
-        self.found.append(problem)
-
-    def read(self, parse: Callable[[], T]) -> T | None:
-        """``parse()``, or None with its problem kept."""
-        try:
-            return parse()
-        except InvalidValue as problem:
-            self.found.append(problem)
-            return None
-
-    def check(self) -> None:
-        if self.found:
-            raise InvalidInput(self.found)
 
 
 class _Given:

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidValue
+from tracker.errors import InvalidValue, Problems
 from tracker.model.periods import past_day
 from tracker.model.tables import StatusEvent, utc_now
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import Status, parse_choice
 from tracker.service.checks import status_problems
 from tracker.service.entries import entry_for_update, source_for
-from tracker.service.reading import Problems, read_sources
+from tracker.service.reading import read_sources
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict, InvalidInput, InvalidValue, collected
+from tracker.errors import Conflict, InvalidInput, InvalidValue, Problems
 from tracker.model.names import match_key
 from tracker.model.periods import Period, Precision, parse_period, period_from_parts
 from tracker.model.tables import Source, TokenMetric
@@ -95,23 +95,24 @@ def read_tokens(
     Exactly one of ``per_day`` and ``per_month`` is given, as the source reports it; every
     problem is raised together as :class:`InvalidInput`.
     """
-    problems: list[InvalidValue] = []
-    name = collected(problems, lambda: _provider_name(provider))
-    period = collected(problems, lambda: _observed_period(as_of))
+    problems = Problems()
+    name = problems.read(lambda: _provider_name(provider))
+    period = problems.read(lambda: _observed_period(as_of))
     rate, count = _checked_count(problems, per_day, per_month)
-    share_pct = collected(problems, lambda: parse_share(share, "share")) if share is not None else None
-    references = list(read_sources([source] if source is not None else [], problems))
+    share_pct = problems.read(lambda: parse_share(share, "share")) if share is not None else None
+    references = list(read_sources([source] if source is not None else [], problems.found))
     if source is None:
-        problems.append(InvalidValue("source", "is missing; give the URL or citation the figure comes from"))
-    text = collected(problems, lambda: parse_text(note, "note", 10_000, one_line=False))
+        problems.add(InvalidValue("source", "is missing; give the URL or citation the figure comes from"))
+    text = problems.read(lambda: parse_text(note, "note", 10_000, one_line=False))
     if count is not None and period is not None and tokens_per_day(count, rate, period) < 1:
-        problems.append(
+        problems.add(
             InvalidValue(
                 "per_month", f"{count:,} a month is less than one token a day; give the figure in tokens"
             )
         )
-    if problems or name is None or period is None or count is None or not references:
-        raise InvalidInput(problems)
+    problems.check()
+    if name is None or period is None or count is None or not references:
+        raise InvalidInput(problems.found)  # not reached: each of them is missing with a problem
     return TokenInput(
         provider=name,
         period=period,
@@ -124,24 +125,22 @@ def read_tokens(
 
 
 def _checked_count(
-    problems: list[InvalidValue], per_day: str | None, per_month: str | None
+    problems: Problems, per_day: str | None, per_month: str | None
 ) -> tuple[TokenRate, int | None]:
     """The rate a figure is given at, and its count, from exactly one of the two."""
     if per_day is not None and per_month is not None:
-        problems.append(
-            InvalidValue("per_month", "goes without --per-day; give the figure as the source does")
-        )
+        problems.add(InvalidValue("per_month", "goes without --per-day; give the figure as the source does"))
         return TokenRate.DAY, None
     if per_month is not None:
-        return TokenRate.MONTH, collected(problems, lambda: parse_token_count(per_month, "per_month"))
+        return TokenRate.MONTH, problems.read(lambda: parse_token_count(per_month, "per_month"))
     if per_day is None:
-        problems.append(
+        problems.add(
             InvalidValue(
                 "per_day", "is missing; give the tokens per day, or --per-month for a monthly figure"
             )
         )
         return TokenRate.DAY, None
-    return TokenRate.DAY, collected(problems, lambda: parse_token_count(per_day, "per_day"))
+    return TokenRate.DAY, problems.read(lambda: parse_token_count(per_day, "per_day"))
 
 
 def _provider_name(text: str) -> str:
