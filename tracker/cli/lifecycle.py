@@ -121,6 +121,9 @@ def update(app: App, entry_id: str, **options: Any) -> None:
     Every change is kept in the entry's history with its old and new value, the time,
     and the first --source given (`tracker show ID`, `tracker changes`). An empty value
     ("") clears an optional field. Status changes go through `tracker status`.
+
+    With --lot N, --status and --online set that lot's own status and online period,
+    where they differ from its entry's ("" gives it its entry's again).
     """
     with api(app) as tracker:
         changes = tracker.update(entry_id, **options)
