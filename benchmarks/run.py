@@ -70,12 +70,13 @@ CHIPS_ONLY_SQL = (
     "WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned') "
     "GROUP BY e.country, l.vendor ORDER BY chips DESC, e.country, l.vendor"
 )
-# The export's 23 columns, an entry's sources joined by "; ".
+# The export's 25 columns (a lot's own status and online period last), an entry's sources
+# joined by "; ".
 EXPORT_SQL = """
 SELECT e.id, e.name, e.operator, e.country, e.city, e.kind, e.sponsor, e.parent_id, e.status,
   e.confidence, e.announced_on, e.online_start, e.online_precision, l.lot, l.vendor, l.model,
   l.quantity, e.power_mw, s.refs, e.notes, e.scope, l.qualifier, l.announced_quantity,
-  l.announced_unit
+  l.announced_unit, l.status, l.online_start, l.online_precision
 FROM entry e LEFT JOIN chip_lot l ON l.entry_id = e.id
   LEFT JOIN (SELECT es.entry_id, group_concat(src.reference, '; ') AS refs
     FROM entry_source es JOIN source src ON src.id = es.source_id GROUP BY es.entry_id) s
@@ -102,6 +103,26 @@ INSERT INTO chip_lot SELECT * FROM imported.chip_lot;
 INSERT INTO entry_source SELECT * FROM imported.entry_source;
 COMMIT;
 """
+# Epoch AI's GPU clusters file (CC BY 4.0), beside the project: the start-up rows read a
+# database of its size, as an analyst's is.
+EPOCH_FILE = ROOT.parent / "shared" / "datasets" / "epoch_sr3k" / "gpu_clusters.csv"
+# Every command that only reads, as an analyst runs it; {id} is an entry of the database.
+READ_COMMANDS = (
+    ("list",),
+    ("summary",),
+    ("summary", "--by", "country", "--by", "vendor"),
+    ("timeline",),
+    ("changes", "--since", "2000-01-01"),
+    ("check",),
+    ("show", "{id}"),
+    ("sources", "{id}"),
+    ("regions",),
+    ("chips",),
+    ("tokens", "list"),
+    ("export", "--output", "-"),
+    ("dump", "--output", "-"),
+)
+IMPORT_SQLALCHEMY = '`python -c "import sqlalchemy"`'
 POSTGRES_URL = os.environ.get("TRACKER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -111,8 +132,15 @@ class Timing:
     peak_mb: float | None = None
 
 
-def timed(command: Sequence[str], *, stdout: Path | None = None, env: dict[str, str] | None = None) -> Timing:
-    """Run a command to completion; its wall time and, under /usr/bin/time, its peak memory."""
+def timed(
+    command: Sequence[str],
+    *,
+    stdout: Path | None = None,
+    env: dict[str, str] | None = None,
+    exits: Sequence[int] = (0,),
+) -> Timing:
+    """Run a command to completion; its wall time and, under /usr/bin/time, its peak memory.
+    ``exits``: the exit statuses that mean it worked (``check`` exits 1 when it finds problems)."""
     wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else [*command]
     sink = stdout.open("w") if stdout else subprocess.DEVNULL
     started = time.perf_counter()
@@ -120,7 +148,7 @@ def timed(command: Sequence[str], *, stdout: Path | None = None, env: dict[str, 
     elapsed = time.perf_counter() - started
     if stdout:
         sink.close()  # type: ignore[union-attr]
-    if result.returncode != 0:
+    if result.returncode not in exits:
         raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
     last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
     peak = int(last) / 1024 if wrapped[0] == "/usr/bin/time" and last.isdigit() else None
@@ -173,7 +201,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default=None, help="Folder for the databases (default: a temporary one).")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--epoch", default=str(EPOCH_FILE), help="Epoch AI's GPU clusters CSV.")
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="Measure only the start-up rows; keep the other rows of --output as they are.",
+    )
     arguments = parser.parse_args()
+    output = Path(arguments.output)
+    if arguments.startup_only:
+        compile_tracker()
+        work = Path(arguments.work or tempfile.mkdtemp(prefix="tracker-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        _write_startup(
+            output, startup_rows(work, Path(arguments.epoch), max(arguments.runs, 5)), max(arguments.runs, 5)
+        )
+        print(output.read_text())
+        return
     for tool in ("sqlite3", "sqlite-utils", "psql"):
         if not _tool(tool):
             raise SystemExit(f"{tool} is needed: see this script's docstring for how to install it")
@@ -248,9 +292,6 @@ def main() -> None:
 
     seeded = work / "seeded.db"
     subprocess.run([*TRACKER, "--db", str(seeded), "init"], check=True, env=env, capture_output=True)
-    rows.append(
-        Row("`tracker --help`", repeat(max(runs, 5), lambda: tracker("--help")), "-", None, "under 0.15 s")
-    )
     ours = repeat(max(runs, 5), lambda: tracker("--db", str(seeded), "summary"))
     rows.append(Row("`tracker summary` on the seed database", ours, "-", None, "under 0.5 s"))
 
@@ -264,8 +305,53 @@ def main() -> None:
             Row("`tracker summary` on PostgreSQL", ours, "`psql`, the same aggregation", theirs, "1.5x")
         )
 
-    _write(Path(arguments.output), rows, arguments, runs)
-    print(Path(arguments.output).read_text())
+    _write(output, rows, arguments, runs)
+    _write_startup(output, startup_rows(work, Path(arguments.epoch), max(runs, 5)), max(runs, 5))
+    print(output.read_text())
+
+
+def startup_rows(work: Path, epoch: Path, runs: int) -> list[Row]:
+    """Every read command on a database of Epoch's file, each run beside ``import sqlalchemy``
+    in turn (one, then the other), so that both see the machine as it was."""
+    if not epoch.exists():
+        raise SystemExit(f"{epoch} not found: give Epoch AI's GPU clusters CSV with --epoch")
+    database = work / "epoch.db"
+    database.unlink(missing_ok=True)
+    env = {**os.environ, "TRACKER_DATA_DIR": str(work / "data")}
+    subprocess.run(
+        [*TRACKER, "--db", str(database), "init", "--no-seed"], check=True, env=env, capture_output=True
+    )
+    subprocess.run(
+        [*TRACKER, "--db", str(database), "import", "--from", "epoch", "--skip-invalid", str(epoch)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    listed = subprocess.run(
+        [*TRACKER, "--db", str(database), "list", "--format", "csv"],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    entry_id = listed.stdout.splitlines()[1].split(",")[0]
+    commands = [[part.format(id=entry_id) for part in command] for command in READ_COMMANDS]
+    reference = [sys.executable, "-c", "import sqlalchemy"]
+    ours: list[list[Timing]] = [[] for _ in commands]
+    theirs: list[Timing] = []
+    for _ in range(runs):
+        for command, timings in zip(commands, ours, strict=True):
+            theirs.append(timed(reference, env=env))
+            exits = (0, 1) if command[0] == "check" else (0,)
+            timings.append(timed([*TRACKER, "--db", str(database), *command], env=env, exits=exits))
+    baseline = median(theirs)
+    rows = [
+        Row(f"`tracker {' '.join(command)}`", median(timings), IMPORT_SQLALCHEMY, baseline, "1.5x")
+        for command, timings in zip(commands, ours, strict=True)
+    ]
+    help_runs = [timed([*TRACKER, "--help"], env=env) for _ in range(runs)]
+    rows.append(Row("`tracker --help`", median(help_runs), "-", None, "under 0.15 s"))
+    return rows
 
 
 STORED_BY_SHELL = "*not the tracker:* the rows it stored, copied by the `sqlite3` shell into its schema"
@@ -381,9 +467,49 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
         ),
         "",
     ]
-    # A section written by hand after a run (from "## Notes" on) is kept.
-    kept = path.read_text().partition("\n## Notes")[1:] if path.exists() else ("", "")
-    path.write_text("\n".join(lines) + "".join(kept))
+    # The start-up rows and a section written by hand after a run (from "## Notes" on) are kept.
+    text = path.read_text() if path.exists() else ""
+    kept = text[text.index(STARTUP_HEADING) :] if STARTUP_HEADING in text else ""
+    if not kept:
+        kept = "".join(text.partition("\n## Notes")[1:])
+    path.write_text("\n".join(lines) + kept)
+
+
+STARTUP_HEADING = "\n## Start-up\n"
+
+
+def _write_startup(path: Path, rows: Sequence[Row], runs: int) -> None:
+    """The start-up table, in place of the one in ``path``; the rest of ``path`` is kept."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    before, _, rest = text.partition(STARTUP_HEADING)
+    notes = "".join((rest or before).partition("\n## Notes")[1:])
+    before = before.partition("\n## Notes")[0]
+    lines = [
+        "",
+        "## Start-up",
+        "",
+        f"Measured on {dt.date.today().isoformat()}: every command that only reads, on a database of "
+        "Epoch AI's GPU clusters file imported with `--skip-invalid` (475 entries), each run in turn "
+        "with the reference, one then the other, so that both meet the machine as it was; medians of "
+        f"{runs} runs. Command: `python benchmarks/run.py --startup-only`.",
+        "",
+        "| what | tracker | reference | reference time | ratio | SPEC target | holds |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            _line(
+                r.what,
+                f"{r.ours.seconds:.2f} s",
+                r.reference,
+                f"{r.theirs.seconds:.2f} s" if r.theirs else "-",
+                r.ratio,
+                _target(r.target),
+                r.holds,
+            )
+            for r in rows
+        ),
+        "",
+    ]
+    path.write_text(before.rstrip("\n") + "\n" + "\n".join(lines) + notes)
 
 
 if __name__ == "__main__":

@@ -258,7 +258,7 @@ class Tracker:
 
     def sources(self, entry_id: str) -> Table:
         """The sources of an entry."""
-        from tracker.service.reports import sources_table
+        from tracker.service.lists import sources_table
 
         with self.session() as session:
             return sources_table(session, entry_id)
@@ -268,7 +268,7 @@ class Tracker:
     def list(self, *, unsourced: bool = False, **filters: Unpack[FilterOptions]) -> Table:
         """Entries by id with their own chip counts (all lots, any status); ``unsourced``:
         only those without a source."""
-        from tracker.service.reports import list_table
+        from tracker.service.lists import list_table
 
         with self.session() as session:
             return list_table(session, self._filters(session, filters, unsourced=unsourced))
@@ -312,14 +312,14 @@ class Tracker:
 
     def changes(self, since: str | dt.date) -> Table:
         """What was recorded since a day (UTC), oldest first, each with its source."""
-        from tracker.service.reports import changes_table
+        from tracker.service.lists import changes_table
 
         with self.session() as session:
             return changes_table(session, str(since))
 
     def check(self) -> Table:
         """Likely problems in the data, each with its entry and why."""
-        from tracker.service.reports import check_table
+        from tracker.service.lists import check_table
 
         with self.session() as session:
             return check_table(session)
@@ -472,14 +472,14 @@ class Tracker:
 
     def regions(self, region: str | None = None) -> Table:
         """The regions, or the countries of one."""
-        from tracker.service.reports import regions_table
+        from tracker.service.lists import regions_table
 
         with self.session() as session:
             return regions_table(session, region)
 
     def chips(self, *, vendor: str | Sequence[str] = ()) -> Table:
         """The chip catalogue, each model with its figures and their source."""
-        from tracker.service.reports import chips_table
+        from tracker.service.lists import chips_table
 
         with self.session() as session:
             return chips_table(session, _texts(vendor))
@@ -521,7 +521,7 @@ class Tracker:
 
     def tokens(self, *, provider: str | Sequence[str] = ()) -> Table:
         """Token figures by provider and period, in tokens per day, with their growth."""
-        from tracker.service.reports import tokens_table
+        from tracker.service.lists import tokens_table
 
         with self.session() as session:
             return tokens_table(session, _texts(provider))

@@ -14,8 +14,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-from dateutil import parser as dateutil_parser
-
 from tracker.errors import InvalidValue
 
 
@@ -199,6 +197,8 @@ def _parse_written_out(text: str) -> Period | None:
     dateutil knows the month names; it fills the fields a text leaves out from a
     default, so parsing with two different defaults shows which fields were given.
     """
+    from dateutil import parser as dateutil_parser  # here: reports seldom read a written-out date
+
     try:
         first = dateutil_parser.parse(text, default=dt.datetime(2000, 1, 1))
         second = dateutil_parser.parse(text, default=dt.datetime(2004, 2, 2))

@@ -3,24 +3,17 @@ lists, with their figures, built once for the Python API and for every output fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from tracker.model.countries import country_name
-from tracker.model.tokens import count_in_words
 from tracker.model.vocabulary import Qualifier
 from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops, rounded
-from tracker.service.checks import find_problems
-from tracker.service.details import EntryRow, entry_sources, list_entries
 from tracker.service.filters import Filters
-from tracker.service.history import changes_since
-from tracker.service.reference import list_chip_models, list_regions, region_countries
 from tracker.service.summary import Totals, check_keys, summarise
 from tracker.service.tables import Count, Figure, PeopleView, Table
 from tracker.service.timeline import Bucket, cumulative, timeline
-from tracker.service.tokens import TokenRow, list_tokens
 
 # What CSV and JSON give of a row's figures, after its chips and qualifier.
 FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
@@ -131,186 +124,3 @@ def timeline_table(session: Session, filters: Filters, bucket: Bucket, *, with_c
         people_total += (None, None)
     notes = (f"{h100e_basis(reference)}.",) if rows else ()
     return Table(columns, values, total, notes, PeopleView(people_columns, people_rows, people_total))
-
-
-LIST_COLUMNS = ("id", "name", "country", "operator", "status", "announced", "online", "vendor", "chips")
-
-
-def list_table(session: Session, filters: Filters) -> Table:
-    """Entries by id with their own chip counts (all lots, any status): a programme and its
-    parts each with their own, so that the rows do not add up (the summary counts once)."""
-    entries = list(list_entries(session, filters))
-    columns = (*LIST_COLUMNS, "qualifier", "kind", "parent", "scope")
-    values = [
-        (*_listed(entry), entry.chips, _qualifier(entry), entry.kind, entry.parent, entry.scope)
-        for entry in entries
-    ]
-    parts = any(entry.parent is not None for entry in entries)
-    note = (
-        "Note: programmes and their parts are each listed with their own count; `tracker summary` counts "
-        "every chip once."
-    )
-    people = PeopleView(
-        LIST_COLUMNS,
-        [(*_listed(entry), _count(entry)) for entry in entries],
-        blank={"country": "(multi-country)"},
-        notes=(note,) if parts else (),
-    )
-    return Table(columns, values, people=people)
-
-
-def _count(entry: EntryRow) -> Count | None:
-    return None if entry.chips is None else Count(entry.chips, entry.qualifier.value)
-
-
-def _listed(entry: EntryRow) -> tuple[object, ...]:
-    return (
-        entry.id,
-        entry.name,
-        entry.country,
-        entry.operator,
-        entry.status,
-        entry.announced,
-        entry.online,
-        entry.vendors,
-    )
-
-
-def _qualifier(entry: EntryRow) -> str | None:
-    return entry.qualifier.value if entry.chips is not None else None
-
-
-def changes_table(session: Session, since: str) -> Table:
-    """What was recorded since a day (:func:`tracker.service.history.changes_since`)."""
-    columns = ("when", "entry", "change", "old", "new", "source")
-    values = [
-        (change.when, change.entry_id, change.what, change.old, change.new, change.source)
-        for change in changes_since(session, since)
-    ]
-    return Table(columns, values, people=PeopleView(columns, values, blank=""))
-
-
-def check_table(session: Session) -> Table:
-    """Likely problems in the data, each with its entry and why."""
-    return Table(
-        ("entry", "problem"), [(finding.entry_id, finding.problem) for finding in find_problems(session)]
-    )
-
-
-def sources_table(session: Session, entry_id: str) -> Table:
-    """The sources of an entry."""
-    values = [(s.reference, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
-    return Table(("source", "publisher", "published"), values)
-
-
-def regions_table(session: Session, region: str | None = None) -> Table:
-    """The regions, or the countries of one."""
-    if region:
-        return Table(
-            ("country", "name"), [(code, country_name(code)) for code in region_countries(session, region)]
-        )
-    columns = ("region", "name", "countries", "definition", "source")
-    return Table(
-        columns, [(r.id, r.name, len(r.countries), r.definition, r.source) for r in list_regions(session)]
-    )
-
-
-def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
-    """The chip catalogue, each model with its figures and their source."""
-    models = list(list_chip_models(session, vendors))
-    columns = (
-        "vendor", "model", "family", "aliases", "notes", "bf16_tflops", "fp8_tflops", "tdp_w",
-        "per_superchip", "per_server", "per_rack", "figures_source",
-    )  # fmt: skip
-    values = [
-        (
-            m.vendor,
-            m.model,
-            m.family,
-            ", ".join(m.aliases),
-            m.notes,
-            m.bf16_tflops,
-            m.fp8_tflops,
-            m.tdp_w,
-            *(dict(m.holds).get(unit) for unit in ("superchip", "server", "rack")),
-            m.figures_source,
-        )
-        for m in models
-    ]
-    people = PeopleView(
-        (
-            "vendor",
-            "model",
-            "family",
-            "bf16_tflops",
-            "fp8_tflops",
-            "tdp_w",
-            "holds",
-            "aliases",
-            "figures_source",
-        ),
-        [
-            (
-                m.vendor,
-                m.model,
-                m.family,
-                m.bf16_tflops,
-                m.fp8_tflops,
-                m.tdp_w,
-                m.holds_text,
-                ", ".join(m.aliases),
-                m.figures_source,
-            )
-            for m in models
-        ],
-    )
-    return Table(columns, values, people=people)
-
-
-def tokens_table(session: Session, providers: Iterable[str] = ()) -> Table:
-    """Token figures by provider and period, in tokens per day, with their growth."""
-    found = list(list_tokens(session, list(providers)))
-    columns = (
-        "provider", "as_of", "tokens_per_day", "reported_tokens", "reported_per", "share_pct", "growth_pct",
-        "since", "source", "note",
-    )  # fmt: skip
-    values = [
-        (row.provider, row.period, row.tokens_per_day, row.reported_tokens, row.reported_per, row.share_pct,
-         row.growth_pct, row.since, row.source, row.note)
-        for row in found
-    ]  # fmt: skip
-    people = PeopleView(
-        (
-            "provider",
-            "as_of",
-            "tokens_per_day",
-            "reported",
-            "share_pct",
-            "growth_pct",
-            "since",
-            "source",
-            "note",
-        ),
-        [_tokens_for_people(row) for row in found],
-    )
-    return Table(columns, values, people=people)
-
-
-def _tokens_for_people(row: TokenRow) -> tuple[object, ...]:
-    """A token figure as tables show it: as reported, in words; percentages with their sign."""
-    reported = (
-        f"{count_in_words(row.reported_tokens)} per {row.reported_per}" if row.reported_tokens else None
-    )
-    share = f"{row.share_pct.normalize():f}%" if row.share_pct is not None else None
-    growth = f"{row.growth_pct:+}%" if row.growth_pct is not None else None
-    return (
-        row.provider,
-        row.period,
-        row.tokens_per_day,
-        reported,
-        share,
-        growth,
-        row.since,
-        row.source,
-        row.note,
-    )
