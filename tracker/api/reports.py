@@ -1,0 +1,97 @@
+"""The API's reports: list, summary, timeline, changes, check and charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.api.base import Database, FilterOptions
+from tracker.api.values import as_texts, choice_of
+from tracker.service.tables import Table
+
+# The modules of each command are loaded when it is called: a command loads only its own.
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class Reports(Database):
+    """Reports, as tables."""
+
+    def list(self, *, unsourced: bool = False, **filters: Unpack[FilterOptions]) -> Table:
+        """Entries by id with their own chip counts (all lots, any status); ``unsourced``:
+        only those without a source."""
+        from tracker.service.lists import list_table
+
+        with self.session() as session:
+            return list_table(session, self._filters(session, filters, unsourced=unsourced))
+
+    def summary(
+        self,
+        *,
+        by: str | Sequence[str] = (),
+        as_of: str | dt.date | None = None,
+        total: bool = True,
+        **filters: Unpack[FilterOptions],
+    ) -> Table:
+        """Planned accelerators grouped by ``by`` (default country and vendor), every chip
+        counted once, with h100e and power; ``as_of``: as they stood on that day.
+        ``total``: with the total row (False saves its work)."""
+        from tracker.service.reports import summary_table
+
+        keys = [key.lower() for key in as_texts(by)]
+        with self.session() as session:
+            return summary_table(
+                session, self._filters(session, filters, as_of=as_of), keys, with_total=total
+            )
+
+    def timeline(
+        self,
+        *,
+        by: str = "quarter",
+        cumulative: bool = False,
+        as_of: str | dt.date | None = None,
+        **filters: Unpack[FilterOptions],
+    ) -> Table:
+        """Accelerators coming online per quarter or year (``by``), counted as the summary
+        counts them; ``cumulative`` adds running totals."""
+        from tracker.service.reports import timeline_table
+        from tracker.service.timeline import Bucket
+
+        bucket = choice_of(Bucket, by, "by")
+        with self.session() as session:
+            resolved = self._filters(session, filters, as_of=as_of)
+            return timeline_table(session, resolved, bucket, with_cumulative=cumulative)
+
+    def changes(self, since: str | dt.date) -> Table:
+        """What was recorded since a day (UTC), oldest first, each with its source."""
+        from tracker.service.lists import changes_table
+
+        with self.session() as session:
+            return changes_table(session, str(since))
+
+    def check(self) -> Table:
+        """Likely problems in the data, each with its entry and why."""
+        from tracker.service.lists import check_table
+
+        with self.session() as session:
+            return check_table(session)
+
+    def chart(
+        self,
+        kind: str,
+        output: str | Path,
+        *,
+        by: str | None = None,
+        stack: str = "vendor",
+        as_of: str | dt.date | None = None,
+        **filters: Unpack[FilterOptions],
+    ) -> Path:
+        """Draw the summary or the timeline (``kind``) as stacked bars into ``output`` (.png
+        or .svg); returns its path. Needs matplotlib (the ``plot`` extra)."""
+        from tracker.service.charts import draw_chart
+
+        with self.session() as session:
+            resolved = self._filters(session, filters, as_of=as_of)
+            return draw_chart(session, kind, Path(output), resolved, by=by, stack=stack, given=dict(filters))
