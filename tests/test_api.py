@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -17,7 +18,6 @@ from tests.conftest import Tracker as Cli
 from tests.conftest import export_cells
 from tracker.errors import InvalidInput, InvalidValue, NotFound
 from tracker.model.vocabulary import SUMMARY_KEYS
-from tracker.service.tables import raw_value
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,8 +122,10 @@ def test_the_other_reports_are_the_clis(filled: tuple[Cli, tracker.Tracker]) -> 
     assert api.tokens().rows == cli_json(cli, "tokens", "list")
     assert api.sources("paris-site").rows == cli_json(cli, "sources", "paris-site")
     assert api.check().rows == json.loads(cli("check", "--format", "json").stdout)
-    record = json.loads(json.dumps(api.show("paris-site").record(), default=raw_value))
-    assert record == json.loads(cli.ok("show", "paris-site", "--format", "json"))
+    # An entry's record is what `show --format json` gives, ready for json.dumps as it is.
+    record = api.show("paris-site").record()
+    assert json.loads(json.dumps(record)) == json.loads(cli.ok("show", "paris-site", "--format", "json"))
+    assert record["online"] == "2026-Q3"
 
 
 def test_a_program_can_sum_the_rows_and_get_the_total(filled: tuple[Cli, tracker.Tracker]) -> None:
@@ -193,6 +195,12 @@ def test_warnings_are_tracker_warnings_and_errors_name_the_field(db_url: str) ->
             api.summary(continent="europe")  # type: ignore[call-arg]
         with pytest.raises(InvalidValue, match="changes with `tracker status`"):
             api.update("paris-one", status="operational")
+        # Errors name the keyword a program gave, not the CLI's option.
+        for keyword, value in [("as_of", "yesterday"), ("min_confidence", "certain"),
+                               ("announced_since", "soon"), ("announced_until", "later")]:  # fmt: skip
+            with pytest.raises(InvalidValue) as bad_filter:
+                api.summary(**{keyword: value})  # type: ignore[arg-type]
+            assert bad_filter.value.field == keyword
     # The CLI maps the same error to its option.
     assert Cli(db_url)("add", "X", "--country", "Frnace").stderr.startswith(
         "Error: --country: unknown country"
@@ -254,3 +262,27 @@ def test_importing_tracker_does_not_load_the_database_layer() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tracker.open is not None
+
+
+def test_a_notebook_opens_a_path_a_database_in_memory_and_gives_days_as_datetimes(tmp_path: Path) -> None:
+    # A Path is a database's file, as its text is.
+    with tracker.open(tmp_path / "mine.db") as api:
+        added = api.add("Paris", country="FR", chips=100, vendor="AMD", announced="2025-06-11")
+    with tracker.open(str(tmp_path / "mine.db")) as api:
+        assert [row["id"] for row in api.list().rows] == [added]
+        # A datetime is its day, as the tracker records days.
+        midnight = api.summary(as_of=dt.datetime(2025, 6, 11, 23, 59)).total
+        assert midnight == api.summary(as_of=dt.date(2025, 6, 11)).total
+    # An in-memory database lasts as long as its tracker: init fills it, and what is added stays.
+    with tracker.open("sqlite://") as api:
+        report = api.init(seed=True)
+        seeds = report.seed_entries
+        assert seeds > 0
+        api.add("Oslo", country="NO", chips=10, vendor="NVIDIA", source="https://example.org/oslo")
+        assert len(api.list().rows) == seeds + 1
+
+
+def test_a_notebook_finds_the_api_by_completion() -> None:
+    names = dir(tracker)
+    assert {"open", "Tracker", "Table", "TrackerWarning", "errors"} <= set(names)
+    assert tracker.errors.InvalidValue is InvalidValue

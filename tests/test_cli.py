@@ -405,7 +405,7 @@ BAD_INPUTS = [
     (["summary", "--announced-since", "yesterday"], 2,
      "Error: --announced-since: cannot read 'yesterday'; use "),
     (["summary", "--announced-since", "2025-12-01", "--announced-until", "2025-01-01"], 2,
-     "Error: --announced-until: 2025-01-01 is before --announced-since 2025-12-01"),
+     "Error: --announced-until: 2025-01-01 is before 2025-12-01, the first day given"),
     (["add", "X", "--country", "FR", "--chips", "10", "--chips", "20", "--vendor", "AMD"], 2,
      "Error: --chips: is given 2 times; an entry is added with one chip lot"),
     (["add", "X", "--country", "EU"], 2,

@@ -30,9 +30,19 @@ _LAZY = {
 __all__ = ["Table", "Tracker", "TrackerWarning", "__version__", "open"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+# Submodules a notebook reaches as attributes (``tracker.errors.InvalidValue``), loaded then.
+_SUBMODULES = ("api", "errors")
 
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tracker.{name}")
     raise AttributeError(f"module 'tracker' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *_SUBMODULES})

@@ -16,6 +16,8 @@ programme) is a :class:`TrackerWarning`. Reports return a
 
 from __future__ import annotations
 
+import os
+
 from tracker.api.base import FilterOptions, TrackerWarning
 from tracker.api.entries import Entries
 from tracker.api.files import Files
@@ -36,7 +38,7 @@ class Tracker(Entries, Reports, Files, Reference):
     """
 
 
-def open(url: str | None = None) -> Tracker:
+def open(url: str | os.PathLike[str] | None = None) -> Tracker:
     """The tracker's database: ``url`` is any SQLAlchemy URL or an SQLite file's path; None
     is the default database (TRACKER_DATABASE_URL, or the user's own, created and seeded on
     first use, as the CLI's is)."""

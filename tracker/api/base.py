@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -50,11 +51,12 @@ def warn(message: str) -> None:
 class Database:
     """One tracker database, opened; close it (or use it in a ``with`` block) when done."""
 
-    def __init__(self, url: str | None = None, *, one_command: bool = False) -> None:
-        """``one_command``: it serves one command of a process that then ends (the CLI), so
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, one_command: bool = False) -> None:
+        """``url``: any SQLAlchemy URL, or an SQLite file's path (text or a :class:`~pathlib.Path`).
+        ``one_command``: it serves one command of a process that then ends (the CLI), so
         that a database held in memory, which would lose what it writes, is refused a write.
         Used from Python, an in-memory database lasts as long as the tracker holding it."""
-        self.url = url
+        self.url = None if url is None else os.fspath(url)
         self.one_command = one_command
         self._engine: Engine | None = None
 
@@ -111,6 +113,11 @@ class Database:
         seed entries; again, it changes nothing."""
         from tracker.service.bootstrap import engine_for, initialise
 
+        if not self.one_command and urls.is_in_memory(urls.resolve_url(self.url)):
+            # The database lives as long as this tracker's engine: made ready there.
+            if self._engine is None:
+                self._engine, _ = engine_for(self.url)
+            return initialise(self._engine, seed_entries=seed)
         engine, _ = engine_for(self.url, writes=True)
         try:
             return initialise(engine, seed_entries=seed)

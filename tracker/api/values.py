@@ -31,9 +31,12 @@ def stale_entries(stale: Sequence[str]) -> str:
 
 
 def as_text(value: object) -> str | None:
-    """A value as the text a person would write: ``2025-06-11`` for a day, ``4000`` for 4000."""
+    """A value as the text a person would write: ``2025-06-11`` for a day (a datetime's day
+    too: the tracker records days), ``4000`` for 4000."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -50,18 +50,10 @@ def _count(amount: Amount) -> str:
     return f"{QUALIFIER_MARKS[amount.qualifier.value]}{amount.chips:,}"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return raw_value(value)
-
-
 def print_entry(detail: EntryDetail, fmt: str) -> None:
     record = detail.record()
     if fmt == "json":
-        click.echo(json.dumps(_plain(record), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     from tabulate import tabulate
 

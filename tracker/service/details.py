@@ -19,6 +19,7 @@ from tracker.service.database import bytewise
 from tracker.service.entries import get_entry
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage, qualifier_bits, total
+from tracker.service.tables import raw_value
 
 LOT_COLUMNS = ("lot", "vendor", "model", "chips", "status", "online")  # of a lot, as show gives it
 
@@ -100,6 +101,9 @@ class EntryDetail:
     parts: tuple[PartDetail, ...] = ()
     counted: Counted | None = None  # for a programme (an entry with parts, or a scope)
 
+    def __repr__(self) -> str:
+        return f"<EntryDetail {self.entry.id}: {self.entry.name}, {self.chips:,} chips>"
+
     @property
     def chips(self) -> int:
         """All chips of the entry, whatever their status."""
@@ -111,9 +115,9 @@ class EntryDetail:
         return total(Amount(lot.chips, lot.qualifier) for lot in self.lots)
 
     def record(self) -> dict[str, Any]:
-        """The entry with its lots, parts, sources and history as plain values, by name (what
-        ``tracker show --format json`` gives): its fields as :mod:`tracker.model.fields`
-        declares them."""
+        """The entry with its lots, parts, sources and history as plain values, by name, ready
+        for JSON (what ``tracker show --format json`` gives: numbers, text, dates and periods as
+        ISO text): its fields as :mod:`tracker.model.fields` declares them."""
         entry = self.entry
         record: dict[str, Any] = {}
         for entry_field in ENTRY_FIELDS:
@@ -173,7 +177,7 @@ class EntryDetail:
                 for move in self.history
             ],
         )
-        return record
+        return _plain(record)
 
 
 def entry_detail(session: Session, entry_id: str) -> EntryDetail:
@@ -285,3 +289,12 @@ def list_entries(session: Session, filters: Filters) -> Iterator[EntryRow]:
 def entry_sources(session: Session, entry_id: str) -> list[Source]:
     """The sources of an entry, in the export's order."""
     return sorted(get_entry(session, entry_id).sources, key=lambda source: source.reference)
+
+
+def _plain(value: Any) -> Any:
+    """A record's values as JSON takes them (:func:`~tracker.service.tables.raw_value`)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return raw_value(value)

@@ -168,10 +168,10 @@ def resolve_filters(
     # Read only when a filter names a region, vendor or model.
     catalogue = functools.cache(functools.partial(load_catalogue, session))
     vendor_names = tuple(catalogue().vendor(vendor) for vendor in vendors)
-    since = parse_day(announced_since, "announced-since") if announced_since is not None else None
-    until = parse_day(announced_until, "announced-until") if announced_until is not None else None
+    since = parse_day(announced_since, "announced_since") if announced_since is not None else None
+    until = parse_day(announced_until, "announced_until") if announced_until is not None else None
     if since and until and since > until:
-        raise InvalidValue("announced-until", f"{until} is before --announced-since {since}")
+        raise InvalidValue("announced_until", f"{until} is before {since}, the first day given")
     return Filters(
         regions=tuple(catalogue().region(region) for region in regions),
         countries=tuple(parse_country(country) for country in countries),
@@ -183,9 +183,9 @@ def resolve_filters(
         announced_until=until,
         changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
         unsourced=unsourced,
-        as_of=past_day(as_of, "as-of") if as_of is not None else None,
+        as_of=past_day(as_of, "as_of") if as_of is not None else None,
         min_confidence=(
-            parse_choice(Confidence, min_confidence, "min-confidence", "confidence")
+            parse_choice(Confidence, min_confidence, "min_confidence", "confidence")
             if min_confidence is not None
             else None
         ),
