@@ -462,6 +462,34 @@ def test_a_change_recorded_late_is_warned_of_when_it_makes_a_later_move_go_back(
     ]
 
 
+def test_a_status_change_warns_of_a_lot_that_keeps_a_status_of_its_own(tracker: Tracker) -> None:
+    tracker.ok("add", "Site", "--country", "FR", "--chips", "100", "--vendor", "AMD",
+               "--announced", "2025-01-01", "--source", "https://example.org/s")  # fmt: skip
+    tracker.ok(
+        "update", "site", "--lot", "2", "--chips", "40", "--vendor", "AMD", "--status", "under-construction"
+    )
+    result = tracker(
+        "status", "site", "operational", "--on", "2026-01-10", "--source", "https://example.org/s"
+    )
+    assert result.exit_code == 0
+    assert warnings_of(result.stderr) == [
+        "Warning: site is operational, but its lot 2 keeps a status of its own, under-construction, and "
+        'counts so (`tracker update site --lot 2 --status ""` gives it its entry\'s)'
+    ]
+    # It counts so: lot 1 (100) follows its entry, lot 2 (40) keeps its own.
+    by_status = tracker.ok("summary", "--by", "status", "--format", "csv").splitlines()
+    assert [line.split(",")[:3] for line in by_status[1:]] == [
+        ["operational", "1", "100"],
+        ["under-construction", "1", "40"],
+    ]
+    # Given its entry's status again, the lot says nothing at the next move.
+    tracker.ok("update", "site", "--lot", "2", "--status", "")
+    moved = tracker(
+        "status", "site", "decommissioned", "--on", "2026-06-01", "--source", "https://example.org/s"
+    )
+    assert warnings_of(moved.stderr) == []
+
+
 def test_a_lot_of_its_own_status_and_period_counts_so_and_moves_with_the_export(
     tracker: Tracker, empty_db_url: str, tmp_path: Path
 ) -> None:

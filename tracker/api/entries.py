@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from tracker.api.base import Database, warn
-from tracker.api.values import LOT_OPTIONS, Given, as_texts, entry_fields
+from tracker.api.values import LOT_OPTIONS, Given, as_text, as_texts, entry_fields
 from tracker.errors import InvalidValue
 from tracker.service.tables import Table
 
@@ -97,10 +97,15 @@ class Entries(Database):
 
         with self.session(writes=True) as session:
             change = change_status(
-                session, entry_id, new_status, str(on), source=source, unsourced=unsourced, note=note
+                session, entry_id, new_status, str(as_text(on)), source=source, unsourced=unsourced, note=note
             )
         for problem in change.problems:
             warn(f"{entry_id} {problem}; `tracker check` lists it")
+        for lot, own in change.own_statuses:
+            warn(
+                f"{entry_id} is {change.current}, but its lot {lot} keeps a status of its own, {own}, "
+                f'and counts so (`tracker update {entry_id} --lot {lot} --status ""` gives it its entry\'s)'
+            )
         return change
 
     def remove(self, entry_id: str, *, note: str | None = None) -> EntryDetail:

@@ -29,6 +29,8 @@ class StatusChange:
     current: str  # the latest change's status: this one, unless a later one is recorded
     # What `tracker check` lists of the entry's status history now and did not before.
     problems: tuple[str, ...] = ()
+    # The entry's lots that keep a status of their own, other than the entry's now: (lot, status).
+    own_statuses: tuple[tuple[int, str], ...] = ()
 
 
 def change_status(
@@ -91,7 +93,11 @@ def change_status(
     entry.updated_at = utc_now()
     session.flush()
     added = tuple(found for found in status_problems(entry.events, entry.announced_on) if found not in known)
-    return StatusChange(entry_id, from_status, status.value, day, entry.status, added)
+    own = tuple(
+        (lot.lot, lot.status) for lot in sorted(entry.lots, key=lambda lot: lot.lot)
+        if lot.status is not None and lot.status != entry.status
+    )  # fmt: skip
+    return StatusChange(entry_id, from_status, status.value, day, entry.status, added, own)
 
 
 def _order(event: StatusEvent) -> tuple[dt.date, int]:
