@@ -187,6 +187,8 @@ def test_warnings_are_tracker_warnings_and_errors_name_the_field(db_url: str) ->
         with pytest.raises(InvalidInput) as several:
             api.add("Y", country="Atlantis", chips=-5, vendor="AMD")
         assert [problem.field for problem in several.value.problems] == ["country", "chips"]
+        with pytest.raises(InvalidInput, match=r"^country: is given 2 times; give it once$"):
+            api.add("Two places", country=["FR", "DE"])
         with pytest.raises(NotFound):
             api.show("nowhere")
         with pytest.raises(TypeError, match="unknown option 'colour'"):

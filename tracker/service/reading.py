@@ -131,6 +131,9 @@ class EntryInput:
         )
 
 
+_LOT_KEYS = frozenset({"chips", "vendor", "model", "qualifier", "unit"})
+
+
 class _Given:
     """Text fields as given (a mapping of key to text, a list of texts or None), each read
     into its value with every problem kept in ``problems``."""
@@ -154,9 +157,9 @@ class _Given:
             return None
         if isinstance(value, (list, tuple)):
             if len(value) > 1:
-                self.problems.add(
-                    InvalidValue(key, f"is given {len(value)} times; an entry is added with one chip lot")
-                )
+                # A lot's fields repeated would make several lots: `add` makes one, `update` more.
+                one = "an entry is added with one chip lot" if key in _LOT_KEYS else "give it once"
+                self.problems.add(InvalidValue(key, f"is given {len(value)} times; {one}"))
                 return None
             value = value[0]
         given = str(value)
