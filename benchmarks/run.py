@@ -310,7 +310,7 @@ def main() -> None:
     print(output.read_text())
 
 
-def startup_rows(work: Path, epoch: Path, runs: int) -> list[Row]:
+def startup_rows(work: Path, epoch: Path, runs: int) -> tuple[list[Row], int]:
     """Every read command on a database of Epoch's file, each run beside ``import sqlalchemy``
     in turn (one, then the other), so that both see the machine as it was."""
     if not epoch.exists():
@@ -335,6 +335,7 @@ def startup_rows(work: Path, epoch: Path, runs: int) -> list[Row]:
         text=True,
     )
     entry_id = listed.stdout.splitlines()[1].split(",")[0]
+    entries = len(listed.stdout.splitlines()) - 1
     commands = [[part.format(id=entry_id) for part in command] for command in READ_COMMANDS]
     reference = [sys.executable, "-c", "import sqlalchemy"]
     ours: list[list[Timing]] = [[] for _ in commands]
@@ -351,7 +352,7 @@ def startup_rows(work: Path, epoch: Path, runs: int) -> list[Row]:
     ]
     help_runs = [timed([*TRACKER, "--help"], env=env) for _ in range(runs)]
     rows.append(Row("`tracker --help`", median(help_runs), "-", None, "under 0.15 s"))
-    return rows
+    return rows, entries
 
 
 STORED_BY_SHELL = "*not the tracker:* the rows it stored, copied by the `sqlite3` shell into its schema"
@@ -478,8 +479,9 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
 STARTUP_HEADING = "\n## Start-up\n"
 
 
-def _write_startup(path: Path, rows: Sequence[Row], runs: int) -> None:
+def _write_startup(path: Path, measured: tuple[list[Row], int], runs: int) -> None:
     """The start-up table, in place of the one in ``path``; the rest of ``path`` is kept."""
+    rows, entries = measured
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     before, _, rest = text.partition(STARTUP_HEADING)
     notes = "".join((rest or before).partition("\n## Notes")[1:])
@@ -489,8 +491,8 @@ def _write_startup(path: Path, rows: Sequence[Row], runs: int) -> None:
         "## Start-up",
         "",
         f"Measured on {dt.date.today().isoformat()}: every command that only reads, on a database of "
-        "Epoch AI's GPU clusters file imported with `--skip-invalid` (475 entries), each run in turn "
-        "with the reference, one then the other, so that both meet the machine as it was; medians of "
+        f"Epoch AI's GPU clusters file imported with `--skip-invalid` ({entries:,} entries), each run in "
+        "turn with the reference, one then the other, so that both meet the machine as it was; medians of "
         f"{runs} runs. Command: `python benchmarks/run.py --startup-only`.",
         "",
         "| what | tracker | reference | reference time | ratio | SPEC target | holds |",

@@ -205,6 +205,9 @@ def test_warnings_are_tracker_warnings_and_errors_name_the_field(db_url: str) ->
             with pytest.raises(InvalidValue) as bad_filter:
                 api.summary(**{keyword: value})  # type: ignore[arg-type]
             assert bad_filter.value.field == keyword
+        with pytest.raises(InvalidValue) as bad_since:
+            api.export(changed_since="soon")
+        assert bad_since.value.field == "changed_since"
     # The CLI maps the same error to its option.
     assert Cli(db_url)("add", "X", "--country", "Frnace").stderr.startswith(
         "Error: --country: unknown country"
@@ -277,6 +280,9 @@ def test_a_notebook_opens_a_path_a_database_in_memory_and_gives_days_as_datetime
         # A datetime is its day, as the tracker records days.
         midnight = api.summary(as_of=dt.datetime(2025, 6, 11, 23, 59)).total
         assert midnight == api.summary(as_of=dt.date(2025, 6, 11)).total
+        noon = dt.datetime(2025, 6, 11, 12, 30)
+        assert api.list(announced_since=noon, announced_until=noon).rows == api.list().rows
+        assert api.changes(noon).rows == api.changes("2025-06-11").rows
     # An in-memory database lasts as long as its tracker: init fills it, and what is added stays.
     with tracker.open("sqlite://") as api:
         report = api.init(seed=True)

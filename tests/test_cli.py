@@ -408,6 +408,8 @@ BAD_INPUTS = [
      "Error: --announced-until: 2025-01-01 is before 2025-12-01, the first day given"),
     (["add", "X", "--country", "FR", "--chips", "10", "--chips", "20", "--vendor", "AMD"], 2,
      "Error: --chips: is given 2 times; an entry is added with one chip lot"),
+    (["add", "X", "--country", "FR", "--chips", "10", "--chips", "20", "--unit", "rack",
+      "--vendor", "NVIDIA"], 2, "Error: --chips: is given 2 times; an entry is added with one chip lot"),
     (["add", "X", "--country", "EU"], 2,
      "Error: --country: unknown country 'EU'; it is a region: filter by it with --region eu. Use "),
     (["chips", "add", "Etched", "Sohu"], 2, "Error: VENDOR: unknown vendor 'Etched'; known vendors: "),

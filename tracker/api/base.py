@@ -103,7 +103,7 @@ class Database:
             if name in plural:
                 given[plural[name]] = as_texts(value)
             elif value is not None:
-                given[name] = str(value)
+                given[name] = as_text(value)
         for key, value in more.items():
             given[key] = bool(value) if key == "unsourced" else as_text(value)
         return resolve_filters(session, **given)
@@ -117,7 +117,11 @@ class Database:
             # The database lives as long as this tracker's engine: made ready there.
             if self._engine is None:
                 self._engine, _ = engine_for(self.url)
-            return initialise(self._engine, seed_entries=seed)
+            try:
+                return initialise(self._engine, seed_entries=seed)
+            except BaseException:
+                self.close()  # the next call starts from a new database, not a half-made one
+                raise
         engine, _ = engine_for(self.url, writes=True)
         try:
             return initialise(engine, seed_entries=seed)

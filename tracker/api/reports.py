@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.api.base import Database, FilterOptions
-from tracker.api.values import as_texts, choice_of
+from tracker.api.values import as_text, as_texts, choice_of
 from tracker.service.tables import Table
 
 # The modules of each command are loaded when it is called: a command loads only its own.
@@ -69,7 +69,7 @@ class Reports(Database):
         from tracker.service.lists import changes_table
 
         with self.session() as session:
-            return changes_table(session, str(since))
+            return changes_table(session, str(as_text(since)))
 
     def check(self) -> Table:
         """Likely problems in the data, each with its entry and why."""

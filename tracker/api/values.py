@@ -6,17 +6,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from tracker.errors import InvalidValue
 from tracker.model.fields import ENTRY_FIELDS, Stored
-
-# The modules of each command are loaded when it is called: a command loads only its own.
-if TYPE_CHECKING:
-    pass
-
 
 # What `add` reads of a chip lot beside the entry's fields; `unit` says what `chips` counts.
 LOT_OPTIONS = ("chips", "vendor", "model", "qualifier", "unit")
@@ -94,9 +90,9 @@ def figures_of(figures: dict[str, str | int | float | None]) -> dict[str, str | 
 
 
 @contextlib.contextmanager
-def opened(file: str | Path | TextIO) -> Iterator[TextIO]:
+def opened(file: str | os.PathLike[str] | TextIO) -> Iterator[TextIO]:
     """A file to import, as text that can be read again (see the CLI's own, for standard input)."""
-    if not isinstance(file, (str, Path)):
+    if not isinstance(file, (str, os.PathLike)):
         yield file
         return
     if not str(file).strip():

@@ -181,7 +181,7 @@ def resolve_filters(
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
         announced_since=since,
         announced_until=until,
-        changed_since=parse_day(changed_since, "changed-since") if changed_since is not None else None,
+        changed_since=parse_day(changed_since, "changed_since") if changed_since is not None else None,
         unsourced=unsourced,
         as_of=past_day(as_of, "as_of") if as_of is not None else None,
         min_confidence=(

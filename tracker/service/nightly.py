@@ -30,7 +30,7 @@ def export_to_folder(session: Session, filters: Filters, folder: Path, day: dt.d
     """The nightly export: ``tracker-lots-DAY.csv`` in ``folder``, and ``tracker-lots-latest.csv``
     beside it with the same bytes; then the day's dump, ``tracker-dump-DAY.jsonl`` and
     ``tracker-dump-latest.jsonl``, from the same snapshot when the session reads one
-    (:func:`consistent_reads`). An incremental export (filters with ``changed_since``)
+    (:func:`tracker.service.export.consistent_reads`). An incremental export (filters with ``changed_since``)
     writes ``tracker-changes-...`` and no dump, which holds everything. Each file appears
     whole or not at all; returns their paths."""
     from tracker.service.dump import dump_database  # beside the CSV

@@ -131,7 +131,7 @@ class EntryInput:
         )
 
 
-_LOT_KEYS = frozenset({"chips", "vendor", "model", "qualifier", "unit"})
+_LOT_KEYS = frozenset({"chips", "vendor", "model", "qualifier", "unit", "announced_chips", "announced_unit"})
 
 
 class _Given:

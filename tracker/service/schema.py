@@ -115,7 +115,7 @@ def schema_state(connection: sa.Connection) -> str:
 def lock_schema(connection: sa.Connection) -> None:
     """Keep other processes from creating or upgrading the schema until this transaction ends.
 
-    On SQLite the write transaction (:func:`for_writing`) already does.
+    On SQLite the write transaction (:func:`tracker.service.database.for_writing`) already does.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))

@@ -112,7 +112,7 @@ def _refuse_sqlite_uri(url: URL) -> None:
     URI filename (``file:x.db?mode=ro``, which SQLAlchemy takes with ``uri=true`` and otherwise
     creates a file of that name) and URI options, which are ignored without ``uri=true``.
 
-    A database in a read-only folder is read without them (:func:`_sqlite_engine`).
+    A database in a read-only folder is read without them (:mod:`tracker.service.database`).
     """
     if (url.database or "").startswith("file:") or "uri" in url.query:
         raise InvalidValue("db", _URI_FILENAME)
