@@ -410,6 +410,13 @@ BAD_INPUTS = [
      "Error: --chips: is given 2 times; an entry is added with one chip lot"),
     (["add", "X", "--country", "FR", "--chips", "10", "--chips", "20", "--unit", "rack",
       "--vendor", "NVIDIA"], 2, "Error: --chips: is given 2 times; an entry is added with one chip lot"),
+    # An option given twice is refused, not taken as its last value.
+    (["add", "X", "--country", "FR", "--country", "DE"], 2,
+     "Error: --country: is given 2 times; give it once"),
+    (["update", "paris-one", "--city", "Paris", "--city", "Lyon"], 2,
+     "Error: --city: is given 2 times; give it once"),
+    (["update", "paris-one", "--lot", "1", "--chips", "5", "--chips", "6"], 2,
+     "Error: --chips: is given 2 times; give it once"),
     (["add", "X", "--country", "EU"], 2,
      "Error: --country: unknown country 'EU'; it is a region: filter by it with --region eu. Use "),
     (["chips", "add", "Etched", "Sohu"], 2, "Error: VENDOR: unknown vendor 'Etched'; known vendors: "),

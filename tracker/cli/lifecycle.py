@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import field_options, format_option
+from tracker.cli.options import field_options, format_option, once
 from tracker.cli.render import show_table
 from tracker.model.vocabulary import Status
 
@@ -92,25 +92,41 @@ def check(app: App, fmt: str) -> None:
 @click.command("update", short_help="Edit an entry's fields; every change is kept.")
 @click.argument("entry_id", metavar="ID")
 @field_options(updating=True)
-@click.option("--chips", metavar="N", help="Number of accelerators of the chip lot (or of --unit).")
+@click.option(
+    "--chips",
+    metavar="N",
+    multiple=True,
+    callback=once,
+    help="Number of accelerators of the chip lot (or of --unit).",
+)
 @click.option(
     "--unit",
     metavar="UNIT",
+    multiple=True,
+    callback=once,
     help="What --chips counts: gpu (the default), superchip, server or rack, as with `tracker add`.",
 )
-@click.option("--vendor", metavar="V", help="Chip vendor of the chip lot.")
-@click.option("--model", metavar="M", help="Chip model of the chip lot.")
+@click.option("--vendor", metavar="V", multiple=True, callback=once, help="Chip vendor of the chip lot.")
+@click.option("--model", metavar="M", multiple=True, callback=once, help="Chip model of the chip lot.")
 @click.option(
     "--qualifier",
     metavar="Q",
+    multiple=True,
+    callback=once,
     help='How exact the lot\'s chips are ("" is exact): exact, approx, at-least or up-to; also ~, ≥, ≤.',
 )
 @click.option(
-    "--lot", metavar="N", help="Which chip lot (needed when the entry has several; a new number adds one)."
+    "--lot",
+    metavar="N",
+    multiple=True,
+    callback=once,
+    help="Which chip lot (needed when the entry has several; a new number adds one).",
 )
 @click.option(
     "--status",
     metavar="STATUS",
+    multiple=True,
+    callback=once,
     help="With --lot: the lot's own status, where it differs from its entry's (\"\" for its entry's). "
     "An entry's status changes with `tracker status`, on a day.",
 )

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from tracker.cli.render import FORMATS
+from tracker.errors import InvalidValue
 from tracker.model.fields import ENTRY_FIELDS, Stored
 
 FILTER_OPTIONS = (
@@ -66,6 +67,15 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def once(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """The value of an option taken once (``multiple=True, callback=once``): given twice, it
+    is refused, where click would keep the last one without a word (``--country FR --country
+    DE``)."""
+    if len(values) > 1:
+        raise InvalidValue(str(param.name), f"is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
 def field_options(*, updating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """An option for each field of an entry that ``add`` (the name aside: its argument)
     or ``update`` sets, in the registry's order, named as the Python API names them; a list
@@ -82,8 +92,14 @@ def field_options(*, updating: bool) -> Callable[[Callable[..., Any]], Callable[
             help_text = (
                 "A source to add. Repeatable." if updating and field.stored is Stored.LIST else field.help
             )
+            listed = field.stored is Stored.LIST
             command = click.option(
-                flag, name, metavar=field.metavar, help=help_text, multiple=field.stored is Stored.LIST
+                flag,
+                name,
+                metavar=field.metavar,
+                help=help_text,
+                multiple=True,
+                callback=None if listed else once,
             )(command)
         return command
 
