@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from tracker.errors import InvalidValue
@@ -97,15 +96,9 @@ def opened(file: str | os.PathLike[str] | TextIO) -> Iterator[TextIO]:
         return
     if not str(file).strip():
         raise InvalidValue("file", "is empty; give a CSV file")
-    try:
-        binary = Path(file).open("rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InvalidValue("file", f"{file} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidValue("file", f"{file} is a folder; give a CSV file") from None
-    except OSError as error:
-        raise InvalidValue("file", f"cannot read {file}: {error.strerror}") from None
-    with binary:
+    from tracker.service.files import open_to_read
+
+    with open_to_read(file, "a CSV file") as binary:
         wrapper = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
         try:
             yield wrapper

@@ -77,13 +77,7 @@ def _opened(file: str) -> Iterator[tuple[IO[bytes], str]]:
         return
     if not file.strip():
         raise InvalidValue("file", "is empty; give a dump file, or - for standard input")
-    try:
-        handle = open(file, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InvalidValue("file", f"{file} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidValue("file", f"{file} is a folder; give a dump file") from None
-    except OSError as error:
-        raise InvalidValue("file", f"cannot read {file}: {error.strerror}") from None
-    with handle:
+    from tracker.service.files import open_to_read
+
+    with open_to_read(file, "a dump file") as handle:
         yield handle, file

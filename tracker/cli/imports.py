@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 import click
 
@@ -132,20 +132,14 @@ def _opened(file: str) -> Iterator[tuple[TextIO, int | None]]:
         return
     if not file.strip():
         raise InvalidValue("file", "is empty; give a CSV file, or - for standard input")
-    try:
-        binary = open(file, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InvalidValue("file", f"{file} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidValue("file", f"{file} is a folder; give a CSV file") from None
-    except OSError as error:
-        raise InvalidValue("file", f"cannot read {file}: {error.strerror}") from None
-    with binary, _text(binary) as handle:
+    from tracker.service.files import open_to_read
+
+    with open_to_read(file, "a CSV file") as binary, _text(binary) as handle:
         yield handle, os.fstat(binary.fileno()).st_size
 
 
 @contextlib.contextmanager
-def _text(binary: BinaryIO) -> Iterator[TextIO]:
+def _text(binary: IO[bytes]) -> Iterator[TextIO]:
     wrapper = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
         yield wrapper

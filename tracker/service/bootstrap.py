@@ -33,12 +33,7 @@ def open_database(url: str | None, *, writes: bool = False) -> Engine:
     engine, is_default = engine_for(url, writes=writes)
     try:
         with database.connect(engine) as connection:
-            state = schema.schema_state(connection)
-        if state == "outdated":
-            raise SchemaError(
-                f"the database {urls.safe_url(engine.url)} has an older schema; "
-                "run `tracker init` to upgrade it"
-            )
+            state = schema.usable_state(connection)
         if state == "empty":
             initialise(engine, seed_entries=is_default)
     except BaseException:

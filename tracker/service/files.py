@@ -221,3 +221,16 @@ def atomic_file(path: Path, field: str, *, binary: bool = False) -> Iterator[IO[
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def open_to_read(file: str | os.PathLike[str], kind: str) -> IO[bytes]:
+    """A file given to be read (``kind``: what it should be, "a CSV file"), opened as bytes;
+    one that cannot be is :class:`InvalidValue` of the field ``file``, in one line."""
+    try:
+        return open(file, "rb")
+    except FileNotFoundError:
+        raise InvalidValue("file", f"{os.fspath(file)} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidValue("file", f"{os.fspath(file)} is a folder; give {kind}") from None
+    except OSError as error:
+        raise InvalidValue("file", f"cannot read {os.fspath(file)}: {error.strerror}") from None

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict, DumpRejected, SchemaError
+from tracker.errors import Conflict, DumpRejected
 from tracker.service import database, schema, seeds, urls
 from tracker.service.dump import (
     RECORD_TYPES,
@@ -37,13 +37,7 @@ def restore_database(engine: Engine, handle: IO[bytes], name: str) -> dict[str, 
     dump.read_header()  # a file that is no dump of ours is refused before the database is touched
     with database.connect(database.for_writing(engine)) as connection, connection.begin():
         schema.lock_schema(connection)
-        state = schema.schema_state(connection)
-        if state == "outdated":
-            raise SchemaError(
-                f"the database {urls.safe_url(engine.url)} has an older schema; "
-                "run `tracker init` to upgrade it"
-            )
-        if state == "empty":
+        if schema.usable_state(connection) == "empty":
             schema.upgrade(connection)
             with Session(bind=connection) as session:
                 seeds.load_reference(session)

@@ -85,6 +85,18 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     command.upgrade(_alembic_config(connection), revision)
 
 
+def usable_state(connection: sa.Connection) -> str:
+    """:func:`schema_state`, ``"current"`` or ``"empty"``: a database at an older revision is
+    refused with a hint to upgrade it."""
+    state = schema_state(connection)
+    if state == "outdated":
+        raise SchemaError(
+            f"the database {safe_url(connection.engine.url)} has an older schema; "
+            "run `tracker init` to upgrade it"
+        )
+    return state
+
+
 def schema_state(connection: sa.Connection) -> str:
     """``"current"``, ``"empty"`` (no tables at all) or ``"outdated"``.
 
