@@ -43,14 +43,18 @@ def test_the_seed_h100e_is_chips_times_the_models_bf16_over_the_h100s(seeded_tra
     models = catalogue_figures()
     h100 = Decimal(models[("NVIDIA", "H100")]["bf16_tflops"])
     # By hand, from the seed report's figures: 4,000 B300 (Nebius UK) and 18,000 Grace Blackwell
-    # (Mistral AI); the German factory's 10,000 and the plan's rest have no model.
+    # (Mistral AI), and since, Mistral AI's 13,800 GB300; the German factory's 10,000 and the
+    # plan's rest have no model.
     nebius = 4000 * Decimal(models[("NVIDIA", "B300")]["bf16_tflops"]) / h100
-    mistral = 18000 * Decimal(models[("NVIDIA", "Grace Blackwell")]["bf16_tflops"]) / h100
+    mistral = (
+        18000 * Decimal(models[("NVIDIA", "Grace Blackwell")]["bf16_tflops"])
+        + 13800 * Decimal(models[("NVIDIA", "GB300")]["bf16_tflops"])
+    ) / h100
     rows = {
         row["country"]: row for row in summary_rows(seeded_tracker, "--by", "country", "--region", "europe")
     }
     assert rows["GB"]["h100e"] == float(nebius.quantize(Decimal("0.1"))) == 9095.5
-    assert rows["FR"]["h100e"] == float(mistral.quantize(Decimal("0.1"))) == 45477.5
+    assert rows["FR"]["h100e"] == float(mistral.quantize(Decimal("0.1")))
     assert rows["DE"]["h100e"] is None  # no model: empty, never zero
     assert rows[None]["h100e"] is None
     assert (rows["GB"]["h100e_chips"], rows["DE"]["h100e_chips"]) == (4000, 0)

@@ -333,7 +333,7 @@ def test_dump_records_are_sorted_keyed_and_complete(tracker: Tracker, history: l
     h100 = next(r for r in records if r["type"] == "chip_model" and r["name"] == "H100")
     assert (h100["tdp_w"], h100["figures_source"]) == (710, "https://example.org/h100-sheet")
     assert {"type": "chip_model_alias", "vendor": "Acme", "alias": "AX1", "model": "X1"} in records
-    assert {"type": "chip_vendor", "name": "Acme"} in records
+    assert {"type": "chip_vendor", "name": "Acme", "country": None, "country_source": None} in records
     tokens = [r for r in records if r["type"] == "token_metric" and r["provider"] == "Acme Cloud"]
     assert [(r["tokens_per_day"], r["share_pct"], r["reported_per"]) for r in tokens] == [
         (1_500_000_000_000, "12.500", "day"),
@@ -418,7 +418,7 @@ def test_a_database_with_entries_is_refused_and_left_as_it_was(
     result = seeded_tracker("restore", "-", input=dump_of(tracker))
     assert result.exit_code == 1
     assert re.fullmatch(
-        r"Error: the database \S+ already holds 4 entries, \d+ chip lots, .*token figures; "
+        r"Error: the database \S+ already holds 5 entries, \d+ chip lots, .*token figures; "
         r"restore loads a dump into an empty database only: a new one, or one made by "
         r"`tracker init --no-seed`\n",
         result.stderr,
@@ -600,11 +600,11 @@ def _out_of_order(lines: list[str]) -> tuple[list[str], int, str]:
 
 
 def _newer_version(lines: list[str]) -> tuple[list[str], int, str]:
-    header = '{"format": "tracker-dump", "type": "header", "version": 2}'
+    header = '{"format": "tracker-dump", "type": "header", "version": 3}'
     return (
         [header, *lines[1:]],
         1,
-        "dump format version 2 is newer than this tracker reads (1); upgrade the tracker",
+        "dump format version 3 is newer than this tracker reads (2); upgrade the tracker",
     )
 
 

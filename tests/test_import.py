@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shlex
 import random
 import subprocess
 import sys
@@ -27,6 +28,14 @@ HEADER = ",".join(EXPORT_COLUMNS)
 RICH_FILE = (Path(__file__).parent / "data" / "rich_import.csv").read_text(encoding="utf-8")
 
 
+# The rich file's one operator, new to a database: recorded, with a warning.
+RICH_OPERATOR = "=cmd|' /C calc'!A0"
+NEW_RICH_OPERATOR = (
+    f"Warning: new operator {RICH_OPERATOR!r}, without a headquarters country; "
+    f"`tracker operators set {shlex.quote(RICH_OPERATOR)} --hq C --source URL` gives it\n"
+)
+
+
 def write(tmp_path: Path, text: str, name: str = "import.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", newline="")
@@ -37,7 +46,9 @@ def test_a_file_with_several_lots_and_tricky_cells_round_trips_byte_for_byte(
     tracker: Tracker, empty_db_url: str, tmp_path: Path
 ) -> None:
     result = tracker("import", str(write(tmp_path, RICH_FILE)))
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "6 added, 0 updated, 0 unchanged\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "6 added, 0 updated, 0 unchanged\n", NEW_RICH_OPERATOR,
+    )  # fmt: skip
     first = tracker.export()
     rows = first.splitlines()
     assert rows[0] == HEADER
@@ -56,10 +67,10 @@ def test_the_seeded_database_round_trips_and_a_second_import_changes_nothing(
 ) -> None:
     exported = seeded_tracker.export()
     path = write(tmp_path, exported)
-    assert tracker.ok("import", str(path)) == "4 added, 0 updated, 0 unchanged\n"
+    assert tracker.ok("import", str(path)) == "5 added, 0 updated, 0 unchanged\n"
     assert tracker.export() == exported
     before = database_contents(tracker)
-    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 4 unchanged\n"
+    assert tracker.ok("import", str(path)) == "0 added, 0 updated, 5 unchanged\n"
     assert database_contents(tracker) == before
 
 
@@ -109,18 +120,19 @@ def test_a_changed_entry_is_a_conflict_unless_told_to_update_or_skip(
     before = database_contents(seeded_tracker)
     refused = seeded_tracker("import", str(path))
     assert refused.exit_code == 2
+    line = 1 + [row.split(",")[0] for row in changed.splitlines()].index("nebius-uk")
     assert refused.stderr.splitlines()[0] == (
-        f"{path}:4: id: 'nebius-uk' is stored with other values (name differs, chips differs); "
+        f"{path}:{line}: id: 'nebius-uk' is stored with other values (name differs, chips differs); "
         "--on-conflict update replaces the stored entry, --on-conflict skip keeps it"
     )
     assert database_contents(seeded_tracker) == before
     assert seeded_tracker.ok("import", str(path), "--on-conflict", "skip") == (
-        "0 added, 0 updated, 3 unchanged, 1 skipped\n"
+        "0 added, 0 updated, 4 unchanged, 1 skipped\n"
     )
     assert database_contents(seeded_tracker) == before
     assert (
         seeded_tracker.ok("import", str(path), "--on-conflict", "update")
-        == "0 added, 1 updated, 3 unchanged\n"
+        == "0 added, 1 updated, 4 unchanged\n"
     )
     assert seeded_tracker.export() == changed
 
@@ -149,7 +161,7 @@ def test_a_dry_run_counts_and_writes_nothing(seeded_tracker: Tracker, tmp_path: 
     path = write(tmp_path, f"{seeded_tracker.export()}{new_row}\n")
     before = database_contents(seeded_tracker)
     result = seeded_tracker("import", str(path), "--dry-run")
-    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 4 unchanged\n")
+    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 5 unchanged\n")
     assert result.stderr == "Dry run: nothing was written.\n"
     assert database_contents(seeded_tracker) == before
 
@@ -686,7 +698,9 @@ def test_a_shuffled_or_sorted_export_imports_exactly_like_the_original(
     path = write(tmp_path, reordered, f"{order}.csv")
     other = Tracker(empty_db_url)
     result = other("import", str(path))
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "6 added, 0 updated, 0 unchanged\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "6 added, 0 updated, 0 unchanged\n", NEW_RICH_OPERATOR,
+    )  # fmt: skip
     assert other.export() == exported
     # Again, into the database that holds them, and from standard input: nothing changes.
     again = other("import", "-", input=reordered)

@@ -303,17 +303,20 @@ def test_skip_invalid_leaves_out_rows_whose_parent_is_missing(
     other.ok("init", "--no-seed")
     refused = other("import", str(path))
     assert (refused.exit_code, refused.stderr.splitlines()) == (2, [
-        f"{path}:2: parent: no entry has the id 'europe-ai-factories-plan', stored or in a valid row of "
+        f"{path}:3: parent: no entry has the id 'europe-ai-factories-plan', stored or in a valid row of "
         "the file",
         f"Error: {path}: 1 problem; nothing was imported; --skip-invalid imports the other rows",
     ])  # fmt: skip
     result = other("import", str(path), "--skip-invalid")
-    assert (result.exit_code, result.stdout) == (0, "1 added, 0 updated, 0 unchanged\n")
+    assert (result.exit_code, result.stdout) == (0, "2 added, 0 updated, 0 unchanged\n")
     assert (
         result.stderr.splitlines()[-1]
         == "Left out 1 entry (--skip-invalid); their problems by column: 1 parent."
     )
-    assert [row["id"] for row in csv.DictReader(io.StringIO(other.export()))] == ["nebius-uk"]
+    assert [row["id"] for row in csv.DictReader(io.StringIO(other.export()))] == [
+        "mistral-ai-bruyeres-le-chatel",  # a site of its own, in no programme
+        "nebius-uk",
+    ]
 
 
 def test_skip_invalid_leaves_out_the_parts_of_a_programme_it_leaves_out(
@@ -548,7 +551,7 @@ def test_duplicate_warnings_know_programmes(tracker: Tracker) -> None:
 
 def test_changes_give_counts_with_their_qualifier(seeded_tracker: Tracker) -> None:
     out = seeded_tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")
-    rows = {row["entry"]: row["new"] for row in csv.DictReader(io.StringIO(out))}
+    rows = {row["entry"]: row["new"] for row in csv.DictReader(io.StringIO(out)) if row["change"] == "added"}
     assert rows["europe-ai-factories-plan"].endswith(", europe, at least 500,000 chips now")
     assert rows["mistral-ai-compute-fr"].endswith(
         ", FR, 18,000 chips now, part of europe-ai-factories-plan (counted once within it)"
@@ -582,11 +585,11 @@ def test_the_seeds_europe_wide_plan_counts_without_adding_mistral(seeded_tracker
     rows = summary(seeded_tracker, "--region", "europe", "--by", "country")
     assert [(row["country"], int(row["chips"]), row["qualifier"]) for row in rows] == [
         ("", 472_000, "at-least"),
-        ("FR", 18_000, "exact"),
+        ("FR", 18_000 + 13_800, "exact"),  # Mistral AI's site in the plan, and its own since
         ("DE", 10_000, "exact"),
         ("GB", 4_000, "exact"),
     ]
-    assert total(seeded_tracker, "--region", "europe") == "504,000"
+    assert total(seeded_tracker, "--region", "europe") == f"{500_000 + 13_800 + 4_000:,}"
     plan = seeded_tracker.ok("show", "europe-ai-factories-plan")
     assert "20 AI factories" in plan
     assert "mistral-ai-compute-fr" in plan.split("Parts")[1]
@@ -610,8 +613,10 @@ def test_init_brings_the_plan_to_a_database_seeded_before_it(seeded_db_url: str)
     result = tracker("init")
     assert result.exit_code == 0
     assert result.stderr.endswith("0 reference rows and 1 seed entry added\n")
-    assert total(tracker, "--region", "europe") == "524,000"  # 500,000 + 4,000 + the own plan's 20,000
-    assert tracker.ok("show", "mistral-ai-compute-fr").count("europe-ai-factories-plan") == 1
+    # 500,000 + 4,000 + the own plan's 20,000 + Mistral AI's site outside the plan, 13,800
+    assert total(tracker, "--region", "europe") == f"{500_000 + 4_000 + 20_000 + 13_800:,}"
+    fields = tracker.ok("show", "mistral-ai-compute-fr").split("Chip lots")[0]
+    assert fields.count("europe-ai-factories-plan") == 1
     assert "own-plan" in tracker.ok("show", "nvidia-industrial-ai-factory-de")  # the user's choice stands
     changes = csv.DictReader(io.StringIO(tracker.ok("changes", "--since", "2020-01-01", "--format", "csv")))
     parents = sorted(

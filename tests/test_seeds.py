@@ -46,40 +46,72 @@ def test_the_seed_entries_carry_the_source_notes_figures(seeded_tracker: Tracker
         ("FR", "", "NVIDIA", "Grace Blackwell", "18000", "exact", "", plan),
         ("DE", "", "NVIDIA", "", "10000", "exact", "", plan),
         ("GB", "", "NVIDIA", "B300", "4000", "exact", "2025-Q4", ""),
+        # Reported since (seeds/later_entries.csv): a site of its own, not an overwrite.
+        ("FR", "", "NVIDIA", "GB300", "13800", "exact", "2026-Q2", ""),
     }
     assert "20 AI factories" in rows[plan]["name"]
-    for row in rows.values():
+    noted = [row for row in rows.values() if row["id"] != "mistral-ai-bruyeres-le-chatel"]
+    for row in noted:
         assert row["announced"] == "2025-06-11"
-        assert row["status"] == "announced"
-        assert row["sources"].split(" | ") == [SEED_NOTE, GTC_PARIS]
+        assert row["sources"].split(" | ")[:2] == [SEED_NOTE, GTC_PARIS]
+    # Only the German factory's opening is recorded (press, 2026-02-04): the others stay as
+    # the note announced them.
+    assert {row["id"]: row["status"] for row in noted} == {
+        plan: "announced",
+        "mistral-ai-compute-fr": "announced",
+        "nebius-uk": "announced",
+        "nvidia-industrial-ai-factory-de": "operational",
+    }
 
 
 def test_the_european_planned_totals_of_the_seeds(seeded_tracker: Tracker) -> None:
     out = seeded_tracker.ok("summary", "--region", "europe", "--format", "csv")
-    # The Europe-wide plan counts only what Mistral AI and the German factory do not cover.
+    catalogue = {row["model"]: row for row in seed_rows("chip_models.csv") if row["vendor"] == "NVIDIA"}
+
+    def h100e(chips: int, model: str) -> float:
+        return chips * float(catalogue[model]["bf16_tflops"]) / float(catalogue["H100"]["bf16_tflops"])
+
+    # FR: Mistral AI's 18,000 Grace Blackwell (40 MW reported) and 13,800 GB300 (44 MW); DE:
+    # 10,000 of no model (12 MW reported); GB: 4,000 B300 without reported power, estimated
+    # from TDP x 1.5. The Europe-wide plan counts only what Mistral AI's first site and the
+    # German factory do not cover: 500,000 - 18,000 - 10,000.
+    fr = h100e(18_000, "Grace Blackwell") + h100e(13_800, "GB300")
+    gb_mw = 4_000 * int(catalogue["B300"]["tdp_w"]) * 1.5 / 1e6
     assert out.splitlines() == [
         "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips",
-        ",NVIDIA,1,472000,at-least,,0,,,0",
-        "FR,NVIDIA,1,18000,exact,45477.5,18000,,,0",
-        "DE,NVIDIA,1,10000,exact,,0,,,0",
-        "GB,NVIDIA,1,4000,exact,9095.5,4000,6.6,6.6,4000",
+        f",NVIDIA,1,{500_000 - 18_000 - 10_000},at-least,,0,,,0",
+        f"FR,NVIDIA,2,{18_000 + 13_800},exact,{round(fr, 1)},31800,{40.0 + 44.0},0.0,31800",
+        "DE,NVIDIA,1,10000,exact,,0,12.0,0.0,10000",
+        f"GB,NVIDIA,1,4000,exact,{round(h100e(4_000, 'B300'), 1)},4000,{round(gb_mw, 1)},{round(gb_mw, 1)},4000",
     ]
 
 
-def test_the_seed_file_is_the_export_of_the_seeded_database(seeded_tracker: Tracker) -> None:
-    exported, seeds = seeded_tracker.export(), seed_text("entries.csv")
-    header, seeds_header = exported.splitlines()[0], seeds.splitlines()[0]
-    if header == seeds_header:
-        assert exported == seeds  # byte for byte
-    else:  # columns added to the export since the file was written: empty for the seeds
-        assert header.startswith(seeds_header + ",")
-        assert export_cells(exported) == export_cells(seeds)
+def test_the_seeded_database_is_the_seed_files_with_the_developments_applied(seeded_tracker: Tracker) -> None:
+    # The note's entries as announced, the entries reported since, and then each update of
+    # seeds/developments.csv: nothing else differs, and the chip counts are the note's.
+    seeds = export_cells(seed_text("entries.csv")) + export_cells(seed_text("later_entries.csv"))
+    expected = [dict(row) for row in seeds]
+    for change in seed_rows("developments.csv"):
+        for row in expected:
+            if row["id"] != change["entry"]:
+                continue
+            if change["action"] == "update" and change["value"]:
+                row[change["field"]] = change["value"]
+            elif change["action"] == "update":  # cleared
+                row.pop(change["field"], None)
+            elif change["action"] == "status":
+                row["status"] = change["value"]
+            sources = [source for source in row["sources"].split(" | ") if source]
+            row["sources"] = " | ".join(sorted({*sources, change["source"]}))
+    for row in expected:
+        row["sources"] = " | ".join(sorted(row["sources"].split(" | ")))
+    assert export_cells(seeded_tracker.export()) == sorted(expected, key=lambda row: row["id"])
 
 
 def test_the_seed_sources_are_dated_where_the_source_is(seeded_tracker: Tracker) -> None:
     shown = seeded_tracker.ok("show", "nebius-uk")
-    assert f"- {GTC_PARIS} (NVIDIA, 2025-06-11)" in shown
-    assert f"- {SEED_NOTE} (Kaiyuan Securities)" in shown
+    assert f"- {GTC_PARIS} (primary, NVIDIA, 2025-06-11)" in shown
+    assert f"- {SEED_NOTE} (secondary, Kaiyuan Securities)" in shown
 
 
 M49_CONTINENTS = ("africa", "asia", "europe", "latin-america", "north-america", "oceania")
@@ -161,6 +193,6 @@ def test_init_never_brings_back_a_removed_seed_entry(seeded_tracker: Tracker) ->
 def test_init_loads_the_seed_entries_skipped_by_no_seed_once(empty_db_url: str) -> None:
     tracker = Tracker(empty_db_url)
     assert "0 seed entries added" in tracker("init", "--no-seed").stderr
-    assert "4 seed entries added" in tracker("init").stderr
+    assert "5 seed entries added" in tracker("init").stderr  # the note's 4, and 1 reported since
     tracker.ok("remove", "nebius-uk", "--yes")
     assert "0 seed entries added" in tracker("init").stderr

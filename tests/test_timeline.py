@@ -83,11 +83,14 @@ def test_the_periods_add_up_to_the_summary_total(dated: Tracker) -> None:
 
 def test_the_seed_timeline_adds_up_to_the_seed_summary(seeded_tracker: Tracker) -> None:
     table = seeded_tracker.ok("timeline").splitlines()
-    assert [line.split()[0] for line in table[2:-2]] == ["2025-Q4", "undated"]
-    assert table[-1].split()[:4] == ["Total", "4", "≥", "504,000"]
-    assert seeded_tracker.ok("summary").splitlines()[-1].split()[:4] == ["Total", "4", "≥", "504,000"]
+    assert [line.split()[0] for line in table[2:-2]] == ["2025-Q4", "2026-Q2", "undated"]
+    # The note's 504,000 and Mistral AI's 13,800 GB300 reported since, due in 2026-Q2.
+    total = f"{504_000 + 13_800:,}"
+    assert table[-1].split()[:4] == ["Total", "5", "≥", total]
+    assert seeded_tracker.ok("summary").splitlines()[-1].split()[:4] == ["Total", "5", "≥", total]
     found = {row["period"]: row for row in rows(seeded_tracker)}
     assert (found["2025-Q4"]["chips"], found["2025-Q4"]["h100e"]) == (4000, 9095.5)  # Nebius UK's B300
+    assert found["2026-Q2"]["chips"] == 13_800
     assert (found["undated"]["chips"], found["undated"]["qualifier"]) == (500000, "at-least")
 
 

@@ -38,6 +38,8 @@ class FilterOptions(TypedDict, total=False):
     model: str | Sequence[str]
     status: str | Sequence[str]
     sponsor: str | Sequence[str]
+    operator: str | Sequence[str]
+    operator_country: str | Sequence[str]
     announced_since: str | dt.date
     announced_until: str | dt.date
     min_confidence: str
@@ -97,7 +99,8 @@ class Database:
                 f"unknown filter {sorted(unknown)[0]!r}; filters: " + ", ".join(FilterOptions.__annotations__)
             )
         plural = {"region": "regions", "country": "countries", "vendor": "vendors", "model": "models",
-                  "status": "statuses", "sponsor": "sponsors"}  # fmt: skip
+                  "status": "statuses", "sponsor": "sponsors", "operator": "operators",
+                  "operator_country": "operator_countries"}  # fmt: skip
         given: dict[str, Any] = {}
         for name, value in options.items():
             if name in plural:

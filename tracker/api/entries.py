@@ -20,16 +20,19 @@ if TYPE_CHECKING:
 class Entries(Database):
     """Adding and changing entries, and reading one."""
 
-    def add(self, name: str, **options: Given) -> str:
+    def add(self, name: str, *, grade: str | None = None, **options: Given) -> str:
         """Add an entry; returns its id. ``options``: the entry's fields (``country``,
         ``scope``, ``id``, ``operator``, ``city``, ``kind``, ``sponsor``, ``status``,
         ``confidence``, ``announced``, ``online``, ``power_mw``, ``parent``, ``source`` (one
         or a list), ``note``, and any field declared since), and its chip lot: ``chips``,
         ``vendor``, ``model``, ``qualifier``, ``unit`` (what ``chips`` counts: gpu,
-        superchip, server or rack). Warns (:class:`TrackerWarning`) when it looks like an
-        entry already stored, or lies outside its programme's country or scope."""
+        superchip, server or rack). ``grade``: how far its sources can be trusted: primary,
+        press or secondary. Warns (:class:`TrackerWarning`) when it looks like an entry
+        already stored, or lies outside its programme's country or scope, and of an operator
+        not known before (recorded as a new one, without a headquarters country)."""
         from tracker.service.checks import outside_programme
         from tracker.service.entries import add_entry_from_text
+        from tracker.service.operators import created, new_operators_warning
 
         raw = entry_fields(options, lot_options=LOT_OPTIONS)
         raw["name"] = name
@@ -40,8 +43,11 @@ class Entries(Database):
         if units:  # chips counts the units: the service reads it as the count announced
             raw["announced_chips"], raw["announced_unit"] = raw.pop("chips", None), unit
         with self.session(writes=True) as session:
-            new_id, similar = add_entry_from_text(session, raw)
+            new_id, similar = add_entry_from_text(session, raw, as_text(grade))
             outside = outside_programme(session, new_id)
+            new_operators = created(session)
+        if (told := new_operators_warning(new_operators)) is not None:
+            warn(told)
         if outside:
             warn(f"{new_id} {outside}; its chips count there, and its programme adds less")
         if similar:
@@ -52,14 +58,16 @@ class Entries(Database):
             )
         return new_id
 
-    def update(self, entry_id: str, **options: Given) -> list[FieldChange]:
+    def update(self, entry_id: str, *, grade: str | None = None, **options: Given) -> list[FieldChange]:
         """Edit an entry; returns what changed, each field with its old and new value (none
         when every value was so already). ``options``: its fields as for :meth:`add` (an
         empty string clears one; ``source`` adds sources), and a chip lot's: ``lot`` (which
         one: needed when it has several; a new number adds one), ``chips``, ``unit``,
         ``vendor``, ``model``, ``qualifier``, and, with ``lot``, ``status`` and ``online``,
-        the lot's own (its entry's status changes through :meth:`status`)."""
+        the lot's own (its entry's status changes through :meth:`status`). ``grade``: that of
+        the sources given (primary, press or secondary)."""
         from tracker.service.checks import outside_programme
+        from tracker.service.operators import created, new_operators_warning
         from tracker.service.updates import update_entry
 
         lot_keys: tuple[str, ...] = ("lot", "chips", "unit", "vendor", "model", "qualifier")
@@ -75,8 +83,11 @@ class Entries(Database):
         }
         sources = raw.pop("sources", [])
         with self.session(writes=True) as session:
-            changes = update_entry(session, entry_id, raw, as_texts(sources), lot)
+            changes = update_entry(session, entry_id, raw, as_texts(sources), lot, as_text(grade))
             outside = outside_programme(session, entry_id)
+            new_operators = created(session)
+        if (told := new_operators_warning(new_operators)) is not None:
+            warn(told)
         if outside and {"parent", "country", "scope"} & {change.field for change in changes}:
             warn(f"{entry_id} {outside}; its chips count there, and its programme adds less")
         return changes
@@ -90,14 +101,23 @@ class Entries(Database):
         source: str | None = None,
         unsourced: bool = False,
         note: str | None = None,
+        grade: str | None = None,
     ) -> StatusChange:
         """Record a status change on the day it took effect, with its source (or
-        ``unsourced``); warns of what it makes `tracker check` list."""
+        ``unsourced``) and the source's ``grade``; warns of what it makes `tracker check` list."""
         from tracker.service.status import change_status
 
         with self.session(writes=True) as session:
+            day = str(as_text(on))
             change = change_status(
-                session, entry_id, new_status, str(as_text(on)), source=source, unsourced=unsourced, note=note
+                session,
+                entry_id,
+                new_status,
+                day,
+                source=source,
+                unsourced=unsourced,
+                note=note,
+                grade=as_text(grade),
             )
         for problem in change.problems:
             warn(f"{entry_id} {problem}; `tracker check` lists it")
@@ -107,6 +127,18 @@ class Entries(Database):
                 f'and counts so (`tracker update {entry_id} --lot {lot} --status ""` gives it its entry\'s)'
             )
         return change
+
+    def verify(
+        self, entry_id: str, *, on: str | dt.date, source: str | None = None, grade: str | None = None
+    ) -> dt.date:
+        """Record that the entry was checked on the day ``on`` (with the ``source`` checked, if
+        any, and its ``grade``); returns the day. `tracker check --stale-after` counts from it."""
+        from tracker.service.status import verify_entry
+
+        with self.session(writes=True) as session:
+            return verify_entry(
+                session, entry_id, str(as_text(on)), source=source, grade=as_text(grade)
+            ).verified_on
 
     def remove(self, entry_id: str, *, note: str | None = None) -> EntryDetail:
         """Remove an entry with its lots and history, keeping what it was (and ``note``, why)

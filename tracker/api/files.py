@@ -82,6 +82,7 @@ class Files(Database):
         from tracker.service.formats import FORMATS
         from tracker.service.formats.epoch import earlier_imports
         from tracker.service.imports import OnConflict, import_file
+        from tracker.service.operators import created, new_operators_warning
 
         read = FORMATS.get(file_format.lower())
         if read is None:
@@ -102,8 +103,11 @@ class Files(Database):
             )
             if file_format.lower() == "epoch":
                 result.stale = earlier_imports(session, result.ids, prune=prune)
+            new_operators = created(session)
             if dry_run:
                 session.rollback()
+        if (told := new_operators_warning(new_operators)) is not None:
+            warn(("would add " if dry_run else "") + told)
         if result.stale and not prune:
             warn(
                 f"{stale_entries(result.stale)}: not in this file, or now left out; beside the new ones they "

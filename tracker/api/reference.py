@@ -11,6 +11,7 @@ from tracker.service.tables import Table
 
 # The modules of each command are loaded when it is called: a command loads only its own.
 if TYPE_CHECKING:
+    from tracker.service.operators import OperatorChange
     from tracker.service.tokens import AddedTokens
 
 
@@ -65,6 +66,63 @@ class Reference(Database):
         checked = read_figures(figures_of(figures), source)
         with self.session(writes=True) as session:
             return set_figures(session, vendor, model, checked)
+
+    def vendors(self) -> Table:
+        """The chip vendors, each with its other spellings, its country (the designer's
+        headquarters) and where that is stated."""
+        from tracker.service.lists import vendors_table
+
+        with self.session() as session:
+            return vendors_table(session)
+
+    def operators(self) -> Table:
+        """Every operator with its headquarters country, kind, group, aliases, source, and the
+        entries and planned chips it runs (every chip counted once)."""
+        from tracker.service.lists import operators_table
+
+        with self.session() as session:
+            return operators_table(session)
+
+    def add_operator(
+        self,
+        name: str,
+        *,
+        hq: str,
+        source: str,
+        kind: str | None = None,
+        group: str | None = None,
+        alias: str | Sequence[str] = (),
+    ) -> bool:
+        """Add an operator with the country of its headquarters (``hq``), its ``kind`` (state,
+        public or private), ``group`` (a parent company) and other names, and the ``source``
+        stating them. Returns False when it exists with these values already (nothing
+        changes); one that exists with other values is refused (:meth:`set_operator`)."""
+        from tracker.service.operators import add_operator, read_operator_values
+
+        values = read_operator_values(hq=hq, kind=kind, group=group, aliases=as_texts(alias), source=source)
+        with self.session(writes=True) as session:
+            return add_operator(session, name, values)
+
+    def set_operator(
+        self,
+        name: str,
+        *,
+        source: str,
+        hq: str | None = None,
+        kind: str | None = None,
+        group: str | None = None,
+        alias: str | Sequence[str] = (),
+        rename: str | None = None,
+    ) -> OperatorChange:
+        """Change an operator's values, with the ``source`` stating them (an empty ``kind`` or
+        ``group`` clears it). ``alias``: other names; an alias that is another operator's name
+        merges that operator into this one (its entries move here). ``rename``: a new name (the
+        old one stays an alias). Entries whose operator changes keep it in their history."""
+        from tracker.service.operators import read_operator_values, set_operator
+
+        values = read_operator_values(hq=hq, kind=kind, group=group, aliases=as_texts(alias), source=source)
+        with self.session(writes=True) as session:
+            return set_operator(session, name, values, new_name=rename)
 
     def tokens(self, *, provider: str | Sequence[str] = ()) -> Table:
         """Token figures by provider and period, in tokens per day, with their growth."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tracker.api.base import Database, FilterOptions
 from tracker.api.values import as_text, as_texts, choice_of
+from tracker.errors import InvalidValue
 from tracker.service.tables import Table
 
 # The modules of each command are loaded when it is called: a command loads only its own.
@@ -64,6 +65,24 @@ class Reports(Database):
             resolved = self._filters(session, filters, as_of=as_of)
             return timeline_table(session, resolved, bucket, with_cumulative=cumulative)
 
+    def sovereignty(
+        self,
+        *,
+        bloc: str | Sequence[str] = (),
+        as_of: str | dt.date | None = None,
+        **filters: Unpack[FilterOptions],
+    ) -> Table:
+        """Chips by host country, split by the nationality of their operator and of their
+        vendor (home, bloc, foreign, unknown), counted as the summary counts them. ``bloc``:
+        the region(s) of the bloc; by default the ``region`` filter's."""
+        from tracker.service.filters import resolve_region
+        from tracker.service.sovereignty import sovereignty_table
+
+        with self.session() as session:
+            resolved = self._filters(session, filters, as_of=as_of)
+            regions = tuple(resolve_region(session, region, "bloc") for region in as_texts(bloc))
+            return sovereignty_table(session, resolved, regions)
+
     def changes(self, since: str | dt.date) -> Table:
         """What was recorded since a day (UTC), oldest first, each with its source."""
         from tracker.service.lists import changes_table
@@ -71,12 +90,15 @@ class Reports(Database):
         with self.session() as session:
             return changes_table(session, str(as_text(since)))
 
-    def check(self) -> Table:
-        """Likely problems in the data, each with its entry and why."""
+    def check(self, *, stale_after: int | None = None) -> Table:
+        """Likely problems in the data, each with its entry and why; ``stale_after``: also
+        the entries not verified for more than that many days."""
         from tracker.service.lists import check_table
 
+        if stale_after is not None and (isinstance(stale_after, bool) or stale_after < 1):
+            raise InvalidValue("stale_after", f"{stale_after!r} is not a number of days; give 1 or more")
         with self.session() as session:
-            return check_table(session)
+            return check_table(session, stale_after)
 
     def chart(
         self,

@@ -30,11 +30,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("imports", "import_", "Add or update entries from a CSV file."),
     "init": ("setup", "init", "Create or upgrade the database schema and load the bundled seeds."),
     "list": ("entries", "entry_list", "List entries and their chip counts."),
+    "operators": ("operators", "operators", "List, add or change operators."),
     "regions": ("reference", "regions", "List the regions, or the countries of one REGION."),
     "remove": ("entries", "entry_remove", "Remove an entry with its chip lots and history."),
     "restore": ("dump", "restore", "Load a dump (FILE, or - for standard input) into an empty database."),
     "show": ("entries", "entry_show", "Show one entry in full."),
     "sources": ("lifecycle", "sources", "The sources of an entry: what each of its figures comes from."),
+    "sovereignty": (
+        "reports",
+        "sovereignty",
+        "Chips by host country, by their operator's and their vendor's nationality.",
+    ),
     "status": ("lifecycle", "status", "Record a status change, with its date and source."),
     "summary": ("reports", "summary", "Planned accelerators, grouped, most chips first."),
     "timeline": (
@@ -44,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "tokens": ("tokens", "tokens", "Record and list tokens served per day, by provider."),
     "update": ("lifecycle", "update", "Edit an entry's fields; every change is kept."),
+    "verify": ("lifecycle", "verify", "Record that an entry was checked on a day."),
 }
 
 

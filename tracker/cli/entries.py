@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import field_options, filter_options, format_option
+from tracker.cli.options import field_options, filter_options, format_option, grade_option
 from tracker.cli.render import show_table
 from tracker.errors import TrackerError
 from tracker.model.fields import choices_help
@@ -38,6 +38,7 @@ from tracker.model.vocabulary import Qualifier, Unit
     "GB300 superchip holds 2 GPUs, an NVL72 rack 72, a DGX or HGX server 8 (`tracker chips` gives "
     "each model's); the accelerators are stored, and the count as announced is kept and shown.",
 )
+@grade_option
 @pass_app
 def entry_add(app: App, name: str, **options: Any) -> None:
     """Add an announcement, with its chips, and print its id.

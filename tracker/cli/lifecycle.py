@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import field_options, format_option, once
+from tracker.cli.options import field_options, format_option, grade_option, once
 from tracker.cli.render import show_table
 from tracker.model.vocabulary import Status
 
@@ -39,12 +39,22 @@ leaves in the history (in the order of the days):
 @click.option("--source", metavar="URL", help="Where the change is reported: a URL or a citation.")
 @click.option("--unsourced", is_flag=True, help="Record the change without a source, saying so.")
 @click.option("--note", help="Free text, such as why a project moved back.")
+@grade_option
 @pass_app
 def status(
-    app: App, entry_id: str, new_status: str, on: str, source: str | None, unsourced: bool, note: str | None
+    app: App,
+    entry_id: str,
+    new_status: str,
+    on: str,
+    source: str | None,
+    unsourced: bool,
+    note: str | None,
+    grade: str | None,
 ) -> None:
     with api(app) as tracker:
-        change = tracker.status(entry_id, new_status, on=on, source=source, unsourced=unsourced, note=note)
+        change = tracker.status(
+            entry_id, new_status, on=on, source=source, unsourced=unsourced, note=note, grade=grade
+        )
         still = "" if change.current == change.to_status else f"; a later change keeps it {change.current}"
         click.echo(
             f"{change.entry_id}: {change.from_status} -> {change.to_status} on {change.effective_on}{still}.",
@@ -62,10 +72,40 @@ def sources(app: App, entry_id: str, fmt: str) -> None:
         show_table(tracker.sources(entry_id), fmt)
 
 
+def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+        raise click.BadParameter(f"{value!r} is not a whole number of days; give 1 or more")
+    return int(value)
+
+
+@click.command("verify", short_help="Record that an entry was checked on a day.")
+@click.argument("entry_id", metavar="ID")
+@click.option("--on", "on", required=True, metavar="DATE", help="The day it was checked: 2026-12-01.")
+@click.option("--source", metavar="URL", help="What it was checked against; it joins the entry's sources.")
+@grade_option
+@pass_app
+def verify(app: App, entry_id: str, on: str, source: str | None, grade: str | None) -> None:
+    """Record that the entry ID was checked on a day and still stands as recorded (on
+    --source, if given). `tracker show` gives its latest check; `tracker check
+    --stale-after DAYS` lists entries not checked for that long."""
+    with api(app) as tracker:
+        day = tracker.verify(entry_id, on=on, source=source, grade=grade)
+    click.echo(f"{entry_id}: verified on {day}.", err=True)
+
+
 @click.command("check", short_help="Report likely problems in the data; exit 1 if any.")
+@click.option(
+    "--stale-after",
+    metavar="DAYS",
+    callback=_days,
+    help="Also list entries not verified (`tracker verify`) for more than DAYS days; an entry never "
+    "verified counts from the day it was recorded.",
+)
 @format_option
 @pass_app
-def check(app: App, fmt: str) -> None:
+def check(app: App, stale_after: int | None, fmt: str) -> None:
     """Report likely problems in the data, each with its entry and the reason.
 
     Looks for entries without a source, an online period that ends before the
@@ -74,11 +114,14 @@ def check(app: App, fmt: str) -> None:
     straight to operational without a note, a status change dated before the
     announcement, probable duplicates (same country, same operator or name, chip counts
     within 10%), a part with more chips than its programme (unless that count is a lower
-    bound), and a part outside its programme's country or scope. Exits 1 when it finds
-    any.
+    bound), a part outside its programme's country or scope, an entry operational or
+    confirmed without a primary or press source, an entry whose online period has
+    ended while it is still announced, planned or under construction (past due), an
+    operator with chips but no known headquarters, and, with --stale-after, entries
+    not verified for that long. Exits 1 when it finds any.
     """
     with api(app) as tracker:
-        findings = tracker.check()
+        findings = tracker.check(stale_after=stale_after)
     if not findings:
         if fmt in ("csv", "json"):
             show_table(findings, fmt)  # still a table a program can read: a header, or []
@@ -130,6 +173,7 @@ def check(app: App, fmt: str) -> None:
     help="With --lot: the lot's own status, where it differs from its entry's (\"\" for its entry's). "
     "An entry's status changes with `tracker status`, on a day.",
 )
+@grade_option
 @pass_app
 def update(app: App, entry_id: str, **options: Any) -> None:
     """Edit an entry's fields, chip lot and sources.

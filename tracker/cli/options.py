@@ -20,6 +20,8 @@ FILTER_OPTIONS = (
     ("model", "Only chips of this model (see `tracker chips`)."),
     ("status", "Only this status (a lot's own where it has one)."),
     ("sponsor", "Only this sponsor: sovereign, public-private or private."),
+    ("operator", "Only entries of this operator, by its name or an alias (see `tracker operators`)."),
+    ("operator_country", "Only entries whose operator has its headquarters in this country."),
 )
 _ONE_VALUE_FILTERS = ("announced_since", "announced_until", "min_confidence")
 
@@ -50,7 +52,11 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(decorated)
     for name, help_text in reversed(FILTER_OPTIONS):
         decorated = click.option(
-            f"--{name}", multiple=True, metavar=name.upper(), help=help_text + " Repeatable."
+            "--" + name.replace("_", "-"),
+            name,
+            multiple=True,
+            metavar="C" if name.endswith("country") else name.upper(),
+            help=help_text + " Repeatable.",
         )(decorated)
     return decorated
 
@@ -104,3 +110,15 @@ def field_options(*, updating: bool) -> Callable[[Callable[..., Any]], Callable[
         return command
 
     return decorate
+
+
+def grade_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--grade``: how far the sources a command gives can be trusted."""
+    return click.option(
+        "--grade",
+        metavar="GRADE",
+        multiple=True,
+        callback=once,
+        help="How far the --source given can be trusted: primary (the operator, a government, the vendor), "
+        "press (a named news outlet) or secondary (an aggregator or blog citing others).",
+    )(command)

@@ -64,6 +64,17 @@ def figure_options(command: Any) -> Any:
     )(command)
 
 
+@chips.command("vendors")
+@format_option
+@pass_app
+def chips_vendors(app: App, fmt: str) -> None:
+    """List the chip vendors: each with its other spellings, its country (where the chip
+    designer is headquartered: its nationality in `tracker sovereignty`) and the source of
+    that; `unknown` (not disclosed) has none."""
+    with api(app) as tracker:
+        show_table(tracker.vendors(), fmt)
+
+
 @chips.command("add")
 @click.argument("vendor")
 @click.argument("model")

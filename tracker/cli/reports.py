@@ -103,6 +103,48 @@ def timeline(
     show_table(table, fmt)
 
 
+@click.command(short_help="Chips by host country, by their operator's and their vendor's nationality.")
+@filter_options
+@click.option(
+    "--bloc",
+    metavar="REGION",
+    multiple=True,
+    help="The bloc the *_bloc columns count (see `tracker regions`); default: the --region given. "
+    "Repeatable.",
+)
+@click.option(
+    "--as-of", metavar="DATE", help="The pipeline as it stood on this day (as for `tracker summary`)."
+)
+@format_option
+@pass_app
+def sovereignty(
+    app: App, filters: dict[str, Any], bloc: tuple[str, ...], as_of: str | None, fmt: str
+) -> None:
+    """Whose the chips are: one row per host country, counted as the summary counts them
+    (every chip once; a programme with a region scope is the (multi-country) row).
+
+    \b
+    Columns: country, chips, then by the headquarters of the chips' operator
+    (operator_*) and of their vendor, the chip designer (vendor_*):
+    - home: in the host country (for a (multi-country) programme: in its scope);
+    - bloc: in the bloc (--bloc, else --region) but not the host country;
+      without a bloc these are 0;
+    - foreign: elsewhere;
+    - unknown: an operator without a known headquarters (`tracker operators
+      set` gives one), an entry without an operator, a vendor not disclosed.
+    Each group of four adds up to chips. Tables show each count with its share
+    of the row's chips and end with a total row; CSV and JSON give raw
+    numbers and a qualifier column (exact, approx, at-least or up-to).
+
+    Example: `tracker sovereignty --region europe` counts Nebius's chips in the
+    UK as operator_bloc (Nebius is headquartered in the Netherlands) and
+    vendor_foreign (NVIDIA, in the United States).
+    """
+    with api(app) as tracker:
+        table = tracker.sovereignty(bloc=bloc, as_of=as_of, **filters)
+    show_table(table, fmt)
+
+
 def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
     """--keep's number of days: a whole number, 1 or more."""
     if value is None:

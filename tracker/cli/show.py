@@ -57,7 +57,11 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
         return
     from tabulate import tabulate
 
+    headquarters = (
+        f"headquarters {record['operator_hq']}" if record["operator_hq"] else "headquarters not known"
+    )
     placed = {
+        "operator": f"{record['operator']} ({headquarters})" if record["operator"] else None,
         "country": f"{record['country']} ({record['country_name']})" if record["country"] else None,
         "scope": f"{record['scope']} (multi-country)" if record["scope"] else None,
     }
@@ -97,11 +101,25 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
     for source in record["sources"] or [
         {"reference": "(none recorded)", "publisher": None, "published_on": None}
     ]:
-        details = ", ".join(str(raw_value(v)) for v in (source["publisher"], source["published_on"]) if v)
+        details = ", ".join(
+            str(raw_value(v)) for v in (source.get("grade"), source["publisher"], source["published_on"]) if v
+        )
         click.echo(f"- {source['reference']}" + (f" ({details})" if details else ""))
+    if record["edits"]:
+        click.echo("\nEdits (what each source changed)")
+        edits = [[e["changed_at"][:10], e["field"], e["old"], e["new"], e["source"]] for e in record["edits"]]
+        render(
+            ("recorded", "field", "old", "new", "source"), edits, "table", blank={"source": "(none given)"}
+        )
     if record["history"]:
         click.echo("\nStatus history")
         history = [[h["effective_on"], h["from"], h["to"], h["source"], h["note"]] for h in record["history"]]
         render(
             ("effective", "from", "to", "source", "note"), history, "table", blank={"source": "(unsourced)"}
         )
+    if record["verifications"]:
+        click.echo("\nVerified")
+        for check in record["verifications"]:
+            click.echo(
+                f"- {check['verified_on']}" + (f" against {check['source']}" if check["source"] else "")
+            )

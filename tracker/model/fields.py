@@ -54,8 +54,9 @@ class EntryField:
     :class:`~tracker.errors.InvalidValue` naming the field. ``columns``: the entry table's
     (none for a list, kept apart); ``export``: its column in the export (None: not
     exported); ``option``: its command-line option (None: none); ``updatable``: whether
-    ``tracker update`` changes it; ``label``: how ``tracker show`` names it; ``sql``: the
-    type of its column, for a field the entry table does not declare itself.
+    ``tracker update`` changes it; ``label``: how ``tracker show`` names it; ``sql``: what
+    makes the type of its column (called when the tables are declared, so that reading the
+    registry loads no SQLAlchemy), for a field the entry table does not declare itself.
     """
 
     name: str
@@ -69,7 +70,7 @@ class EntryField:
     updatable: bool = True
     label: str = ""  # "": the field's name
     choices: type[Choice] | None = None
-    sql: TypeEngine[Any] | None = None
+    sql: Callable[[], TypeEngine[Any]] | None = None
 
     @property
     def table_columns(self) -> tuple[str, ...]:
@@ -121,6 +122,14 @@ def _choice(choices: type[Choice], name: str) -> Read:
 
 def _free_text(name: str, longest: int, *, one_line: bool = True) -> Read:
     return lambda text, _: parse_text(text, name, longest, one_line=one_line)
+
+
+def _sql_type(name: str, *arguments: int) -> TypeEngine[Any]:
+    """A SQLAlchemy column type by its name (``String``, 300), imported only when called."""
+    from sqlalchemy import types
+
+    made: TypeEngine[Any] = getattr(types, name)(*arguments)
+    return made
 
 
 def choices_help(choices: type[Choice]) -> str:
@@ -227,6 +236,13 @@ ENTRY_FIELDS: tuple[EntryField, ...] = (
         "For a programme spanning several countries, instead of --country: a region such as "
         "europe or eu (see `tracker regions`).",
         metavar="REGION",
+    ),
+    EntryField(
+        "users",
+        _free_text("users", 1_000),
+        "Others who own a share of it or use it, as its sources name them (its operator aside).",
+        metavar="TEXT",
+        sql=lambda: _sql_type("Text"),
     ),
 )
 

@@ -31,7 +31,18 @@ from sqlalchemy.types import TypeDecorator
 
 from tracker.model.fields import ENTRY_FIELDS
 from tracker.model.periods import Precision
-from tracker.model.vocabulary import Choice, Confidence, Kind, Qualifier, Sponsor, Status, TokenRate, Unit
+from tracker.model.vocabulary import (
+    Choice,
+    Confidence,
+    Grade,
+    Kind,
+    OperatorKind,
+    Qualifier,
+    Sponsor,
+    Status,
+    TokenRate,
+    Unit,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -111,11 +122,14 @@ class RegionCountry(Base):
 
 
 class ChipVendor(Base):
-    """An accelerator vendor; ``unknown`` records a vendor that was not disclosed."""
+    """An accelerator vendor, with the country of its headquarters (the chip designer's
+    nationality) and where that is stated; ``unknown`` records a vendor that was not disclosed."""
 
     __tablename__ = "chip_vendor"
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    country_source: Mapped[str | None] = mapped_column(Text)
 
 
 class ChipVendorAlias(Base):
@@ -162,15 +176,44 @@ class ChipModelAlias(Base):
     model: Mapped[str] = mapped_column(String(60))
 
 
+class Operator(Base):
+    """Who runs an entry's chips: a company, a government body or a research centre, with the
+    country of its headquarters (its nationality), what kind of body it is, the group it
+    belongs to, and where those are stated. An operator first met in an entry has none of
+    them until someone gives them (``tracker operators set``)."""
+
+    __tablename__ = "operator"
+    __table_args__ = (one_of("kind", OperatorKind),)
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hq_country: Mapped[str | None] = mapped_column(String(2))
+    kind: Mapped[str | None] = mapped_column(String(10))
+    group_name: Mapped[str | None] = mapped_column(String(200))
+    hq_source: Mapped[str | None] = mapped_column(Text)
+
+
+class OperatorAlias(Base):
+    """Another name of an operator; names match whatever their case, accents and punctuation."""
+
+    __tablename__ = "operator_alias"
+    __table_args__ = (Index(None, "operator"),)
+
+    alias: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operator: Mapped[str] = mapped_column(ForeignKey("operator.name", ondelete="CASCADE", onupdate="CASCADE"))
+
+
 class Source(Base):
-    """Where a figure comes from: a URL or a citation, its publisher and date."""
+    """Where a figure comes from: a URL or a citation, its publisher and date, and how far it
+    can be trusted (its grade: primary, press or secondary)."""
 
     __tablename__ = "source"
+    __table_args__ = (one_of("grade", Grade),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(Text, unique=True)
     publisher: Mapped[str | None] = mapped_column(String(200))
     published_on: Mapped[dt.date | None] = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(10))
 
 
 class EntrySource(Base):
@@ -197,6 +240,7 @@ class Entry(Base):
         CheckConstraint("country IS NOT NULL OR scope IS NOT NULL", name="located"),
         CheckConstraint("power_mw > 0", name="power_positive"),
         Index(None, "country"),
+        Index(None, "operator"),
         # Programmes and their parts are found by scope and parent on every summary: from
         # these indexes alone.
         Index("ix_entry_parent_id", "parent_id", "id"),
@@ -205,6 +249,9 @@ class Entry(Base):
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # An operator's own name (tracker.service.operators keeps it so; a rename renames it here).
+    # Not a foreign key: SQLite adds one only by copying this table, and dropping the table
+    # that lots, sources and history refer to would delete them (ON DELETE CASCADE).
     operator: Mapped[str | None] = mapped_column(String(200))
     country: Mapped[str | None] = mapped_column(String(2))
     # A programme spanning several countries has a region scope instead of a country.
@@ -234,6 +281,11 @@ class Entry(Base):
     )
     changes: Mapped[list[EntryChange]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="EntryChange.id"
+    )
+    verifications: Mapped[list[EntryVerification]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="[EntryVerification.verified_on, EntryVerification.id]",
+        passive_deletes=True,
     )
 
 
@@ -319,6 +371,22 @@ class EntryChange(Base):
     source: Mapped[Source | None] = relationship()
 
 
+class EntryVerification(Base):
+    """A day on which someone checked that an entry still stands as recorded (``tracker
+    verify``), and on what source."""
+
+    __tablename__ = "entry_verification"
+    __table_args__ = (Index(None, "entry_id", "verified_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"))
+    verified_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+
+    source: Mapped[Source | None] = relationship()
+
+
 class EntryRemoval(Base):
     """An entry removed (``tracker remove``, ``import --prune``): what it was, when, and why,
     kept after the entry and its history are gone."""
@@ -375,7 +443,7 @@ def _columns_of_later_fields() -> None:
             continue
         for name in entry_field.table_columns:
             if name not in table.c:
-                setattr(Entry, name, mapped_column(name, entry_field.sql, nullable=True))
+                setattr(Entry, name, mapped_column(name, entry_field.sql(), nullable=True))
 
 
 _columns_of_later_fields()

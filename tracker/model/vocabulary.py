@@ -56,6 +56,24 @@ class Confidence(Choice):
     RUMOURED = "rumoured"
 
 
+class OperatorKind(Choice):
+    """What an operator is: a state (a government, its agency, or a company it controls), a
+    public-sector research or academic body, or a private company (listed or not)."""
+
+    STATE = "state"
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Grade(Choice):
+    """How far a source can be trusted: the operator, a government or the vendor itself
+    (primary), a named news outlet (press), or an aggregator or blog citing others (secondary)."""
+
+    PRIMARY = "primary"
+    PRESS = "press"
+    SECONDARY = "secondary"
+
+
 class Qualifier(Choice):
     """How exactly a chip count was given: "more than 100,000" is at least 100,000."""
 
@@ -154,7 +172,10 @@ class TokenRate(Choice):
     MONTH = "month"
 
 
-SUMMARY_KEYS = ("country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence")
+SUMMARY_KEYS = (
+    "country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence",
+    "operator-country", "vendor-country",
+)  # fmt: skip
 DEFAULT_SUMMARY_KEYS = ("country", "vendor")
 
 C = TypeVar("C", bound=Choice)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidValue, TrackerError
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
+from tracker.service.reports import blank_key
 from tracker.service.summary import check_keys, grouped_totals, planned_total
 from tracker.service.timeline import Bucket, timeline
 
@@ -44,9 +45,7 @@ class ChartData:
 
 
 def _label(key: str, value: object) -> str:
-    if value is None:
-        return {"country": "(multi-country)", "region": "(no region)"}.get(key, "(not given)")
-    return str(value)
+    return blank_key(key) if value is None else str(value)
 
 
 def _stacks(cells: dict[tuple[str, str], Amount], categories: Sequence[str]) -> dict[str, list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.model.names import slugify
 from tracker.model.periods import period_from_parts
-from tracker.model.tables import ChipLot, Entry, EntrySource, StatusEvent
-from tracker.model.vocabulary import Qualifier, Status
+from tracker.model.tables import ChipLot, Entry, EntrySource, EntryVerification, Operator, Source, StatusEvent
+from tracker.model.vocabulary import Confidence, Grade, Qualifier, Status
 from tracker.service.database import bytewise
 from tracker.service.details import status_moves
 from tracker.service.programmes import regions_of
@@ -34,10 +35,18 @@ class Finding:
     problem: str
 
 
-def find_problems(session: Session) -> list[Finding]:
-    """Every likely problem, by entry id then problem."""
+def find_problems(
+    session: Session, stale_after: int | None = None, today: dt.date | None = None
+) -> list[Finding]:
+    """Every likely problem, by entry id then problem; ``stale_after``: also the entries not
+    verified for more than that many days before ``today`` (UTC)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     findings = [
         *_unsourced(session),
+        *_weakly_sourced(session),
+        *_past_due(session, today),
+        *_operators_without_headquarters(session),
+        *(_stale(session, today, stale_after) if stale_after is not None else ()),
         *_online_before_announcement(session),
         *_status_histories(session),
         *_probable_duplicates(session),
@@ -51,6 +60,94 @@ def _unsourced(session: Session) -> Iterator[Finding]:
     query = sa.select(Entry.id).where(~sa.exists().where(EntrySource.entry_id == Entry.id))
     for entry_id in session.scalars(query):
         yield Finding(entry_id, "has no source; every figure needs one (tracker update --source adds one)")
+
+
+STRONG_GRADES = (Grade.PRIMARY.value, Grade.PRESS.value)
+
+
+def _weakly_sourced(session: Session) -> Iterator[Finding]:
+    """Entries operational or confirmed whose sources (there are some) include none graded
+    primary or press: what they claim rests on aggregators, or on sources not graded yet."""
+    strong = (
+        sa.select(EntrySource.entry_id)
+        .join(Source, Source.id == EntrySource.source_id)
+        .where(Source.grade.in_(STRONG_GRADES))
+    )
+    query = sa.select(Entry.id, Entry.status, Entry.confidence).where(
+        sa.or_(Entry.status == Status.OPERATIONAL.value, Entry.confidence == Confidence.CONFIRMED.value),
+        sa.exists().where(EntrySource.entry_id == Entry.id),
+        Entry.id.not_in(strong),
+    )
+    for entry_id, status, confidence in session.execute(query):
+        claim = status if status == Status.OPERATIONAL.value else f"{confidence}"
+        yield Finding(
+            entry_id,
+            f"is {claim} without a primary or press source (its sources are secondary or not graded); "
+            f"`tracker update {entry_id} --source URL --grade press` adds or grades one",
+        )
+
+
+WAITING = (Status.ANNOUNCED.value, Status.PLANNED.value, Status.UNDER_CONSTRUCTION.value)
+
+
+def _past_due(session: Session, today: dt.date) -> Iterator[Finding]:
+    """Entries whose online period has ended while they are still announced, planned or
+    under construction: late, or operational without it being recorded."""
+    query = sa.select(Entry.id, Entry.status, Entry.online_start, Entry.online_precision).where(
+        Entry.status.in_(WAITING), Entry.online_start.is_not(None), Entry.online_start < today
+    )
+    for entry_id, status, start, precision in session.execute(query):
+        online = period_from_parts(start, precision)
+        if online is not None and online.end < today:
+            yield Finding(
+                entry_id,
+                f"was due online in {online}, which ended on {online.end}, and is still {status}: "
+                "record what happened (`tracker status`), or its new date (`tracker update --online`)",
+            )
+
+
+def _operators_without_headquarters(session: Session) -> Iterator[Finding]:
+    """Operators running chips without a known headquarters: their chips count as unknown in
+    `tracker sovereignty`. One finding each, on its first entry."""
+    query = (
+        sa.select(Entry.operator, sa.func.min(Entry.id), sa.func.count(sa.distinct(Entry.id)))
+        .join(ChipLot, ChipLot.entry_id == Entry.id)
+        .outerjoin(Operator, Operator.name == Entry.operator)
+        .where(Entry.operator.is_not(None), Operator.hq_country.is_(None))
+        .group_by(Entry.operator)
+    )
+    for operator, first, entries in session.execute(query):
+        others = f" (and {entries - 1} more of its entries)" if entries > 1 else ""
+        yield Finding(
+            first,
+            f"its operator {operator!r} has no known headquarters{others}; its chips count as unknown in "
+            f"`tracker sovereignty`: `tracker operators set {shlex.quote(operator)} --hq C --source URL` gives one",
+        )
+
+
+def _stale(session: Session, today: dt.date, days: int) -> Iterator[Finding]:
+    """Entries not verified for more than ``days`` days (never verified: since recorded)."""
+    latest = (
+        sa.select(EntryVerification.entry_id, sa.func.max(EntryVerification.verified_on).label("day"))
+        .group_by(EntryVerification.entry_id)
+        .subquery()
+    )
+    query = sa.select(Entry.id, latest.c.day, Entry.created_at).outerjoin(
+        latest, latest.c.entry_id == Entry.id
+    )
+    for entry_id, day, created in session.execute(query):
+        since = day if day is not None else created.date()
+        if (today - since).days > days:
+            what = (
+                f"last verified on {since}"
+                if day is not None
+                else f"never verified since recorded on {since}"
+            )
+            yield Finding(
+                entry_id,
+                f"is stale: {what}, more than {days} days ago; "
+                f"`tracker verify {entry_id} --on DATE` records a check",
+            )
 
 
 def _online_before_announcement(session: Session) -> Iterator[Finding]:

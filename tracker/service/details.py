@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tracker.model.countries import country_name
 from tracker.model.fields import ENTRY_FIELDS, Stored
 from tracker.model.periods import Period, period_from_parts
-from tracker.model.tables import ChipLot, Entry, Source, StatusEvent
+from tracker.model.tables import ChipLot, Entry, Operator, Source, StatusEvent
 from tracker.model.vocabulary import Choice, Qualifier, Unit
 from tracker.service.database import bytewise
 from tracker.service.entries import get_entry
@@ -100,6 +100,10 @@ class EntryDetail:
     history: tuple[StatusMove, ...] = ()
     parts: tuple[PartDetail, ...] = ()
     counted: Counted | None = None  # for a programme (an entry with parts, or a scope)
+    operator_hq: str | None = None  # the country of its operator's headquarters
+    # Its edits (field, old, new, when, source) and verifications (day, source), oldest first.
+    edits: tuple[tuple[str, str | None, str | None, dt.datetime, str | None], ...] = ()
+    verifications: tuple[tuple[dt.date, str | None], ...] = ()
 
     def __repr__(self) -> str:
         return f"<EntryDetail {self.entry.id}: {self.entry.name}, {self.chips:,} chips>"
@@ -127,6 +131,8 @@ class EntryDetail:
             record[entry_field.name] = value.value if isinstance(value, Choice) else value
             if entry_field.name == "country":
                 record["country_name"] = country_name(entry.country) if entry.country else None
+            if entry_field.name == "operator":
+                record["operator_hq"] = self.operator_hq
         record.update(
             created_at=entry.created_at,
             updated_at=entry.updated_at,
@@ -163,9 +169,19 @@ class EntryDetail:
                 "adds": self.counted.adds.chips,
             },
             sources=[
-                {"reference": s.reference, "publisher": s.publisher, "published_on": s.published_on}
+                {
+                    "reference": s.reference,
+                    "publisher": s.publisher,
+                    "published_on": s.published_on,
+                    "grade": s.grade,
+                }
                 for s in self.sources
             ],
+            edits=[
+                {"field": name, "old": old, "new": new, "changed_at": when, "source": source}
+                for name, old, new, when, source in self.edits
+            ],
+            verifications=[{"verified_on": day, "source": source} for day, source in self.verifications],
             history=[
                 {
                     "effective_on": move.event.effective_on,
@@ -218,6 +234,7 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
         )
         adds = total(cover.adds(lot.id) for lot in entry.lots)
         counted = Counted(cover.parts.get(entry.id, Amount()), adds)
+    operator = session.get(Operator, entry.operator) if entry.operator else None
     return EntryDetail(
         entry=entry,
         online=online,
@@ -226,6 +243,21 @@ def entry_detail(session: Session, entry_id: str) -> EntryDetail:
         history=tuple(status_moves(entry.events)),
         parts=parts,
         counted=counted,
+        operator_hq=operator.hq_country if operator is not None else None,
+        edits=tuple(
+            (
+                change.field,
+                change.old_value,
+                change.new_value,
+                change.changed_at,
+                change.source.reference if change.source else None,
+            )
+            for change in entry.changes
+        ),
+        verifications=tuple(
+            (check.verified_on, check.source.reference if check.source else None)
+            for check in entry.verifications
+        ),
     )
 
 

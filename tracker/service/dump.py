@@ -30,17 +30,22 @@ from tracker.service.export import refuse_database_file
 from tracker.service.files import atomic_file
 
 FORMAT_NAME = "tracker-dump"
-FORMAT_VERSION = 1  # raised whenever a record type or a field is removed or changed, or a type added
-# The fields of each record type in version 1. A field that a later version of the tracker adds
+FORMAT_VERSION = 2  # raised whenever a record type or a field is removed or changed, or a type added
+# Versions this tracker restores: 1 has no operators, grades, vendor countries or verifications
+# (its entries' operators become operators, as the migration to version 2's schema makes them).
+READ_VERSIONS = (1, 2)
+# The fields of each record type in version 2. A field that a later version of the tracker adds
 # to an entry (tracker/model/fields.py) is written after these, without a new version: a dump
 # without it (an older one) restores it empty, and a tracker that does not know it refuses it.
 VERSION_FIELDS = {
-    "chip_vendor": "name",
+    "chip_vendor": "name country country_source",
     "chip_vendor_alias": "alias vendor",
     "chip_model": "vendor name family bf16_tflops fp8_tflops tdp_w per_superchip per_server per_rack "
     "figures_source notes",
     "chip_model_alias": "vendor alias model",
-    "source": "reference publisher published_on",
+    "source": "reference publisher published_on grade",
+    "operator": "name hq_country kind group_name hq_source",
+    "operator_alias": "alias operator",
     "entry": "id name operator country scope city kind sponsor status confidence announced_on "
     "online_start online_precision power_mw parent_id notes created_at updated_at",
     "chip_lot": "id entry_id lot vendor model quantity qualifier announced_quantity announced_unit "
@@ -49,10 +54,14 @@ VERSION_FIELDS = {
     "status_event": "id entry_id from_status to_status effective_on recorded_at source note",
     "entry_change": "id entry_id field old_value new_value changed_at source",
     "entry_removal": "id entry_id summary removed_at note",
+    "entry_verification": "id entry_id verified_on recorded_at source",
     "token_metric": "id provider period_start period_precision tokens_per_day reported_tokens "
     "reported_per share_pct source note",
     "seed_load": "name loaded_at",
 }
+# What version 1 did not have: these types, and these fields (restored empty from it).
+VERSION_2_TYPES = {"operator", "operator_alias", "entry_verification"}
+VERSION_2_FIELDS = {"chip_vendor": {"country", "country_source"}, "source": {"grade"}}
 # Rows read, or inserted, together; a batch's sources fit in one IN (...) on every database.
 ROWS_PER_BATCH = 900
 # Far more than any record the tracker writes (a note is at most 10,000 characters): a line
@@ -103,12 +112,15 @@ RECORD_TYPES = (
     RecordType("chip_model", ("vendor", "name"), "chip model", "chip models", merged=True),
     RecordType("chip_model_alias", ("vendor", "alias"), "model alias", "model aliases", merged=True),
     RecordType("source", ("reference",), "source", "sources", merged=True),
+    RecordType("operator", ("name",), "operator", "operators", merged=True),
+    RecordType("operator_alias", ("alias",), "operator alias", "operator aliases", merged=True),
     RecordType("entry", ("id",), "entry", "entries"),
     RecordType("chip_lot", ("id",), "chip lot", "chip lots"),
     RecordType("entry_source", ("entry_id", SOURCE_FIELD), "source link", "source links"),
     RecordType("status_event", ("id",), "status change", "status changes"),
     RecordType("entry_change", ("id",), "edit", "edits"),
     RecordType("entry_removal", ("id",), "removal", "removals"),
+    RecordType("entry_verification", ("id",), "verification", "verifications"),
     RecordType("token_metric", ("id",), "token figure", "token figures"),
     RecordType("seed_load", ("name",), "seed marker", "seed markers", merged=True),
 )

@@ -22,9 +22,12 @@ from tracker.service.dump import (
     FORMAT_VERSION,
     MAX_LINE_BYTES,
     POSITION,
+    READ_VERSIONS,
     RECORD_TYPES,
     SOURCE_ID,
     TABLES,
+    VERSION_2_FIELDS,
+    VERSION_2_TYPES,
     VERSION_FIELDS,
     RecordType,
     dumped_columns,
@@ -195,6 +198,7 @@ class DumpFile:
         self._handle = handle
         self.name = name
         self.counts = {record_type.name: 0 for record_type in RECORD_TYPES}
+        self.version = FORMAT_VERSION
         self._line = 0
         self._lines = self._read_lines()
 
@@ -219,10 +223,12 @@ class DumpFile:
                 f"dump format version {version} is newer than this tracker reads ({FORMAT_VERSION}); "
                 "upgrade the tracker"
             )
-        if version != FORMAT_VERSION or isinstance(version, bool):
+        if version not in READ_VERSIONS or isinstance(version, bool):
+            readable = " or ".join(str(known) for known in READ_VERSIONS)
             raise self.problem(
-                f"dump format version {_shown(version)} is not one this tracker reads ({FORMAT_VERSION})"
+                f"dump format version {_shown(version)} is not one this tracker reads ({readable})"
             )
+        self.version = version
         if set(header) != {"type", "format", "version"}:
             unknown = ", ".join(sorted(set(header) - {"type", "format", "version"}))
             raise self.problem(f"header: unknown field {unknown}")
@@ -293,7 +299,9 @@ class DumpFile:
 
     def _values(self, record_type: RecordType, record: dict[str, Any]) -> dict[str, object]:
         readers = _readers(record_type)
-        required = VERSION_FIELDS[record_type.name].split()
+        required = set(VERSION_FIELDS[record_type.name].split())
+        if self.version == 1:
+            required -= VERSION_2_FIELDS.get(record_type.name, set())
         missing = [name for name in readers if name not in record and name in required]
         if missing:
             raise self.problem(
@@ -317,12 +325,13 @@ class DumpFile:
 
     def _check_end(self, record: dict[str, Any]) -> None:
         declared = record.get("records")
-        if set(record) != {"records"} or not isinstance(declared, dict) or set(declared) != set(self.counts):
+        expected = set(self.counts) - (VERSION_2_TYPES if self.version == 1 else set())
+        if set(record) != {"records"} or not isinstance(declared, dict) or set(declared) != expected:
             raise self.problem(
                 'the end record is not one this tracker writes: {"records": {TYPE: COUNT, ...}}'
             )
         for name, count in self.counts.items():
-            if declared[name] != count:
+            if declared.get(name, 0) != count:
                 raise self.problem(
                     f"the end record counts {_shown(declared[name])} {name} records, the file holds {count}: "
                     "lines are missing or were added"

@@ -13,9 +13,10 @@ from tracker.model.fields import FIELD_COLUMNS, stored_values
 from tracker.model.names import slugify
 from tracker.model.tables import ChipLot, Entry, EntryRemoval, Source, StatusEvent
 from tracker.model.values import parse_text
-from tracker.model.vocabulary import Kind, Qualifier, parse_choice
+from tracker.model.vocabulary import Grade, Kind, Qualifier, parse_choice
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import bytewise, insert_new
+from tracker.service.operators import operator_names
 from tracker.service.programmes import Amount, total
 from tracker.service.reading import (
     EntryInput,
@@ -51,6 +52,9 @@ def add_entry(session: Session, entry: EntryInput) -> str:
         raise problem
     if entry.parent is not None and (problem := stored_parent_problem(session, entry.parent)) is not None:
         raise problem
+    if entry.values["operator"]:
+        operator = entry.values["operator"]
+        entry = entry.replace(operator=operator_names(session, [operator])[operator])
     row = Entry(**entry_columns(entry_id, entry))
     row.lots = [lot_row(number, lot) for number, lot in zip(lot_numbers(entry.lots), entry.lots, strict=True)]
     row.sources = [source_for(session, reference) for reference in dict.fromkeys(entry.sources)]
@@ -157,8 +161,30 @@ def source_for(session: Session, reference: str) -> Source:
     return source
 
 
-def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[str, list[str]]:
-    """Read and store one entry given as text fields (see :func:`read_entry`).
+def read_grade(text: str | None, references: Iterable[object]) -> Grade | None:
+    """The grade given to a command's sources (``--grade``), which needs a source to grade."""
+    if text is None:
+        return None
+    grade = parse_choice(Grade, text, "grade")
+    if not any(references):
+        raise InvalidValue("grade", "goes with --source: it grades the sources given")
+    return grade
+
+
+def grade_sources(session: Session, references: Iterable[str], grade: Grade | None) -> None:
+    """Give these sources a grade of trust (the last one given is theirs)."""
+    if grade is None:
+        return
+    for reference in dict.fromkeys(references):
+        source_for(session, reference).grade = grade.value
+    session.flush()
+
+
+def add_entry_from_text(
+    session: Session, raw: Mapping[str, object], grade: str | None = None
+) -> tuple[str, list[str]]:
+    """Read and store one entry given as text fields (see :func:`read_entry`), its sources
+    given ``grade``.
 
     Returns its id and the ids of entries that may be the same announcement.
     """
@@ -178,10 +204,16 @@ def add_entry_from_text(session: Session, raw: Mapping[str, object]) -> tuple[st
     parent = str(raw.get("parent") or "").strip()
     if parent and "parent" not in fields and (problem := stored_parent_problem(session, parent)):
         problems.append(problem)
+    try:
+        graded = read_grade(grade, entry.sources if entry is not None else [raw.get("sources")])
+    except InvalidValue as problem:
+        problems.append(problem)
     if problems or entry is None:
         raise InvalidInput(problems)
     similar = similar_entries(session, entry)
-    return add_entry(session, entry), similar
+    new_id = add_entry(session, entry)
+    grade_sources(session, entry.sources, graded)
+    return new_id, similar
 
 
 def stored_parent_problem(session: Session, parent: str, entry_id: str | None = None) -> InvalidValue | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
 from tracker.model.periods import parse_day, past_day
-from tracker.model.tables import ChipLot, Entry, EntrySource, RegionCountry, StatusEvent
+from tracker.model.tables import ChipLot, Entry, EntrySource, Operator, RegionCountry, StatusEvent
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
 from tracker.service.catalogue import load_catalogue
 
@@ -29,6 +29,8 @@ class Filters:
     models: tuple[tuple[str, str], ...] = ()
     statuses: tuple[Status, ...] = ()
     sponsors: tuple[Sponsor, ...] = ()
+    operators: tuple[str, ...] = ()  # operators' own names
+    operator_countries: tuple[str, ...] = ()  # of their headquarters
     announced_since: dt.date | None = None
     announced_until: dt.date | None = None
     changed_since: dt.date | None = None  # entries created or updated on or after this day (UTC)
@@ -86,6 +88,11 @@ class Filters:
             conditions.append(sa.or_(Entry.country.in_(members), Entry.scope.is_not(None) & ~outside))
         if self.sponsors:
             conditions.append(Entry.sponsor.in_([sponsor.value for sponsor in self.sponsors]))
+        if self.operators:
+            conditions.append(Entry.operator.in_(self.operators))
+        if self.operator_countries:
+            headquartered = sa.select(Operator.name).where(Operator.hq_country.in_(self.operator_countries))
+            conditions.append(Entry.operator.in_(headquartered))
         if self.announced_since:
             conditions.append(Entry.announced_on >= self.announced_since)
         if self.announced_until:
@@ -157,6 +164,8 @@ def resolve_filters(
     models: Iterable[str] = (),
     statuses: Iterable[str] = (),
     sponsors: Iterable[str] = (),
+    operators: Iterable[str] = (),
+    operator_countries: Iterable[str] = (),
     announced_since: str | None = None,
     announced_until: str | None = None,
     changed_since: str | None = None,
@@ -179,6 +188,10 @@ def resolve_filters(
         models=tuple(pair for model in models for pair in catalogue().models_named(model, vendor_names)),
         statuses=tuple(parse_choice(Status, status, "status") for status in statuses),
         sponsors=tuple(parse_choice(Sponsor, sponsor, "sponsor") for sponsor in sponsors),
+        operators=_operators(session, operators),
+        operator_countries=tuple(
+            parse_country(country, "operator_country") for country in operator_countries
+        ),
         announced_since=since,
         announced_until=until,
         changed_since=parse_day(changed_since, "changed_since") if changed_since is not None else None,
@@ -190,6 +203,17 @@ def resolve_filters(
             else None
         ),
     )
+
+
+def _operators(session: Session, names: Iterable[str]) -> tuple[str, ...]:
+    """The operators named, by name or alias (read only when some are given)."""
+    wanted = list(names)
+    if not wanted:
+        return ()
+    from tracker.service.operators import load_operators
+
+    operators = load_operators(session)
+    return tuple(dict.fromkeys(operators.named(name) for name in wanted))
 
 
 def resolve_region(session: Session, text: str, field_name: str = "region") -> str:

@@ -36,6 +36,7 @@ from tracker.service.formats.base import ParsedEntry
 from tracker.service.formats.tracker import ENTRY_COLUMNS, GroupReader, restored_cells
 from tracker.service.hierarchy import kind_problems, parent_problems
 from tracker.service.merging import cell, differences, lots_text, merged
+from tracker.service.operators import operator_names
 from tracker.service.reading import SOURCE_SEPARATOR, EntryInput, lot_numbers, place_problem
 
 BATCH_SIZE = 10_000  # entries compared and inserted together
@@ -182,6 +183,14 @@ class Importer:
         batch, self.batch = self.batch, []
         if not batch:
             return
+        # Operators by their own names (a name not known yet becomes one), before comparing.
+        operators = operator_names(self.session, [entry.values["operator"] for _, _, entry in batch])
+        batch = [
+            (entry_id, item, entry.replace(operator=operators[entry.values["operator"]]))
+            if entry.values["operator"]
+            else (entry_id, item, entry)
+            for entry_id, item, entry in batch
+        ]
         stored_ids = [entry_id for entry_id, _, _ in batch if entry_id in self.existing]
         lock_stored(self.session, stored_ids)
         stored = stored_rows(self.session, stored_ids)

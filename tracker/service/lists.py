@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.model.countries import country_name
+from tracker.model.tables import ChipVendor, ChipVendorAlias, Entry
 from tracker.model.tokens import count_in_words
 from tracker.service.checks import find_problems
+from tracker.service.database import bytewise
 from tracker.service.details import EntryRow, entry_sources, list_entries
 from tracker.service.filters import Filters
 from tracker.service.history import changes_since
@@ -74,17 +77,18 @@ def changes_table(session: Session, since: str) -> Table:
     return Table(columns, values, people=PeopleView(columns, values, blank=""))
 
 
-def check_table(session: Session) -> Table:
+def check_table(session: Session, stale_after: int | None = None) -> Table:
     """Likely problems in the data, each with its entry and why."""
     return Table(
-        ("entry", "problem"), [(finding.entry_id, finding.problem) for finding in find_problems(session)]
+        ("entry", "problem"),
+        [(finding.entry_id, finding.problem) for finding in find_problems(session, stale_after)],
     )
 
 
 def sources_table(session: Session, entry_id: str) -> Table:
     """The sources of an entry."""
-    values = [(s.reference, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
-    return Table(("source", "publisher", "published"), values)
+    values = [(s.reference, s.grade, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
+    return Table(("source", "grade", "publisher", "published"), values)
 
 
 def regions_table(session: Session, region: str | None = None) -> Table:
@@ -104,8 +108,10 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
     models = list(list_chip_models(session, vendors))
     columns = (
         "vendor", "model", "family", "aliases", "notes", "bf16_tflops", "fp8_tflops", "tdp_w",
-        "per_superchip", "per_server", "per_rack", "figures_source",
+        "per_superchip", "per_server", "per_rack", "figures_source", "vendor_country",
+        "vendor_country_source",
     )  # fmt: skip
+    countries = vendor_countries(session)
     values = [
         (
             m.vendor,
@@ -118,12 +124,14 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
             m.tdp_w,
             *(dict(m.holds).get(unit) for unit in ("superchip", "server", "rack")),
             m.figures_source,
+            *countries.get(m.vendor, (None, None)),
         )
         for m in models
     ]
     people = PeopleView(
         (
             "vendor",
+            "vendor_country",
             "model",
             "family",
             "bf16_tflops",
@@ -136,6 +144,7 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
         [
             (
                 m.vendor,
+                countries.get(m.vendor, (None, None))[0],
                 m.model,
                 m.family,
                 m.bf16_tflops,
@@ -149,6 +158,31 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
         ],
     )
     return Table(columns, values, people=people)
+
+
+def vendor_countries(session: Session) -> dict[str, tuple[str | None, str | None]]:
+    """Each vendor's country (its headquarters: the chip designer's nationality) and source."""
+    query = sa.select(ChipVendor.name, ChipVendor.country, ChipVendor.country_source)
+    return {name: (country, source) for name, country, source in session.execute(query)}
+
+
+def vendors_table(session: Session) -> Table:
+    """The chip vendors: each with its other spellings, its country and where that is stated."""
+    aliases: dict[str, list[str]] = {}
+    for alias, vendor in session.execute(
+        sa.select(ChipVendorAlias.alias, ChipVendorAlias.vendor).order_by(
+            bytewise(session, ChipVendorAlias.alias)
+        )
+    ):
+        aliases.setdefault(vendor, []).append(alias)
+    query = sa.select(ChipVendor.name, ChipVendor.country, ChipVendor.country_source).order_by(
+        bytewise(session, ChipVendor.name)
+    )
+    values = [
+        (name, country, ", ".join(aliases.get(name, ())), source)
+        for name, country, source in session.execute(query)
+    ]
+    return Table(("vendor", "country", "aliases", "country_source"), values)
 
 
 def tokens_table(session: Session, providers: Iterable[str] = ()) -> Table:
@@ -198,3 +232,58 @@ def _tokens_for_people(row: TokenRow) -> tuple[object, ...]:
         row.source,
         row.note,
     )
+
+
+def operators_table(session: Session) -> Table:
+    """Every operator with its headquarters country, kind, group, aliases and source, and the
+    entries and planned chips it runs, counted as the summary counts them (every chip once)."""
+    from tracker.service.filters import Filters
+    from tracker.service.operators import list_operators
+    from tracker.service.programmes import coverage
+    from tracker.service.summary import grouped_totals
+
+    filters = Filters()
+    counted = {
+        totals.keys[0]: totals
+        for totals in grouped_totals(session, filters, ("operator",), coverage(session, filters))
+    }
+    entries = dict(
+        session.execute(sa.select(Entry.operator, sa.func.count()).group_by(Entry.operator)).tuples().all()
+    )
+    columns = (
+        "operator",
+        "hq_country",
+        "kind",
+        "group",
+        "aliases",
+        "entries",
+        "chips",
+        "qualifier",
+        "source",
+    )
+    values = []
+    people_rows = []
+    for row in list_operators(session):
+        totals = counted.get(row.name)
+        chips = totals.chips if totals else 0
+        qualifier = totals.qualifier.value if totals else "exact"
+        aliases = ", ".join(row.aliases)
+        values.append(
+            (row.name, row.hq_country, row.kind, row.group_name, aliases, entries.get(row.name, 0), chips,
+             qualifier, row.source)
+        )  # fmt: skip
+        count = Count(chips, qualifier)
+        people_rows.append(
+            (row.name, row.hq_country, row.kind, row.group_name, entries.get(row.name, 0), count, aliases)
+        )
+    people = PeopleView(
+        ("operator", "hq_country", "kind", "group", "entries", "chips", "aliases"),
+        people_rows,
+        blank={"hq_country": "(unknown)"},
+        notes=(
+            "chips: planned, counted as `tracker summary --by operator` counts them; sources: --format csv.",
+        )
+        if people_rows
+        else (),
+    )
+    return Table(columns, values, people=people)

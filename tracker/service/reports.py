@@ -57,9 +57,18 @@ def figures_for_people(row: Totals, reference: Decimal | None) -> tuple[object, 
 
 def _blanks(keys: Sequence[str]) -> dict[str, str]:
     """What tables show for a key without a value."""
+    return {key: blank_key(key) for key in keys}
+
+
+def blank_key(key: str) -> str:
+    """What a report shows for a key without a value: a programme spanning countries, a
+    country in no region, an operator's or vendor's nationality not known, a value not given."""
     return {
-        key: {"region": "(no region)", "country": "(multi-country)"}.get(key, "(not given)") for key in keys
-    }
+        "region": "(no region)",
+        "country": "(multi-country)",
+        "operator-country": "(unknown)",
+        "vendor-country": "(unknown)",
+    }.get(key, "(not given)")
 
 
 def summary_table(

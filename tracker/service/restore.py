@@ -98,6 +98,7 @@ class _Restorer:
     def finish(self) -> None:
         self._flush()
         self._attach_parts()
+        self._settle_operators()
         if self._connection.dialect.name == "postgresql":
             self._move_sequences()
 
@@ -192,6 +193,23 @@ class _Restorer:
         # The first line only: PostgreSQL's DETAIL repeats the whole row, which the line holds.
         detail = " ".join((str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0].split())
         return self._problem(line, f"{record_type.name}: the database refused it: {detail}")
+
+    def _settle_operators(self) -> None:
+        """Operators as the dump has them: a bundled operator that the dumped database had
+        merged into another (its name now an alias there) goes, unless an entry names it; an
+        entry's operator that no record gives (a version 1 dump) becomes one, as the
+        migration to version 2 makes them."""
+        operator, alias, entry = TABLES["operator"], TABLES["operator_alias"], TABLES["entry"]
+        self._connection.execute(
+            sa.delete(operator).where(
+                operator.c.name.in_(sa.select(alias.c.alias)),
+                ~sa.exists().where(entry.c.operator == operator.c.name),
+            )
+        )
+        named = sa.select(entry.c.operator).where(
+            entry.c.operator.is_not(None), ~sa.exists().where(operator.c.name == entry.c.operator)
+        )
+        self._connection.execute(sa.insert(operator).from_select(["name"], named.distinct()))
 
     def _attach_parts(self) -> None:
         """Give the entries their programmes, once every entry is in: each must exist, be a

@@ -26,6 +26,8 @@ from tracker.model.tables import (
     ChipVendorAlias,
     Entry,
     EntryChange,
+    Operator,
+    OperatorAlias,
     Region,
     RegionCountry,
     SeedLoad,
@@ -67,14 +69,23 @@ def load_reference(session: Session) -> int:
             session.add(RegionCountry(region_id=row["region"], country=row["country"]))
             added += 1
     added += _load_catalogue(session)
-    known_sources = set(session.scalars(sa.select(Source.reference)))
+    added += _load_operators(session)
+    known_sources = {source.reference: source for source in session.scalars(sa.select(Source))}
     for row in read_seed("sources.csv"):
-        if row["reference"] not in known_sources:
+        stored = known_sources.get(row["reference"])
+        if stored is None:
             published = parse_day(row["published_on"], "published_on") if row["published_on"] else None
             session.add(
-                Source(reference=row["reference"], publisher=row["publisher"] or None, published_on=published)
+                Source(
+                    reference=row["reference"],
+                    publisher=row["publisher"] or None,
+                    published_on=published,
+                    grade=row["grade"] or None,
+                )
             )
             added += 1
+        elif stored.grade is None and row["grade"]:  # a database made before sources had grades
+            stored.grade = row["grade"]
     session.flush()
     return added
 
@@ -88,6 +99,11 @@ def _load_catalogue(session: Session) -> int:
         if row["vendor"] not in vendors:
             session.add(ChipVendor(name=row["vendor"]))
             added += 1
+    session.flush()
+    for row in vendor_rows:  # a vendor's country, where none was given (a database made before)
+        vendor = session.get(ChipVendor, row["vendor"])
+        if vendor is not None and vendor.country_source is None and row["country_source"]:
+            vendor.country, vendor.country_source = row["country"] or None, row["country_source"]
     session.flush()
     for row in vendor_rows:
         for alias in _aliases(row["aliases"]):
@@ -123,6 +139,44 @@ def _load_catalogue(session: Session) -> int:
                 model_aliases.add(key)
                 added += 1
     session.flush()
+    return added
+
+
+def _load_operators(session: Session) -> int:
+    """The bundled operators (``seeds/operators.csv``). One that is stored already, by its
+    name or an alias, is left as it is, unless it has no values nor source (made from an
+    entry's operator text): it then takes the bundled values and names as aliases."""
+    from tracker.service.operators import load_operators  # only when loading seeds
+
+    added = 0
+    operators = load_operators(session)
+    for row in read_seed("operators.csv"):
+        names = [row["name"], *_aliases(row["aliases"])]
+        values = {
+            "hq_country": row["hq"] or None,
+            "kind": row["kind"] or None,
+            "group_name": row["group"] or None,
+            "hq_source": row["source"] or None,
+        }
+        stored = next((found for name in names if (found := operators.find(name)) is not None), None)
+        if stored is None:
+            session.add(Operator(name=row["name"], **values))
+            session.flush()
+            stored = row["name"]
+            operators.names[match_key(stored)] = stored
+            added += 1
+        else:
+            operator = session.get(Operator, stored)
+            if operator is None or operator.hq_source is not None or operator.hq_country is not None:
+                continue
+            for column, value in values.items():
+                setattr(operator, column, value)
+        for name in names:
+            if operators.find(name) is None:
+                session.add(OperatorAlias(alias=name, operator=stored))
+                added += 1
+            operators.names.setdefault(match_key(name), stored)
+        session.flush()
     return added
 
 
@@ -180,6 +234,13 @@ def load_entries(session: Session) -> int:
                 added += _import_seeds(session, ids)
                 _attach_parts(session, ids)
                 names.append(name)
+    # What happened since the seed note: new entries, then dated events and updates.
+    if SEED_LATER_ENTRIES not in loaded:
+        added += _import_seeds(session, file="later_entries.csv")
+        names.append(SEED_LATER_ENTRIES)
+    if SEED_DEVELOPMENTS not in loaded:
+        load_developments(session)
+        names.append(SEED_DEVELOPMENTS)
     if SEED_TOKENS not in loaded:
         load_tokens(session)
         names.append(SEED_TOKENS)
@@ -217,15 +278,49 @@ def load_tokens(session: Session) -> int:
     return added
 
 
-def _import_seeds(session: Session, ids: tuple[str, ...] | None = None) -> int:
-    """Import the seed entries (only those of ``ids``, if given) through the import engine."""
+def _import_seeds(session: Session, ids: tuple[str, ...] | None = None, file: str = "entries.csv") -> int:
+    """Import the seed entries of ``file`` (only those of ``ids``, if given) through the import engine."""
     from tracker.service.formats.tracker import read_export_file
     from tracker.service.imports import OnConflict, import_entries  # only when seeding
 
-    text = importlib.resources.files("tracker.seeds").joinpath("entries.csv").read_text(encoding="utf-8")
-    entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name="entries.csv")
+    text = importlib.resources.files("tracker.seeds").joinpath(file).read_text(encoding="utf-8")
+    entries = read_export_file(io.StringIO(text, newline=""), load_catalogue(session), name=file)
     chosen = (item for item in entries if ids is None or (item.entry and item.entry.id in ids))
-    return import_entries(session, chosen, name="seeds/entries.csv", on_conflict=OnConflict.SKIP).added
+    return import_entries(session, chosen, name=f"seeds/{file}", on_conflict=OnConflict.SKIP).added
+
+
+SEED_LATER_ENTRIES = "entries-2026-12"  # seeds/later_entries.csv
+SEED_DEVELOPMENTS = "developments-2026-12"  # seeds/developments.csv
+
+
+def load_developments(session: Session) -> int:
+    """Apply ``seeds/developments.csv``: what happened to the seed entries since the note, each
+    row a status change (on its day), an update of a field or a source added, with its graded
+    source, through the commands' own services (so that each is kept in the entry's
+    history). A row whose entry is gone (a user removed it) is passed over. Returns how
+    many rows were applied."""
+    from tracker.service.status import change_status  # only when seeding
+    from tracker.service.updates import update_entry
+
+    applied = 0
+    for row in read_seed("developments.csv"):
+        if session.get(Entry, row["entry"]) is None:
+            continue
+        if row["action"] == "status":
+            note, grade = row["note"] or None, row["grade"] or None
+            change_status(
+                session, row["entry"], row["value"], row["on"], source=row["source"], note=note, grade=grade
+            )
+        elif row["action"] == "update":
+            update_entry(
+                session, row["entry"], {row["field"]: row["value"]}, [row["source"]], grade=row["grade"]
+            )
+        elif row["action"] == "source":
+            update_entry(session, row["entry"], {}, [row["source"]], grade=row["grade"])
+        else:
+            raise ValueError(f"seeds/developments.csv: unknown action {row['action']!r}")
+        applied += 1
+    return applied
 
 
 def _attach_parts(session: Session, programmes: tuple[str, ...]) -> None:

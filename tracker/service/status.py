@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue, Problems
 from tracker.model.periods import past_day
-from tracker.model.tables import StatusEvent, utc_now
+from tracker.model.tables import EntryVerification, StatusEvent, utc_now
 from tracker.model.values import parse_text
 from tracker.model.vocabulary import Status, parse_choice
 from tracker.service.checks import status_problems
-from tracker.service.entries import entry_for_update, source_for
+from tracker.service.entries import entry_for_update, grade_sources, read_grade, source_for
 from tracker.service.reading import read_sources
 
 
@@ -42,6 +42,7 @@ def change_status(
     source: str | None = None,
     unsourced: bool = False,
     note: str | None = None,
+    grade: str | None = None,
 ) -> StatusChange:
     """Append a status change to an entry's history, effective on the day ``on``.
 
@@ -64,6 +65,7 @@ def change_status(
     if references and unsourced:
         problems.add(InvalidValue("unsourced", "goes without --source; give one or the other"))
     text = problems.read(lambda: parse_text(note, "note", 10_000, one_line=False))
+    graded = problems.read(lambda: read_grade(grade, references or [source]))
     problems.check()
     assert status is not None
     assert day is not None
@@ -85,6 +87,7 @@ def change_status(
         note=text,
     )
     entry.events.append(event)
+    grade_sources(session, references, graded)
     if references and all(known.reference != references[0] for known in entry.sources):
         entry.sources.append(event.source)  # type: ignore[arg-type]
     session.flush()
@@ -102,3 +105,25 @@ def change_status(
 
 def _order(event: StatusEvent) -> tuple[dt.date, int]:
     return (event.effective_on, event.id or 0)
+
+
+def verify_entry(
+    session: Session, entry_id: str, on: str, *, source: str | None = None, grade: str | None = None
+) -> EntryVerification:
+    """Record that the entry was checked on the day ``on`` (on ``source``, if given, which
+    joins its sources): `tracker check --stale-after` counts from its latest such day."""
+    problems = Problems()
+    day = problems.read(lambda: past_day(on, "on"))
+    references = list(read_sources([source] if source is not None else [], problems.found))
+    graded = problems.read(lambda: read_grade(grade, references or [source]))
+    problems.check()
+    assert day is not None
+    entry = entry_for_update(session, entry_id)
+    cited = source_for(session, references[0]) if references else None
+    verification = EntryVerification(verified_on=day, source=cited)
+    entry.verifications.append(verification)
+    if cited is not None and all(known.reference != cited.reference for known in entry.sources):
+        entry.sources.append(cited)
+    grade_sources(session, references, graded)
+    session.flush()
+    return verification

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
-from tracker.model.tables import ChipLot, Entry, RegionCountry
+from tracker.model.tables import ChipLot, ChipVendor, Entry, Operator, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
 from tracker.service.filters import Filters, effective_status
@@ -43,6 +43,16 @@ class Totals:
         return Amount(self.chips, self.qualifier, self.bits)
 
 
+def _joined(query: sa.Select[Any], keys: Sequence[str]) -> sa.Select[Any]:
+    """The query of lots joined to entries, joined also to what ``keys`` read: an operator
+    or vendor without a country (or an entry without an operator) keeps its lots, under None."""
+    if "operator-country" in keys:
+        query = query.outerjoin(Operator, Operator.name == Entry.operator)
+    if "vendor-country" in keys:
+        query = query.outerjoin(ChipVendor, ChipVendor.name == ChipLot.vendor)
+    return query
+
+
 def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
     columns: dict[str, Any] = {
         "country": Entry.country,
@@ -51,6 +61,11 @@ def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
         "model": ChipLot.model,
         "status": effective_status(filters.as_of),
         "operator": Entry.operator,
+        "scope": Entry.scope,  # not a --by key: for the sovereignty report
+        # The operator's headquarters and the chip vendor's (their nationality); the joins
+        # are added by :func:`_joined`.
+        "operator-country": Operator.hq_country,
+        "vendor-country": ChipVendor.country,
         "sponsor": Entry.sponsor,
         "kind": Entry.kind,
         "confidence": Entry.confidence,
@@ -111,7 +126,9 @@ def planned_totals(
 def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cover: Coverage) -> list[Totals]:
     """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller."""
     groups: dict[Keys, _Group] = {}
-    lots = _counted_lots(session, filters, cover, *(_key_column(key, filters).label(key) for key in keys))
+    lots = _counted_lots(
+        session, filters, cover, *(_key_column(key, filters).label(key) for key in keys), keys=keys
+    )
     if "region" in keys:
         lots = lots.outerjoin(RegionCountry, RegionCountry.country == Entry.country)
         if filters.regions:
@@ -166,19 +183,24 @@ def planned_total(session: Session, filters: Filters, cover: Coverage | None = N
 
 
 def _counted_lots(
-    session: Session, filters: Filters, cover: Coverage, *keys: sa.ColumnElement[Any]
+    session: Session,
+    filters: Filters,
+    cover: Coverage,
+    *columns: sa.ColumnElement[Any],
+    keys: Sequence[str] = (),
 ) -> sa.Select[Any]:
     """The lots (of entries other than programmes) that ``filters`` count, one row each: the
     ``keys`` given, its chips and qualifier, its entry, and what :func:`capacity_sums` reads."""
-    query = (
+    query = _joined(
         sa.select(
-            *keys,
+            *columns,
             ChipLot.quantity.label("quantity"),
             ChipLot.qualifier.label("qualifier"),
             Entry.id.label("entry_id"),
         )
         .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id)
+        .join(Entry, ChipLot.entry_id == Entry.id),
+        keys,
     )
     return with_figures(query, session).where(*_plain_lots(session, filters, cover))
 
@@ -201,11 +223,14 @@ def _programme_lots(
         return []
     columns = [sa.null() if key == "region" else _key_column(key, filters) for key in keys]
     query = with_figures(
-        sa.select(
-            *columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope), ChipLot.quantity
-        )
-        .select_from(ChipLot)
-        .join(Entry, ChipLot.entry_id == Entry.id),
+        _joined(
+            sa.select(
+                *columns, ChipLot.id, Entry.id, sa.func.coalesce(Entry.country, Entry.scope), ChipLot.quantity
+            )
+            .select_from(ChipLot)
+            .join(Entry, ChipLot.entry_id == Entry.id),
+            keys,
+        ),
         session,
         few=True,  # a programme's lots
     ).where(cover.is_programme(session, Entry.id), *filters.lot_conditions(planned_only=True))

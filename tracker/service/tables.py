@@ -35,6 +35,26 @@ class Count(int):
         return f"{QUALIFIER_MARKS[self.qualifier]}{int(self):,}"
 
 
+class Share(int):
+    """A count with its share of a whole, as tables show it: ``4,000 (25%)``; a share
+    that rounds to 0% but is not nothing is ``<1%``."""
+
+    whole: int
+
+    def __new__(cls, value: int, whole: int) -> Share:
+        share = super().__new__(cls, value)
+        share.whole = whole
+        return share
+
+    def __str__(self) -> str:
+        if not self.whole:
+            return f"{int(self):,}"
+        percent = Decimal(100 * int(self)) / self.whole
+        shown = percent.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        text = "<1" if shown == 0 and self else f"{shown}"
+        return f"{int(self):,} ({text}%)"
+
+
 class Figure(Decimal):
     """A figure derived from the catalogue (H100-equivalents, megawatts), shown in tables
     with its qualifier before it and ``est.`` after it where part of it is an estimate."""
@@ -57,7 +77,7 @@ class Figure(Decimal):
 def raw_value(value: object) -> object:
     """A value as programs read it (JSON, the API's rows): numbers as numbers, dates and
     periods as ISO text."""
-    if isinstance(value, Count):
+    if isinstance(value, (Count, Share)):
         return int(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

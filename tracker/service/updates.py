@@ -19,7 +19,16 @@ from tracker.model.tables import ChipLot, Entry, EntryChange, utc_now
 from tracker.model.values import parse_quantity
 from tracker.model.vocabulary import Kind, Qualifier, Status, Unit, parse_choice, parse_qualifier
 from tracker.service.catalogue import Catalogue, load_catalogue
-from tracker.service.entries import entry_for_update, lock_entries, lot_row, source_for, stored_parent_problem
+from tracker.service.entries import (
+    entry_for_update,
+    grade_sources,
+    lock_entries,
+    lot_row,
+    read_grade,
+    source_for,
+    stored_parent_problem,
+)
+from tracker.service.operators import operator_names
 from tracker.service.reading import (
     LotInput,
     Problems,
@@ -56,6 +65,7 @@ def update_entry(
     values: Mapping[str, str | None],
     sources: Sequence[str] = (),
     lot: Mapping[str, str | None] | None = None,
+    grade: str | None = None,
 ) -> list[FieldChange]:
     """Edit an entry's fields and add sources, keeping each change (field, old and new value,
     when, and the first source given) in its history. An empty value clears an optional
@@ -81,6 +91,7 @@ def update_entry(
         else:
             new_values[name] = problems.read(functools.partial(UPDATABLE[name].read, text, catalogue))
     references = list(dict.fromkeys(read_sources(list(sources), problems.found)))
+    graded = problems.read(lambda: read_grade(grade, references or list(sources)))
     problems.check()
     parent = new_values.get("parent")
     if parent is not None:  # the entry and its new programme, in the order every command locks them
@@ -89,6 +100,9 @@ def update_entry(
     _check_place(session, entry, new_values)
     if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
         raise wrong
+    if new_values.get("operator"):
+        operator = str(new_values["operator"])
+        new_values["operator"] = operator_names(session, [operator])[operator]
     source = source_for(session, references[0]) if references else None
     changes: list[FieldChange] = []
     if set(lot_given) - {"lot"}:
@@ -106,6 +120,7 @@ def update_entry(
         if reference not in known:
             entry.sources.append(source_for(session, reference))
             changes.append(FieldChange("sources", "", reference))
+    grade_sources(session, references, graded)
     for change in changes:
         entry.changes.append(
             EntryChange(

@@ -59,10 +59,10 @@ SOURCE_COLUMNS = tuple(f"Source {number}" for number in range(1, 6))
 # from Epoch's Note), and its sources are added to.
 MAPPED_COLUMNS = frozenset({
     "id", "name", "operator", "country", "sponsor", "status", "confidence", "online", "lot",
-    "vendor", "model", "chips", "power_mw", "sources",
+    "vendor", "model", "chips", "power_mw", "sources", "users",
 })  # fmt: skip
 COLUMNS = (
-    "Name", "Owner", "Country", "Status", "Certainty", "Sector", "First Operational Date",
+    "Name", "Owner", "Users", "Country", "Status", "Certainty", "Sector", "First Operational Date",
     "First Operational Date Note", "Reported Power Capacity (MW)", "Note", "Possible Duplicate",
     "Possible Duplicate Of", "Superseded by", "Builds Upon", "Total number of AI chips",
     *(column for lot in LOT_COLUMNS for column in lot), *SOURCE_COLUMNS,
@@ -272,7 +272,8 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
         name=name or "",
         country=country or "",
         id=checked_id,
-        operator=read.read("Owner", lambda text: parse_text(text, "operator", 200)),
+        operator=read.read("Owner", lambda text: parse_text(owners(text)[0], "operator", 200)),
+        users=_users(read),
         sponsor=read.choice("Sector", SPONSORS),
         status=read.choice("Status", STATUSES) or Status.ANNOUNCED,
         confidence=read.choice("Certainty", CONFIDENCES),
@@ -287,6 +288,27 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
     if read.problems:
         return ParsedEntry(line, None, tuple(read.problems))
     return ParsedEntry(line, entry, columns=MAPPED_COLUMNS, adds_sources=True)
+
+
+def owners(text: str) -> list[str]:
+    """The owners an Epoch "Owner" cell names: one, or several joined by commas
+    (``OpenAI,Microsoft``), in Epoch's order."""
+    return [part.strip() for part in text.split(",") if part.strip()] or [text]
+
+
+def _users(read: _Row) -> str | None:
+    """An entry's other owners and users: the owners after the first (who is its operator),
+    then Epoch's "Users" cell, each once."""
+    row = read.row
+    others = owners(row["Owner"])[1:] if row["Owner"] else []
+    named = [*others, *(part.strip() for part in row["Users"].split(",") if part.strip())]
+    if not named:
+        return None
+    try:
+        return parse_text(", ".join(dict.fromkeys(named)), "users", 1_000)
+    except InvalidValue as error:
+        read.problem("Users", error.message)
+        return None
 
 
 def _rest_of_total(read: _Row, catalogue: Catalogue, counted: int) -> list[LotInput]:

@@ -1,0 +1,390 @@
+"""Operators: who runs an entry's chips, with the country of its headquarters, its kind, its
+group, its other names and the source of those.
+
+An entry's operator is always an operator's own name. A name given to ``add``, ``update`` or
+``import`` is matched against operators' names and aliases whatever its case, accents, spaces
+and punctuation (as vendors are); a name not known yet is not refused but becomes a new
+operator, without a headquarters country, and the command tells so (:func:`created`), with the
+closest known name as a hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict, InvalidValue
+from tracker.model.countries import parse_country
+from tracker.model.names import match_key
+from tracker.model.tables import Entry, EntryChange, Operator, OperatorAlias, utc_now
+from tracker.model.values import parse_text
+from tracker.model.vocabulary import OperatorKind, parse_choice
+from tracker.service.database import bytewise
+
+MAX_NAME = 200
+_CREATED = "tracker.operators.created"  # the session's record of operators a command created
+OPERATOR_LOCK_KEY = 0x7472_6163_6B6F_70  # "trackop": commands creating operators take turns
+
+
+@dataclass(frozen=True)
+class NewOperator:
+    """An operator a command created from a name it did not know, and the closest known name."""
+
+    name: str
+    closest: str | None
+
+    def hint(self) -> str:
+        return f" (did you mean {self.closest!r}?)" if self.closest else ""
+
+
+@dataclass
+class Operators:
+    """Every operator's name and alias, by :func:`match_key`, to the operator's name."""
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    def find(self, text: str) -> str | None:
+        return self.names.get(match_key(text))
+
+    def closest(self, text: str) -> str | None:
+        """The known name nearest ``text``: one that it contains or that contains it (``Nscale``
+        for ``Nscale and Aker``), else the most alike."""
+        key = match_key(text)
+        within = [known for known in self.names if len(known) >= 3 and (known in key or key in known)]
+        if within:
+            return self.names[max(within, key=len)]
+        close = difflib.get_close_matches(key, list(self.names), n=1, cutoff=0.75)
+        return self.names[close[0]] if close else None
+
+    def named(self, text: str, field_name: str = "operator") -> str:
+        """The operator ``text`` names, or an error naming the closest."""
+        found = self.find(text)
+        if found is not None:
+            return found
+        closest = self.closest(text)
+        hint = f"did you mean {closest!r}? " if closest else ""
+        raise InvalidValue(field_name, f"unknown operator {text!r}; {hint}`tracker operators` lists them")
+
+
+def load_operators(session: Session) -> Operators:
+    """Every operator name and alias (a few thousand at most: read whole)."""
+    operators = Operators()
+    for (name,) in session.execute(sa.select(Operator.name)):
+        operators.names[match_key(name)] = name
+    for alias, name in session.execute(sa.select(OperatorAlias.alias, OperatorAlias.operator)):
+        operators.names.setdefault(match_key(alias), name)
+    return operators
+
+
+def _lock(session: Session) -> None:
+    """On PostgreSQL, commands that may create operators take turns (SQLite's write lock does so)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(OPERATOR_LOCK_KEY)))
+
+
+def operator_names(session: Session, texts: Iterable[str | None]) -> dict[str, str]:
+    """The operator each name means, by the name as given; a name not known yet becomes a new
+    operator (recorded for :func:`created`)."""
+    wanted = [text for text in dict.fromkeys(texts) if text]
+    if not wanted:
+        return {}
+    _lock(session)
+    operators = load_operators(session)
+    names: dict[str, str] = {}
+    new: list[NewOperator] = []
+    for text in wanted:
+        found = operators.find(text)
+        if found is None:
+            new.append(NewOperator(text, operators.closest(text)))
+            operators.names[match_key(text)] = text
+            found = text
+        names[text] = found
+    if new:
+        session.execute(sa.insert(Operator), [{"name": operator.name} for operator in new])
+        session.info.setdefault(_CREATED, []).extend(new)
+    return names
+
+
+def created(session: Session) -> list[NewOperator]:
+    """The operators this session's commands created from names they did not know (once each,
+    though a file read again creates them again)."""
+    return list({operator.name: operator for operator in session.info.get(_CREATED, [])}.values())
+
+
+def new_operators_warning(new: Sequence[NewOperator]) -> str | None:
+    """One line telling of the operators created: what they lack, and how to give it."""
+    if not new:
+        return None
+    if len(new) == 1:
+        operator = new[0]
+        return (
+            f"new operator {operator.name!r}{operator.hint()}, without a headquarters country; "
+            f"`tracker operators set {_quoted(operator.name)} --hq C --source URL` gives it"
+        )
+    shown = ", ".join(f"{operator.name!r}{operator.hint()}" for operator in new[:10])
+    more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+    return (
+        f"{len(new)} new operators, without a headquarters country: {shown}{more}; "
+        "`tracker operators` lists them, `tracker operators set` gives their headquarters"
+    )
+
+
+def _quoted(name: str) -> str:
+    """A name as a shell takes it, quoted where it must be."""
+    return shlex.quote(name)
+
+
+@dataclass(frozen=True)
+class OperatorValues:
+    """What ``operators add`` and ``operators set`` give an operator (None: not given)."""
+
+    hq_country: str | None = None
+    kind: str | None = None
+    group_name: str | None = None
+    aliases: tuple[str, ...] = ()
+    source: str | None = None
+
+
+def read_operator_values(
+    *,
+    hq: str | None = None,
+    kind: str | None = None,
+    group: str | None = None,
+    aliases: Sequence[str] = (),
+    source: str | None = None,
+) -> OperatorValues:
+    """Checked values as typed; an empty ``group`` or ``kind`` clears it (``""``)."""
+    return OperatorValues(
+        hq_country=parse_country(hq, "hq") if hq is not None else None,
+        kind=(parse_choice(OperatorKind, kind, "kind").value if kind.strip() else "")
+        if kind is not None
+        else None,
+        group_name=(parse_text(group, "group", MAX_NAME) or "") if group is not None else None,
+        aliases=tuple(_name(alias, "alias") for alias in aliases),
+        source=parse_text(source, "source", 2_000) if source is not None else None,
+    )
+
+
+def _name(text: str, field_name: str) -> str:
+    name = parse_text(text, field_name, MAX_NAME)
+    if name is None or not match_key(name):
+        raise InvalidValue(field_name, f"{text!r} has no letters or digits")
+    return name
+
+
+def _values_of(row: Operator) -> dict[str, str | None]:
+    return {"hq_country": row.hq_country, "kind": row.kind, "group_name": row.group_name}
+
+
+def add_operator(session: Session, name: str, values: OperatorValues) -> bool:
+    """Add an operator; returns False when it exists with these values already (nothing
+    changes). One that exists with other values is refused, with a hint to ``set`` them."""
+    name = _name(name, "name")
+    if not values.source:
+        raise InvalidValue("source", "is needed: say where the headquarters (and kind) are stated")
+    if values.hq_country is None:
+        raise InvalidValue("hq", "is needed: the country of the operator's headquarters, such as NL")
+    _lock(session)
+    operators = load_operators(session)
+    existing = operators.find(name)
+    given = {
+        "hq_country": values.hq_country,
+        "kind": values.kind or None,
+        "group_name": values.group_name or None,
+    }
+    if existing is not None:
+        row = session.get(Operator, existing)
+        assert row is not None
+        same = _values_of(row) == given and all(operators.find(alias) == existing for alias in values.aliases)
+        if same:
+            return False
+        raise Conflict(
+            f"operator {existing!r} exists with other values ({_describe(_values_of(row))}); "
+            f"`tracker operators set {_quoted(existing)}` changes them",
+            "name",
+        )
+    for alias in values.aliases:
+        if (other := operators.find(alias)) is not None:
+            raise Conflict(f"{alias!r} already means operator {other!r}", "alias")
+    session.add(Operator(name=name, hq_source=values.source, **given))
+    session.flush()
+    _add_aliases(session, name, values.aliases, {match_key(name)})
+    return True
+
+
+def _describe(values: Mapping[str, str | None]) -> str:
+    labels = {"hq_country": "hq", "kind": "kind", "group_name": "group"}
+    return ", ".join(f"{labels[key]} {value or '-'}" for key, value in values.items())
+
+
+def _add_aliases(session: Session, name: str, aliases: Iterable[str], keys: set[str]) -> None:
+    for alias in aliases:
+        if match_key(alias) not in keys:
+            session.add(OperatorAlias(alias=alias, operator=name))
+            keys.add(match_key(alias))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class OperatorChange:
+    """What ``operators set`` did: the fields changed (old, new), the operators merged into it,
+    and the entries whose operator it renamed or merged."""
+
+    name: str
+    fields: tuple[tuple[str, str | None, str | None], ...]
+    merged: tuple[str, ...]
+    entries: int
+
+
+def set_operator(
+    session: Session, name: str, values: OperatorValues, *, new_name: str | None = None
+) -> OperatorChange:
+    """Change an operator's values, with their source. ``new_name`` renames it (the old name
+    stays an alias). An alias that is another operator's name merges that operator into this
+    one: its entries and aliases move here, and its name becomes an alias. Entries whose
+    operator is renamed or merged keep the change in their history, on the source given."""
+    if not values.source:
+        raise InvalidValue("source", "is needed: say where the new values are stated")
+    _lock(session)
+    operators = load_operators(session)
+    current = operators.named(name, "name")
+    row = session.get(Operator, current)
+    assert row is not None
+    changed: list[tuple[str, str | None, str | None]] = []
+    given = {"hq_country": values.hq_country, "kind": values.kind, "group_name": values.group_name}
+    for column, value in given.items():
+        if value is None:
+            continue
+        new = value or None
+        if getattr(row, column) != new:
+            changed.append((column, getattr(row, column), new))
+            setattr(row, column, new)
+    merged: list[str] = []
+    moved = 0
+    for alias in values.aliases:
+        other = operators.find(alias)
+        if other == current:
+            continue
+        if other is not None and match_key(alias) != match_key(other):
+            raise Conflict(f"{alias!r} is an alias of operator {other!r}; merge {other!r} itself", "alias")
+        if other is not None:
+            moved += _merge(session, other, current, values.source)
+            merged.append(other)
+        else:
+            session.add(OperatorAlias(alias=alias, operator=current))
+            operators.names[match_key(alias)] = current
+        session.flush()
+    final = current
+    if new_name is not None:
+        final = _name(new_name, "rename")
+        holder = operators.find(final)
+        if holder is not None and holder != current:
+            raise Conflict(f"{final!r} already means operator {holder!r}", "rename")
+        if final != current:
+            moved += _rename(session, current, final, values.source)
+            changed.append(("name", current, final))
+    if not changed and not merged and not values.aliases:
+        raise InvalidValue("values", "none given; give --hq, --kind, --group, --alias or --rename")
+    row = session.get(Operator, final)
+    assert row is not None
+    row.hq_source = values.source
+    session.flush()
+    return OperatorChange(final, tuple(changed), tuple(merged), moved)
+
+
+def _entries_move(session: Session, old: str, new: str, source: str) -> int:
+    """Entries whose operator is ``old`` take ``new``, each change kept in its history."""
+    ids = list(session.scalars(sa.select(Entry.id).where(Entry.operator == old)))
+    if not ids:
+        return 0
+    source_id = _source_id(session, source)
+    now = utc_now()
+    session.execute(sa.update(Entry).where(Entry.operator == old).values(operator=new, updated_at=now))
+    session.execute(
+        sa.insert(EntryChange),
+        [
+            {"entry_id": entry_id, "field": "operator", "old_value": old, "new_value": new, "changed_at": now,
+             "source_id": source_id}
+            for entry_id in ids
+        ],
+    )  # fmt: skip
+    return len(ids)
+
+
+def _source_id(session: Session, reference: str) -> int:
+    from tracker.service.entries import source_for
+
+    source = source_for(session, reference)
+    session.flush()
+    return source.id
+
+
+def _merge(session: Session, other: str, into: str, source: str) -> int:
+    moved = _entries_move(session, other, into, source)
+    session.execute(sa.update(OperatorAlias).where(OperatorAlias.operator == other).values(operator=into))
+    session.execute(sa.delete(Operator).where(Operator.name == other))
+    session.add(OperatorAlias(alias=other, operator=into))
+    session.flush()
+    return moved
+
+
+def _rename(session: Session, old: str, new: str, source: str) -> int:
+    row = session.get(Operator, old)
+    assert row is not None
+    session.add(
+        Operator(
+            name=new,
+            hq_country=row.hq_country,
+            kind=row.kind,
+            group_name=row.group_name,
+            hq_source=row.hq_source,
+        )
+    )
+    session.flush()
+    moved = _entries_move(session, old, new, source)
+    session.execute(sa.update(OperatorAlias).where(OperatorAlias.operator == old).values(operator=new))
+    session.execute(sa.delete(OperatorAlias).where(OperatorAlias.alias == new))
+    session.delete(row)
+    session.flush()
+    if match_key(old) != match_key(new):
+        session.add(OperatorAlias(alias=old, operator=new))
+        session.flush()
+    return moved
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    name: str
+    hq_country: str | None
+    kind: str | None
+    group_name: str | None
+    aliases: tuple[str, ...]
+    source: str | None
+
+
+def list_operators(session: Session) -> list[OperatorRow]:
+    """Every operator, by name, with its aliases."""
+    aliases: dict[str, list[str]] = {}
+    for alias, name in session.execute(
+        sa.select(OperatorAlias.alias, OperatorAlias.operator).order_by(
+            bytewise(session, OperatorAlias.alias)
+        )
+    ):
+        aliases.setdefault(name, []).append(alias)
+    rows = session.scalars(sa.select(Operator).order_by(bytewise(session, Operator.name)))
+    return [
+        OperatorRow(
+            row.name,
+            row.hq_country,
+            row.kind,
+            row.group_name,
+            tuple(aliases.get(row.name, ())),
+            row.hq_source,
+        )
+        for row in rows
+    ]
