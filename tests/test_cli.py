@@ -6,14 +6,13 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import click
-import re
-
 import pytest
 
 from tests.conftest import Tracker, chip_lines, export_line

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import shlex
 import random
+import shlex
 import subprocess
 import sys
 from pathlib import Path

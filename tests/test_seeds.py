@@ -82,7 +82,7 @@ def test_the_european_planned_totals_of_the_seeds(seeded_tracker: Tracker) -> No
         f",NVIDIA,1,{500_000 - 18_000 - 10_000},at-least,,0,,,0",
         f"FR,NVIDIA,2,{18_000 + 13_800},exact,{round(fr, 1)},31800,{40.0 + 44.0},0.0,31800",
         "DE,NVIDIA,1,10000,exact,,0,12.0,0.0,10000",
-        f"GB,NVIDIA,1,4000,exact,{round(h100e(4_000, 'B300'), 1)},4000,{round(gb_mw, 1)},{round(gb_mw, 1)},4000",
+        f"GB,NVIDIA,1,4000,exact,{round(h100e(4_000, 'B300'), 1)},4000,{gb_mw:.1f},{gb_mw:.1f},4000",
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from tracker.model.names import match_key
 from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
 from tracker.model.values import MAX_CHIPS, MAX_PER_UNIT, MAX_WATTS, parse_count, parse_text, parse_tflops
 from tracker.model.vocabulary import Unit
+
+if TYPE_CHECKING:
+    from tracker.service.operators import Operators
 
 UNKNOWN_VENDOR = "unknown"
 
@@ -28,6 +32,9 @@ class Catalogue:
     regions: tuple[str, ...] = ()
     # (vendor, model) -> unit -> accelerators it holds, where the catalogue gives it
     holds: dict[tuple[str, str], dict[Unit, int]] = field(default_factory=dict)
+    # The operators' names, for a file format that reads an operator from a name (an import
+    # gives them; None: not read).
+    operators: Operators | None = None
 
     def accelerators(self, vendor: str, model: str | None, unit: Unit, count: int) -> int:
         """How many accelerators ``count`` superchips, servers or racks of a model are:

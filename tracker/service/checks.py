@@ -121,7 +121,9 @@ def _operators_without_headquarters(session: Session) -> Iterator[Finding]:
         yield Finding(
             first,
             f"its operator {operator!r} has no known headquarters{others}; its chips count as unknown in "
-            f"`tracker sovereignty`: `tracker operators set {shlex.quote(operator)} --hq C --source URL` gives one",
+            f"`tracker sovereignty`: `tracker operators set {shlex.quote(str(operator))} --hq C "
+            "--source URL` "
+            "gives one",
         )
 
 

@@ -18,6 +18,7 @@ from tracker.service.catalogue import load_catalogue
 from tracker.service.formats.base import ParsedEntry, Progress, Reader
 from tracker.service.formats.tracker import RowsApart
 from tracker.service.importer import Importer, ImportResult, OnConflict
+from tracker.service.operators import load_operators
 
 
 def import_entries(
@@ -71,6 +72,7 @@ def import_file(
     so that every order of the same rows gives the same entries.
     """
     catalogue = load_catalogue(session)
+    catalogue.operators = load_operators(session)
     counted = _CountedProgress(progress)
     try:
         with session.begin_nested():

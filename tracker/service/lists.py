@@ -247,9 +247,12 @@ def operators_table(session: Session) -> Table:
         totals.keys[0]: totals
         for totals in grouped_totals(session, filters, ("operator",), coverage(session, filters))
     }
-    entries = dict(
-        session.execute(sa.select(Entry.operator, sa.func.count()).group_by(Entry.operator)).tuples().all()
-    )
+    entries: dict[str | None, int] = {
+        name: count
+        for name, count in session.execute(
+            sa.select(Entry.operator, sa.func.count()).group_by(Entry.operator)
+        )
+    }
     columns = (
         "operator",
         "hq_country",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import FileRejected, InvalidValue, RowProblem
 from tracker.model.countries import parse_country
-from tracker.model.names import slugify
+from tracker.model.names import match_key, slugify
 from tracker.model.periods import Period, Precision, parse_period
 from tracker.model.tables import EntrySource, Source
 from tracker.model.values import parse_id, parse_power, parse_quantity, parse_text
@@ -272,7 +272,8 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
         name=name or "",
         country=country or "",
         id=checked_id,
-        operator=read.read("Owner", lambda text: parse_text(owners(text)[0], "operator", 200)),
+        operator=read.read("Owner", lambda text: parse_text(owners(text)[0], "operator", 200))
+        or named_operator(row["Name"], catalogue),
         users=_users(read),
         sponsor=read.choice("Sector", SPONSORS),
         status=read.choice("Status", STATUSES) or Status.ANNOUNCED,
@@ -281,13 +282,38 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
         power_mw=read.read("Reported Power Capacity (MW)", _power),
         lots=tuple(lots),
         sources=(*dict.fromkeys(sources), ATTRIBUTION),
-        notes=read.read("Note", lambda text: parse_text(text, "notes", 10_000, one_line=False)),
+        notes=_notes(read, catalogue),
     )
     if not row["Status"]:
         read.problem("Status", "is empty; Epoch's values are Existing, Planned, Decommissioned")
     if read.problems:
         return ParsedEntry(line, None, tuple(read.problems))
     return ParsedEntry(line, entry, columns=MAPPED_COLUMNS, adds_sources=True)
+
+
+def named_operator(name: str, catalogue: Catalogue) -> str | None:
+    """The operator a cluster's name begins with, for a row whose Owner is empty: Epoch names
+    many clusters after their operator (``Fluidstack France Gigawatt Campus``, ``Nscale
+    Loughton``). The longest run of leading words that is a known operator's name or alias;
+    none for a name that begins with no operator's (``Anonymized Chinese System``)."""
+    if catalogue.operators is None:
+        return None
+    words = name.split()
+    for count in range(len(words), 0, -1):
+        leading = " ".join(words[:count])
+        found = catalogue.operators.find(leading) if len(match_key(leading)) >= 3 else None
+        if found is not None:
+            return found
+    return None
+
+
+def _notes(read: _Row, catalogue: Catalogue) -> str | None:
+    """Epoch's note, and where an operator was read from the row's name, that it was."""
+    note = read.read("Note", lambda text: parse_text(text, "notes", 10_000, one_line=False))
+    if read.row["Owner"] or named_operator(read.row["Name"], catalogue) is None:
+        return note
+    said = "Operator read from Epoch's Name, its Owner being empty."
+    return parse_text(f"{said} {note}" if note else said, "notes", 10_000, one_line=False)
 
 
 def owners(text: str) -> list[str]:
