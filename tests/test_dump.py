@@ -97,6 +97,31 @@ def build_history(tracker: Tracker, url: str, tmp_path: Path) -> list[str]:
     t.ok("add", "Gone Site", "--id", "gone", "--country", "ES", "--chips", "50", "--vendor", "unknown")
     t.ok("status", "gone", "cancelled", "--on", "2025-04-01", "--unsourced")
     t.ok("remove", "gone", "--yes", "--note", "a duplicate of ab-c")
+    # Operators: one met first in an entry, given its headquarters; one added and renamed; a
+    # bundled one merged into another as an alias. A source graded, a check, the users.
+    t.ok(
+        "operators", "set", "Op A", "--hq", "FR", "--kind", "private", "--source", "https://example.org/op-a"
+    )
+    t.ok(
+        "operators", "add", "Zeta Cloud", "--hq", "DE", "--alias", "ZC", "--source", "https://example.org/zc"
+    )
+    t.ok(
+        "operators",
+        "set",
+        "zc",
+        "--rename",
+        "Zeta Compute",
+        "--group",
+        "Zeta",
+        "--source",
+        "https://example.org/zc",
+    )
+    t.ok("update", "abb", "--operator", "Zeta Cloud", "--users", "Op A, Acme")
+    t.ok("operators", "set", "Nebius", "--alias", "Nscale", "--source", "https://example.org/merge")
+    t.ok("update", "ab-c", "--source", "https://example.org/Zeta", "--grade", "press")
+    t.ok(
+        "verify", "ab-c", "--on", "2025-06-01", "--source", "https://example.org/check", "--grade", "primary"
+    )
     # An import that updates one entry and adds another with several lots.
     rows = list(csv.DictReader(io.StringIO(t.export())))
     for row in rows:
@@ -145,6 +170,9 @@ def answers(tracker: Tracker, ids: list[str], *, chips: bool = True) -> dict[str
         "list": tracker.ok("list", "--format", "csv"),
         "tokens": tracker.ok("tokens", "list", "--format", "csv"),
         "summary by status": tracker.ok("summary", "--by", "status", "--by", "model", "--format", "csv"),
+        "operators": tracker.ok("operators", "--format", "csv"),
+        "sovereignty": tracker.ok("sovereignty", "--bloc", "europe", "--format", "csv"),
+        "check": tracker("check", "--format", "csv").stdout,
     }
     if chips:
         found["chips"] = tracker.ok("chips", "--format", "csv")
@@ -159,7 +187,14 @@ def history_ids(url: str) -> dict[str, list[object]]:
     """The ids of every history row, which `changes` orders by within one second."""
     return {
         table: scalars(url, f"SELECT id FROM {table} ORDER BY id")
-        for table in ("chip_lot", "status_event", "entry_change", "entry_removal", "token_metric")
+        for table in (
+            "chip_lot",
+            "status_event",
+            "entry_change",
+            "entry_removal",
+            "token_metric",
+            "entry_verification",
+        )
     }
 
 
@@ -268,6 +303,7 @@ def test_adding_after_a_restore_continues_the_ids(
         "https://example.org/t",
     )
     target.ok("remove", "imported", "--yes")
+    target.ok("verify", "ab-c", "--on", "2025-10-02")
     after = history_ids(empty_db_url)
     for table, ids in before.items():
         added = sorted(int(str(id_)) for id_ in set(after[table]) - set(ids))
@@ -877,3 +913,37 @@ def test_keep_goes_with_output_dir(tracker: Tracker, folder: Path) -> None:
     result = tracker("export", "--keep", "3")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --keep goes with --output-dir.")
+
+
+def test_a_version_1_dump_is_restored_its_operators_made_from_its_entries(
+    tracker: Tracker, empty_db_url: str, history: list[str]
+) -> None:
+    # A dump as the tracker wrote it before operators, grades and verifications: version 1.
+    added_fields = {"chip_vendor": ("country", "country_source"), "source": ("grade",), "entry": ("users",)}
+    lines = []
+    for record in (json.loads(line) for line in dump_of(tracker).splitlines()):
+        if record["type"] in ("operator", "operator_alias", "entry_verification"):
+            continue
+        if record["type"] == "header":
+            record["version"] = 1
+        if record["type"] == "end":
+            for name in ("operator", "operator_alias", "entry_verification"):
+                del record["records"][name]
+        for name in added_fields.get(record["type"], ()):
+            del record[name]
+        lines.append(json.dumps(record, sort_keys=True, ensure_ascii=False))
+    target = Tracker(empty_db_url)
+    result = target("restore", "-", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.stderr
+    # Every entry's operator is an operator; those the dump's entries name and the bundled
+    # ones do not hold are made without a headquarters, as the upgrade of a database makes them.
+    listed = {
+        row["operator"]: row for row in csv.DictReader(io.StringIO(target.ok("operators", "--format", "csv")))
+    }
+    exported = list(csv.DictReader(io.StringIO(target.export())))
+    assert {row["operator"] for row in exported if row["operator"]} <= set(listed)
+    assert listed["Op A"]["hq_country"] == ""
+    assert [row["users"] for row in exported] == [""] * len(exported)
+    ab_c = json.loads(target.ok("show", "ab-c", "--format", "json"))
+    assert ab_c["verifications"] == []
+    assert {source["grade"] for source in ab_c["sources"]} == {None}  # grades came with version 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -379,3 +381,32 @@ def test_every_migration_goes_back_to_the_one_before_and_up_again_to_the_same_sc
             assert _schema(connection) == newest
     finally:
         engine.dispose()
+
+
+def test_a_database_at_0007_gets_an_operator_for_each_distinct_operator_text(empty_db_url: str) -> None:
+    rows = [
+        "INSERT INTO entry (id, name, country, status, operator, created_at, updated_at) VALUES "
+        f"('{entry_id}', 'Site', 'FR', 'announced', {operator}, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+        for entry_id, operator in (
+            ("a", "'Meta AI'"),
+            ("b", "'Acme Ltd'"),
+            ("c", "'Acme Ltd'"),
+            ("d", "NULL"),
+        )
+    ]
+    _database_at(empty_db_url, "0007", rows).dispose()
+    tracker = Tracker(empty_db_url)
+    assert tracker("init", "--no-seed").exit_code == 0
+    exported = {row["id"]: row["operator"] for row in csv.DictReader(io.StringIO(tracker.export()))}
+    assert exported == {"a": "Meta AI", "b": "Acme Ltd", "c": "Acme Ltd", "d": ""}  # nothing lost
+    listed = {
+        row["operator"]: row
+        for row in csv.DictReader(io.StringIO(tracker.ok("operators", "--format", "csv")))
+    }
+    assert listed["Acme Ltd"]["entries"] == "2"
+    assert listed["Acme Ltd"]["hq_country"] == ""  # not known: `tracker check` says so
+    # "Meta AI" is one of the bundled Meta's names: the operator made from the text takes its
+    # values, and Meta's names find it.
+    assert (listed["Meta AI"]["hq_country"], listed["Meta AI"]["entries"]) == ("US", "1")
+    assert "Meta" not in listed
+    assert "Meta" in listed["Meta AI"]["aliases"].split(", ")

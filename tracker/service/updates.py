@@ -93,6 +93,9 @@ def update_entry(
     references = list(dict.fromkeys(read_sources(list(sources), problems.found)))
     graded = problems.read(lambda: read_grade(grade, references or list(sources)))
     problems.check()
+    if new_values.get("operator"):  # before the entries are locked: every command takes them in this order
+        operator = str(new_values["operator"])
+        new_values["operator"] = operator_names(session, [operator])[operator]
     parent = new_values.get("parent")
     if parent is not None:  # the entry and its new programme, in the order every command locks them
         lock_entries(session, [entry_id, str(parent)])
@@ -100,9 +103,6 @@ def update_entry(
     _check_place(session, entry, new_values)
     if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
         raise wrong
-    if new_values.get("operator"):
-        operator = str(new_values["operator"])
-        new_values["operator"] = operator_names(session, [operator])[operator]
     source = source_for(session, references[0]) if references else None
     changes: list[FieldChange] = []
     if set(lot_given) - {"lot"}:
