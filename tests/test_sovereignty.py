@@ -424,6 +424,13 @@ def test_on_the_real_epoch_file_most_chips_have_an_operator_with_known_headquart
     total = sum(int(row["chips"]) for row in by_hq)
     known = sum(int(row["chips"]) for row in by_hq if row["operator-country"])
     assert known / total >= 0.85
+    # What the README shows of it.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("sovereignty --region europe` reads")[1].split("```text\n")[1].split("```")[0]
+    printed = tracker("sovereignty", "--region", "europe")
+    assert printed.stdout + printed.stderr == shown
+    assert f"{known / total:.1%}" == "88.7%"
+    assert f"{total:,}" in readme
     # Every imported row that names an owner has that operator.
     with real.open(encoding="utf-8") as handle:
         named = {row["Name"] for row in csv.DictReader(handle) if row["Owner"].strip()}

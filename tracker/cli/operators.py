@@ -122,8 +122,9 @@ def operators_set(
         change = tracker.set_operator(
             name, hq=hq, kind=kind, group=group, alias=aliases, rename=rename, source=source
         )
+    shown = {"hq_country": "hq", "group_name": "group"}
     for field, old, new in change.fields:
-        click.echo(f"{change.name}: {field} {old or '-'} -> {new or '-'}", err=True)
+        click.echo(f"{change.name}: {shown.get(field, field)}: {old or '(none)'} -> {new or '(none)'}", err=True)
     for merged in change.merged:
         click.echo(f"{change.name}: merged {merged!r} into it", err=True)
     if change.entries:
