@@ -448,3 +448,28 @@ def test_parallel_additions_to_the_catalogue_add_once_and_refuse_the_others(
         sorted((r.returncode, r.stdout, r.stderr) for r in results)
         == [(0, added, "")] + [(1, "", refused)] * 3
     )
+
+
+def test_writers_naming_one_new_operator_at_once_make_one_operator(tracker: Tracker, tmp_path: Path) -> None:
+    from tracker.model.names import match_key
+    from tracker.service.operators import OPERATOR_LOCK_KEY
+
+    assert tracker.url is not None
+    spellings = ["Brand-New Co", "brand new co", "BRAND NEW CO.", "Brand New Co"]
+    commands = [
+        ["add", f"Site {n}", "--country", "FR", "--operator", spelling, "--source", "https://example.org/s"]
+        for n, spelling in enumerate(spellings)
+    ]
+    holding = (
+        sa.select(sa.func.pg_advisory_xact_lock(OPERATOR_LOCK_KEY))
+        if "postgresql" in tracker.url
+        else sa.select(sa.literal(1))
+    )
+    results = run_at_once(commands, tmp_path, tracker.url, holding)
+    assert [result.returncode for result in results] == [0] * len(commands)
+    # One of them made the operator, and said so; the others found it.
+    assert sum("new operator" in result.stderr for result in results) == 1
+    listed = csv.DictReader(io.StringIO(tracker.ok("operators", "--format", "csv")))
+    made = [row for row in listed if match_key(row["operator"]) == "brandnewco"]
+    assert len(made) == 1
+    assert made[0]["entries"] == str(len(commands))
