@@ -124,9 +124,15 @@ def operators_set(
         )
     shown = {"hq_country": "hq", "group_name": "group"}
     for field, old, new in change.fields:
-        click.echo(f"{change.name}: {shown.get(field, field)}: {old or '(none)'} -> {new or '(none)'}", err=True)
+        click.echo(
+            f"{change.name}: {shown.get(field, field)}: {old or '(none)'} -> {new or '(none)'}", err=True
+        )
     for merged in change.merged:
         click.echo(f"{change.name}: merged {merged!r} into it", err=True)
     if change.entries:
         click.echo(f"{change.name}: operator of {change.entries} entries changed", err=True)
+    for alias in change.aliases:
+        click.echo(f"{change.name}: alias added: {alias}", err=True)
+    if not change.fields and not change.merged and not change.aliases:
+        click.echo(f"{change.name}: nothing to change.", err=True)
     click.echo(change.name)

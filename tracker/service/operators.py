@@ -233,12 +233,14 @@ def _add_aliases(session: Session, name: str, aliases: Iterable[str], keys: set[
 @dataclass(frozen=True)
 class OperatorChange:
     """What ``operators set`` did: the fields changed (old, new), the operators merged into it,
-    and the entries whose operator it renamed or merged."""
+    the entries whose operator it renamed or merged, and the aliases it added. Nothing, when
+    every value given was so already."""
 
     name: str
     fields: tuple[tuple[str, str | None, str | None], ...]
     merged: tuple[str, ...]
     entries: int
+    aliases: tuple[str, ...] = ()  # the other names given to it
 
 
 def set_operator(
@@ -248,6 +250,10 @@ def set_operator(
     stays an alias). An alias that is another operator's name merges that operator into this
     one: its entries and aliases move here, and its name becomes an alias. Entries whose
     operator is renamed or merged keep the change in their history, on the source given."""
+    if (values.hq_country, values.kind, values.group_name) == (None, None, None) and not (
+        values.aliases or new_name
+    ):
+        raise InvalidValue("argument", "give a value to change: --hq, --kind, --group, --alias or --rename")
     if not values.source:
         raise InvalidValue("source", "is needed: say where the new values are stated")
     _lock(session)
@@ -265,6 +271,7 @@ def set_operator(
             changed.append((column, getattr(row, column), new))
             setattr(row, column, new)
     merged: list[str] = []
+    added: list[str] = []
     moved = 0
     for alias in values.aliases:
         other = operators.find(alias)
@@ -278,6 +285,7 @@ def set_operator(
         else:
             session.add(OperatorAlias(alias=alias, operator=current))
             operators.names[match_key(alias)] = current
+            added.append(alias)
         session.flush()
     final = current
     if new_name is not None:
@@ -288,13 +296,12 @@ def set_operator(
         if final != current:
             moved += _rename(session, current, final, values.source)
             changed.append(("name", current, final))
-    if not changed and not merged and not values.aliases:
-        raise InvalidValue("values", "none given; give --hq, --kind, --group, --alias or --rename")
-    row = session.get(Operator, final)
-    assert row is not None
-    row.hq_source = values.source
-    session.flush()
-    return OperatorChange(final, tuple(changed), tuple(merged), moved)
+    if changed or merged or added:  # else every value was so already, and its source stays
+        row = session.get(Operator, final)
+        assert row is not None
+        row.hq_source = values.source
+        session.flush()
+    return OperatorChange(final, tuple(changed), tuple(merged), moved, tuple(added))
 
 
 def _entries_move(session: Session, old: str, new: str, source: str) -> int:
