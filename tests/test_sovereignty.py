@@ -337,6 +337,10 @@ def test_a_sources_grade_is_given_with_it_and_shown(tracker: Tracker) -> None:
         row["source"]: row["grade"] for row in rows_of(tracker.ok("sources", "site", "--format", "csv"))
     }
     assert grades == {"https://press.example/a": "press", "https://op.example": "primary"}
+    # Every source, graded, with the entries citing it: the export of the sources.
+    every = {row["source"]: row for row in rows_of(tracker.ok("sources", "--format", "csv"))}
+    assert (every["https://op.example"]["grade"], every["https://op.example"]["entries"]) == ("primary", "1")
+    assert every["NVIDIA GTC Paris keynote (at VivaTech, Paris), 2025-06-11"]["grade"] == "primary"  # bundled
     for args, message in (
         (
             ("--grade", "rumour", "--source", "x"),

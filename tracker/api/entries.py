@@ -159,9 +159,10 @@ class Entries(Database):
         with self.session() as session:
             return entry_detail(session, entry_id)
 
-    def sources(self, entry_id: str) -> Table:
-        """The sources of an entry."""
-        from tracker.service.lists import sources_table
+    def sources(self, entry_id: str | None = None) -> Table:
+        """The sources of an entry, each with its grade; without one, every source recorded,
+        with the number of entries citing it."""
+        from tracker.service.lists import all_sources_table, sources_table
 
         with self.session() as session:
-            return sources_table(session, entry_id)
+            return sources_table(session, entry_id) if entry_id is not None else all_sources_table(session)

@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "remove": ("entries", "entry_remove", "Remove an entry with its chip lots and history."),
     "restore": ("dump", "restore", "Load a dump (FILE, or - for standard input) into an empty database."),
     "show": ("entries", "entry_show", "Show one entry in full."),
-    "sources": ("lifecycle", "sources", "The sources of an entry: what each of its figures comes from."),
+    "sources": ("lifecycle", "sources", "The sources of an entry, or every source, with their grades."),
     "sovereignty": (
         "reports",
         "sovereignty",

@@ -62,12 +62,14 @@ def status(
         )
 
 
-@click.command("sources")
-@click.argument("entry_id", metavar="ID")
+@click.command("sources", short_help="The sources of an entry, or every source, with their grades.")
+@click.argument("entry_id", metavar="[ID]", required=False)
 @format_option
 @pass_app
-def sources(app: App, entry_id: str, fmt: str) -> None:
-    """The sources of an entry: what each of its figures comes from."""
+def sources(app: App, entry_id: str | None, fmt: str) -> None:
+    """The sources of an entry (ID): what each of its figures comes from, each with its grade
+    (primary, press or secondary), publisher and date. Without ID, every source recorded, with
+    the number of entries citing it: `--format csv` exports them with their grades."""
     with api(app) as tracker:
         show_table(tracker.sources(entry_id), fmt)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.model.countries import country_name
-from tracker.model.tables import ChipVendor, ChipVendorAlias, Entry
+from tracker.model.tables import ChipVendor, ChipVendorAlias, Entry, EntrySource, Source
 from tracker.model.tokens import count_in_words
 from tracker.service.checks import find_problems
 from tracker.service.database import bytewise
@@ -89,6 +89,23 @@ def sources_table(session: Session, entry_id: str) -> Table:
     """The sources of an entry."""
     values = [(s.reference, s.grade, s.publisher, s.published_on) for s in entry_sources(session, entry_id)]
     return Table(("source", "grade", "publisher", "published"), values)
+
+
+def all_sources_table(session: Session) -> Table:
+    """Every source recorded, by reference (bytewise), with its grade, publisher, date and the
+    number of entries citing it."""
+    citing = (
+        sa.select(sa.func.count(EntrySource.entry_id))
+        .where(EntrySource.source_id == Source.id)
+        .scalar_subquery()
+    )
+    query = sa.select(Source.reference, Source.grade, Source.publisher, Source.published_on, citing).order_by(
+        bytewise(session, Source.reference)
+    )
+    return Table(
+        ("source", "grade", "publisher", "published", "entries"),
+        [tuple(row) for row in session.execute(query)],
+    )
 
 
 def regions_table(session: Session, region: str | None = None) -> Table:
