@@ -253,7 +253,8 @@ def _tokens_for_people(row: TokenRow) -> tuple[object, ...]:
 
 def operators_table(session: Session) -> Table:
     """Every operator with its headquarters country, kind, group, aliases and source, and the
-    entries and planned chips it runs, counted as the summary counts them (every chip once)."""
+    entries and planned chips it runs, counted as the summary counts them (every chip once);
+    most chips first, then by name."""
     from tracker.service.filters import Filters
     from tracker.service.operators import list_operators
     from tracker.service.programmes import coverage
@@ -283,7 +284,11 @@ def operators_table(session: Session) -> Table:
     )
     values = []
     people_rows = []
-    for row in list_operators(session):
+    # Most chips first, then by name (byte order, as the database gives them).
+    ordered = sorted(
+        list_operators(session), key=lambda row: -(counted[row.name].chips if row.name in counted else 0)
+    )
+    for row in ordered:
         totals = counted.get(row.name)
         chips = totals.chips if totals else 0
         qualifier = totals.qualifier.value if totals else "exact"
