@@ -89,7 +89,7 @@ def test_update_matches_operators_and_an_import_warns_once_of_all_new_ones(
     assert result.exit_code == 0
     assert result.stderr == (
         "Warning: 2 new operators, without a headquarters country: 'Brand New One', "
-        "'Brand New Two' (did you mean 'Brand New One'?); "
+        "'Brand New Two'; "
         "`tracker operators` lists them, `tracker operators set` gives their headquarters\n"
     )
     stored = {row["id"]: row["operator"] for row in rows_of(tracker.export())}

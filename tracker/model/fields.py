@@ -15,8 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tracker.errors import InvalidValue
 from tracker.model.cells import cell_text
 from tracker.model.countries import parse_country
+from tracker.model.names import match_key
 from tracker.model.periods import Period, parse_period, past_day, period_from_parts
 from tracker.model.values import parse_id, parse_power, parse_text
 from tracker.model.vocabulary import Choice, Confidence, Kind, Sponsor, Status, parse_choice
@@ -132,6 +134,14 @@ def _sql_type(name: str, *arguments: int) -> TypeEngine[Any]:
     return made
 
 
+def _named(text: str, name: str, longest: int) -> str | None:
+    """A name to match (an operator's): free text with a letter or a digit in it."""
+    named = parse_text(text, name, longest)
+    if named is not None and not match_key(named):
+        raise InvalidValue(name, f"{text!r} has no letters or digits")
+    return named
+
+
 def choices_help(choices: type[Choice]) -> str:
     """A vocabulary for help text: ``a, b or c``."""
     values = [choice.value for choice in choices]
@@ -148,7 +158,12 @@ ENTRY_FIELDS: tuple[EntryField, ...] = (
         updatable=False,
     ),
     EntryField("name", _free_text("name", 200), "A new name."),
-    EntryField("operator", _free_text("operator", 200), "Who runs it."),
+    EntryField(
+        "operator",
+        lambda text, _: _named(text, "operator", 200),
+        "Who runs it: an operator's name or alias (see `tracker operators`); a name not known yet "
+        "becomes a new operator.",
+    ),
     EntryField(
         "country",
         lambda text, _: parse_country(text),

@@ -27,6 +27,7 @@ from tracker.model.vocabulary import OperatorKind, parse_choice
 from tracker.service.database import bytewise
 
 MAX_NAME = 200
+MAX_SHOWN = 10  # new operators a warning names
 _CREATED = "tracker.operators.created"  # the session's record of operators a command created
 OPERATOR_LOCK_KEY = 0x7472_6163_6B6F_70  # "trackop": commands creating operators take turns
 
@@ -47,15 +48,26 @@ class Operators:
     """Every operator's name and alias, by :func:`match_key`, to the operator's name."""
 
     names: dict[str, str] = field(default_factory=dict)
+    # Each name's and alias's words, by its key, for hints.
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def add(self, spelling: str, name: str) -> None:
+        key = match_key(spelling)
+        self.names.setdefault(key, name)
+        self.words.setdefault(key, _words(spelling))
 
     def find(self, text: str) -> str | None:
         return self.names.get(match_key(text))
 
     def closest(self, text: str) -> str | None:
-        """The known name nearest ``text``: one that it contains or that contains it (``Nscale``
-        for ``Nscale and Aker``), else the most alike."""
-        key = match_key(text)
-        within = [known for known in self.names if len(known) >= 3 and (known in key or key in known)]
+        """The known name nearest ``text``: one whose words it holds, or that holds its words
+        (``Nscale`` for ``Nscale and Aker``), else the most alike."""
+        key, words = match_key(text), _words(text)
+        within = [
+            known
+            for known, its in self.words.items()
+            if len(known) >= 3 and len(key) >= 3 and (_holds(words, its) or _holds(its, words))
+        ]
         if within:
             return self.names[max(within, key=len)]
         close = difflib.get_close_matches(key, list(self.names), n=1, cutoff=0.75)
@@ -71,13 +83,24 @@ class Operators:
         raise InvalidValue(field_name, f"unknown operator {text!r}; {hint}`tracker operators` lists them")
 
 
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word for word in (match_key(part) for part in text.split()) if word)
+
+
+def _holds(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+    """Whether ``run`` is a run of consecutive ``words``."""
+    return any(words[start : start + len(run)] == run for start in range(len(words) - len(run) + 1))
+
+
 def load_operators(session: Session) -> Operators:
-    """Every operator name and alias (a few thousand at most: read whole)."""
+    """Every operator name and alias (a few thousand at most: read whole); a name before an
+    alias of the same key."""
     operators = Operators()
     for (name,) in session.execute(sa.select(Operator.name)):
         operators.names[match_key(name)] = name
+        operators.words[match_key(name)] = _words(name)
     for alias, name in session.execute(sa.select(OperatorAlias.alias, OperatorAlias.operator)):
-        operators.names.setdefault(match_key(alias), name)
+        operators.add(alias, name)
     return operators
 
 
@@ -95,15 +118,18 @@ def operator_names(session: Session, texts: Iterable[str | None]) -> dict[str, s
         return {}
     _lock(session)
     operators = load_operators(session)
-    names: dict[str, str] = {}
-    new: list[NewOperator] = []
+    names = {text: found for text in wanted if (found := operators.find(text)) is not None}
+    unknown: dict[str, str] = {}  # by key: spellings of one new name are one operator
     for text in wanted:
-        found = operators.find(text)
-        if found is None:
-            new.append(NewOperator(text, operators.closest(text)))
-            operators.names[match_key(text)] = text
-            found = text
-        names[text] = found
+        if text not in names:
+            names[text] = unknown.setdefault(match_key(text), text)
+    # A hint, the closest name known before, for those a warning shows only: a file of
+    # thousands of new names would otherwise compare each with every name.
+    hints = MAX_SHOWN - len(session.info.get(_CREATED, []))
+    new = [
+        NewOperator(name, operators.closest(name) if place < hints else None)
+        for place, name in enumerate(unknown.values())
+    ]
     if new:
         session.execute(sa.insert(Operator), [{"name": operator.name} for operator in new])
         session.info.setdefault(_CREATED, []).extend(new)
@@ -126,8 +152,8 @@ def new_operators_warning(new: Sequence[NewOperator]) -> str | None:
             f"new operator {operator.name!r}{operator.hint()}, without a headquarters country; "
             f"`tracker operators set {_quoted(operator.name)} --hq C --source URL` gives it"
         )
-    shown = ", ".join(f"{operator.name!r}{operator.hint()}" for operator in new[:10])
-    more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+    shown = ", ".join(f"{operator.name!r}{operator.hint()}" for operator in new[:MAX_SHOWN])
+    more = f" and {len(new) - MAX_SHOWN} more" if len(new) > MAX_SHOWN else ""
     return (
         f"{len(new)} new operators, without a headquarters country: {shown}{more}; "
         "`tracker operators` lists them, `tracker operators set` gives their headquarters"
