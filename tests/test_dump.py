@@ -117,7 +117,17 @@ def build_history(tracker: Tracker, url: str, tmp_path: Path) -> list[str]:
         "https://example.org/zc",
     )
     t.ok("update", "abb", "--operator", "Zeta Cloud", "--users", "Op A, Acme")
-    t.ok("operators", "set", "Nebius", "--alias", "Nscale", "--source", "https://example.org/merge")
+    t.ok(
+        "operators",
+        "set",
+        "Nebius",
+        "--alias",
+        "Nscale",
+        "--hq",
+        "NL",
+        "--source",
+        "https://example.org/merge",
+    )
     t.ok("update", "ab-c", "--source", "https://example.org/Zeta", "--grade", "press")
     t.ok(
         "verify", "ab-c", "--on", "2025-06-01", "--source", "https://example.org/check", "--grade", "primary"

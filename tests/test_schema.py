@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -398,15 +399,17 @@ def test_a_database_at_0007_gets_an_operator_for_each_distinct_operator_text(emp
     tracker = Tracker(empty_db_url)
     assert tracker("init", "--no-seed").exit_code == 0
     exported = {row["id"]: row["operator"] for row in csv.DictReader(io.StringIO(tracker.export()))}
-    assert exported == {"a": "Meta AI", "b": "Acme Ltd", "c": "Acme Ltd", "d": ""}  # nothing lost
+    assert exported == {"a": "Meta", "b": "Acme Ltd", "c": "Acme Ltd", "d": ""}
     listed = {
         row["operator"]: row
         for row in csv.DictReader(io.StringIO(tracker.ok("operators", "--format", "csv")))
     }
     assert listed["Acme Ltd"]["entries"] == "2"
     assert listed["Acme Ltd"]["hq_country"] == ""  # not known: `tracker check` says so
-    # "Meta AI" is one of the bundled Meta's names: the operator made from the text takes its
-    # values, and Meta's names find it.
-    assert (listed["Meta AI"]["hq_country"], listed["Meta AI"]["entries"]) == ("US", "1")
-    assert "Meta" not in listed
-    assert "Meta" in listed["Meta AI"]["aliases"].split(", ")
+    # "Meta AI" is one of the bundled Meta's names: the entry takes Meta, the text stays one of
+    # its names, and the entry's history keeps the change: nothing lost.
+    assert (listed["Meta"]["hq_country"], listed["Meta"]["entries"]) == ("US", "1")
+    assert "Meta AI" not in listed
+    assert "Meta AI" in listed["Meta"]["aliases"].split(", ")
+    edits = json.loads(tracker.ok("show", "a", "--format", "json"))["edits"]
+    assert [(e["field"], e["old"], e["new"]) for e in edits] == [("operator", "Meta AI", "Meta")]

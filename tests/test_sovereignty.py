@@ -14,6 +14,7 @@ from tests.conftest import Tracker
 from tests.test_seeds import seed_rows
 
 SRC = ("--source", "https://example.org/s")
+DAY = "2025-01-01 00:00:00"
 ABOUT = ("--source", "https://example.org/about")
 
 
@@ -441,3 +442,90 @@ def test_on_the_real_epoch_file_most_chips_have_an_operator_with_known_headquart
     for row in rows_of(tracker.export()):
         if row["name"] in named:
             assert row["operator"], row["name"]
+
+
+# What a review found: renames and merges through a dump, upgrades, merges that keep values.
+
+
+@pytest.mark.parametrize("new_name", ["Amazon Web Services", "aws"])
+def test_an_operator_renamed_to_one_of_its_names_comes_back_whole_from_a_dump(
+    tracker: Tracker, empty_db_url: str, new_name: str
+) -> None:
+    # The new name was a bundled alias of the operator, or its own name in other case: a new
+    # database holds the bundled operator under its old name until the dump's values replace it.
+    tracker.ok("operators", "set", "AWS", "--rename", new_name, *ABOUT)
+    dumped = tracker.ok("dump")
+    target = Tracker(empty_db_url)
+    target.ok("restore", "-", input=dumped)
+    assert target.ok("dump") == dumped
+    listed = operators(target)
+    assert new_name in listed
+    assert listed[new_name]["hq_country"] == "US"
+    assert "AWS" not in listed or new_name == "AWS"
+
+
+def test_a_merge_keeps_the_merged_operators_values_or_refuses_to_drop_them(tracker: Tracker) -> None:
+    add(tracker, "Spain site", "ES", "100", "--operator", "Huawei")
+    add(tracker, "Other site", "PT", "50", "--operator", "Brand New Co")
+    result = tracker("operators", "set", "Brand New Co", "--alias", "Huawei", *ABOUT)
+    assert result.exit_code == 0, result.stderr
+    assert "Brand New Co: hq: (none) -> CN" in result.stderr
+    assert sovereignty(tracker)["ES"]["operator_foreign"] == 100  # still Chinese, not unknown
+    refused = tracker("operators", "set", "Nebius", "--alias", "Mistral AI", *ABOUT)
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "Error: --alias: 'Mistral AI' has hq FR, 'Nebius' NL: give --hq to say which the merged operator "
+        "has\n",
+    )
+    assert "Mistral AI" in operators(tracker)
+
+
+def test_operator_texts_that_name_one_operator_become_one_on_an_upgrade(empty_db_url: str) -> None:
+    from tests.test_schema import _database_at
+
+    rows = [
+        "INSERT INTO entry (id, name, country, status, operator, created_at, updated_at) VALUES "
+        f"('{entry_id}', 'Site', 'GB', 'announced', '{operator}', '{DAY}', '{DAY}')"
+        for entry_id, operator in (("a", "Nebius"), ("b", "nebius"), ("c", "Nebius AI"), ("d", "Mistral"))
+    ]
+    _database_at(empty_db_url, "0007", rows).dispose()
+    tracker = Tracker(empty_db_url)
+    tracker.ok("init", "--no-seed")
+    listed = operators(tracker)
+    assert {"nebius", "Nebius AI", "Mistral"}.isdisjoint(listed)
+    assert (listed["Nebius"]["entries"], listed["Nebius"]["hq_country"]) == ("3", "NL")
+    assert (listed["Mistral AI"]["entries"], listed["Mistral AI"]["hq_country"]) == ("1", "FR")
+    stored = {row["id"]: row["operator"] for row in rows_of(tracker.export())}
+    assert stored == {"a": "Nebius", "b": "Nebius", "c": "Nebius", "d": "Mistral AI"}
+    # Each entry's history keeps what it was, and on what source.
+    edits = json.loads(tracker.ok("show", "c", "--format", "json"))["edits"]
+    assert [(e["field"], e["old"], e["new"]) for e in edits] == [("operator", "Nebius AI", "Nebius")]
+    assert edits[0]["source"].startswith("https://")
+
+
+def test_an_owner_whose_name_has_a_comma_is_one_operator(tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "epoch.csv"
+    path.write_text(
+        "\n".join(
+            [
+                EPOCH_HEADER,
+                epoch_row(
+                    "UK Gov Cluster", "Department for Science, Innovation and Technology,NVIDIA", "", "GB", 10
+                ),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = tracker("import", "--from", "epoch", str(path))
+    assert (result.exit_code, result.stderr) == (0, "")
+    row = rows_of(tracker.export())[0]
+    assert (row["operator"], row["users"]) == ("Department for Science, Innovation and Technology", "NVIDIA")
+
+
+def test_a_source_graded_otherwise_before_is_told_of(tracker: Tracker) -> None:
+    tracker.ok("add", "G", "--country", "FR", "--source", "https://a.example", "--grade", "primary")
+    result = tracker("status", "g", "operational", "--on", "2025-01-02", "--source", "https://a.example",
+                     "--grade", "secondary")  # fmt: skip
+    assert result.exit_code == 0
+    assert "Warning: source https://a.example was graded primary, and is now secondary" in result.stderr

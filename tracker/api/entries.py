@@ -31,7 +31,7 @@ class Entries(Database):
         already stored, or lies outside its programme's country or scope, and of an operator
         not known before (recorded as a new one, without a headquarters country)."""
         from tracker.service.checks import outside_programme
-        from tracker.service.entries import add_entry_from_text
+        from tracker.service.entries import add_entry_from_text, regraded
         from tracker.service.operators import created, new_operators_warning
 
         raw = entry_fields(options, lot_options=LOT_OPTIONS)
@@ -46,6 +46,9 @@ class Entries(Database):
             new_id, similar = add_entry_from_text(session, raw, as_text(grade))
             outside = outside_programme(session, new_id)
             new_operators = created(session)
+            grades = regraded(session)
+        for line in grades:
+            warn(line)
         if (told := new_operators_warning(new_operators)) is not None:
             warn(told)
         if outside:
@@ -67,6 +70,7 @@ class Entries(Database):
         the lot's own (its entry's status changes through :meth:`status`). ``grade``: that of
         the sources given (primary, press or secondary)."""
         from tracker.service.checks import outside_programme
+        from tracker.service.entries import regraded
         from tracker.service.operators import created, new_operators_warning
         from tracker.service.updates import update_entry
 
@@ -86,6 +90,9 @@ class Entries(Database):
             changes = update_entry(session, entry_id, raw, as_texts(sources), lot, as_text(grade))
             outside = outside_programme(session, entry_id)
             new_operators = created(session)
+            grades = regraded(session)
+        for line in grades:
+            warn(line)
         if (told := new_operators_warning(new_operators)) is not None:
             warn(told)
         if outside and {"parent", "country", "scope"} & {change.field for change in changes}:
@@ -105,6 +112,7 @@ class Entries(Database):
     ) -> StatusChange:
         """Record a status change on the day it took effect, with its source (or
         ``unsourced``) and the source's ``grade``; warns of what it makes `tracker check` list."""
+        from tracker.service.entries import regraded
         from tracker.service.status import change_status
 
         with self.session(writes=True) as session:
@@ -119,6 +127,9 @@ class Entries(Database):
                 note=note,
                 grade=as_text(grade),
             )
+            grades = regraded(session)
+        for line in grades:
+            warn(line)
         for problem in change.problems:
             warn(f"{entry_id} {problem}; `tracker check` lists it")
         for lot, own in change.own_statuses:
@@ -133,12 +144,17 @@ class Entries(Database):
     ) -> dt.date:
         """Record that the entry was checked on the day ``on`` (with the ``source`` checked, if
         any, and its ``grade``); returns the day. `tracker check --stale-after` counts from it."""
+        from tracker.service.entries import regraded
         from tracker.service.status import verify_entry
 
         with self.session(writes=True) as session:
-            return verify_entry(
+            day = verify_entry(
                 session, entry_id, str(as_text(on)), source=source, grade=as_text(grade)
             ).verified_on
+            grades = regraded(session)
+        for line in grades:
+            warn(line)
+        return day
 
     def remove(self, entry_id: str, *, note: str | None = None) -> EntryDetail:
         """Remove an entry with its lots and history, keeping what it was (and ``note``, why)

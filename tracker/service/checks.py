@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, aliased
 from tracker.model.names import slugify
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, EntryVerification, Operator, Source, StatusEvent
-from tracker.model.vocabulary import Confidence, Grade, Qualifier, Status
+from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Grade, Qualifier, Status
 from tracker.service.database import bytewise
 from tracker.service.details import status_moves
+from tracker.service.filters import effective_status
 from tracker.service.programmes import regions_of
 
 # A project's stages, the way forward: a move to an earlier one is backwards. The other
@@ -113,7 +114,11 @@ def _operators_without_headquarters(session: Session) -> Iterator[Finding]:
         sa.select(Entry.operator, sa.func.min(Entry.id), sa.func.count(sa.distinct(Entry.id)))
         .join(ChipLot, ChipLot.entry_id == Entry.id)
         .outerjoin(Operator, Operator.name == Entry.operator)
-        .where(Entry.operator.is_not(None), Operator.hq_country.is_(None))
+        .where(
+            Entry.operator.is_not(None),
+            Operator.hq_country.is_(None),
+            effective_status().not_in([status.value for status in INACTIVE_STATUSES]),
+        )
         .group_by(Entry.operator)
     )
     for operator, first, entries in session.execute(query):

@@ -171,13 +171,28 @@ def read_grade(text: str | None, references: Iterable[object]) -> Grade | None:
     return grade
 
 
+_REGRADED = "tracker.sources.regraded"  # the session's record of grades changed
+
+
 def grade_sources(session: Session, references: Iterable[str], grade: Grade | None) -> None:
-    """Give these sources a grade of trust (the last one given is theirs)."""
+    """Give these sources a grade of trust (the last one given is theirs); one graded
+    otherwise before is told of (:func:`regraded`)."""
     if grade is None:
         return
     for reference in dict.fromkeys(references):
-        source_for(session, reference).grade = grade.value
+        source = source_for(session, reference)
+        if source.grade is not None and source.grade != grade.value:
+            session.info.setdefault(_REGRADED, []).append((reference, source.grade, grade.value))
+        source.grade = grade.value
     session.flush()
+
+
+def regraded(session: Session) -> list[str]:
+    """What this session's commands changed of sources' grades, one line each."""
+    return [
+        f"source {reference} was graded {old}, and is now {new}"
+        for reference, old, new in session.info.get(_REGRADED, [])
+    ]
 
 
 def add_entry_from_text(

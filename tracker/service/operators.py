@@ -96,9 +96,10 @@ def load_operators(session: Session) -> Operators:
     """Every operator name and alias (a few thousand at most: read whole); a name before an
     alias of the same key."""
     operators = Operators()
-    for (name,) in session.execute(sa.select(Operator.name)):
-        operators.names[match_key(name)] = name
-        operators.words[match_key(name)] = _words(name)
+    for name in sorted(
+        session.scalars(sa.select(Operator.name))
+    ):  # in byte order: the same on every database
+        operators.add(name, name)
     for alias, name in session.execute(sa.select(OperatorAlias.alias, OperatorAlias.operator)):
         operators.add(alias, name)
     return operators
@@ -306,6 +307,7 @@ def set_operator(
         if other is not None and match_key(alias) != match_key(other):
             raise Conflict(f"{alias!r} is an alias of operator {other!r}; merge {other!r} itself", "alias")
         if other is not None:
+            changed.extend(_take_values(session, other, row, given))
             moved += _merge(session, other, current, values.source)
             merged.append(other)
         else:
@@ -315,6 +317,8 @@ def set_operator(
         session.flush()
     final = current
     if new_name is not None:
+        if not new_name.strip():
+            raise InvalidValue("rename", "is empty; give the operator's new name")
         final = _name(new_name, "rename")
         holder = operators.find(final)
         if holder is not None and holder != current:
@@ -328,6 +332,32 @@ def set_operator(
         row.hq_source = values.source
         session.flush()
     return OperatorChange(final, tuple(changed), tuple(merged), moved, tuple(added))
+
+
+def _take_values(
+    session: Session, other: str, row: Operator, given: Mapping[str, str | None]
+) -> list[tuple[str, str | None, str | None]]:
+    """What an operator merged into ``row`` brings: the values ``row`` lacks. A value both
+    have, differing, is refused unless this command gives it (the merge must not drop one
+    silently)."""
+    merged = session.get(Operator, other)
+    assert merged is not None
+    taken: list[tuple[str, str | None, str | None]] = []
+    for column in ("hq_country", "kind", "group_name"):
+        mine, theirs = getattr(row, column), getattr(merged, column)
+        if theirs is None or mine == theirs or given.get(column) is not None:
+            continue
+        if mine is None:
+            taken.append((column, mine, theirs))
+            setattr(row, column, theirs)
+            continue
+        option = {"hq_country": "--hq", "kind": "--kind", "group_name": "--group"}[column]
+        raise Conflict(
+            f"{other!r} has {option[2:]} {theirs}, {row.name!r} {mine}: give {option} to say which "
+            "the merged operator has",
+            "alias",
+        )
+    return taken
 
 
 def _entries_move(session: Session, old: str, new: str, source: str) -> int:
@@ -361,9 +391,48 @@ def _merge(session: Session, other: str, into: str, source: str) -> int:
     moved = _entries_move(session, other, into, source)
     session.execute(sa.update(OperatorAlias).where(OperatorAlias.operator == other).values(operator=into))
     session.execute(sa.delete(Operator).where(Operator.name == other))
-    session.add(OperatorAlias(alias=other, operator=into))
+    if session.get(OperatorAlias, other) is None:
+        session.add(OperatorAlias(alias=other, operator=into))
     session.flush()
     return moved
+
+
+BUNDLED = "the tracker's bundled operators (seeds/operators.csv)"
+
+
+def is_placeholder(row: Operator | None) -> bool:
+    """An operator made from an entry's operator text: nothing said of it yet."""
+    if row is None:
+        return False
+    return (row.hq_country, row.kind, row.group_name, row.hq_source) == (None, None, None, None)
+
+
+def settle_names(session: Session) -> list[tuple[str, str]]:
+    """One operator for one name: each operator made from an entry's text (without values or
+    source) whose name another operator holds, as its own name spelt otherwise or as an alias
+    (``nebius`` beside ``Nebius``; ``Nebius AI``, an alias of ``Nebius``), is merged into it;
+    such operators alike among themselves become one. Their entries move, each change kept
+    with the other operator's source; their names stay as aliases. Returns (merged, into)."""
+    rows = {row.name: row for row in session.scalars(sa.select(Operator))}
+    holder: dict[str, str] = {}  # by key: the operator with values that holds that name
+    for name, row in sorted(rows.items()):
+        if not is_placeholder(row):
+            holder.setdefault(match_key(name), name)
+    for alias, name in session.execute(sa.select(OperatorAlias.alias, OperatorAlias.operator)):
+        if name in rows and not is_placeholder(rows[name]):
+            holder.setdefault(match_key(alias), name)
+    merges: list[tuple[str, str]] = []
+    for name, row in sorted(rows.items()):
+        if not is_placeholder(row):
+            continue
+        key = match_key(name)
+        into = holder.setdefault(key, name)  # the first of placeholders alike holds the others
+        if into != name:
+            merges.append((name, into))
+    for name, into in merges:
+        target = rows[into]
+        _merge(session, name, into, target.hq_source or BUNDLED)
+    return merges
 
 
 def _rename(session: Session, old: str, new: str, source: str) -> int:

@@ -46,7 +46,7 @@ def restore_database(engine: Engine, handle: IO[bytes], name: str) -> dict[str, 
         restorer = _Restorer(connection, name)
         for line, record_type, values in dump.records():
             restorer.add(line, record_type, values)
-        restorer.finish()
+        restorer.finish(dump.version)
     return dump.counts
 
 
@@ -82,12 +82,19 @@ class _Restorer:
         # Entries go in without their programme, which may come after them (entries are in
         # id order); each part's programme (and the line that gave it) is set afterwards.
         self._parents: dict[str, tuple[int, str]] = {}
+        # The operators' names and aliases the dump gives (the operators as the dump has them).
+        self._operators: set[str] = set()
+        self._aliases: set[str] = set()
 
     def add(self, line: int, record_type: RecordType, values: dict[str, object]) -> None:
         if record_type is not self._type:
             self._flush()
             self._attach_parts()
             self._type = record_type
+        if record_type.name == "operator":
+            self._operators.add(str(values["name"]))
+        elif record_type.name == "operator_alias":
+            self._aliases.add(str(values["alias"]))
         if record_type.name == "entry" and values["parent_id"] is not None:
             self._parents[str(values["id"])] = (line, str(values["parent_id"]))
             values["parent_id"] = None
@@ -95,10 +102,10 @@ class _Restorer:
         if len(self._pending) >= ROWS_PER_BATCH:
             self._flush()
 
-    def finish(self) -> None:
+    def finish(self, version: int) -> None:
         self._flush()
         self._attach_parts()
-        self._settle_operators()
+        self._settle_operators(version)
         if self._connection.dialect.name == "postgresql":
             self._move_sequences()
 
@@ -194,22 +201,50 @@ class _Restorer:
         detail = " ".join((str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0].split())
         return self._problem(line, f"{record_type.name}: the database refused it: {detail}")
 
-    def _settle_operators(self) -> None:
-        """Operators as the dump has them: a bundled operator that the dumped database had
-        merged into another (its name now an alias there) goes, unless an entry names it; an
-        entry's operator that no record gives (a version 1 dump) becomes one, as the
-        migration to version 2 makes them."""
+    def _settle_operators(self, version: int) -> None:
+        """Operators as the dump has them. The database held the bundled ones before: one the
+        dump does not give, whose name or alias means one of the dump's names (one the dumped
+        database renamed, or merged into another), goes, and so does such an alias, unless an
+        entry names it. From a version 1 dump, without operators, each entry's operator becomes
+        one, as the upgrade of a database makes them, and one that a bundled operator names is
+        merged into it (:func:`~tracker.service.operators.settle_names`)."""
+        from tracker.model.names import match_key
+        from tracker.service.operators import settle_names
+
         operator, alias, entry = TABLES["operator"], TABLES["operator_alias"], TABLES["entry"]
-        self._connection.execute(
-            sa.delete(operator).where(
-                operator.c.name.in_(sa.select(alias.c.alias)),
-                ~sa.exists().where(entry.c.operator == operator.c.name),
-            )
-        )
+        if version >= 2:
+            taken = {match_key(name) for name in self._operators | self._aliases}
+            stale_aliases = [
+                text
+                for text in self._connection.scalars(sa.select(alias.c.alias))
+                if text not in self._aliases and match_key(text) in taken
+            ]
+            stale = [
+                name
+                for name in self._connection.scalars(sa.select(operator.c.name))
+                if name not in self._operators and match_key(name) in taken
+            ]
+            for chunk in (
+                stale_aliases[start : start + ROWS_PER_BATCH]
+                for start in range(0, len(stale_aliases), ROWS_PER_BATCH)
+            ):
+                self._connection.execute(sa.delete(alias).where(alias.c.alias.in_(chunk)))
+            for chunk in (
+                stale[start : start + ROWS_PER_BATCH] for start in range(0, len(stale), ROWS_PER_BATCH)
+            ):
+                self._connection.execute(
+                    sa.delete(operator).where(
+                        operator.c.name.in_(chunk), ~sa.exists().where(entry.c.operator == operator.c.name)
+                    )
+                )
+            return
         named = sa.select(entry.c.operator).where(
             entry.c.operator.is_not(None), ~sa.exists().where(operator.c.name == entry.c.operator)
         )
         self._connection.execute(sa.insert(operator).from_select(["name"], named.distinct()))
+        with Session(bind=self._connection) as session:
+            settle_names(session)
+            session.flush()
 
     def _attach_parts(self) -> None:
         """Give the entries their programmes, once every entry is in: each must exist, be a

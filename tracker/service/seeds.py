@@ -144,9 +144,11 @@ def _load_catalogue(session: Session) -> int:
 
 def _load_operators(session: Session) -> int:
     """The bundled operators (``seeds/operators.csv``). One that is stored already, by its
-    name or an alias, is left as it is, unless it has no values nor source (made from an
-    entry's operator text): it then takes the bundled values and names as aliases."""
-    from tracker.service.operators import load_operators  # only when loading seeds
+    name or an alias, is left as it is. Operators made from entries' operator texts (without
+    values or source) that a bundled one names, by its name spelt otherwise or an alias, are
+    merged into it (:func:`~tracker.service.operators.settle_names`): their entries take the
+    bundled name, each change kept in their history."""
+    from tracker.service.operators import is_placeholder, load_operators, settle_names  # only when seeding
 
     added = 0
     operators = load_operators(session)
@@ -158,25 +160,32 @@ def _load_operators(session: Session) -> int:
             "group_name": row["group"] or None,
             "hq_source": row["source"] or None,
         }
-        stored = next((found for name in names if (found := operators.find(name)) is not None), None)
-        if stored is None:
-            session.add(Operator(name=row["name"], **values))
-            session.flush()
-            stored = row["name"]
-            operators.names[match_key(stored)] = stored
-            added += 1
-        else:
-            operator = session.get(Operator, stored)
-            if operator is None or operator.hq_source is not None or operator.hq_country is not None:
-                continue
+        holders = {holder for name in names if (holder := operators.find(name)) is not None}
+        if any(not is_placeholder(session.get(Operator, holder)) for holder in holders):
+            continue  # the user's, or loaded before: left as it is
+        stored = row["name"]
+        exact = session.get(Operator, stored)
+        if exact is not None:  # made from an entry's text, spelt as bundled
             for column, value in values.items():
-                setattr(operator, column, value)
+                setattr(exact, column, value)
+        else:
+            session.add(Operator(name=stored, **values))
+            session.flush()
+            added += 1
+        operators.names[match_key(stored)] = stored
         for name in names:
-            if operators.find(name) is None:
+            found = operators.find(name)
+            # A name of its own, or that of an operator made from an entry's text, which
+            # settle_names then merges into this one.
+            placeholder = (
+                found is not None and found != stored and is_placeholder(session.get(Operator, found))
+            )
+            if (found is None or placeholder) and name != stored and session.get(OperatorAlias, name) is None:
                 session.add(OperatorAlias(alias=name, operator=stored))
                 added += 1
             operators.names.setdefault(match_key(name), stored)
         session.flush()
+    settle_names(session)  # operators made from entries' texts that the bundled ones name
     return added
 
 

@@ -37,7 +37,8 @@ class Count(int):
 
 class Share(int):
     """A count with its share of a whole, as tables show it: ``4,000 (25%)``; a share
-    that rounds to 0% but is not nothing is ``<1%``."""
+    that rounds to 0% but is not nothing is ``<1%``, one that rounds to 100% but is not all
+    ``>99%``."""
 
     whole: int
 
@@ -51,7 +52,7 @@ class Share(int):
             return f"{int(self):,}"
         percent = Decimal(100 * int(self)) / self.whole
         shown = percent.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        text = "<1" if shown == 0 and self else f"{shown}"
+        text = "<1" if shown == 0 and self else ">99" if shown == 100 and self != self.whole else f"{shown}"
         return f"{int(self):,} ({text}%)"
 
 

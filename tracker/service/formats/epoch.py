@@ -272,9 +272,9 @@ def _read_row(line: int, row: Mapping[str, str], entry_id: str, catalogue: Catal
         name=name or "",
         country=country or "",
         id=checked_id,
-        operator=read.read("Owner", lambda text: parse_text(owners(text)[0], "operator", 200))
+        operator=read.read("Owner", lambda text: parse_text(owners(text, catalogue)[0], "operator", 200))
         or named_operator(row["Name"], catalogue),
-        users=_users(read),
+        users=_users(read, catalogue),
         sponsor=read.choice("Sector", SPONSORS),
         status=read.choice("Status", STATUSES) or Status.ANNOUNCED,
         confidence=read.choice("Certainty", CONFIDENCES),
@@ -316,17 +316,30 @@ def _notes(read: _Row, catalogue: Catalogue) -> str | None:
     return parse_text(f"{said} {note}" if note else said, "notes", 10_000, one_line=False)
 
 
-def owners(text: str) -> list[str]:
+def owners(text: str, catalogue: Catalogue) -> list[str]:
     """The owners an Epoch "Owner" cell names: one, or several joined by commas
-    (``OpenAI,Microsoft``), in Epoch's order."""
-    return [part.strip() for part in text.split(",") if part.strip()] or [text]
+    (``OpenAI,Microsoft``), in Epoch's order. A known operator's name with a comma in it
+    (``Department for Science, Innovation and Technology``) is one owner: the longest run of
+    parts that is a known name is taken as one."""
+    parts = [part.strip() for part in text.split(",") if part.strip()] or [text]
+    found: list[str] = []
+    start = 0
+    while start < len(parts):
+        end = len(parts)
+        while end > start + 1 and (
+            catalogue.operators is None or catalogue.operators.find(", ".join(parts[start:end])) is None
+        ):
+            end -= 1
+        found.append(", ".join(parts[start:end]))
+        start = end
+    return found
 
 
-def _users(read: _Row) -> str | None:
+def _users(read: _Row, catalogue: Catalogue) -> str | None:
     """An entry's other owners and users: the owners after the first (who is its operator),
     then Epoch's "Users" cell, each once."""
     row = read.row
-    others = owners(row["Owner"])[1:] if row["Owner"] else []
+    others = owners(row["Owner"], catalogue)[1:] if row["Owner"] else []
     named = [*others, *(part.strip() for part in row["Users"].split(",") if part.strip())]
     if not named:
         return None
