@@ -612,6 +612,11 @@ def _unknown_country(lines: list[str]) -> tuple[list[str], int, str]:
     return edited, line, "entry.country: 'ZZ' is not an ISO 3166-1 alpha-2 code"
 
 
+def _unknown_headquarters(lines: list[str]) -> tuple[list[str], int, str]:
+    edited, line, _ = _set("operator", lambda r: r["name"] == "Op A", hq_country="XX")(lines)
+    return edited, line, "operator.hq_country: 'XX' is not an ISO 3166-1 alpha-2 code"
+
+
 def _text_for_number(lines: list[str]) -> tuple[list[str], int, str]:
     edited, line, _ = _set("chip_lot", lambda r: r["entry_id"] == "ab1", quantity="650")(lines)
     return edited, line, "chip_lot.quantity: '650' is not a whole number"
@@ -684,6 +689,7 @@ EDITS: dict[str, Edit] = {
     "a figure with more decimals than kept": _too_many_decimals,
     "a moment without its offset": _naive_moment,
     "a country that does not exist": _unknown_country,
+    "an operator's headquarters that does not exist": _unknown_headquarters,
     "a count given as text": _text_for_number,
     "a field missing": _missing_field,
     "a field added": _unknown_field,

@@ -121,7 +121,11 @@ def _country(value: object) -> object:
 
 _CHOICES = re.compile(r"(\w+) = '[^']*'(?: OR \1 = '[^']*')*")
 # Checks the tables do not make, which every command makes on the way in.
-_FIELD_CHECKS: dict[tuple[str, str], Callable[[object], object]] = {("entry", "country"): _country}
+_FIELD_CHECKS: dict[tuple[str, str], Callable[[object], object]] = {
+    ("entry", "country"): _country,
+    ("operator", "hq_country"): _country,
+    ("chip_vendor", "country"): _country,
+}
 
 
 def _choices(table: sa.Table) -> dict[str, tuple[str, ...]]:
