@@ -278,7 +278,7 @@ def set_operator(
     one: its entries and aliases move here, and its name becomes an alias. Entries whose
     operator is renamed or merged keep the change in their history, on the source given."""
     if (values.hq_country, values.kind, values.group_name) == (None, None, None) and not (
-        values.aliases or new_name
+        values.aliases or new_name is not None
     ):
         raise InvalidValue("argument", "give a value to change: --hq, --kind, --group, --alias or --rename")
     if not values.source:
