@@ -69,9 +69,9 @@ def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     assert lines[0] == ["country", "vendor", "entries", "chips", "h100e", "power_mw"]
     assert lines[2:6] == [
         ["(multi-country)", "NVIDIA", "1", "≥", "472,000"],
-        ["FR", "NVIDIA", "1", "18,000", "45,478"],
-        ["DE", "NVIDIA", "1", "10,000"],
+        ["FR", "NVIDIA", "2", "31,800", "80,344", "84.0"],  # the README's first table
+        ["DE", "NVIDIA", "1", "10,000", "12.0"],
         ["GB", "NVIDIA", "1", "4,000", "9,096", "6.6", "est."],
     ]
-    assert lines[-1] == ["Total", "4", "≥", "504,000", "≥", "54,573", "≥", "6.6", "est."]
+    assert lines[-1] == ["Total", "5", "≥", "517,800", "≥", "89,439", "≥", "102.6", "est."]
     assert (tmp_path / "data" / "tracker.db").is_file()
