@@ -12,9 +12,21 @@ from tracker.service.tables import Table
 
 # The modules of each command are loaded when it is called: a command loads only its own.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tracker.service.details import EntryDetail
     from tracker.service.status import StatusChange
     from tracker.service.updates import FieldChange
+
+
+def _notices(session: Session) -> list[str]:
+    """What a person should know of what a command's session did besides its change: sources
+    it graded otherwise than before, operators it made from names not known yet."""
+    from tracker.service.entries import regraded
+    from tracker.service.operators import created, new_operators_warning
+
+    made = new_operators_warning(created(session))
+    return [*regraded(session), *([made] if made is not None else [])]
 
 
 class Entries(Database):
@@ -31,8 +43,7 @@ class Entries(Database):
         already stored, or lies outside its programme's country or scope, and of an operator
         not known before (recorded as a new one, without a headquarters country)."""
         from tracker.service.checks import outside_programme
-        from tracker.service.entries import add_entry_from_text, regraded
-        from tracker.service.operators import created, new_operators_warning
+        from tracker.service.entries import add_entry_from_text
 
         raw = entry_fields(options, lot_options=LOT_OPTIONS)
         raw["name"] = name
@@ -45,12 +56,9 @@ class Entries(Database):
         with self.session(writes=True) as session:
             new_id, similar = add_entry_from_text(session, raw, as_text(grade))
             outside = outside_programme(session, new_id)
-            new_operators = created(session)
-            grades = regraded(session)
-        for line in grades:
-            warn(line)
-        if (told := new_operators_warning(new_operators)) is not None:
-            warn(told)
+            notices = _notices(session)
+        for notice in notices:
+            warn(notice)
         if outside:
             warn(f"{new_id} {outside}; its chips count there, and its programme adds less")
         if similar:
@@ -70,8 +78,6 @@ class Entries(Database):
         the lot's own (its entry's status changes through :meth:`status`). ``grade``: that of
         the sources given (primary, press or secondary)."""
         from tracker.service.checks import outside_programme
-        from tracker.service.entries import regraded
-        from tracker.service.operators import created, new_operators_warning
         from tracker.service.updates import update_entry
 
         lot_keys: tuple[str, ...] = ("lot", "chips", "unit", "vendor", "model", "qualifier")
@@ -89,12 +95,9 @@ class Entries(Database):
         with self.session(writes=True) as session:
             changes = update_entry(session, entry_id, raw, as_texts(sources), lot, as_text(grade))
             outside = outside_programme(session, entry_id)
-            new_operators = created(session)
-            grades = regraded(session)
-        for line in grades:
-            warn(line)
-        if (told := new_operators_warning(new_operators)) is not None:
-            warn(told)
+            notices = _notices(session)
+        for notice in notices:
+            warn(notice)
         if outside and {"parent", "country", "scope"} & {change.field for change in changes}:
             warn(f"{entry_id} {outside}; its chips count there, and its programme adds less")
         return changes
@@ -112,7 +115,6 @@ class Entries(Database):
     ) -> StatusChange:
         """Record a status change on the day it took effect, with its source (or
         ``unsourced``) and the source's ``grade``; warns of what it makes `tracker check` list."""
-        from tracker.service.entries import regraded
         from tracker.service.status import change_status
 
         with self.session(writes=True) as session:
@@ -127,9 +129,9 @@ class Entries(Database):
                 note=note,
                 grade=as_text(grade),
             )
-            grades = regraded(session)
-        for line in grades:
-            warn(line)
+            notices = _notices(session)
+        for notice in notices:
+            warn(notice)
         for problem in change.problems:
             warn(f"{entry_id} {problem}; `tracker check` lists it")
         for lot, own in change.own_statuses:
@@ -144,16 +146,15 @@ class Entries(Database):
     ) -> dt.date:
         """Record that the entry was checked on the day ``on`` (with the ``source`` checked, if
         any, and its ``grade``); returns the day. `tracker check --stale-after` counts from it."""
-        from tracker.service.entries import regraded
         from tracker.service.status import verify_entry
 
         with self.session(writes=True) as session:
             day = verify_entry(
                 session, entry_id, str(as_text(on)), source=source, grade=as_text(grade)
             ).verified_on
-            grades = regraded(session)
-        for line in grades:
-            warn(line)
+            notices = _notices(session)
+        for notice in notices:
+            warn(notice)
         return day
 
     def remove(self, entry_id: str, *, note: str | None = None) -> EntryDetail:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import field_options, format_option, grade_option, once
+from tracker.cli.options import days, field_options, format_option, grade_option, once
 from tracker.cli.render import show_table
 from tracker.model.vocabulary import Status
 
@@ -74,14 +74,6 @@ def sources(app: App, entry_id: str | None, fmt: str) -> None:
         show_table(tracker.sources(entry_id), fmt)
 
 
-def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
-        raise click.BadParameter(f"{value!r} is not a whole number of days; give 1 or more")
-    return int(value)
-
-
 @click.command("verify", short_help="Record that an entry was checked on a day.")
 @click.argument("entry_id", metavar="ID")
 @click.option("--on", "on", required=True, metavar="DATE", help="The day it was checked: 2026-12-01.")
@@ -101,7 +93,7 @@ def verify(app: App, entry_id: str, on: str, source: str | None, grade: str | No
 @click.option(
     "--stale-after",
     metavar="DAYS",
-    callback=_days,
+    callback=days,
     help="Also list entries not verified (`tracker verify`) for more than DAYS days; an entry never "
     "verified counts from the day it was recorded.",
 )

@@ -39,8 +39,16 @@ def operators(ctx: click.Context, fmt: str) -> None:
 
 
 def _values(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that give an operator's values, for ``add`` and ``set``."""
     for option in reversed(
         (
+            click.option(
+                "--hq",
+                metavar="C",
+                multiple=True,
+                callback=once,
+                help="Country of its headquarters: a code or a name.",
+            ),
             click.option("--kind", metavar="KIND", multiple=True, callback=once, help=f"One of: {KINDS}."),
             click.option("--group", metavar="NAME", multiple=True, callback=once, help="Its parent company."),
             click.option(
@@ -65,9 +73,6 @@ def _values(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @operators.command("add")
 @click.argument("name")
-@click.option(
-    "--hq", metavar="C", multiple=True, callback=once, help="Country of its headquarters: a code or a name."
-)
 @_values
 @pass_app
 def operators_add(
@@ -96,7 +101,6 @@ def operators_add(
 
 @operators.command("set")
 @click.argument("name")
-@click.option("--hq", metavar="C", multiple=True, callback=once, help="Country of its headquarters.")
 @_values
 @click.option(
     "--rename", metavar="NAME", multiple=True, callback=once, help="A new name; the old one stays an alias."

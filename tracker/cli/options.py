@@ -73,6 +73,15 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """A number of days (``--keep``, ``--stale-after``): a whole number, 1 or more."""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+        raise click.BadParameter(f"{value!r} is not a whole number of days; give 1 or more")
+    return int(value)
+
+
 def once(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
     """The value of an option taken once (``multiple=True, callback=once``): given twice, it
     is refused, where click would keep the last one without a word (``--country FR --country

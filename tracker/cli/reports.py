@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import filter_options, format_option
+from tracker.cli.options import days, filter_options, format_option
 from tracker.cli.render import show_table
 from tracker.model.vocabulary import SUMMARY_KEYS
 
@@ -145,15 +145,6 @@ def sovereignty(
     show_table(table, fmt)
 
 
-def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
-    """--keep's number of days: a whole number, 1 or more."""
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
-        raise click.BadParameter(f"{value!r} is not a whole number of days; give 1 or more")
-    return int(value)
-
-
 @click.command(short_help="Write every chip lot as CSV.")
 @filter_options
 @click.option(
@@ -179,7 +170,7 @@ def _days(_ctx: click.Context, _param: click.Parameter, value: str | None) -> in
 @click.option(
     "--keep",
     metavar="N",
-    callback=_days,
+    callback=days,
     help="With --output-dir: then remove the dated files there (tracker-lots-, "
     "tracker-changes-, tracker-dump-) whose day is more than N days before today (UTC); "
     "the latest files and any other file stay.",

@@ -209,6 +209,7 @@ class _Restorer:
         one, as the upgrade of a database makes them, and one that a bundled operator names is
         merged into it (:func:`~tracker.service.operators.settle_names`)."""
         from tracker.model.names import match_key
+        from tracker.service.bulk import chunks
         from tracker.service.operators import settle_names
 
         operator, alias, entry = TABLES["operator"], TABLES["operator_alias"], TABLES["entry"]
@@ -224,14 +225,9 @@ class _Restorer:
                 for name in self._connection.scalars(sa.select(operator.c.name))
                 if name not in self._operators and match_key(name) in taken
             ]
-            for chunk in (
-                stale_aliases[start : start + ROWS_PER_BATCH]
-                for start in range(0, len(stale_aliases), ROWS_PER_BATCH)
-            ):
+            for chunk in chunks(stale_aliases):
                 self._connection.execute(sa.delete(alias).where(alias.c.alias.in_(chunk)))
-            for chunk in (
-                stale[start : start + ROWS_PER_BATCH] for start in range(0, len(stale), ROWS_PER_BATCH)
-            ):
+            for chunk in chunks(stale):
                 self._connection.execute(
                     sa.delete(operator).where(
                         operator.c.name.in_(chunk), ~sa.exists().where(entry.c.operator == operator.c.name)
