@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+import tracker as tracker_api
 from tests.conftest import Tracker
+from tracker.errors import InvalidValue
+from tracker.service import plot
+from tracker.service.charts import ChartData
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -78,6 +84,115 @@ def test_a_timeline_chart_stacks_periods_by_vendor(seeded_tracker: Tracker, tmp_
     png = tmp_path / "timeline.png"
     seeded_tracker.ok("chart", "timeline", "--by", "year", "--stack", "country", "--output", str(png))
     assert png_size(png) == (1200, 675)
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[ChartData]:
+    """The data of every chart drawn, as handed to the drawing (which still draws it)."""
+    charts: list[ChartData] = []
+    draw = plot.draw
+
+    def recording(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
+        charts.append(chart)
+        draw(chart, stream, fmt)
+
+    monkeypatch.setattr(plot, "draw", recording)
+    return charts
+
+
+def add(tracker: Tracker, name: str, chips: int, vendor: str, online: str | None = None) -> None:
+    when = ("--online", online) if online else ()
+    tracker.ok("add", name, "--country", "FR", "--chips", str(chips), "--vendor", vendor, *when,
+               "--source", "https://example.org/a")  # fmt: skip
+
+
+@pytest.fixture
+def gappy(tracker: Tracker) -> Tracker:
+    """Chips online in 2025-Q1 and 2025-Q4 only, and undated ones."""
+    add(tracker, "Early", 1000, "NVIDIA", "2025-Q1")
+    add(tracker, "Late", 3000, "AMD", "Q4 2025")
+    add(tracker, "Someday", 500, "NVIDIA")
+    return tracker
+
+
+def test_a_timeline_chart_draws_the_empty_quarters_between_the_first_and_the_last(
+    gappy: Tracker, drawn: list[ChartData], tmp_path: Path
+) -> None:
+    path = tmp_path / "gaps.svg"
+    gappy.ok("chart", "timeline", "--output", str(path))
+    (chart,) = drawn
+    # 2025-Q2 and 2025-Q3 have no chips but are drawn; the undated bar stays last.
+    assert chart.categories == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "undated"]
+    assert [amount.chips for amount in chart.totals] == [1000, 0, 0, 3000, 500]
+    assert chart.series == {"AMD": [0, 0, 0, 3000, 0], "NVIDIA": [1000, 0, 0, 0, 500]}
+    assert chart.coarse == [False] * 5
+    assert chart.running == []  # no line unless asked
+    text = svg_text(svg_root(path)).split()
+    assert ("2025-Q2" in text, "2025-Q3" in text, "running total" in " ".join(text)) == (True, True, False)
+
+
+def test_a_timeline_chart_by_year_draws_the_empty_years(
+    tracker: Tracker, drawn: list[ChartData], tmp_path: Path
+) -> None:
+    add(tracker, "Early", 1000, "NVIDIA", "2024-09")
+    add(tracker, "Late", 3000, "AMD", "H2 2027")
+    tracker.ok("chart", "timeline", "--by", "year", "--output", str(tmp_path / "years.png"))
+    assert drawn[0].categories == ["2024", "2025", "2026", "2027"]
+    assert [amount.chips for amount in drawn[0].totals] == [1000, 0, 0, 3000]
+
+
+def test_coarser_periods_keep_their_place_after_the_empty_quarters_they_span(
+    tracker: Tracker, drawn: list[ChartData], tmp_path: Path
+) -> None:
+    add(tracker, "Spring", 200, "NVIDIA", "2026-Q2")
+    add(tracker, "First half", 400, "NVIDIA", "H1 2026")
+    add(tracker, "Year", 500, "NVIDIA", "2026")
+    add(tracker, "Next", 600, "NVIDIA", "2027-Q1")
+    tracker.ok("chart", "timeline", "--output", str(tmp_path / "coarse.svg"))
+    (chart,) = drawn
+    # From 2026-01-01 (the year's start) to 2027-03-31: every quarter, each coarse period
+    # after the last quarter it spans (H1 after Q2, the year after Q4), as `tracker timeline`.
+    assert chart.categories == ["2026-Q1", "2026-Q2", "2026-H1", "2026-Q3", "2026-Q4", "2026", "2027-Q1"]
+    assert [amount.chips for amount in chart.totals] == [0, 200, 400, 0, 0, 500, 600]
+    assert chart.coarse == [False, False, True, False, False, True, False]
+
+
+def test_a_cumulative_timeline_chart_draws_the_running_total(
+    gappy: Tracker, drawn: list[ChartData], tmp_path: Path
+) -> None:
+    path = tmp_path / "running.svg"
+    gappy.ok("chart", "timeline", "--cumulative", "--output", str(path))
+    (chart,) = drawn
+    # Bars 1000, 0, 0, 3000 (2025-Q1 to Q4), then 500 undated.
+    assert chart.running == [1000, 1000 + 0, 1000 + 0 + 0, 1000 + 3000, 1000 + 3000 + 500]
+    assert chart.running[-1] == chart.total.chips == 4500
+    assert "with the running total" in chart.title
+    # The same running totals as `tracker timeline --cumulative`, in the periods it lists.
+    table = json.loads(gappy.ok("timeline", "--cumulative", "--format", "json"))
+    running = dict(zip(chart.categories, chart.running, strict=True))
+    assert {row["period"]: row["cumulative_chips"] for row in table} == {
+        period: running[period] for period in ("2025-Q1", "2025-Q4", "undated")
+    }
+    root = svg_root(path)
+    assert "running total" in svg_text(root)  # its legend entry and its scale's label
+    ids = {element.get("id") for element in root.iter()}
+    assert {"running-total", "running-total-undated"} <= ids  # dated steps solid, the undated one dashed
+    assert "Dashed: the undated chips, added last to the running total." in svg_text(root)
+    png = tmp_path / "running.png"
+    gappy.ok("chart", "timeline", "--cumulative", "--by", "year", "--output", str(png))
+    assert drawn[1].running == [1000 + 3000, 1000 + 3000 + 500]  # 2025, then undated
+    assert png_size(png) == (1200, 675)
+
+
+def test_the_api_draws_a_running_total_on_the_timeline_only(gappy: Tracker, tmp_path: Path) -> None:
+    assert gappy.url is not None
+    with tracker_api.open(gappy.url) as api:
+        path = api.chart("timeline", tmp_path / "running.svg", cumulative=True)
+        assert "running total" in svg_text(svg_root(path))
+        refused = "^cumulative: a running total is drawn on the timeline only; draw the timeline$"
+        with pytest.raises(InvalidValue, match=refused):
+            api.chart("summary", tmp_path / "summary.svg", cumulative=True)
+    assert not (tmp_path / "summary.svg").exists()
 
 
 def test_many_bars_end_in_one_other_bar(tracker: Tracker, tmp_path: Path) -> None:

@@ -107,13 +107,18 @@ class Reports(Database):
         *,
         by: str | None = None,
         stack: str = "vendor",
+        cumulative: bool = False,
         as_of: str | dt.date | None = None,
         **filters: Unpack[FilterOptions],
     ) -> Path:
         """Draw the summary or the timeline (``kind``) as stacked bars into ``output`` (.png
-        or .svg); returns its path. Needs matplotlib (the ``plot`` extra)."""
+        or .svg); returns its path. ``cumulative``: the timeline with a line of its running
+        total. Needs matplotlib (the ``plot`` extra)."""
         from tracker.service.charts import draw_chart
 
         with self.session() as session:
             resolved = self._filters(session, filters, as_of=as_of)
-            return draw_chart(session, kind, Path(output), resolved, by=by, stack=stack, given=dict(filters))
+            return draw_chart(
+                session, kind, Path(output), resolved, by=by, stack=stack, given=dict(filters),
+                cumulative=cumulative,
+            )  # fmt: skip

@@ -76,12 +76,25 @@ def chart_summary(
     help="The periods to count by.",
 )
 @_STACK
+@click.option(
+    "--cumulative",
+    is_flag=True,
+    help="Draw the running total too, a line on its own scale at the right: all chips online "
+    "by the end of each bar.",
+)
 @click.option("--as-of", metavar="DATE", help=_AS_OF_HELP)
 @click.option("--output", "-o", required=True, metavar="FILE", help=_OUTPUT_HELP)
 @pass_app
 def chart_timeline(
-    app: App, filters: dict[str, Any], bucket: str, stack: str, as_of: str | None, output: str
+    app: App,
+    filters: dict[str, Any],
+    bucket: str,
+    stack: str,
+    cumulative: bool,
+    as_of: str | None,
+    output: str,
 ) -> None:
     """Accelerators coming online per quarter (or year), stacked by vendor (or --stack),
-    as `tracker timeline` counts them; undated chips are the last bar. Prints the file's path."""
-    _draw(app, "timeline", output, by=bucket, stack=stack, as_of=as_of, **filters)
+    as `tracker timeline` counts them; a period without any between the first and the last
+    is an empty bar, and undated chips are the last bar. Prints the file's path."""
+    _draw(app, "timeline", output, by=bucket, stack=stack, cumulative=cumulative, as_of=as_of, **filters)

@@ -8,18 +8,19 @@ extra), which is imported only then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue, TrackerError
+from tracker.model.periods import Period, Precision
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
 from tracker.service.reports import blank_key
 from tracker.service.summary import check_keys, grouped_totals, planned_total
-from tracker.service.timeline import Bucket, timeline
+from tracker.service.timeline import Bucket, TimelineRow, bucket_of, cumulative, timeline
 
 MAX_BARS = 15  # more bars than this are summed in one "other" bar
 MAX_STACKS = 8  # and more stacked values than this in one "other" value
@@ -38,6 +39,7 @@ class ChartData:
     totals: list[Amount] = field(default_factory=list)  # each bar's chips, with its qualifier
     series: dict[str, list[int]] = field(default_factory=dict)  # stack value -> chips per bar
     coarse: list[bool] = field(default_factory=list)  # bars of a period coarser than the others'
+    running: list[int] = field(default_factory=list)  # chips by the end of each bar, if asked
 
     @property
     def empty(self) -> bool:
@@ -102,15 +104,26 @@ def summary_chart(
 
 
 def timeline_chart(
-    session: Session, filters: Filters, bucket: Bucket, stack: str, described: str, day: dt.date
+    session: Session,
+    filters: Filters,
+    bucket: Bucket,
+    stack: str,
+    described: str,
+    day: dt.date,
+    *,
+    with_running_total: bool = False,
 ) -> ChartData:
-    """Chips coming online per period (bars, in time order), stacked by ``stack``."""
+    """Chips coming online per period (bars, in time order, the periods without any too),
+    stacked by ``stack``; ``with_running_total``: and all chips online by the end of each bar,
+    as ``tracker timeline --cumulative`` counts them."""
     (stack,) = check_keys((stack,))
     _check_stack(stack)
-    rows, overall = timeline(session, filters, bucket, stack)
+    counted, overall = timeline(session, filters, bucket, stack)
+    rows = _with_empty_buckets(counted, bucket)
     total = overall.amount
+    running = ", with the running total" if with_running_total else ""
     chart = ChartData(
-        title=f"AI accelerators coming online by {bucket}, stacked by {stack}",
+        title=f"AI accelerators coming online by {bucket}, stacked by {stack}{running}",
         subtitle=_subtitle(filters, described, day, total),
         stack_key=stack,
         total=total,
@@ -120,7 +133,36 @@ def timeline_chart(
     )
     cells = {(row.label, _label(stack, value)): amount for row in rows for value, amount in row.parts.items()}
     chart.series = _stacks(cells, chart.categories)
+    if with_running_total:
+        chart.running = [amount.chips for amount, _ in cumulative(rows)]
     return chart
+
+
+def _with_empty_buckets(rows: Sequence[TimelineRow], bucket: Bucket) -> list[TimelineRow]:
+    """The timeline's rows with an empty one for each bucket without chips between the first
+    dated period and the last, so that bars stand as far apart as their periods; a coarser
+    period stays after the buckets it spans, and the undated row last."""
+    periods = [row.period for row in rows if row.period is not None]
+    if not periods:
+        return list(rows)
+    first, last, present = min(p.start for p in periods), max(p.end for p in periods), set(periods)
+    missing = [period for period in _buckets(first, last, bucket) if period not in present]
+    filled: list[TimelineRow] = []
+    for row in rows:
+        # An empty bucket goes before the first row that does not end before it.
+        while missing and (row.period is None or missing[0].end <= row.period.end):
+            filled.append(TimelineRow(missing.pop(0)))
+        filled.append(row)
+    return filled
+
+
+def _buckets(first: dt.date, last: dt.date, bucket: Bucket) -> Iterator[Period]:
+    """Every bucket from the one holding ``first`` to the one holding ``last``."""
+    day = first
+    while day <= last:
+        period, _ = bucket_of(Period(day, Precision.DAY), bucket)
+        yield period
+        day = period.end + dt.timedelta(days=1)
 
 
 def _check_stack(stack: str) -> None:
@@ -162,10 +204,12 @@ def draw_chart(
     by: str | None,
     stack: str,
     given: Mapping[str, object],
+    cumulative: bool = False,
 ) -> Path:
     """Draw the summary or the timeline (``kind``) of ``filters`` as stacked bars into
     ``path`` (.png or .svg), written whole or not at all; ``given``: the filters as given,
-    for the subtitle. Raises :class:`InvalidValue` when there is nothing to draw."""
+    for the subtitle; ``cumulative``: the timeline with a line of its running total. Raises
+    :class:`NothingToDraw` when there is nothing to draw."""
     from tracker.service.files import atomic_file
     from tracker.service.plot import chart_format, draw, require_matplotlib
 
@@ -176,13 +220,17 @@ def draw_chart(
             "output", f"{str(path)!r} does not end in .png or .svg; give a file name that does"
         )
     day = filters.as_of or dt.datetime.now(dt.timezone.utc).date()
+    if cumulative and kind != "timeline":
+        raise InvalidValue("cumulative", "a running total is drawn on the timeline only; draw the timeline")
     if kind == "summary":
         data = summary_chart(
             session, filters, (by or "country").lower(), stack.lower(), described(given), day
         )
     elif kind == "timeline":
         bucket = Bucket((by or "quarter").lower())
-        data = timeline_chart(session, filters, bucket, stack.lower(), described(given), day)
+        data = timeline_chart(
+            session, filters, bucket, stack.lower(), described(given), day, with_running_total=cumulative
+        )
     else:
         raise InvalidValue("kind", f"unknown chart {kind!r}; draw summary or timeline")
     if data.empty:

@@ -8,6 +8,7 @@ from typing import IO, Any
 from tracker.errors import TrackerError
 from tracker.service.charts import ChartData
 from tracker.service.tables import QUALIFIER_MARKS
+from tracker.service.timeline import UNDATED
 
 SIZE_INCHES = (12.0, 6.75)
 DPI = 100  # a PNG of 1200 x 675 pixels; an SVG of 864 x 486 points
@@ -19,6 +20,9 @@ FOOTER = (
 
 
 COARSE_NOTE = "Hatched: a period coarser than the bars around it (a year among quarters)."
+UNDATED_NOTE = "Dashed: the undated chips, added last to the running total."
+RUNNING_TOTAL = "running total"
+RUNNING_COLOUR = "black"  # none of the stacks' colours
 
 
 class PlotUnavailable(TrackerError):
@@ -80,20 +84,52 @@ def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
             0, max(amount.chips for amount in chart.totals) * (1.25 if len(positions) > 12 else 1.12) or 1
         )
         axes.spines[["top", "right"]].set_visible(False)
+        legend_at = 1.01
+        notes = [COARSE_NOTE] if any(chart.coarse) else []
+        if chart.running:
+            notes += _draw_running_total(axes, positions, chart)
+            legend_at = 1.1  # beyond the running total's scale
         axes.legend(
-            title=chart.stack_key, fontsize=9, title_fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1)
+            title=chart.stack_key,
+            fontsize=9,
+            title_fontsize=9,
+            loc="upper left",
+            bbox_to_anchor=(legend_at, 1),
         )
         figure.suptitle(chart.title, fontsize=14, fontweight="bold")
         axes.set_title(chart.subtitle, fontsize=10)
-        footer = FOOTER + (
-            "\nHatched: a period coarser than the bars around it (a year among quarters)."
-            if any(chart.coarse)
-            else ""
-        )
-        figure.text(0.01, 0.01, footer, fontsize=8, color="dimgray")
-        figure.subplots_adjust(left=0.1, right=0.85, top=0.88, bottom=0.2 if crowded else 0.12)
+        figure.text(0.01, 0.01, "\n".join([FOOTER, *notes]), fontsize=8, color="dimgray")
+        right = 0.8 if chart.running else 0.85
+        figure.subplots_adjust(left=0.1, right=right, top=0.88, bottom=0.2 if crowded else 0.12)
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
         figure.savefig(stream, format=fmt, metadata=metadata)
+
+
+def _draw_running_total(axes: Any, positions: list[int], chart: ChartData) -> list[str]:
+    """The running total as a line over the bars, on a scale of its own at the right (from
+    zero, as the bars' is): it grows to the whole total, which on the bars' scale would
+    flatten them. Returns the footer's notes for it."""
+    from matplotlib.ticker import FuncFormatter
+
+    scale = axes.twinx()
+    dated = len(chart.running) - (chart.categories[-1] == UNDATED)
+    style = {"color": RUNNING_COLOUR, "marker": "o", "markersize": 4, "linewidth": 2}
+    (line,) = scale.plot(
+        positions[:dated], chart.running[:dated], label=RUNNING_TOTAL, gid="running-total", **style
+    )
+    notes = []
+    if dated < len(positions):  # undated chips are not later ones: their step is dashed
+        start = max(dated - 1, 0)
+        scale.plot(
+            positions[start:], chart.running[start:], linestyle="--", gid="running-total-undated", **style
+        )
+        notes.append(UNDATED_NOTE)
+    scale.set_ylim(0, max(chart.running) * 1.12 or 1)
+    scale.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    scale.set_ylabel(f"{RUNNING_TOTAL} (accelerators)")
+    scale.spines["top"].set_visible(False)
+    scale.legend(handles=[line], fontsize=9, loc="lower left", bbox_to_anchor=(1.1, 0))
+    return notes
 
 
 def _thousands(value: float, _: object) -> str:
