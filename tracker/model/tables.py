@@ -8,7 +8,10 @@ that these models and the migrations agree.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -57,8 +60,30 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class RecordingClock:
+    """Moments for records: the clock's reading in UTC, to the microsecond, but always later
+    than the moment given before (by a microsecond, when the clock reads the same or steps
+    back), so that the records one process makes are in the order it made them by their
+    moments alone, however fast it makes them."""
+
+    def __init__(self, read: Callable[[], dt.datetime] | None = None) -> None:
+        self._read = read or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._last = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        self._lock = threading.Lock()  # a process may record from several threads
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            self._last = max(self._read(), self._last + dt.timedelta(microseconds=1))
+            return self._last
+
+
+# The clock of this process (a test may put one that reads a stopped clock in its place).
+RECORDING_CLOCK = RecordingClock()
+
+
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    """The moment to record now (see :class:`RecordingClock`): each call's is later than the last."""
+    return RECORDING_CLOCK()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -15,23 +15,37 @@ from tracker.service.details import status_moves
 from tracker.service.entries import entry_summary
 from tracker.service.reading import SOURCE_SEPARATOR
 
+# Changes recorded at the same moment (those recorded before moments had microseconds, in
+# whole seconds, or by two processes at once) go in this order of kinds, then each kind by
+# its row's id: an addition's row is its entry, whose id is text.
+KIND_RANKS = {"added": 0, "status": 1, "removed": 3}
+EDIT_RANK = 2  # a field edited
 
-@dataclass(frozen=True, order=True)
+
+@dataclass(frozen=True)
 class Change:
-    """One thing that changed in the database: an entry added, a field edited, a status move."""
+    """One thing that changed in the database: an entry added, a field edited, a status move,
+    an entry removed."""
 
-    when: dt.datetime  # when it was recorded (UTC)
+    when: dt.datetime  # the moment it was recorded (UTC, to the microsecond)
     entry_id: str
-    what: str  # "added", "status", or the field edited
+    what: str  # "added", "status", "removed", or the field edited
     old: str | None
     new: str | None
     source: str | None
-    order: int = 0  # within one second: additions, status moves, edits, each in recorded order
+    row: int = 0  # the id of its row of history (none for an addition: its entry's id)
+
+    def recording_order(self) -> tuple[dt.datetime, int, int, str]:
+        """Where it comes in the order of recording: by its moment (each record a process
+        makes has its own, later than the one before: tracker.model.tables.utc_now), then
+        by the kind of change and its row."""
+        return (self.when, KIND_RANKS.get(self.what, EDIT_RANK), self.row, self.entry_id)
 
 
 def changes_since(session: Session, since: str) -> list[Change]:
-    """Everything recorded on or after the day ``since`` (UTC), oldest first, with sources:
-    entries added (with their chips and sources), fields edited, status moves."""
+    """Everything recorded on or after the day ``since`` (UTC), in the order it was recorded
+    (:meth:`Change.recording_order`), with sources: entries added (with their chips and
+    sources), fields edited, status moves, entries removed."""
     day = past_day(since, "since")
     start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
     changes: list[Change] = []
@@ -87,6 +101,4 @@ def changes_since(session: Session, since: str) -> list[Change]:
                 removal.id,
             )
         )
-    # Oldest first; within one second: additions, status moves, edits, then removals, each as recorded.
-    kinds = {"added": 0, "status": 1, "removed": 3}
-    return sorted(changes, key=lambda c: (c.when, c.entry_id, kinds.get(c.what, 2), c.order))
+    return sorted(changes, key=Change.recording_order)

@@ -249,7 +249,7 @@ class Importer:
                 "from_status": stored[entry_id][0][place],
                 "to_status": entry.status.value,
                 "effective_on": self.now.date(),
-                "recorded_at": self.now,
+                "recorded_at": utc_now(),  # each its own moment, after the entries added
                 "source_id": self._new_source_id(entry, stored[entry_id]),
                 "note": "set by tracker import",
             }
@@ -280,7 +280,7 @@ class Importer:
                     "field": column,
                     "old_value": old or None,
                     "new_value": new or None,
-                    "changed_at": self.now,
+                    "changed_at": utc_now(),  # each its own moment, after the status moves
                     "source_id": source_id,
                 }
                 for column, old, new in changed
@@ -314,12 +314,14 @@ class Importer:
     def _insert(self, additions: Sequence[tuple[str, EntryInput]]) -> None:
         if not additions:
             return
+        # Each entry added is recorded at a moment of its own, taken in the file's order, which
+        # is the order `tracker changes` lists them in (their ids are text, in no such order).
         insert_rows(
             self.session,
             sa.insert(ENTRY_TABLE),
-            FIELD_COLUMNS,
-            [entry_values(entry_id, entry) for entry_id, entry in additions],
-            same={**self._set_later(), "created_at": self.now},
+            (*FIELD_COLUMNS, "created_at"),
+            [(*entry_values(entry_id, entry), utc_now()) for entry_id, entry in additions],
+            same={**self._set_later(), "updated_at": utc_now()},  # not before any was created
         )
         self._insert_lots_and_sources(additions)
 

@@ -74,7 +74,9 @@ def changes_table(session: Session, since: str) -> Table:
         (change.when, change.entry_id, change.what, change.old, change.new, change.source)
         for change in changes_since(session, since)
     ]
-    return Table(columns, values, people=PeopleView(columns, values, blank=""))
+    # CSV and JSON give each moment as recorded, to the microsecond; people read it to the second.
+    shown = [(when.replace(microsecond=0), *rest) for when, *rest in values]
+    return Table(columns, values, people=PeopleView(columns, shown, blank=""))
 
 
 def check_table(session: Session, stale_after: int | None = None) -> Table:
