@@ -172,6 +172,7 @@ def test_writing_through_the_api_is_what_the_cli_writes(db_url: str, tmp_path: P
             "qualifier": "exact",
             "lot_status": "operational",
             "lot_online": "2026-01",
+            "first_online": "2025-Q4",  # its first online period
         }
     ]
     assert "under-construction" in cli.ok("show", "nebius-uk")

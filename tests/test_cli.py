@@ -217,7 +217,7 @@ def test_export_columns_and_values(tracker: Tracker) -> None:
     cells |= {"kind": "cloud-region", "sponsor": "private", "status": "announced", "confidence": "confirmed"}
     cells |= {"announced": "2025-06-11", "online": "2025-Q4", "lot": 1, "vendor": "NVIDIA", "model": "B300"}
     cells |= {"chips": 4000, "power_mw": 40, "sources": "https://a.example | https://b.example"}
-    assert row == export_line(**cells, qualifier="exact")
+    assert row == export_line(**cells, qualifier="exact", first_online="2025-Q4")
 
 
 def test_export_neutralises_spreadsheet_formulas(tracker: Tracker) -> None:

@@ -935,7 +935,11 @@ def test_a_version_1_dump_is_restored_its_operators_made_from_its_entries(
     tracker: Tracker, empty_db_url: str, history: list[str]
 ) -> None:
     # A dump as the tracker wrote it before operators, grades and verifications: version 1.
-    added_fields = {"chip_vendor": ("country", "country_source"), "source": ("grade",), "entry": ("users",)}
+    added_fields = {
+        "chip_vendor": ("country", "country_source"),
+        "source": ("grade",),
+        "entry": ("users", "first_online_start", "first_online_precision"),
+    }
     lines = []
     for record in (json.loads(line) for line in dump_of(tracker).splitlines()):
         if record["type"] in ("operator", "operator_alias", "entry_verification"):
@@ -960,6 +964,8 @@ def test_a_version_1_dump_is_restored_its_operators_made_from_its_entries(
     assert {row["operator"] for row in exported if row["operator"]} <= set(listed)
     assert listed["Op A"]["hq_country"] == ""
     assert [row["users"] for row in exported] == [""] * len(exported)
+    # Its first announced online periods are worked out from its history (tests/test_time.py).
+    assert [row["first_online"] for row in exported] == [row["online"] for row in exported]
     ab_c = json.loads(target.ok("show", "ab-c", "--format", "json"))
     assert ab_c["verifications"] == []
     assert {source["grade"] for source in ab_c["sources"]} == {None}  # grades came with version 2

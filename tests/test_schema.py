@@ -125,6 +125,7 @@ PLAN: dict[str, object] = {
 }
 PLAN |= {"announced": "2025-06-11", "online": "2025-Q4", "lot": 1, "vendor": "NVIDIA", "model": "B300"}
 PLAN |= {"chips": 9000, "sources": "https://example.org/a", "qualifier": "exact"}
+PLAN |= {"first_online": "2025-Q4"}  # migration 0009: its online period, never moved
 SITE: dict[str, object] = {
     "id": "site",
     "name": "Site",

@@ -91,6 +91,9 @@ def test_the_seeded_database_is_the_seed_files_with_the_developments_applied(see
     # seeds/developments.csv: nothing else differs, and the chip counts are the note's.
     seeds = export_cells(seed_text("entries.csv")) + export_cells(seed_text("later_entries.csv"))
     expected = [dict(row) for row in seeds]
+    for row in expected:  # each first due when the seeds first give it a date
+        if "online" in row:
+            row["first_online"] = row["online"]
     for change in seed_rows("developments.csv"):
         for row in expected:
             if row["id"] != change["entry"]:

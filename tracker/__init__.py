@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "open": "tracker.api",
+    "diff": "tracker.api",
     "Tracker": "tracker.api",
     "TrackerWarning": "tracker.api",
     "Table": "tracker.service.tables",
 }
-__all__ = ["Table", "Tracker", "TrackerWarning", "__version__", "open"]
+__all__ = ["Table", "Tracker", "TrackerWarning", "__version__", "diff", "open"]
 
 
 # Submodules a notebook reaches as attributes (``tracker.errors.InvalidValue``), loaded then.

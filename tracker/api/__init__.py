@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 from tracker.api.base import FilterOptions, TrackerWarning
+from tracker.api.diff import DiffReport, diff
 from tracker.api.entries import Entries
 from tracker.api.files import Files
 from tracker.api.reference import Reference
@@ -46,5 +47,6 @@ def open(url: str | os.PathLike[str] | None = None) -> Tracker:
 
 
 __all__ = [
-    "FIELDS", "FilterOptions", "Table", "Tracker", "TrackerError", "TrackerWarning", "open", "stale_entries",
+    "FIELDS", "DiffReport", "FilterOptions", "Table", "Tracker", "TrackerError", "TrackerWarning", "diff",
+    "open", "stale_entries",
 ]  # fmt: skip

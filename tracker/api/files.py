@@ -76,9 +76,12 @@ class Files(Database):
         """Add or update entries from a file (a path, or an open text file that can be read
         again: ``seek(0)``), in the export's format or Epoch AI's (``file_format="epoch"``),
         in one transaction. ``on_conflict``: ``update`` or ``skip`` an entry stored with other
-        values; ``dry_run``: check and count, write nothing; ``skip_invalid``: leave out the
+        values; ``dry_run``: check and count, write nothing, and give what would change
+        (``result.changes``; ``tracker.api.DiffReport.of(result.changes)`` gives it as
+        :func:`tracker.diff` does); ``skip_invalid``: leave out the
         rows with problems (listed in the result); ``prune`` (Epoch): remove the entries of
         an earlier import that the file no longer gives. Warns of such entries without it."""
+        from tracker.service.diff import changes_made
         from tracker.service.formats import FORMATS
         from tracker.service.formats.epoch import earlier_imports
         from tracker.service.imports import OnConflict, import_file
@@ -92,17 +95,30 @@ class Files(Database):
         conflict = choice_of(OnConflict, on_conflict, "on_conflict") if on_conflict else None
         with opened(file) as handle, self.session(alone=True) as session:
             label = name or str(file if isinstance(file, (str, Path)) else getattr(file, "name", "<file>"))
-            result = import_file(
-                session,
-                handle,
-                read,
-                name=label,
-                on_conflict=conflict,
-                skip_invalid=skip_invalid,
-                progress=progress,
-            )
-            if file_format.lower() == "epoch":
-                result.stale = earlier_imports(session, result.ids, prune=prune)
+            results: list[ImportResult] = []
+
+            def write() -> list[str]:
+                """Import the file; the ids of the entries it may change."""
+                done = import_file(
+                    session,
+                    handle,
+                    read,
+                    name=label,
+                    on_conflict=conflict,
+                    skip_invalid=skip_invalid,
+                    progress=progress,
+                )
+                if file_format.lower() == "epoch":
+                    done.stale = earlier_imports(session, done.ids, prune=prune)
+                results.append(done)
+                return [*done.ids, *done.stale]
+
+            if dry_run:
+                changes = changes_made(session, write)
+                results[0].changes = changes
+            else:
+                write()
+            result = results[0]
             new_operators = created(session)
             if dry_run:
                 session.rollback()

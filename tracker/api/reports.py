@@ -52,18 +52,22 @@ class Reports(Database):
         *,
         by: str = "quarter",
         cumulative: bool = False,
+        first_announced: bool = False,
         as_of: str | dt.date | None = None,
         **filters: Unpack[FilterOptions],
     ) -> Table:
         """Accelerators coming online per quarter or year (``by``), counted as the summary
-        counts them; ``cumulative`` adds running totals."""
+        counts them; ``cumulative`` adds running totals; ``first_announced``, the chips each
+        period was first announced to bring (first_chips)."""
         from tracker.service.reports import timeline_table
         from tracker.service.timeline import Bucket
 
         bucket = choice_of(Bucket, by, "by")
         with self.session() as session:
             resolved = self._filters(session, filters, as_of=as_of)
-            return timeline_table(session, resolved, bucket, with_cumulative=cumulative)
+            return timeline_table(
+                session, resolved, bucket, with_cumulative=cumulative, with_first=first_announced
+            )
 
     def sovereignty(
         self,
@@ -82,6 +86,17 @@ class Reports(Database):
             resolved = self._filters(session, filters, as_of=as_of)
             regions = tuple(resolve_region(session, region, "bloc") for region in as_texts(bloc))
             return sovereignty_table(session, resolved, regions)
+
+    def slips(self, *, today: str | dt.date | None = None, **filters: Unpack[FilterOptions]) -> Table:
+        """Entries whose online period moved later than first announced, or ended without them
+        being operational (on ``today``, by default today in UTC), the latest first, with the
+        source of each date."""
+        from tracker.model.periods import parse_day
+        from tracker.service.slips import slips_table
+
+        day = parse_day(str(as_text(today)), "today") if today is not None else None
+        with self.session() as session:
+            return slips_table(session, self._filters(session, filters), day)
 
     def changes(self, since: str | dt.date) -> Table:
         """What was recorded since a day (UTC), oldest first, each with its source."""

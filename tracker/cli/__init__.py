@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "changes": ("lifecycle", "changes", "What changed since a day, with sources."),
     "chart": ("chart", "chart", "Draw the summary or the timeline as a chart."),
     "check": ("lifecycle", "check", "Report likely problems in the data; exit 1 if any."),
+    "diff": ("diff", "diff", "What changed between two exports, dumps or Epoch releases."),
     "dump": ("dump", "dump", "Write everything the database holds, history included, as a dump."),
     "chips": ("reference", "chips", "List or extend the chip catalogue."),
     "export": ("reports", "export", "Write every chip lot as CSV."),
@@ -35,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "remove": ("entries", "entry_remove", "Remove an entry with its chip lots and history."),
     "restore": ("dump", "restore", "Load a dump (FILE, or - for standard input) into an empty database."),
     "show": ("entries", "entry_show", "Show one entry in full."),
+    "slips": ("reports", "slips", "Entries whose online period moved later, or passed; by how long."),
     "sources": ("lifecycle", "sources", "The sources of an entry, or every source, with their grades."),
     "sovereignty": (
         "reports",

@@ -102,15 +102,25 @@ def _ordinal(number: int) -> str:
 def api(app: App) -> Iterator[Tracker]:
     """The library on the command's database (:class:`tracker.api.Tracker`), for one command:
     closed at the end, each of its warnings then printed as one line on stderr."""
-    from tracker.api import Tracker, TrackerWarning
+    from tracker.api import Tracker
 
     tracker = Tracker(app.db_url, one_command=True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TrackerWarning)
+    with warnings_told():
         try:
             yield tracker
         finally:
             tracker.close()
+
+
+@contextlib.contextmanager
+def warnings_told() -> Iterator[None]:
+    """The library's warnings (:class:`tracker.api.TrackerWarning`) given within, each
+    printed as one line on stderr at the end."""
+    from tracker.api import TrackerWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrackerWarning)
+        yield
     for warning in caught:
         if issubclass(warning.category, TrackerWarning):
             click.echo(f"Warning: {warning.message}", err=True)

@@ -42,7 +42,12 @@ PROGRESS_FROM_BYTES = 1_000_000  # smaller files go in too fast for a progress b
     "ones (columns the file lacks keep theirs), skip keeps the stored entry and counts it as "
     "skipped. Without this option such a file is refused.",
 )
-@click.option("--dry-run", is_flag=True, help="Check the file and count what would change; write nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file and list what would change (as `tracker diff` lists it), then count it; "
+    "write nothing.",
+)
 @click.option(
     "--skip-invalid",
     is_flag=True,
@@ -105,6 +110,12 @@ def import_(
             done = "would be removed" if dry_run else "removed"
             before, _, listed = stale_entries(result.stale).partition(": ")
             click.echo(f"{before} {done} (--prune): {listed}", err=True)
+    if result.changes is not None:  # a dry run: what it would change, then the counts
+        from tracker.api import DiffReport
+        from tracker.cli.diff import show_report
+
+        show_report(DiffReport.of(result.changes), "table")
+        click.echo()
     counts = f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged"
     if on_conflict and on_conflict.lower() == "skip":
         counts += f", {result.skipped} skipped"

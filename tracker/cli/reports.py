@@ -56,6 +56,13 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     Power is that of the chips counted: an entry without a chip count adds none.
     CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
     power_mw_estimated (the part of power_mw estimated from TDP).
+
+    \b
+    --by schedule: whether the chips' online period is as first announced (or told
+    more precisely), moved later, moved earlier, or undated; `tracker slips` lists
+    the entries. --as-of: each entry with the status in force that day, and never
+    operational (or decommissioned) before its online period begins: on such a day
+    it counts as under-construction.
     """
     with api(app) as tracker:
         table = tracker.summary(by=keys, as_of=as_of, total=fmt in ("table", "markdown"), **filters)
@@ -76,6 +83,12 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     "--cumulative", is_flag=True, help="Add running totals: all chips online by the end of each row."
 )
 @click.option(
+    "--first-announced",
+    is_flag=True,
+    help="Add first_chips: the chips each period was first announced to bring, beside those it "
+    "brings now (see `tracker slips`).",
+)
+@click.option(
     "--as-of",
     metavar="DATE",
     help="The pipeline as it stood on this day (as for `tracker summary`).",
@@ -83,7 +96,13 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
 @format_option
 @pass_app
 def timeline(
-    app: App, filters: dict[str, Any], bucket: str, cumulative: bool, as_of: str | None, fmt: str
+    app: App,
+    filters: dict[str, Any],
+    bucket: str,
+    cumulative: bool,
+    first_announced: bool,
+    as_of: str | None,
+    fmt: str,
 ) -> None:
     """Accelerators coming online per quarter or year, counted as the summary counts them.
 
@@ -95,11 +114,18 @@ def timeline(
 
     Columns: period, entries, chips, h100e (H100-equivalents: chips x the model's dense
     BF16 TFLOP/s / the NVIDIA H100 SXM's; a figure that leaves out chips whose model has
-    none is a lower bound, ≥) and, with --cumulative, cumulative_chips and
-    cumulative_h100e. CSV and JSON add qualifier and h100e_chips (the chips h100e covers).
+    none is a lower bound, ≥); with --cumulative, cumulative_chips and
+    cumulative_h100e; with --first-announced, first_chips: the chips whose entry was
+    first announced for that period (a period only first announced shows 0 chips now).
+    CSV and JSON add qualifier and h100e_chips (the chips h100e covers), and
+    first_qualifier.
+
+    With --as-of, no chips are operational before their online period begins.
     """
     with api(app) as tracker:
-        table = tracker.timeline(by=bucket, cumulative=cumulative, as_of=as_of, **filters)
+        table = tracker.timeline(
+            by=bucket, cumulative=cumulative, first_announced=first_announced, as_of=as_of, **filters
+        )
     show_table(table, fmt)
 
 
@@ -142,6 +168,33 @@ def sovereignty(
     """
     with api(app) as tracker:
         table = tracker.sovereignty(bloc=bloc, as_of=as_of, **filters)
+    show_table(table, fmt)
+
+
+@click.command(short_help="Entries whose online period moved later, or passed; by how long.")
+@filter_options
+@click.option(
+    "--today",
+    metavar="DATE",
+    help="Count overdue days to this day instead of today (UTC), for a report that reads the same tomorrow.",
+)
+@format_option
+@pass_app
+def slips(app: App, filters: dict[str, Any], today: str | None, fmt: str) -> None:
+    """Entries that are late: their online period moved later than first announced
+    (moved_days), or it ended and they are not operational (overdue_days), the latest first,
+    with the source of each date.
+
+    \b
+    A period is a promise to be online by its last day: a move is counted between the
+    last days of the first announced period (first_online) and the current one (online),
+    so 2025-Q4 to 2026-H1 is 181 days, and 2025 to 2025-Q4 (told more precisely) none.
+    overdue_days counts from the current period's last day to today (UTC); a cancelled
+    or decommissioned entry is not overdue. An entry keeps its first announced period
+    when `tracker update --online` or an import moves it; `--first-online` sets it.
+    """
+    with api(app) as tracker:
+        table = tracker.slips(today=today, **filters)
     show_table(table, fmt)
 
 

@@ -64,6 +64,7 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
         "operator": f"{record['operator']} ({headquarters})" if record["operator"] else None,
         "country": f"{record['country']} ({record['country_name']})" if record["country"] else None,
         "scope": f"{record['scope']} (multi-country)" if record["scope"] else None,
+        **_online(record["online"], record["first_online"]),
     }
     fields = [
         (field.shown_as, placed.get(field.name, record[field.name]))
@@ -123,3 +124,11 @@ def print_entry(detail: EntryDetail, fmt: str) -> None:
             click.echo(
                 f"- {check['verified_on']}" + (f" against {check['source']}" if check["source"] else "")
             )
+
+
+def _online(online: object, first: object) -> dict[str, object]:
+    """The online period, with the first one announced where it has moved (shown on its own
+    only for an entry that has lost its date)."""
+    if online is not None and first is not None and online != first:
+        return {"online": f"{online} (first due {first})", "first_online": None}
+    return {"online": online, "first_online": None if first == online else first}

@@ -72,7 +72,7 @@ class EntryField:
     updatable: bool = True
     label: str = ""  # "": the field's name
     choices: type[Choice] | None = None
-    sql: Callable[[], TypeEngine[Any]] | None = None
+    sql: Callable[[], TypeEngine[Any] | tuple[TypeEngine[Any], ...]] | None = None
 
     @property
     def table_columns(self) -> tuple[str, ...]:
@@ -132,6 +132,11 @@ def _sql_type(name: str, *arguments: int) -> TypeEngine[Any]:
 
     made: TypeEngine[Any] = getattr(types, name)(*arguments)
     return made
+
+
+def _period_types() -> tuple[TypeEngine[Any], ...]:
+    """The types of a period's two columns: its first day and its precision."""
+    return (_sql_type("Date"), _sql_type("String", 10))
 
 
 def _named(text: str, name: str, longest: int) -> str | None:
@@ -259,6 +264,17 @@ ENTRY_FIELDS: tuple[EntryField, ...] = (
         metavar="TEXT",
         sql=lambda: _sql_type("Text"),
     ),
+    EntryField(
+        "first_online",
+        lambda text, _: parse_period(text, "first_online"),
+        "When it was first announced to come online: kept when --online moves it (default: its "
+        "first --online). Give it for an entry recorded after its date had moved.",
+        stored=Stored.PERIOD,
+        columns=("first_online_start", "first_online_precision"),
+        metavar="PERIOD",
+        label="first due",
+        sql=_period_types,
+    ),
 )
 
 FIELDS = {field.name: field for field in ENTRY_FIELDS}
@@ -291,5 +307,15 @@ EXPORT_FIELDS = {field.export_column: field for field in ENTRY_FIELDS if field.e
 
 
 def stored_values(values: Mapping[str, object]) -> tuple[object, ...]:
-    """An entry's values, by field name, as the entry table's :data:`FIELD_COLUMNS`."""
+    """An entry's values, by field name, as the entry table's :data:`FIELD_COLUMNS`; the first
+    announced online period, when not given, is the online period (:func:`with_first_online`)."""
+    values = with_first_online(values)
     return tuple(stored for field in STORED_FIELDS for stored in field.store(values.get(field.name)))
+
+
+def with_first_online(values: Mapping[str, object]) -> Mapping[str, object]:
+    """An entry's values with its first announced online period: as given, or, where none is
+    given, its online period (an entry's first date is the first one recorded for it)."""
+    if values.get("first_online") is not None or values.get("online") is None:
+        return values
+    return {**values, "first_online": values["online"]}

@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from tracker.model.fields import ENTRY_FIELDS
+from tracker.model.fields import ENTRY_FIELDS, Stored
 from tracker.model.periods import Precision
 from tracker.model.vocabulary import (
     Choice,
@@ -462,13 +463,16 @@ class TokenMetric(Base):
 def _columns_of_later_fields() -> None:
     """Give the entry table a column for each field declared, with its type, only in the
     registry of fields (a field added since the table's own columns were written)."""
-    table = Entry.__table__
+    table = cast(Table, Entry.__table__)
     for entry_field in ENTRY_FIELDS:
-        if entry_field.sql is None:
+        if entry_field.sql is None or entry_field.table_columns[0] in table.c:
             continue
-        for name in entry_field.table_columns:
-            if name not in table.c:
-                setattr(Entry, name, mapped_column(name, entry_field.sql(), nullable=True))
+        made = entry_field.sql()
+        types = made if isinstance(made, tuple) else (made,) * len(entry_field.table_columns)
+        for name, type_ in zip(entry_field.table_columns, types, strict=True):
+            setattr(Entry, name, mapped_column(name, type_, nullable=True))
+        if entry_field.stored is Stored.PERIOD:
+            table.append_constraint(one_of(entry_field.table_columns[1], Precision))
 
 
 _columns_of_later_fields()

@@ -174,7 +174,7 @@ class TokenRate(Choice):
 
 SUMMARY_KEYS = (
     "country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence",
-    "operator-country", "vendor-country",
+    "operator-country", "vendor-country", "schedule",
 )  # fmt: skip
 DEFAULT_SUMMARY_KEYS = ("country", "vendor")
 

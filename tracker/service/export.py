@@ -21,7 +21,14 @@ from sqlalchemy.types import NullType
 
 from tracker.errors import InvalidValue
 from tracker.model.cells import QUOTED_STARTS, cell_text, neutralise
-from tracker.model.fields import EXPORT_COLUMNS, EXPORT_FIELDS, LOT_EXPORT_COLUMNS, EntryField, Stored
+from tracker.model.fields import (
+    EXPORT_COLUMNS,
+    EXPORT_FIELDS,
+    LOT_EXPORT_COLUMNS,
+    EntryField,
+    Stored,
+    with_first_online,
+)
 from tracker.model.periods import period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.database import bytewise
@@ -292,7 +299,7 @@ def entry_rows(entry_id: str, entry: EntryInput) -> list[list[str]]:
     """The export rows an entry read from a file would have once stored, to compare with
     what is stored (the same cells as :func:`export_rows`)."""
     sources = sorted(set(entry.sources))  # code point order is byte order, as the database sorts them
-    values = {**entry.values, "id": entry_id, "sources": SOURCE_SEPARATOR.join(sources)}
+    values = {**with_first_online(entry.values), "id": entry_id, "sources": SOURCE_SEPARATOR.join(sources)}
     cells = _texts(*(values[field.name] for field in _FIELDS_EXPORTED))
     numbered = sorted(zip(lot_numbers(entry.lots), entry.lots, strict=True), key=lambda pair: pair[0])
     if not numbered:

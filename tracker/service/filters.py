@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.errors import InvalidValue
 from tracker.model.countries import parse_country
+from tracker.model.fields import FIELDS
 from tracker.model.periods import parse_day, past_day
 from tracker.model.tables import ChipLot, Entry, EntrySource, Operator, RegionCountry, StatusEvent
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Sponsor, Status, at_least, parse_choice
@@ -128,14 +129,28 @@ class Filters:
         return conditions
 
 
+# The columns of an entry's first announced online period (a field of the registry's, kept
+# when its online period moves: tracker.model.fields.with_first_online).
+FIRST_ONLINE_START, FIRST_ONLINE_PRECISION = (
+    Entry.__table__.c[column] for column in FIELDS["first_online"].table_columns
+)
+
+# Statuses an entry or a lot cannot have had before its online period begins.
+_ONLINE_STATUSES = (Status.OPERATIONAL.value, Status.DECOMMISSIONED.value)
+
+
 def effective_status(as_of: dt.date | None = None) -> sa.ColumnElement[str]:
-    """A lot's status: its own where it has one, otherwise its entry's (on the day ``as_of``)."""
-    return sa.func.coalesce(ChipLot.status, entry_status(as_of))
+    """A lot's status: its own where it has one, otherwise its entry's (on the day ``as_of``);
+    on a day before its online period (its own, or its entry's) begins, never operational or
+    decommissioned (see :func:`_not_before_online`)."""
+    status = sa.func.coalesce(ChipLot.status, entry_status(as_of, capped=False))
+    return _not_before_online(status, sa.func.coalesce(ChipLot.online_start, Entry.online_start), as_of)
 
 
-def entry_status(as_of: dt.date | None = None) -> sa.ColumnElement[str]:
+def entry_status(as_of: dt.date | None = None, *, capped: bool = True) -> sa.ColumnElement[str]:
     """An entry's status now, or in force on the day ``as_of``: that of its latest change on
-    or before the day; before its first change, the status it had before that one."""
+    or before the day; before its first change, the status it had before that one; and,
+    ``capped``, never operational or decommissioned before its online period begins."""
     if as_of is None:
         return cast(sa.ColumnElement[str], Entry.status)
     latest = (
@@ -152,7 +167,25 @@ def entry_status(as_of: dt.date | None = None) -> sa.ColumnElement[str]:
         .limit(1)
         .scalar_subquery()
     )
-    return sa.func.coalesce(latest, first, Entry.status)
+    status = sa.func.coalesce(latest, first, Entry.status)
+    return (
+        _not_before_online(status, cast(sa.ColumnElement[dt.date | None], Entry.online_start), as_of)
+        if capped
+        else status
+    )
+
+
+def _not_before_online(
+    status: sa.ColumnElement[str], online_start: sa.ColumnElement[dt.date | None], as_of: dt.date | None
+) -> sa.ColumnElement[str]:
+    """``status`` on the day ``as_of``, except that nothing is operational or decommissioned on
+    a day before its online period begins: it was then under construction, whatever its status
+    now or a status recorded for an earlier day says. A period that holds the day (2025 for
+    2025-06-01) has begun."""
+    if as_of is None:
+        return status
+    too_early = sa.and_(online_start > as_of, status.in_(_ONLINE_STATUSES))
+    return sa.case((too_early, Status.UNDER_CONSTRUCTION.value), else_=status)
 
 
 def resolve_filters(
@@ -219,3 +252,31 @@ def _operators(session: Session, names: Iterable[str]) -> tuple[str, ...]:
 def resolve_region(session: Session, text: str, field_name: str = "region") -> str:
     """The id of a known region, given in any case."""
     return load_catalogue(session).region(text, field_name)
+
+
+def schedule(
+    online_start: sa.ColumnElement[dt.date], online_precision: sa.ColumnElement[str]
+) -> sa.ColumnElement[str]:
+    """Whether an online period (a lot's) ends later than its entry's first announced one
+    (``moved later``), earlier (``moved earlier``) or on the same day (``as announced``: a
+    period told more precisely, 2025 then 2025-Q4, has not moved); ``undated`` without one."""
+    current = _end_key(online_start, online_precision)
+    first = _end_key(FIRST_ONLINE_START, FIRST_ONLINE_PRECISION)
+    return sa.case(
+        (online_start.is_(None), "undated"),
+        (FIRST_ONLINE_START.is_(None), "as announced"),
+        (current > first, "moved later"),
+        (current < first, "moved earlier"),
+        else_="as announced",
+    )
+
+
+def _end_key(start: sa.ColumnElement[dt.date], precision: sa.ColumnElement[str]) -> sa.ColumnElement[int]:
+    """A number that orders periods by their last day: its month (counted from year 0) x 100,
+    plus its day for a day, or 99 for a longer period (which ends on its month's last day)."""
+    months_more = sa.case(
+        (precision == "quarter", 2), (precision == "half", 5), (precision == "year", 11), else_=0
+    )
+    month = sa.extract("year", start) * 12 + sa.extract("month", start) - 1 + months_more
+    day = sa.case((precision == "day", sa.extract("day", start)), else_=99)
+    return month * 100 + day

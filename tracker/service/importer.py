@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +29,9 @@ from tracker.service.bulk import (
     source_ids,
     stored_rows,
 )
+
+if TYPE_CHECKING:
+    from tracker.service.diff import Diff
 from tracker.service.catalogue import load_catalogue
 from tracker.service.database import one_import_at_a_time
 from tracker.service.entries import entry_columns, entry_values
@@ -68,6 +72,7 @@ class ImportResult:
     rejected_entries: int = 0  # entries left out (skip_invalid)
     # Entries of an earlier Epoch import that the file no longer gives (removed with prune).
     stale: list[str] = field(default_factory=list)
+    changes: Diff | None = None  # a dry run's: what it would change (tracker.service.diff)
 
 
 class Importer:

@@ -47,7 +47,8 @@ def differences(stored: list[list[str]], incoming: list[list[str]]) -> str:
 
 def merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryInput:
     """The file's entry, with the stored values of the columns the file does not have (and,
-    where the file adds sources, the stored sources too). A file with chip columns gives the
+    where the file adds sources, the stored sources too; the stored first announced online
+    period where the file gives none). A file with chip columns gives the
     entry's whole list of lots."""
     lots = entry.lots
     if item.columns & set(LOT_COLUMNS) and "lot" not in item.columns and len(lots) == len(stored.lots):
@@ -58,6 +59,8 @@ def merged(entry: EntryInput, stored: EntryInput, item: ParsedEntry) -> EntryInp
         for column, field in FIELD_OF_COLUMN.items()
         if column not in item.columns and column not in ("id", "sources")
     }
+    if entry.values["first_online"] is None:
+        kept["first_online"] = stored.values["first_online"]  # history: never cleared by a file
     sources = stored.sources if "sources" not in item.columns else entry.sources
     if not item.columns & set(LOT_COLUMNS):
         lots = stored.lots

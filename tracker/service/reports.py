@@ -13,7 +13,7 @@ from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops,
 from tracker.service.filters import Filters
 from tracker.service.summary import Totals, check_keys, summarise
 from tracker.service.tables import Count, Figure, PeopleView, Table
-from tracker.service.timeline import Bucket, cumulative, timeline
+from tracker.service.timeline import Bucket, TimelineRow, cumulative, side_by_side, timeline
 
 # What CSV and JSON give of a row's figures, after its chips and qualifier.
 FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
@@ -96,10 +96,17 @@ def summary_table(
     return Table(columns, [values(row, row.keys) for row in found], total, notes, people)
 
 
-def timeline_table(session: Session, filters: Filters, bucket: Bucket, *, with_cumulative: bool) -> Table:
+def timeline_table(
+    session: Session, filters: Filters, bucket: Bucket, *, with_cumulative: bool, with_first: bool = False
+) -> Table:
     """Chips and h100e coming online per period (:func:`tracker.service.timeline.timeline`),
-    with running totals if asked, and the total row."""
+    with running totals if asked, beside the chips first announced for each period if asked
+    (``with_first``), and the total row."""
     rows, overall = timeline(session, filters, bucket)
+    firsts: list[TimelineRow] = []
+    if with_first:
+        pairs = side_by_side(rows, timeline(session, filters, bucket, first=True)[0])
+        rows, firsts = [current for current, _ in pairs], [first for _, first in pairs]
     reference = reference_tflops(session)
     totals = [row.totals() for row in rows]
     sums = [Totals((), 0, a.chips, a.qualifier, capacity, a.bits) for a, capacity in cumulative(rows)]
@@ -131,5 +138,18 @@ def timeline_table(session: Session, filters: Filters, bucket: Bucket, *, with_c
             for row, total_ in zip(people_rows, sums, strict=True)
         ]
         people_total += (None, None)
+    if with_first:
+        columns += ("first_chips", "first_qualifier")
+        values = [
+            (*row, first.amount.chips, first.amount.qualifier.value)
+            for row, first in zip(values, firsts, strict=True)
+        ]
+        total = (*total, overall.chips, overall.qualifier.value)  # the same chips, in other rows
+        people_columns += ("first_chips",)
+        people_rows = [
+            (*row, Count(first.amount.chips, first.amount.qualifier.value))
+            for row, first in zip(people_rows, firsts, strict=True)
+        ]
+        people_total += (Count(overall.chips, overall.qualifier.value),)
     notes = (f"{h100e_basis(reference)}.",) if rows else ()
     return Table(columns, values, total, notes, PeopleView(people_columns, people_rows, people_total))

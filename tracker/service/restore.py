@@ -106,6 +106,7 @@ class _Restorer:
         self._flush()
         self._attach_parts()
         self._settle_operators(version)
+        self._settle_first_online()
         if self._connection.dialect.name == "postgresql":
             self._move_sequences()
 
@@ -240,6 +241,16 @@ class _Restorer:
         self._connection.execute(sa.insert(operator).from_select(["name"], named.distinct()))
         with Session(bind=self._connection) as session:
             settle_names(session)
+            session.flush()
+
+    def _settle_first_online(self) -> None:
+        """A dump made before the tracker kept entries' first announced online periods gives
+        none: each entry's is then worked out from its history, as the upgrade of a database
+        does (:func:`~tracker.service.slips.settle_first_online`)."""
+        from tracker.service.slips import settle_first_online
+
+        with Session(bind=self._connection) as session:
+            settle_first_online(session)
             session.flush()
 
     def _attach_parts(self) -> None:

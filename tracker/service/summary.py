@@ -15,11 +15,19 @@ from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, ChipVendor, Entry, Operator, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
-from tracker.service.filters import Filters, effective_status
+from tracker.service.filters import (
+    FIRST_ONLINE_PRECISION,
+    FIRST_ONLINE_START,
+    Filters,
+    effective_status,
+    schedule,
+)
 from tracker.service.programmes import Amount, Coverage, coverage, qualifier_bits, regions_of
 
 Keys = tuple[Any, ...]
-ONLINE_START, ONLINE_PRECISION = "online_start", "online_precision"  # keys for the timeline only
+# Keys for the timeline only: a lot's online period, and its entry's first announced one.
+ONLINE_START, ONLINE_PRECISION = "online_start", "online_precision"
+FIRST_START, FIRST_PRECISION = "first_online_start", "first_online_precision"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,14 @@ def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
         # The online period that applies to a lot, its own or its entry's (for the timeline).
         ONLINE_START: sa.func.coalesce(ChipLot.online_start, Entry.online_start),
         ONLINE_PRECISION: sa.func.coalesce(ChipLot.online_precision, Entry.online_precision),
+        # Whether that period is the first announced one, or moved (see filters.schedule).
+        "schedule": schedule(
+            sa.func.coalesce(ChipLot.online_start, Entry.online_start),
+            sa.func.coalesce(ChipLot.online_precision, Entry.online_precision),
+        ),
+        # The entry's first announced online period (for the timeline by first dates).
+        FIRST_START: FIRST_ONLINE_START,
+        FIRST_PRECISION: FIRST_ONLINE_PRECISION,
     }
     return columns[key]
 

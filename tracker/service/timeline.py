@@ -20,7 +20,15 @@ from tracker.model.periods import Period, Precision
 from tracker.service.capacity import Capacity
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, coverage
-from tracker.service.summary import ONLINE_PRECISION, ONLINE_START, Totals, grouped_totals, planned_total
+from tracker.service.summary import (
+    FIRST_PRECISION,
+    FIRST_START,
+    ONLINE_PRECISION,
+    ONLINE_START,
+    Totals,
+    grouped_totals,
+    planned_total,
+)
 
 UNDATED = "undated"
 _FINENESS = [Precision.DAY, Precision.MONTH, Precision.QUARTER, Precision.HALF, Precision.YEAR]
@@ -77,22 +85,24 @@ def _order(row: TimelineRow) -> tuple[int, dt.date, int]:
 
 
 def timeline(
-    session: Session, filters: Filters, bucket: Bucket, stack: str | None = None
+    session: Session, filters: Filters, bucket: Bucket, stack: str | None = None, *, first: bool = False
 ) -> tuple[list[TimelineRow], Totals]:
     """Chips and their figures coming online per period, in time order, undated last, and
     their total (the summary's: its entries are distinct, and a programme its parts cover in
     full, which has no row of its own, is one of them); with ``stack`` (a summary key such as
-    vendor), each row's chips by its values too."""
+    vendor), each row's chips by its values too. ``first``: by the period first announced
+    for each entry (a lot with a period of its own counts in its entry's first one)."""
     cover = coverage(session, filters)
     rows: dict[Period | None, TimelineRow] = {}
-    for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION), cover):
+    periods = (FIRST_START, FIRST_PRECISION) if first else (ONLINE_START, ONLINE_PRECISION)
+    for group in grouped_totals(session, filters, periods, cover):
         period, coarse = _period(group.keys, bucket)
         row = rows.setdefault(period, TimelineRow(period, coarse))
         row.entries += group.entries
         row.amount += group.amount
         row.capacity += group.capacity
     if stack is not None:
-        for group in grouped_totals(session, filters, (ONLINE_START, ONLINE_PRECISION, stack), cover):
+        for group in grouped_totals(session, filters, (*periods, stack), cover):
             period, _ = _period(group.keys, bucket)
             parts = rows[period].parts
             parts[group.keys[2]] = parts.get(group.keys[2], Amount()) + group.amount
@@ -105,6 +115,21 @@ def _period(keys: tuple[object, ...], bucket: Bucket) -> tuple[Period | None, bo
     if not isinstance(start, dt.date) or precision is None:
         return None, False
     return bucket_of(Period(start, Precision(str(precision))), bucket)
+
+
+def side_by_side(
+    current: Sequence[TimelineRow], first: Sequence[TimelineRow]
+) -> list[tuple[TimelineRow, TimelineRow]]:
+    """The rows of the timeline by current periods and by first announced ones, paired by
+    period, in time order: a period only one of them has pairs with an empty row."""
+    by_period = {row.period: row for row in current}
+    firsts = {row.period: row for row in first}
+    periods = sorted({row.period: row for row in (*first, *current)}.values(), key=_order)
+    return [
+        (by_period.get(row.period, TimelineRow(row.period, row.coarse)),
+         firsts.get(row.period, TimelineRow(row.period, row.coarse)))
+        for row in periods
+    ]  # fmt: skip
 
 
 def cumulative(rows: Sequence[TimelineRow]) -> list[tuple[Amount, Capacity]]:

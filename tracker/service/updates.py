@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
 from tracker.model.cells import cell_text
-from tracker.model.fields import ENTRY_FIELDS, EntryField, Stored
+from tracker.model.fields import ENTRY_FIELDS, FIELDS, EntryField, Stored, with_first_online
 from tracker.model.periods import Period, period_from_parts
 from tracker.model.tables import ChipLot, Entry, EntryChange, utc_now
 from tracker.model.values import parse_quantity
@@ -115,6 +115,7 @@ def update_entry(
         for column, stored in zip(field.table_columns, field.store(value), strict=True):
             setattr(entry, column, stored)
         changes.append(FieldChange(name, field.text(old), field.text(value)))
+    _keep_first_online(entry)
     known = {stored.reference for stored in entry.sources}
     for reference in references:
         if reference not in known:
@@ -131,6 +132,20 @@ def update_entry(
         entry.updated_at = utc_now()
     session.flush()
     return changes
+
+
+def _keep_first_online(entry: Entry) -> None:
+    """An entry given its first online period by this update has it as its first announced one
+    too (see :func:`~tracker.model.fields.with_first_online`)."""
+    periods = {name: FIELDS[name] for name in ("online", "first_online")}
+    values = {
+        name: field.load([getattr(entry, c) for c in field.table_columns]) for name, field in periods.items()
+    }
+    first = periods["first_online"]
+    for column, stored in zip(
+        first.table_columns, first.store(with_first_online(values)["first_online"]), strict=True
+    ):
+        setattr(entry, column, stored)
 
 
 def _check_place(session: Session, entry: Entry, new_values: Mapping[str, object]) -> None:
