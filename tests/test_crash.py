@@ -38,6 +38,7 @@ def write_big_file(path: Path) -> None:
                 "status": "planned",
             }
             entry |= {"confidence": "reported", "announced": "2025-01-02", "online": "2026-Q3"}
+            entry |= {"first_online": "2026-Q3"}  # as the export writes it: its first online period
             entry |= {"sources": f"https://example.org/{n % 300}", "qualifier": "exact"}
             for lot, model in ((1, "H100"), (2, "B200")):
                 writer.writerow(

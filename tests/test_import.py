@@ -163,8 +163,8 @@ def test_a_dry_run_counts_and_writes_nothing(seeded_tracker: Tracker, tmp_path: 
     result = seeded_tracker("import", str(path), "--dry-run")
     # What it would change, as `tracker diff` lists it (tests/test_time.py), then the counts.
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[2].split() == ["new-one", "New", "One", "added", "New", "One,", "FR,", "no",
-                                                     "chip", "count"]  # fmt: skip
+    added = ["new-one", "New", "One", "added", "New", "One,", "FR,", "no", "chip", "count"]
+    assert result.stdout.splitlines()[2].split() == added
     assert result.stdout.endswith("\n1 added, 0 updated, 5 unchanged\n")
     assert result.stderr == "1 added, 0 removed, 0 changed (entries).\nDry run: nothing was written.\n"
     assert database_contents(seeded_tracker) == before

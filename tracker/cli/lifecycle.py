@@ -198,9 +198,10 @@ def update(app: App, entry_id: str, **options: Any) -> None:
 @format_option
 @pass_app
 def changes(app: App, since: str, fmt: str) -> None:
-    """What changed since a day, oldest first, each with its source: entries added, fields
-    edited (`tracker update`, or `tracker import --on-conflict update`: with the first
-    source the file adds), status moves (`tracker status`, or an import) and entries
-    removed (with what they were and the --note given)."""
+    """What changed since a day, in the order it was recorded, each with its source: entries
+    added, fields edited (`tracker update`, or `tracker import --on-conflict update`: with
+    the first source the file adds), status moves (`tracker status`, or an import) and
+    entries removed (with what they were and the --note given). CSV and JSON give each
+    moment to the microsecond; tables to the second."""
     with api(app) as tracker:
         show_table(tracker.changes(since), fmt)
