@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -407,3 +409,75 @@ def test_an_imports_dry_run_lists_what_it_would_change_as_diff_does(
     assert cells(would) == [row for row in cells(listed) if row[0] != "gone"]
     assert "IT " not in result.stdout  # Gone's chips stay
     assert result.stdout.endswith("1 added, 1 updated, 0 unchanged\n")
+
+
+def test_diff_reads_standard_input_and_a_pipe_and_names_the_side_of_a_problem(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    history_of_changes(tracker)
+    old = tmp_path / "old.csv"
+    old.write_text(tracker.export(), encoding="utf-8")
+    changed_later(tracker)
+    new_text = tracker.export()
+    from_stdin = tracker("diff", str(old), "-", "--format", "csv", input=new_text)
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    assert list(csv.reader(io.StringIO(from_stdin.stdout)))[1:] == EXPECTED_CHANGES
+    piped = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m tracker diff "{old}" <(cat) --format csv'],
+        input=new_text, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (piped.returncode, piped.stdout) == (0, from_stdin.stdout)
+    assert tracker("diff", "-", "-", input=new_text).stderr == (
+        "Error: NEW: standard input (-) can be one of the two files, not both\n"
+    )
+    missing = tracker("diff", str(tmp_path / "nowhere.csv"), str(old))
+    assert (missing.exit_code, missing.stderr) == (
+        2,
+        f"Error: OLD: {tmp_path / 'nowhere.csv'} does not exist\n",
+    )
+    huge = tmp_path / "huge.csv"
+    huge.write_text("id,name,country\nx," + "a" * 200_000 + ",DE\n", encoding="utf-8")
+    result = tracker("diff", str(old), str(huge))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: {huge}: 1 problem; it cannot be compared"
+
+
+def test_diff_gives_text_as_entered_and_reads_a_catalogue_of_the_databases_own(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    tracker.ok("chips", "add", "Zeta Chips", "Z2", "--new-vendor", "--per-server", "4", "--source", "ds")
+    old = tmp_path / "old.csv"
+    old.write_text(tracker.export(), encoding="utf-8")
+    tracker.ok("add", "=SUM(1)", "--id", "formula", "--country", "FR", *SOURCE)
+    tracker.ok("add", "Zeta site", "--country", "DE", "--chips", "10", "--unit", "server", "--vendor",
+               "zeta chips", "--model", "z2", *SOURCE)  # fmt: skip
+    new = tmp_path / "new.csv"
+    new.write_text(tracker.export(), encoding="utf-8")
+    found = json.loads(tracker.ok("diff", str(old), str(new), "--format", "json"))
+    # 10 servers of 4 Z2 each: 40 accelerators, the figure of this database's own catalogue.
+    assert [(c["entry"], c["name"], c["new"]) for c in found["changes"]] == [
+        ("formula", "=SUM(1)", "=SUM(1), FR, no chip count"),
+        ("zeta-site", "Zeta site", "Zeta site, DE, 40 chips"),
+    ]
+    assert found["net_chips"]["vendor"] == [
+        {"vendor": "Zeta Chips", "old_chips": 0, "new_chips": 10 * 4, "net_chips": 40,
+         "old_qualifier": "exact", "new_qualifier": "exact"}
+    ]  # fmt: skip
+    listed = tracker.ok("diff", str(old), str(new), "--format", "csv")
+    assert "formula,'=SUM(1),added" in listed  # made inert for spreadsheets once, as the export does
+
+
+def test_schedule_and_slips_follow_the_entrys_own_period_and_an_emptied_first_is_its_online(
+    tracker: Tracker,
+) -> None:
+    add(tracker, "Beta", "FR", "500", "--online", "2024", "--status", "operational")
+    tracker.ok("update", "beta", "--lot", "2", "--chips", "700", "--vendor", "AMD", "--online", "2026-H1")
+    # The entry's period never moved: all of its chips are as announced, and it is not late.
+    assert chips_by(tracker, "--by", "schedule") == {"as announced": 500 + 700}
+    assert slips_of(tracker) == []
+    tracker.ok("update", "beta", "--online", "2025")
+    tracker.ok("update", "beta", "--first-online", "")
+    # Emptied, the first period is the online one, and the history says so.
+    assert rows(tracker.export())[0]["first_online"] == "2025"
+    edits = json.loads(tracker.ok("show", "beta", "--format", "json"))["edits"]
+    assert (edits[-1]["field"], edits[-1]["old"], edits[-1]["new"]) == ("first_online", "2024", "2025")

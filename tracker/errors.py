@@ -87,12 +87,19 @@ class FileRejected(TrackerError):
 
     exit_code = 2
 
-    def __init__(self, name: str, problems: list[RowProblem], hint: str = "", fatal: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        problems: list[RowProblem],
+        hint: str = "",
+        fatal: int = 0,
+        outcome: str = "nothing was imported",
+    ) -> None:
         self.name = name
         self.problems = problems
         self.fatal = fatal  # how many of the problems --skip-invalid could not leave out
         count = f"{len(problems):,} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{name}: {count}; nothing was imported" + (f"; {hint}" if hint else ""))
+        super().__init__(f"{name}: {count}; {outcome}" + (f"; {hint}" if hint else ""))
 
     def lines(self) -> list[str]:
         """Every problem as ``FILE:LINE: COLUMN: message``."""

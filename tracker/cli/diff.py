@@ -31,21 +31,23 @@ if TYPE_CHECKING:
 @format_option
 def diff(old: str, new: str, file_format: str, fmt: str) -> None:
     """What changed from the file OLD to the file NEW: two tracker exports (two dated
-    nightly files, say), two dumps, or two Epoch AI releases (--from epoch). Needs no
-    database: each file is read as `tracker import` (or `restore`) reads it, into a
-    scratch database of its own. Exit 0 whether or not anything changed.
+    nightly files, say), two dumps, or two Epoch AI releases (--from epoch); - for
+    standard input (one of them). Needs no database: each file is read as `tracker
+    import` (or `restore`) reads it, into a scratch database of its own. Exit 0
+    whether or not anything changed.
 
-    \b
-    Lists the entries added, removed and changed, a row per field changed: entry, name,
-    change (added, removed, changed), field, lot (for a chip lot's field), old, new; an
-    entry added or removed is given in a few words. Then the planned chips (counted as
-    `tracker summary` counts them, every chip once) by country and by vendor where they
-    differ: old_chips, new_chips, net_chips.
+    Lists the entries added, removed and changed, a row per field changed: entry,
+    name, change (added, removed, changed), field, lot (for a chip lot's field),
+    old, new; an entry added or removed is given in a few words. Then the planned
+    chips (counted as `tracker summary` counts them, every chip once) by country and
+    by vendor where they differ: old_chips, new_chips, net_chips.
 
     --format csv gives the list of changes; json gives an object with the counts
-    (added, removed, changed), the changes and the net chips by country and by vendor.
-    Rows of an Epoch release with problems are left out of both sides (a warning
-    counts them), as `tracker import --from epoch --skip-invalid` leaves them out.
+    (added, removed, changed), the changes and the net chips by country and by
+    vendor. Rows of an Epoch release with problems are left out of both sides (a
+    warning counts them), as `tracker import --from epoch --skip-invalid` leaves
+    them out. A whole export compares: one filtered by country may hold a part
+    whose programme it leaves out, and is then refused.
     """
     from tracker.api import diff as diff_files
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 import click
 
 from tracker.model.cells import cell_text, neutralise
-from tracker.service.tables import QUALIFIER_MARKS, Count, Figure, Share, Table, raw_value
+from tracker.service.tables import QUALIFIER_MARKS, Count, Figure, Net, Share, Table, raw_value
 
 FORMATS = ("table", "csv", "json", "markdown")
 _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
@@ -154,7 +154,7 @@ def _display(value: object, blank: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, Count):
         return f"{QUALIFIER_MARKS[value.qualifier]}{value:,}"
-    if isinstance(value, Share):
+    if isinstance(value, (Net, Share)):
         return str(value)
     if isinstance(value, Figure):
         return str(value)

@@ -58,7 +58,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     power_mw_estimated (the part of power_mw estimated from TDP).
 
     \b
-    --by schedule: whether the chips' online period is as first announced (or told
+    --by schedule: whether the entry's online period is as first announced (or told
     more precisely), moved later, moved earlier, or undated; `tracker slips` lists
     the entries. --as-of: each entry with the status in force that day, and never
     operational (or decommissioned) before its online period begins: on such a day
@@ -185,13 +185,15 @@ def slips(app: App, filters: dict[str, Any], today: str | None, fmt: str) -> Non
     (moved_days), or it ended and they are not operational (overdue_days), the latest first,
     with the source of each date.
 
-    \b
-    A period is a promise to be online by its last day: a move is counted between the
-    last days of the first announced period (first_online) and the current one (online),
-    so 2025-Q4 to 2026-H1 is 181 days, and 2025 to 2025-Q4 (told more precisely) none.
-    overdue_days counts from the current period's last day to today (UTC); a cancelled
-    or decommissioned entry is not overdue. An entry keeps its first announced period
-    when `tracker update --online` or an import moves it; `--first-online` sets it.
+    A period is a promise to be online by its last day: a move is counted between
+    the last days of the first announced period (first_online) and the current one
+    (online), so 2025-Q4 to 2026-H1 is 181 days, and 2025 to 2025-Q4 (told more
+    precisely) none. overdue_days counts from the current period's last day to
+    today (UTC); a cancelled or decommissioned entry is not overdue. An entry keeps
+    its first announced period when `tracker update --online` or an import moves
+    it; `--first-online` sets it. Entries are late by their own online period (a
+    lot's own period is not followed); chips are the entry's, cancelled and
+    decommissioned lots left out.
     """
     with api(app) as tracker:
         table = tracker.slips(today=today, **filters)

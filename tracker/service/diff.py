@@ -20,9 +20,10 @@ from tracker.model.vocabulary import Qualifier
 from tracker.service.bulk import chunks
 from tracker.service.export import export_rows
 from tracker.service.filters import Filters
+from tracker.service.formats.tracker import restored_cells
 from tracker.service.programmes import Amount, total
 from tracker.service.summary import summarise
-from tracker.service.tables import Count, PeopleView, Table
+from tracker.service.tables import Count, Net, PeopleView, Table
 
 _ENTRY_COLUMNS = [column for column in EXPORT_COLUMNS if column in EXPORT_FIELDS and column != "id"]
 _AT = {column: place for place, column in enumerate(EXPORT_COLUMNS)}
@@ -54,7 +55,7 @@ class Snapshot:
     as the summary counts them) by country and by vendor."""
 
     entries: dict[str, _Entry]
-    net: dict[str, dict[str, Amount]]  # by key (country, vendor), by its value
+    net: dict[str, dict[str | None, Amount]]  # by key (country, vendor), by its value
 
 
 def snapshot(session: Session, ids: Sequence[str] | None = None) -> Snapshot:
@@ -63,7 +64,8 @@ def snapshot(session: Session, ids: Sequence[str] | None = None) -> Snapshot:
     every = itertools.chain.from_iterable(
         export_rows(session, Filters(), chunk) for chunk in ([None] if ids is None else chunks(ids))
     )
-    for row in every:
+    for cells in every:
+        row = restored_cells(cells)  # as the fields are, not made inert for spreadsheets
         entry_id = row[_AT["id"]]
         if entry_id not in entries:
             entries[entry_id] = _Entry({column: row[_AT[column]] for column in _ENTRY_COLUMNS}, {})
@@ -71,10 +73,10 @@ def snapshot(session: Session, ids: Sequence[str] | None = None) -> Snapshot:
             entries[entry_id].lots[row[_AT["lot"]]] = {
                 column: row[_AT[column]] for column in LOT_EXPORT_COLUMNS
             }
-    net: dict[str, dict[str, Amount]] = {}
+    net: dict[str, dict[str | None, Amount]] = {}
     for key in NET_KEYS:
         rows, _ = summarise(session, Filters(), (key,), with_total=False)
-        net[key] = {MULTI_COUNTRY if row.keys[0] is None else str(row.keys[0]): row.amount for row in rows}
+        net[key] = {None if row.keys[0] is None else str(row.keys[0]): row.amount for row in rows}
     return Snapshot(entries, net)
 
 
@@ -98,7 +100,7 @@ class Diff:
     on each side (only the values whose chips differ)."""
 
     differences: list[Difference] = field(default_factory=list)
-    net: dict[str, list[tuple[str, Amount, Amount]]] = field(default_factory=dict)
+    net: dict[str, list[tuple[str | None, Amount, Amount]]] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -152,14 +154,18 @@ def _changed(entry_id: str, before: _Entry, after: _Entry) -> Iterable[Differenc
                 yield Difference(entry_id, name, "changed", column, number, old_cell, new_cell)
 
 
-def _net(old: dict[str, Amount], new: dict[str, Amount]) -> list[tuple[str, Amount, Amount]]:
-    """The values whose chips differ, with their chips on each side, the largest change first."""
+def _net(
+    old: dict[str | None, Amount], new: dict[str | None, Amount]
+) -> list[tuple[str | None, Amount, Amount]]:
+    """The values whose chips differ (in number, or in how exactly they are known), with their
+    chips on each side, the largest change first."""
     rows = [
-        (value, old.get(value, Amount()), new.get(value, Amount()))
+        (value, before, after)
         for value in old.keys() | new.keys()
-        if old.get(value, Amount()) != new.get(value, Amount())
+        for before, after in [(old.get(value, Amount()), new.get(value, Amount()))]
+        if (before.chips, before.qualifier) != (after.chips, after.qualifier)
     ]
-    return sorted(rows, key=lambda row: (-abs(row[2].chips - row[1].chips), row[0]))
+    return sorted(rows, key=lambda row: (-abs(row[2].chips - row[1].chips), row[0] or ""))
 
 
 def differences_table(diff: Diff) -> Table:
@@ -183,10 +189,10 @@ def net_table(diff: Diff, key: str) -> Table:
         (key, "old_chips", "new_chips", "net_chips"),
         [
             (
-                value,
+                MULTI_COUNTRY if value is None else value,
                 Count(old.chips, old.qualifier.value),
                 Count(new.chips, new.qualifier.value),
-                f"{new.chips - old.chips:+,}",
+                Net(new.chips - old.chips),
             )
             for value, old, new in rows
         ],

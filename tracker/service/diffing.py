@@ -2,28 +2,36 @@
 an import or a restore loads it, and the two states compared (:mod:`tracker.service.diff`).
 
 A tracker export is imported into a database holding the bundled catalogue, extended with
-the vendors and models the file names that it does not know (a database's own, added with
-`tracker chips add`); an Epoch release is imported as `import --from epoch --skip-invalid`
-does (rows with problems left out, and counted); a dump is restored.
+what the file shows of the catalogue of the database it came from (vendors and models it does
+not know, and how many accelerators a superchip, server or rack of a model holds, from its
+counts as announced); an Epoch release is imported as `import --from epoch --skip-invalid`
+does (rows with problems left out, and counted); a dump is restored. A file that cannot be
+read twice (standard input, a pipe) is copied into the scratch folder first.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import stat
+import sys
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TextIO
 
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidValue
+from tracker.errors import FileRejected, InvalidValue
 from tracker.service.bootstrap import initialise
 from tracker.service.database import create_engine
 from tracker.service.diff import Diff, Snapshot, compare, snapshot
 from tracker.service.files import open_to_read
 
-KINDS = ("tracker", "epoch", "dump")
+SIDES = ("old", "new")
+_UNIT_COLUMNS = {"superchip": "per_superchip", "server": "per_server", "rack": "per_rack"}
 
 
 @dataclass(frozen=True)
@@ -36,53 +44,94 @@ class Loaded:
 
 
 def diff_files(old: str | Path, new: str | Path, file_format: str = "tracker") -> tuple[Diff, Loaded, Loaded]:
-    """What changed from the file ``old`` to the file ``new``, both of ``file_format``:
-    tracker (the export; a dump is recognised by its first line) or epoch."""
+    """What changed from the file ``old`` to the file ``new`` (``-``: standard input, for one
+    of them), both of ``file_format``: tracker (the export; a dump is recognised by its first
+    line) or epoch."""
     kind = file_format.lower()
     if kind not in ("tracker", "epoch"):
         raise InvalidValue("from", f"unknown format {file_format!r}; use tracker or epoch")
-    old_kind, new_kind = _kind_of(Path(old), kind), _kind_of(Path(new), kind)
-    if old_kind != new_kind:
-        named = {"dump": "a dump", "tracker": "an export"}
-        raise InvalidValue(
-            "new", f"is {named[new_kind]} and OLD {named[old_kind]}; give two files of one kind"
-        )
+    if str(old) == str(new) == "-":
+        raise InvalidValue("new", "standard input (-) can be one of the two files, not both")
     with tempfile.TemporaryDirectory(prefix="tracker-diff-") as scratch:
+        paths = [
+            _readable(Path(scratch), side, str(path)) for side, path in zip(SIDES, (old, new), strict=True)
+        ]
+        kinds = [_kind_of(side, path, kind) for side, path in zip(SIDES, paths, strict=True)]
+        if kinds[0] != kinds[1]:
+            named = {"dump": "a dump", "tracker": "an export"}
+            raise InvalidValue(
+                "new", f"is {named[kinds[1]]} and OLD {named[kinds[0]]}; give two files of one kind"
+            )
         loaded = [
-            _load(Path(path), kind, Path(scratch) / f"{side}.db")
-            for side, path in (("old", old), ("new", new))
+            _load(side, path, str(given), file_kind, Path(scratch) / f"{side}.db")
+            for side, path, given, file_kind in zip(SIDES, paths, (old, new), kinds, strict=True)
         ]
     return compare(loaded[0].snapshot, loaded[1].snapshot), loaded[0], loaded[1]
 
 
-def _kind_of(path: Path, kind: str) -> str:
+def _readable(scratch: Path, side: str, given: str) -> Path:
+    """The file to read for one side: the path given, or, for standard input or a pipe (which
+    can be read only once), a copy in the scratch folder. Refused in one line, naming the side."""
+    if given == "-":
+        copy = scratch / f"{side}.input"
+        with copy.open("wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        return copy
+    with _opened(side, given) as handle:
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return Path(given)
+        copy = scratch / f"{side}.input"
+        with copy.open("wb") as out:
+            shutil.copyfileobj(handle, out)
+        return copy
+
+
+def _opened(side: str, path: str | Path) -> IO[bytes]:
+    """The file opened as bytes, or its problem as the side's (OLD or NEW) in one line."""
+    try:
+        return open_to_read(path, "a file to compare")
+    except InvalidValue as error:
+        raise InvalidValue(side, error.message) from None
+
+
+def _kind_of(side: str, path: Path, kind: str) -> str:
     """``dump`` for a file that starts as a dump does (a JSON object), else ``kind``."""
     if kind != "tracker":
         return kind
-    with open_to_read(str(path), "a file to compare") as handle:
-        start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return "dump" if start.startswith(b"{") else kind
+    with _opened(side, path) as handle:
+        start = handle.read(64)
+    return "dump" if bytes(start).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else kind
 
 
-def _load(path: Path, kind: str, database: Path) -> Loaded:
+def _load(side: str, path: Path, name: str, kind: str, database: Path) -> Loaded:
+    """The state of the file at ``path`` (``name`` in messages: the path given, or ``-``)."""
     from tracker.service.formats import FORMATS
     from tracker.service.imports import import_file
     from tracker.service.restore import restore_database
 
     engine = create_engine(f"sqlite:///{database}")
     try:
-        if _kind_of(path, kind) == "dump":
-            with open_to_read(str(path), "a dump") as binary:
-                restore_database(engine, binary, str(path))
+        if kind == "dump":
+            with _opened(side, path) as binary:
+                restore_database(engine, binary, name)
             left_out = 0
         else:
             initialise(engine, seed_entries=False)
-            with Session(engine) as session, session.begin(), _text(path) as handle:
+            with (
+                Session(engine) as session,
+                session.begin(),
+                path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle,
+            ):
                 if kind == "tracker":
                     _extend_catalogue(session, handle)
-                result = import_file(
-                    session, handle, FORMATS[kind], name=str(path), skip_invalid=kind == "epoch"
-                )
+                try:
+                    result = import_file(
+                        session, handle, FORMATS[kind], name=name, skip_invalid=kind == "epoch"
+                    )
+                except FileRejected as error:
+                    raise FileRejected(
+                        error.name, error.problems, fatal=error.fatal, outcome="it cannot be compared"
+                    ) from None
                 left_out = result.rejected_entries
         with Session(engine) as session:
             return Loaded(snapshot(session), left_out)
@@ -90,32 +139,49 @@ def _load(path: Path, kind: str, database: Path) -> Loaded:
         engine.dispose()
 
 
-def _text(path: Path) -> TextIO:
-    open_to_read(str(path), "a CSV file").close()  # refused as an import refuses it
-    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-
 def _extend_catalogue(session: Session, handle: TextIO) -> None:
-    """Add to the scratch catalogue the vendors and models a tracker export names that it
-    does not know, so that an export of a database with a catalogue of its own reads."""
+    """Add to the scratch catalogue what a tracker export shows of the catalogue of the
+    database it came from: the vendors and models it names that the bundled catalogue does not
+    know, and, where a count is announced in superchips, servers or racks of a model the
+    catalogue gives no figure for (or another), the accelerators one holds, as the file's counts
+    give it. A file that does not read as CSV is left to the import, which says why."""
     from tracker.model.names import match_key
     from tracker.model.tables import ChipModel, ChipVendor
     from tracker.service.catalogue import load_catalogue
 
     catalogue = load_catalogue(session)
-    vendors: set[str] = set()
-    models: set[tuple[str, str]] = set()
-    for row in csv.DictReader(handle):
-        vendor, model = (row.get("vendor") or "").strip(), (row.get("model") or "").strip()
-        if not match_key(vendor):
-            continue
-        known = catalogue.vendors.get(match_key(vendor))
-        if known is None:
-            vendors.add(vendor)
-        if model and (known is None or catalogue.find_model(known, model) is None):
-            models.add((known or vendor, model))
-    handle.seek(0)
-    session.add_all(ChipVendor(name=vendor) for vendor in sorted(vendors))
+    vendors: dict[str, str] = {}  # match key: the first spelling, for a vendor not known
+    models: dict[tuple[str, str], str] = {}
+    holds: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+    try:
+        for row in csv.DictReader(handle):
+            vendor_text, model_text = (row.get("vendor") or "").strip(), (row.get("model") or "").strip()
+            if not match_key(vendor_text):
+                continue
+            vendor = catalogue.vendors.get(match_key(vendor_text)) or vendors.setdefault(
+                match_key(vendor_text), vendor_text
+            )
+            if not model_text:
+                continue
+            model = catalogue.find_model(vendor, model_text) or models.setdefault(
+                (vendor, match_key(model_text)), model_text
+            )
+            unit, chips, announced = (
+                row.get(column) or "" for column in ("announced_unit", "chips", "announced_chips")
+            )
+            whole = unit in _UNIT_COLUMNS and chips.isdigit() and announced.isdigit() and int(announced) > 0
+            if whole and int(chips) % int(announced) == 0:
+                holds[(vendor, model, unit)].add(int(chips) // int(announced))
+    except (csv.Error, UnicodeError):
+        pass
+    finally:
+        handle.seek(0)
+    session.add_all(ChipVendor(name=name) for name in vendors.values())
     session.flush()
-    session.add_all(ChipModel(vendor=vendor, name=model) for vendor, model in sorted(models))
+    session.add_all(ChipModel(vendor=vendor, name=name) for (vendor, _), name in models.items())
+    session.flush()
+    for (vendor, model, unit), counts in holds.items():
+        chip = session.get(ChipModel, (vendor, model))
+        if chip is not None and len(counts) == 1:
+            setattr(chip, _UNIT_COLUMNS[unit], counts.pop())
     session.flush()

@@ -254,13 +254,12 @@ def resolve_region(session: Session, text: str, field_name: str = "region") -> s
     return load_catalogue(session).region(text, field_name)
 
 
-def schedule(
-    online_start: sa.ColumnElement[dt.date], online_precision: sa.ColumnElement[str]
-) -> sa.ColumnElement[str]:
-    """Whether an online period (a lot's) ends later than its entry's first announced one
+def schedule() -> sa.ColumnElement[str]:
+    """Whether an entry's online period ends later than its first announced one
     (``moved later``), earlier (``moved earlier``) or on the same day (``as announced``: a
     period told more precisely, 2025 then 2025-Q4, has not moved); ``undated`` without one."""
-    current = _end_key(online_start, online_precision)
+    online_start = cast(sa.ColumnElement[dt.date], Entry.online_start)
+    current = _end_key(online_start, cast(sa.ColumnElement[str], Entry.online_precision))
     first = _end_key(FIRST_ONLINE_START, FIRST_ONLINE_PRECISION)
     return sa.case(
         (online_start.is_(None), "undated"),

@@ -122,8 +122,8 @@ def _with_sources(session: Session, late: list[Slip]) -> list[Slip]:
         earliest.update({entry_id: reference for entry_id, reference in session.execute(linked)})
     sourced = []
     for slip in late:
-        recorded_with = earliest.get(slip.entry_id, UNSOURCED)
-        given = [(new, reference or UNSOURCED) for new, reference in edits[slip.entry_id]]
+        recorded_with = earliest.get(slip.entry_id)
+        given = edits[slip.entry_id]
         first = next((reference for new, reference in given if new == str(slip.first_online)), recorded_with)
         moved = [reference for new, reference in given if new == str(slip.online)]
         current = moved[-1] if moved and slip.online != slip.first_online else first
@@ -186,7 +186,10 @@ def slips_table(session: Session, filters: Filters, today: dt.date | None = None
         )
         for slip in slips(session, filters, today)
     ]
-    shown = [(*row[:4], Count(row[4], "exact"), *row[5:]) for row in values]
+    shown = [
+        (*row[:4], Count(row[4], "exact"), *row[5:9], *(source or UNSOURCED for source in row[9:]))
+        for row in values
+    ]
     notes = (
         "moved_days: from the last day of the first announced online period to the last day of "
         "the current one; overdue_days: since the last day of the current one, not operational.",

@@ -80,11 +80,9 @@ def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
         # The online period that applies to a lot, its own or its entry's (for the timeline).
         ONLINE_START: sa.func.coalesce(ChipLot.online_start, Entry.online_start),
         ONLINE_PRECISION: sa.func.coalesce(ChipLot.online_precision, Entry.online_precision),
-        # Whether that period is the first announced one, or moved (see filters.schedule).
-        "schedule": schedule(
-            sa.func.coalesce(ChipLot.online_start, Entry.online_start),
-            sa.func.coalesce(ChipLot.online_precision, Entry.online_precision),
-        ),
+        # Whether the entry's online period is its first announced one, or moved (see
+        # filters.schedule): a lot with a period of its own is its entry's, as in `tracker slips`.
+        "schedule": schedule(),
         # The entry's first announced online period (for the timeline by first dates).
         FIRST_START: FIRST_ONLINE_START,
         FIRST_PRECISION: FIRST_ONLINE_PRECISION,

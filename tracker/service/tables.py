@@ -35,6 +35,13 @@ class Count(int):
         return f"{QUALIFIER_MARKS[self.qualifier]}{int(self):,}"
 
 
+class Net(int):
+    """A change in a count, as tables show it: ``+1,000``, ``-300``, ``0``."""
+
+    def __str__(self) -> str:
+        return f"{int(self):+,}" if self else "0"
+
+
 class Share(int):
     """A count with its share of a whole, as tables show it: ``4,000 (25%)``; a share
     that rounds to 0% but is not nothing is ``<1%``, one that rounds to 100% but is not all
@@ -78,7 +85,7 @@ class Figure(Decimal):
 def raw_value(value: object) -> object:
     """A value as programs read it (JSON, the API's rows): numbers as numbers, dates and
     periods as ISO text."""
-    if isinstance(value, (Count, Share)):
+    if isinstance(value, (Count, Net, Share)):
         return int(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

@@ -104,6 +104,7 @@ def update_entry(
     if parent is not None and (wrong := stored_parent_problem(session, str(parent), entry_id)):
         raise wrong
     source = source_for(session, references[0]) if references else None
+    _with_first_online(entry, new_values)
     changes: list[FieldChange] = []
     if set(lot_given) - {"lot"}:
         changes.extend(_update_lot(catalogue, entry, lot_given))
@@ -115,7 +116,6 @@ def update_entry(
         for column, stored in zip(field.table_columns, field.store(value), strict=True):
             setattr(entry, column, stored)
         changes.append(FieldChange(name, field.text(old), field.text(value)))
-    _keep_first_online(entry)
     known = {stored.reference for stored in entry.sources}
     for reference in references:
         if reference not in known:
@@ -134,18 +134,20 @@ def update_entry(
     return changes
 
 
-def _keep_first_online(entry: Entry) -> None:
-    """An entry given its first online period by this update has it as its first announced one
-    too (see :func:`~tracker.model.fields.with_first_online`)."""
-    periods = {name: FIELDS[name] for name in ("online", "first_online")}
-    values = {
-        name: field.load([getattr(entry, c) for c in field.table_columns]) for name, field in periods.items()
+def _with_first_online(entry: Entry, new_values: dict[str, object]) -> None:
+    """Give ``new_values`` the entry's first announced online period where the update leaves it
+    without one and its online period is set (see :func:`~tracker.model.fields.with_first_online`),
+    so that it is stored, and kept in the history, as any edit is."""
+    periods = ("online", "first_online")
+    after = {
+        name: new_values[name]
+        if name in new_values
+        else FIELDS[name].load([getattr(entry, column) for column in FIELDS[name].table_columns])
+        for name in periods
     }
-    first = periods["first_online"]
-    for column, stored in zip(
-        first.table_columns, first.store(with_first_online(values)["first_online"]), strict=True
-    ):
-        setattr(entry, column, stored)
+    settled = with_first_online(after)["first_online"]
+    if settled is not after["first_online"]:
+        new_values["first_online"] = settled
 
 
 def _check_place(session: Session, entry: Entry, new_values: Mapping[str, object]) -> None:
