@@ -481,3 +481,17 @@ def test_schedule_and_slips_follow_the_entrys_own_period_and_an_emptied_first_is
     assert rows(tracker.export())[0]["first_online"] == "2025"
     edits = json.loads(tracker.ok("show", "beta", "--format", "json"))["edits"]
     assert (edits[-1]["field"], edits[-1]["old"], edits[-1]["new"]) == ("first_online", "2024", "2025")
+
+
+def test_check_finds_an_entry_operational_before_its_online_period_begins(tracker: Tracker) -> None:
+    add(tracker, "Too Soon", "FR", "10", "--status", "operational", "--online", "2099")
+    add(tracker, "In Time", "DE", "10", "--status", "operational", "--online", "2025")
+    result = tracker("check", "--format", "csv")
+    found = [row for row in rows(result.stdout) if "has not begun" in row["problem"]]
+    assert found == [
+        {
+            "entry": "too-soon",
+            "problem": "is operational, but its online period 2099 has not begun (--as-of counts it as under "
+            "construction until then): correct one or the other",
+        }
+    ]

@@ -46,6 +46,7 @@ def find_problems(
         *_unsourced(session),
         *_weakly_sourced(session),
         *_past_due(session, today),
+        *_operational_before_online(session, today),
         *_operators_without_headquarters(session),
         *(_stale(session, today, stale_after) if stale_after is not None else ()),
         *_online_before_announcement(session),
@@ -105,6 +106,22 @@ def _past_due(session: Session, today: dt.date) -> Iterator[Finding]:
                 f"was due online in {online}, which ended on {online.end}, and is still {status}: "
                 "record what happened (`tracker status`), or its new date (`tracker update --online`)",
             )
+
+
+def _operational_before_online(session: Session, today: dt.date) -> Iterator[Finding]:
+    """Entries operational (or decommissioned) now whose online period has not begun: counted
+    so today, and as under construction with --as-of today (no status is in force before the
+    online period begins)."""
+    statuses = [Status.OPERATIONAL.value, Status.DECOMMISSIONED.value]
+    query = sa.select(Entry.id, Entry.status, Entry.online_start, Entry.online_precision).where(
+        Entry.status.in_(statuses), Entry.online_start > today
+    )
+    for entry_id, status, start, precision in session.execute(query):
+        yield Finding(
+            entry_id,
+            f"is {status}, but its online period {period_from_parts(start, precision)} has not begun "
+            "(--as-of counts it as under construction until then): correct one or the other",
+        )
 
 
 def _operators_without_headquarters(session: Session) -> Iterator[Finding]:
