@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -281,3 +282,21 @@ def test_without_matplotlib_the_chart_command_says_how_to_install_it(
 def test_the_help_says_what_a_chart_holds(seeded_tracker: Tracker) -> None:
     assert "1200 x 675" in " ".join(seeded_tracker.ok("chart", "--help").split())
     assert "--stack" in seeded_tracker.ok("chart", "summary", "--help")
+
+
+def test_a_timeline_of_decades_labels_some_periods_and_the_bars_that_hold_chips(
+    tracker: Tracker, tmp_path: Path, drawn: list[ChartData]
+) -> None:
+    add(tracker, "Old", 10, "AMD", "1995-Q1")
+    add(tracker, "New", 30, "AMD", "2026-Q1")
+    output = tmp_path / "decades.svg"
+    tracker.ok("chart", "timeline", "--output", str(output))
+    # 1995-Q1 to 2026-Q1: 31 years of 4 quarters, and one: 125 bars, every one drawn.
+    assert len(drawn[0].categories) == 31 * 4 + 1
+    svg = output.read_text(encoding="utf-8")
+    labelled = set(re.findall(r">(\d{4}-Q[1-4])<", svg))
+    # At most 20 labels a row, every 7th (125 / 20, rounded up) and the last.
+    assert labelled == {drawn[0].categories[place] for place in [*range(0, 125, 7), 124]}
+    assert {"1995-Q1", "2026-Q1"} <= labelled
+    counts = re.findall(r">(\d+)<", svg)
+    assert counts.count("0") == 1  # the axis's: the 123 empty bars are not labelled among so many

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import IO, Any
 
@@ -12,6 +13,8 @@ from tracker.service.timeline import UNDATED
 
 SIZE_INCHES = (12.0, 6.75)
 DPI = 100  # a PNG of 1200 x 675 pixels; an SVG of 864 x 486 points
+MANY_BARS = 40  # more, and only some periods are labelled: this many at the most
+LABELS_AT_MOST = 20
 FORMATS = {".png": "png", ".svg": "svg"}
 FOOTER = (
     "Sovereign-AI capacity tracker: accelerators (GPUs and other accelerator packages) from announcements, "
@@ -69,15 +72,22 @@ def draw(chart: ChartData, stream: IO[bytes], fmt: str) -> None:
                     bar.set_edgecolor("white")
             bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
         crowded = len(positions) > 6
+        # So many bars (a timeline of decades by quarter) that only some labels fit: every
+        # step-th period's (and the last), and only the counts of the bars that are not empty.
+        step = math.ceil(len(positions) / LABELS_AT_MOST) if len(positions) > MANY_BARS else 1
         for position, amount in zip(positions, chart.totals, strict=True):
+            if step > 1 and not amount.chips:
+                continue
             text = f"{QUALIFIER_MARKS[amount.qualifier.value]}{amount.chips:,}"
             axes.annotate(
                 text, (position, amount.chips), ha="center", va="bottom", fontsize=8 if crowded else 9,
                 xytext=(0, 2), textcoords="offset points", rotation=90 if len(positions) > 12 else 0,
             )  # fmt: skip
-        axes.set_xticks(
-            positions, chart.categories, rotation=30 if crowded else 0, ha="right" if crowded else "center"
-        )
+        labels = [
+            category if place % step == 0 or place == len(positions) - 1 else ""
+            for place, category in enumerate(chart.categories)
+        ]
+        axes.set_xticks(positions, labels, rotation=30 if crowded else 0, ha="right" if crowded else "center")
         axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_ylabel("accelerators")
         axes.set_ylim(
