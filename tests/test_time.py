@@ -495,3 +495,33 @@ def test_check_finds_an_entry_operational_before_its_online_period_begins(tracke
             "construction until then): correct one or the other",
         }
     ]
+
+
+def test_diff_of_exports_filtered_by_place_reads_parts_without_their_programme(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    tracker.ok("add", "Plan", "--kind", "programme", "--scope", "europe", "--chips", "5000", "--vendor",
+               "NVIDIA", *SOURCE)  # fmt: skip
+    add(tracker, "Berlin", "DE", "1000", "--parent", "plan")
+    add(tracker, "Paris", "FR", "2000", "--parent", "plan")
+    old = tmp_path / "old.csv"
+    old.write_text(tracker.ok("export", "--country", "DE", "--output", "-"), encoding="utf-8")
+    tracker.ok("update", "berlin", "--chips", "1500")
+    new = tmp_path / "new.csv"
+    new.write_text(tracker.ok("export", "--country", "DE", "--output", "-"), encoding="utf-8")
+    result = tracker("diff", str(old), str(new), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert [(c["entry"], c["field"], c["old"], c["new"]) for c in found["changes"]] == [
+        ("berlin", "chips", "1000", "1500")
+    ]
+    # The summary of DE gives Berlin's chips, as the files compared without the plan do.
+    assert (
+        tracker.ok("summary", "--country", "DE", "--format", "csv")
+        .splitlines()[1]
+        .startswith("DE,NVIDIA,1,1500,")
+    )
+    assert [
+        (row["country"], row["old_chips"], row["new_chips"]) for row in found["net_chips"]["country"]
+    ] == [("DE", 1000, 1500)]
+    assert result.stderr.count("1 entry is a part of a programme the file does not hold") == 2

@@ -55,6 +55,14 @@ def diff(old: str | Path, new: str | Path, *, file_format: str = "tracker") -> D
 
     found, before, after = diff_files(old, new, file_format)
     for path, loaded in ((old, before), (new, after)):
+        if loaded.detached:
+            entries = f"{loaded.detached} entr{'y is a part' if loaded.detached == 1 else 'ies are parts'}"
+            warnings.warn(
+                f"{path}: {entries} of a programme the file does not hold (an export filtered by place?), "
+                "compared as entries of their own",
+                TrackerWarning,
+                stacklevel=2,
+            )
         if loaded.left_out:
             entries = f"{loaded.left_out} entr{'y' if loaded.left_out == 1 else 'ies'}"
             warnings.warn(

@@ -41,6 +41,7 @@ class Loaded:
 
     snapshot: Snapshot
     left_out: int = 0
+    detached: int = 0  # parts read without their programme, which the file does not hold
 
 
 def diff_files(old: str | Path, new: str | Path, file_format: str = "tracker") -> tuple[Diff, Loaded, Loaded]:
@@ -114,9 +115,12 @@ def _load(side: str, path: Path, name: str, kind: str, database: Path) -> Loaded
         if kind == "dump":
             with _opened(side, path) as binary:
                 restore_database(engine, binary, name)
-            left_out = 0
+            left_out = detached = 0
         else:
             initialise(engine, seed_entries=False)
+            detached = 0
+            if kind == "tracker":
+                path, detached = _without_missing_programmes(path, database.with_suffix(".csv"))
             with (
                 Session(engine) as session,
                 session.begin(),
@@ -134,9 +138,43 @@ def _load(side: str, path: Path, name: str, kind: str, database: Path) -> Loaded
                     ) from None
                 left_out = result.rejected_entries
         with Session(engine) as session:
-            return Loaded(snapshot(session), left_out)
+            return Loaded(snapshot(session), left_out, detached if kind == "tracker" else 0)
     finally:
         engine.dispose()
+
+
+def _without_missing_programmes(path: Path, copy: Path) -> tuple[Path, int]:
+    """The export at ``path``, or, where some of its entries are parts of a programme it does
+    not hold (an export filtered by country, say), a copy of it (at ``copy``) in which they are
+    not: they are compared as entries of their own, and the chips of the places the file
+    covers are those the summary gives for them. Returns the file to read and how many entries
+    lost their programme. A file that does not read as CSV is left to the import."""
+    from tracker.model.names import slugify
+
+    try:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (csv.Error, UnicodeError):
+        return path, 0
+    if not rows or "parent" not in rows[0]:
+        return path, 0
+    header = rows[0]
+    at = {column: place for place, column in enumerate(header)}
+
+    def cell(row: list[str], column: str) -> str:
+        place = at.get(column)
+        return row[place].strip() if place is not None and place < len(row) else ""
+
+    ids = {cell(row, "id") or slugify(cell(row, "name")) for row in rows[1:]}
+    missing = {cell(row, "id") for row in rows[1:] if cell(row, "parent") and cell(row, "parent") not in ids}
+    if not missing:
+        return path, 0
+    for row in rows[1:]:
+        if cell(row, "parent") and cell(row, "parent") not in ids:
+            row[at["parent"]] = ""
+    with copy.open("w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    return copy, len(missing)
 
 
 def _extend_catalogue(session: Session, handle: TextIO) -> None:
