@@ -46,8 +46,8 @@ def diff(old: str, new: str, file_format: str, fmt: str) -> None:
     (added, removed, changed), the changes and the net chips by country and by
     vendor. Rows of an Epoch release with problems are left out of both sides (a
     warning counts them), as `tracker import --from epoch --skip-invalid` leaves
-    them out. A whole export compares: one filtered by country may hold a part
-    whose programme it leaves out, and is then refused.
+    them out. An export filtered by place may hold parts of a programme it leaves
+    out: they are compared as entries of their own, with a warning.
     """
     from tracker.api import diff as diff_files
 
