@@ -375,6 +375,7 @@ def test_diff_of_two_exports_and_of_two_dumps_lists_the_same_changes(
         ("NVIDIA", 200 + 700),
         ("AMD", -300 + 9),
     ]
+    assert tracker.ok("diff", str(new), str(new)) == "No entry was added, removed or changed.\n"
     result = tracker("diff", str(old), str(new_dump))
     assert (result.exit_code, result.stderr) == (
         2,

@@ -63,6 +63,9 @@ def show_report(report: DiffReport, fmt: str) -> None:
         json.dump(report.record(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
+    if fmt != "csv" and not len(report.changes):
+        click.echo("No entry was added, removed or changed.")
+        return
     show_table(report.changes, fmt)
     if fmt == "csv":
         return
