@@ -526,3 +526,32 @@ def test_diff_of_exports_filtered_by_place_reads_parts_without_their_programme(
         (row["country"], row["old_chips"], row["new_chips"]) for row in found["net_chips"]["country"]
     ] == [("DE", 1000, 1500)]
     assert result.stderr.count("1 entry is a part of a programme the file does not hold") == 2
+
+
+def test_a_date_told_more_precisely_is_as_announced_and_a_withdrawn_one_can_be_late(tracker: Tracker) -> None:
+    add(tracker, "Within", "FR", "10", "--online", "2026")
+    tracker.ok("update", "within", "--online", "2026-Q1")  # within 2026: told more precisely
+    add(tracker, "Before", "DE", "20", "--online", "2026")
+    tracker.ok("update", "before", "--online", "2025-Q4")  # ends before 2026 began
+    add(tracker, "Withdrawn", "IT", "30", "--online", "2025-Q2")
+    tracker.ok("update", "withdrawn", "--online", "", "--source", "https://example.org/no-date")
+    tracker.ok("update", "within", "--source", "https://example.org/more")
+    assert chips_by(tracker, "--by", "schedule") == {"as announced": 10, "moved earlier": 20, "undated": 30}
+    # Withdrawn was first due by 2025-06-30; on 2025-12-04 that is 31+31+30+31+30+4 = 157 days past.
+    found = slips_of(tracker)
+    assert [(r["entry"], r["online"], r["overdue_days"], r["online_source"]) for r in found] == [
+        ("withdrawn", "", str(31 + 31 + 30 + 31 + 30 + 4), "https://example.org/no-date")
+    ]
+
+
+def test_diff_gives_the_sources_removed_and_added(tracker: Tracker, tmp_path: Path) -> None:
+    add(tracker, "Site", "FR", "10", "--source", "https://example.org/b")
+    old = tmp_path / "old.csv"
+    old.write_text(tracker.export(), encoding="utf-8")
+    tracker.ok("update", "site", "--source", "https://example.org/c")
+    new = tmp_path / "new.csv"
+    new.write_text(tracker.export(), encoding="utf-8")
+    found = json.loads(tracker.ok("diff", str(old), str(new), "--format", "json"))
+    assert [(c["field"], c["old"], c["new"]) for c in found["changes"]] == [
+        ("sources", "", "https://example.org/c")
+    ]

@@ -38,7 +38,8 @@ def diff(old: str, new: str, file_format: str, fmt: str) -> None:
 
     Lists the entries added, removed and changed, a row per field changed: entry,
     name, change (added, removed, changed), field, lot (for a chip lot's field),
-    old, new; an entry added or removed is given in a few words. Then the planned
+    old, new (for sources: those removed, and those added); an entry added or
+    removed is given in a few words. Then the planned
     chips (counted as `tracker summary` counts them, every chip once) by country and
     by vendor where they differ: old_chips, new_chips, net_chips.
 

@@ -57,12 +57,13 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
     power_mw_estimated (the part of power_mw estimated from TDP).
 
-    \b
     --by schedule: whether the entry's online period is as first announced (or told
-    more precisely), moved later, moved earlier, or undated; `tracker slips` lists
-    the entries. --as-of: each entry with the status in force that day, and never
-    operational (or decommissioned) before its online period begins: on such a day
-    it counts as under-construction.
+    more precisely within it), moved later, moved earlier (now due before the first
+    period began), or undated; `tracker slips` lists the late entries. --as-of:
+    each entry with the status in force that day, and never operational (or
+    decommissioned) before its online period begins: on such a day it counts as
+    under-construction. Chip counts, online periods and the other fields are as
+    recorded now (`tracker changes` lists their edits).
     """
     with api(app) as tracker:
         table = tracker.summary(by=keys, as_of=as_of, total=fmt in ("table", "markdown"), **filters)

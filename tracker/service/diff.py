@@ -22,6 +22,7 @@ from tracker.service.export import export_rows
 from tracker.service.filters import Filters
 from tracker.service.formats.tracker import restored_cells
 from tracker.service.programmes import Amount, total
+from tracker.service.reading import SOURCE_SEPARATOR
 from tracker.service.summary import summarise
 from tracker.service.tables import Count, Net, PeopleView, Table
 
@@ -83,7 +84,8 @@ def snapshot(session: Session, ids: Sequence[str] | None = None) -> Snapshot:
 @dataclass(frozen=True)
 class Difference:
     """One thing that differs: an entry ``added`` or ``removed`` (old or new: the entry in a
-    few words), or ``changed``: one field (of lot ``lot``, for a lot's), old and new value."""
+    few words), or ``changed``: one field (of lot ``lot``, for a lot's), old and new value
+    (for the sources: those removed, and those added)."""
 
     entry_id: str
     name: str
@@ -143,8 +145,18 @@ def compare(old: Snapshot, new: Snapshot) -> Diff:
 def _changed(entry_id: str, before: _Entry, after: _Entry) -> Iterable[Difference]:
     name = after.cells["name"]
     for column in _ENTRY_COLUMNS:
-        if before.cells[column] != after.cells[column]:
-            yield Difference(entry_id, name, "changed", column, "", before.cells[column], after.cells[column])
+        old, new = before.cells[column], after.cells[column]
+        if old == new:
+            continue
+        if column == "sources":  # the sources removed and those added, not both whole lists
+            old_sources, new_sources = old.split(SOURCE_SEPARATOR), new.split(SOURCE_SEPARATOR)
+            old = SOURCE_SEPARATOR.join(
+                source for source in old_sources if source and source not in new_sources
+            )
+            new = SOURCE_SEPARATOR.join(
+                source for source in new_sources if source and source not in old_sources
+            )
+        yield Difference(entry_id, name, "changed", column, "", old, new)
     for number in sorted(before.lots.keys() | after.lots.keys(), key=int):
         old_lot, new_lot = before.lots.get(number), after.lots.get(number)
         for column in LOT_EXPORT_COLUMNS[1:]:

@@ -255,27 +255,31 @@ def resolve_region(session: Session, text: str, field_name: str = "region") -> s
 
 
 def schedule() -> sa.ColumnElement[str]:
-    """Whether an entry's online period ends later than its first announced one
-    (``moved later``), earlier (``moved earlier``) or on the same day (``as announced``: a
-    period told more precisely, 2025 then 2025-Q4, has not moved); ``undated`` without one."""
+    """Whether an entry's online period ends later than its first announced one (``moved
+    later``), ends before that one began (``moved earlier``), or neither (``as announced``:
+    the same period, or one told more precisely within it, 2026 then 2026-Q1); ``undated``
+    without one."""
     online_start = cast(sa.ColumnElement[dt.date], Entry.online_start)
-    current = _end_key(online_start, cast(sa.ColumnElement[str], Entry.online_precision))
-    first = _end_key(FIRST_ONLINE_START, FIRST_ONLINE_PRECISION)
+    current_end = _day_key(online_start, cast(sa.ColumnElement[str], Entry.online_precision), last=True)
     return sa.case(
         (online_start.is_(None), "undated"),
         (FIRST_ONLINE_START.is_(None), "as announced"),
-        (current > first, "moved later"),
-        (current < first, "moved earlier"),
+        (current_end > _day_key(FIRST_ONLINE_START, FIRST_ONLINE_PRECISION, last=True), "moved later"),
+        (current_end < _day_key(FIRST_ONLINE_START, FIRST_ONLINE_PRECISION, last=False), "moved earlier"),
         else_="as announced",
     )
 
 
-def _end_key(start: sa.ColumnElement[dt.date], precision: sa.ColumnElement[str]) -> sa.ColumnElement[int]:
-    """A number that orders periods by their last day: its month (counted from year 0) x 100,
-    plus its day for a day, or 99 for a longer period (which ends on its month's last day)."""
+def _day_key(
+    start: sa.ColumnElement[dt.date], precision: sa.ColumnElement[str], *, last: bool
+) -> sa.ColumnElement[int]:
+    """A number that orders periods by their first or ``last`` day: the month that day is in
+    (counted from year 0) x 100, plus the day for a period of a day, else 1 for the first day
+    and 99 for the last (a longer period starts on its month's first day and ends on a
+    month's last day)."""
     months_more = sa.case(
         (precision == "quarter", 2), (precision == "half", 5), (precision == "year", 11), else_=0
     )
-    month = sa.extract("year", start) * 12 + sa.extract("month", start) - 1 + months_more
-    day = sa.case((precision == "day", sa.extract("day", start)), else_=99)
+    month = sa.extract("year", start) * 12 + sa.extract("month", start) - 1 + (months_more if last else 0)
+    day = sa.case((precision == "day", sa.extract("day", start)), else_=99 if last else 1)
     return month * 100 + day

@@ -34,7 +34,8 @@ UNSOURCED = "(unsourced)"
 class Slip:
     """An entry that is late: its online period moved later (``moved_days``, between the two
     periods' last days), or ended before ``today`` with the entry not operational
-    (``overdue_days``, since that last day); and where each date comes from."""
+    (``overdue_days``, since that last day; for an entry whose date was withdrawn, ``online``
+    None, since its first period's last day); and where each date comes from."""
 
     entry_id: str
     name: str
@@ -42,7 +43,7 @@ class Slip:
     status: str
     chips: int
     first_online: Period
-    online: Period
+    online: Period | None
     moved_days: int | None
     overdue_days: int | None
     first_source: str | None = None
@@ -63,14 +64,16 @@ def slips(session: Session, filters: Filters, today: dt.date | None = None) -> l
     query = (
         sa.select(Entry.id, Entry.name, Entry.country, Entry.status, chips.c.chips, *periods)
         .outerjoin(chips, chips.c.entry_id == Entry.id)
-        .where(Entry.online_start.is_not(None), FIRST_START.is_not(None), *filters.entry_conditions())
+        .where(FIRST_START.is_not(None), *filters.entry_conditions())
         .order_by(bytewise(session, Entry.id))
     )
     late: list[Slip] = []
     for entry_id, name, country, status, count, *parts in session.execute(query):
-        first, online = Period(parts[0], parts[1]), Period(parts[2], parts[3])
-        moved = (online.end - first.end).days
-        overdue = (today - online.end).days if status not in _NOT_LATE else 0
+        first = Period(parts[0], parts[1])
+        online = Period(parts[2], parts[3]) if parts[2] is not None else None
+        due = (online or first).end  # a date withdrawn: the first was not kept
+        moved = (online.end - first.end).days if online is not None else 0
+        overdue = (today - due).days if status not in _NOT_LATE else 0
         if moved > 0 or overdue > 0:
             late.append(
                 Slip(
@@ -125,7 +128,8 @@ def _with_sources(session: Session, late: list[Slip]) -> list[Slip]:
         recorded_with = earliest.get(slip.entry_id)
         given = edits[slip.entry_id]
         first = next((reference for new, reference in given if new == str(slip.first_online)), recorded_with)
-        moved = [reference for new, reference in given if new == str(slip.online)]
+        now = None if slip.online is None else str(slip.online)
+        moved = [reference for new, reference in given if new == now]
         current = moved[-1] if moved and slip.online != slip.first_online else first
         sourced.append(replace(slip, first_source=first, online_source=current))
     return sourced
