@@ -555,3 +555,24 @@ def test_diff_gives_the_sources_removed_and_added(tracker: Tracker, tmp_path: Pa
     assert [(c["field"], c["old"], c["new"]) for c in found["changes"]] == [
         ("sources", "", "https://example.org/c")
     ]
+
+
+def test_a_scratch_database_that_fails_is_named_as_the_files_not_the_users(
+    tracker: Tracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from tracker.service import diffing
+
+    def full(*_: object, **__: object) -> None:
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(diffing, "initialise", full)
+    old = tmp_path / "old.csv"
+    old.write_text(tracker.export(), encoding="utf-8")
+    result = tracker("diff", str(old), str(old))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {old} cannot be compared: ")
+    assert result.stderr.count("\n") == 1
+    assert str(tmp_path / "user-data") not in result.stderr
+    assert list(tmp_path.glob("**/tracker-diff-*")) == []

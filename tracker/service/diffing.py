@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tracker.errors import FileRejected, InvalidValue
+from tracker.errors import FileRejected, InvalidValue, TrackerError
 from tracker.service.bootstrap import initialise
-from tracker.service.database import create_engine
+from tracker.service.database import create_engine, error_detail
 from tracker.service.diff import Diff, Snapshot, compare, snapshot
 from tracker.service.files import open_to_read
 
@@ -139,6 +140,8 @@ def _load(side: str, path: Path, name: str, kind: str, database: Path) -> Loaded
                 left_out = result.rejected_entries
         with Session(engine) as session:
             return Loaded(snapshot(session), left_out, detached if kind == "tracker" else 0)
+    except SQLAlchemyError as error:  # the scratch database's, not the user's
+        raise TrackerError(f"{name} cannot be compared: {error_detail(str(engine.url), error)}") from None
     finally:
         engine.dispose()
 
