@@ -139,7 +139,7 @@ def _load(side: str, path: Path, name: str, kind: str, database: Path) -> Loaded
                     ) from None
                 left_out = result.rejected_entries
         with Session(engine) as session:
-            return Loaded(snapshot(session), left_out, detached if kind == "tracker" else 0)
+            return Loaded(snapshot(session), left_out, detached)
     except SQLAlchemyError as error:  # the scratch database's, not the user's
         raise TrackerError(f"{name} cannot be compared: {error_detail(str(engine.url), error)}") from None
     finally:

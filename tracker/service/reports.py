@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tracker.model.vocabulary import Qualifier
 from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops, rounded
 from tracker.service.filters import Filters
+from tracker.service.programmes import coverage
 from tracker.service.summary import Totals, check_keys, summarise
 from tracker.service.tables import Count, Figure, PeopleView, Table
 from tracker.service.timeline import Bucket, TimelineRow, cumulative, side_by_side, timeline
@@ -102,10 +103,11 @@ def timeline_table(
     """Chips and h100e coming online per period (:func:`tracker.service.timeline.timeline`),
     with running totals if asked, beside the chips first announced for each period if asked
     (``with_first``), and the total row."""
-    rows, overall = timeline(session, filters, bucket)
+    cover = coverage(session, filters)
+    rows, overall = timeline(session, filters, bucket, cover=cover)
     firsts: list[TimelineRow] = []
     if with_first:
-        pairs = side_by_side(rows, timeline(session, filters, bucket, first=True)[0])
+        pairs = side_by_side(rows, timeline(session, filters, bucket, first=True, cover=cover)[0])
         rows, firsts = [current for current, _ in pairs], [first for _, first in pairs]
     reference = reference_tflops(session)
     totals = [row.totals() for row in rows]

@@ -24,7 +24,6 @@ from tracker.service.database import bytewise
 from tracker.service.filters import FIRST_ONLINE_PRECISION, FIRST_ONLINE_START, Filters
 from tracker.service.tables import Count, PeopleView, Table
 
-FIRST_START, FIRST_PRECISION = FIRST_ONLINE_START, FIRST_ONLINE_PRECISION
 # Statuses in which a period that has ended is not a delay: it came online, or never will.
 _NOT_LATE = {Status.OPERATIONAL.value, *(status.value for status in INACTIVE_STATUSES)}
 UNSOURCED = "(unsourced)"
@@ -60,11 +59,11 @@ def slips(session: Session, filters: Filters, today: dt.date | None = None) -> l
         .group_by(ChipLot.entry_id)
         .subquery()
     )
-    periods = (FIRST_START, FIRST_PRECISION, Entry.online_start, Entry.online_precision)
+    periods = (FIRST_ONLINE_START, FIRST_ONLINE_PRECISION, Entry.online_start, Entry.online_precision)
     query = (
         sa.select(Entry.id, Entry.name, Entry.country, Entry.status, chips.c.chips, *periods)
         .outerjoin(chips, chips.c.entry_id == Entry.id)
-        .where(FIRST_START.is_not(None), *filters.entry_conditions())
+        .where(FIRST_ONLINE_START.is_not(None), *filters.entry_conditions())
         .order_by(bytewise(session, Entry.id))
     )
     late: list[Slip] = []
@@ -141,7 +140,9 @@ def settle_first_online(session: Session) -> int:
     records (the one the first edit of their online period replaced, or else the first it
     gave), or else their online period. Returns how many it gave one."""
     unsettled = list(
-        session.scalars(sa.select(Entry.id).where(FIRST_START.is_(None), Entry.online_start.is_not(None)))
+        session.scalars(
+            sa.select(Entry.id).where(FIRST_ONLINE_START.is_(None), Entry.online_start.is_not(None))
+        )
     )
     firsts: dict[str, Period] = {}
     for chunk in chunks(unsettled):
@@ -158,12 +159,12 @@ def settle_first_online(session: Session) -> int:
         session.execute(
             sa.update(Entry)
             .where(Entry.id == entry_id)
-            .values({FIRST_START: first.start, FIRST_PRECISION: first.precision.value})
+            .values({FIRST_ONLINE_START: first.start, FIRST_ONLINE_PRECISION: first.precision.value})
         )
     session.execute(
         sa.update(Entry)
-        .where(FIRST_START.is_(None), Entry.online_start.is_not(None))
-        .values({FIRST_START: Entry.online_start, FIRST_PRECISION: Entry.online_precision})
+        .where(FIRST_ONLINE_START.is_(None), Entry.online_start.is_not(None))
+        .values({FIRST_ONLINE_START: Entry.online_start, FIRST_ONLINE_PRECISION: Entry.online_precision})
     )
     return len(unsettled)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.model.periods import Period, Precision
 from tracker.service.capacity import Capacity
 from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, coverage
+from tracker.service.programmes import Amount, Coverage, coverage
 from tracker.service.summary import (
     FIRST_PRECISION,
     FIRST_START,
@@ -85,14 +85,21 @@ def _order(row: TimelineRow) -> tuple[int, dt.date, int]:
 
 
 def timeline(
-    session: Session, filters: Filters, bucket: Bucket, stack: str | None = None, *, first: bool = False
+    session: Session,
+    filters: Filters,
+    bucket: Bucket,
+    stack: str | None = None,
+    *,
+    first: bool = False,
+    cover: Coverage | None = None,
 ) -> tuple[list[TimelineRow], Totals]:
     """Chips and their figures coming online per period, in time order, undated last, and
     their total (the summary's: its entries are distinct, and a programme its parts cover in
     full, which has no row of its own, is one of them); with ``stack`` (a summary key such as
     vendor), each row's chips by its values too. ``first``: by the period first announced
-    for each entry (a lot with a period of its own counts in its entry's first one)."""
-    cover = coverage(session, filters)
+    for each entry (a lot with a period of its own counts in its entry's first one).
+    ``cover``: the programmes' coverage, where the caller has worked it out already."""
+    cover = coverage(session, filters) if cover is None else cover
     rows: dict[Period | None, TimelineRow] = {}
     periods = (FIRST_START, FIRST_PRECISION) if first else (ONLINE_START, ONLINE_PRECISION)
     for group in grouped_totals(session, filters, periods, cover):
