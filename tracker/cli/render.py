@@ -18,7 +18,7 @@ from typing import IO, Any
 import click
 
 from tracker.model.cells import cell_text, neutralise
-from tracker.service.tables import QUALIFIER_MARKS, Count, Figure, Net, Share, Table, raw_value
+from tracker.service.tables import Table, display, raw_value
 
 FORMATS = ("table", "csv", "json", "markdown")
 _TABULATE_FORMATS = {"table": "simple", "markdown": "github"}
@@ -110,7 +110,7 @@ def _write_table(
         [
             cell if is_number else shown(cell)
             for cell, is_number in zip(
-                (_display(value, empty) for value, empty in zip(row, blanks, strict=True)),
+                (display(value, empty) for value, empty in zip(row, blanks, strict=True)),
                 numeric,
                 strict=True,
             )
@@ -120,7 +120,7 @@ def _write_table(
     if total is not None:
         if fmt == "table":
             body.append(SEPARATING_LINE)
-        body.append([shown(_display(value, "")) for value in total])
+        body.append([shown(display(value, "")) for value in total])
     text = tabulate(
         body,
         headers=[shown(column) for column in columns],
@@ -145,21 +145,3 @@ def _markdown_cell(text: str) -> str:
     as ``<br>``."""
     escaped = html.escape(text.replace("\\", "\\\\").replace("|", "\\|"), quote=False)
     return escaped.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
-
-
-def _display(value: object, blank: str) -> str:
-    if value is None:
-        return blank
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Count):
-        return f"{QUALIFIER_MARKS[value.qualifier]}{value:,}"
-    if isinstance(value, (Net, Share)):
-        return str(value)
-    if isinstance(value, Figure):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():,f}"
-    return str(raw_value(value))

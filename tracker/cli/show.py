@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli.render import QUALIFIER_MARKS, Count, raw_value, render
+from tracker.cli.render import render
 from tracker.model.fields import ENTRY_FIELDS, Stored
+from tracker.service.tables import QUALIFIER_MARKS, Count, raw_value
 
 if TYPE_CHECKING:
     from tracker.service.details import EntryDetail

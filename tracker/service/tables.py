@@ -96,6 +96,26 @@ def raw_value(value: object) -> object:
     return str(value)
 
 
+def display(value: object, blank: str = "") -> str:
+    """A value as tables show it to people: counts and figures with their qualifier and
+    thousands separators, ``yes``/``no``, ``blank`` for a missing value."""
+    if value is None:
+        return blank
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Count):
+        return f"{QUALIFIER_MARKS[value.qualifier]}{value:,}"
+    if isinstance(value, (Net, Share)):
+        return str(value)
+    if isinstance(value, Figure):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():,f}"
+    return str(raw_value(value))
+
+
 @dataclass(frozen=True)
 class PeopleView:
     """A table as ``--format table`` and ``markdown`` show it: its columns, its rows as
