@@ -15,6 +15,7 @@ from typing import cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -458,6 +459,30 @@ class TokenMetric(Base):
     share_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgrammeLotCount(Base):
+    """What each lot of a programme adds to its parts' chips (:mod:`tracker.service.programmes`),
+    as the planned total counts it with no filter: kept by the tracker on every write, so that
+    the ``counted_lots`` view gives the summary's figures (:mod:`tracker.service.counts`)."""
+
+    __tablename__ = "programme_lot_count"
+
+    lot_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # chip_lot.id
+    chips: Mapped[int] = mapped_column(BigInteger)
+    qualifier: Mapped[str] = mapped_column(String(10))
+
+
+class CountState(Base):
+    """One row: whether ``programme_lot_count`` is out of date. Triggers on ``entry`` and
+    ``chip_lot`` set it on any write, the tracker's or anyone else's; the tracker counts again
+    and clears it before it commits, so it stays set only after a write made outside it."""
+
+    __tablename__ = "count_state"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stale: Mapped[bool] = mapped_column(Boolean)
 
 
 def _columns_of_later_fields() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tracker.errors import DatabaseUnavailable, InvalidValue, SchemaError
-from tracker.service import database, schema, seeds, urls
+from tracker.service import counts, database, schema, seeds, urls
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
         with Session(bind=connection) as session:
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
-            session.flush()
+            # Always: so that init rebuilds a count a write outside the tracker left out of date.
+            counts.recount(session, always=True)
     return InitReport(
         schema={"empty": "created", "outdated": "upgraded"}.get(state, "current"),
         reference_rows=reference_rows,

@@ -169,14 +169,22 @@ def session_scope(engine: Engine, *, writes: bool = False, alone: bool = False) 
     that only reads sees the database as it stood when it began, in every statement: a
     report reads in several, and a commit between two of them would count chips once, twice
     or not at all. SQLite's transactions do so already; PostgreSQL's, from REPEATABLE READ.
+
+    A write counts the programmes again before it commits, where it changed what they count
+    (:func:`tracker.service.counts.recount`), so that the database's views stay right.
     """
     if not writes and engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    from tracker.service import counts  # here: it reads the programmes' coverage
+
     with Session(for_writing(engine) if writes else engine, expire_on_commit=False) as session:
         try:
             if writes or alone:
                 take_turn(session, alone=alone)
+                counts.hold(session)
             yield session
+            if writes or alone:
+                counts.recount(session)
             session.commit()
         except BaseException:
             session.rollback()

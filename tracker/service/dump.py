@@ -131,6 +131,8 @@ POSITION = {record_type.name: index for index, record_type in enumerate(RECORD_T
 NOT_DUMPED = {
     "region": "the bundled regions, which users cannot change; every database loads them",
     "region_country": "the countries of the bundled regions, which users cannot change",
+    "programme_lot_count": "worked out from the entries and lots: a restore counts the programmes again",
+    "count_state": "whether programme_lot_count is up to date: a restore counts the programmes again",
 }
 
 

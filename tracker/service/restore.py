@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, DumpRejected
-from tracker.service import database, schema, seeds, urls
+from tracker.service import counts, database, schema, seeds, urls
 from tracker.service.dump import (
     RECORD_TYPES,
     ROWS_PER_BATCH,
@@ -47,6 +47,9 @@ def restore_database(engine: Engine, handle: IO[bytes], name: str) -> dict[str, 
         for line, record_type, values in dump.records():
             restorer.add(line, record_type, values)
         restorer.finish(dump.version)
+        with Session(bind=connection) as session:
+            counts.hold(session)
+            counts.recount(session)
     return dump.counts
 
 

@@ -1,0 +1,53 @@
+"""The programmes' count kept in the database, so that SQL gives the tracker's figures.
+
+The ``counted_lots`` view and the summary and timeline views over it (migration 0010,
+docs/sql.md) count each chip once, as ``tracker summary`` does without filters. A plain lot
+counts its chips; what a programme's lot adds beyond its parts comes from a matching
+(:mod:`tracker.service.programmes`) that SQL cannot express, so the tracker keeps it in
+``programme_lot_count``.
+
+It is kept right on every write: triggers on ``entry`` and ``chip_lot`` mark it out of date
+(``count_state``) whoever writes, and the tracker counts again before each of its own writes
+commits (:func:`recount`). After a write made outside the tracker it stays out of date, and
+the views give NULL counts, never stale ones, until the tracker's next write or ``tracker
+init``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.model.tables import CountState, ProgrammeLotCount
+from tracker.service.programmes import coverage
+
+
+def hold(session: Session) -> None:
+    """On PostgreSQL, take the count's row lock at the start of a write, so that writers
+    recount one after the other, each seeing the last one's work (and always lock it first,
+    so that two never wait for each other). SQLite's write lock does so already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(CountState.stale).where(CountState.id == 1).with_for_update())
+
+
+def is_current(session: Session) -> bool:
+    """Whether the programmes' count is up to date with every write committed."""
+    return session.scalar(sa.select(CountState.stale).where(CountState.id == 1)) is False
+
+
+def recount(session: Session, *, always: bool = False) -> bool:
+    """Count the programmes' lots again where a write marked the count out of date (or
+    ``always``); returns whether it did."""
+    session.flush()
+    if not always and is_current(session):
+        return False
+    cover = coverage(session)
+    session.execute(sa.delete(ProgrammeLotCount))
+    rows = [
+        {"lot_id": lot_id, "chips": amount.chips, "qualifier": amount.qualifier.value}
+        for lot_id, amount in sorted(cover.added.items())
+    ]
+    if rows:
+        session.execute(sa.insert(ProgrammeLotCount), rows)
+    session.execute(sa.update(CountState).where(CountState.id == 1).values(stale=False))
+    return True
