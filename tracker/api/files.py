@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from tracker.service.imports import ImportResult
+    from tracker.service.publish import Published
 
 
 class Files(Database):
@@ -60,6 +61,48 @@ class Files(Database):
             written = list(export_to_folder(session, resolved, Path(folder), today))
         removed = remove_old_exports(Path(folder), today, keep) if keep is not None else []
         return written, removed
+
+    def publish(
+        self,
+        folder: str | Path,
+        *,
+        title: str | None = None,
+        dated: bool = False,
+        **filters: Unpack[FilterOptions],
+    ) -> Published:
+        """Publish into ``folder`` (docs in the README: "Publish and share"): CSV tables with a
+        Frictionless datapackage.json, a read-only SQLite snapshot whose views give the
+        tracker's totals with Datasette's metadata.json, and one self-contained index.html.
+        ``dated``: into ``folder/YYYY-MM-DD``, with ``folder/latest`` pointed at it. Filters
+        choose whole entries (place, operator, sponsor, confidence, announcement day)."""
+        from tracker.service.charts import described
+        from tracker.service.export import consistent_reads
+        from tracker.service.page import render_page
+        from tracker.service.publish import check_filters, page_of, publish, publish_dated
+
+        today = dt.datetime.now(dt.timezone.utc).date()
+        given = {name: value for name, value in filters.items() if value}
+        words = described(given)
+        heading = title or "AI accelerators planned" + (f": {words}" if words else "")
+        with self.session() as session:
+            consistent_reads(session)
+            resolved = self._filters(session, filters)
+            check_filters(resolved)
+
+            def one(target: Path) -> Published:
+                return publish(
+                    session,
+                    resolved,
+                    target,
+                    title=heading,
+                    described=words or "every entry",
+                    day=today,
+                    page=lambda _snapshot: render_page(page_of(session, resolved, heading, words, today)),
+                )
+
+            if dated:
+                return publish_dated(one, Path(folder), today)
+            return one(Path(folder))
 
     def import_file(
         self,

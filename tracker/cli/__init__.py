@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("setup", "init", "Create or upgrade the database schema and load the bundled seeds."),
     "list": ("entries", "entry_list", "List entries and their chip counts."),
     "operators": ("operators", "operators", "List, add or change operators."),
+    "publish": ("publish", "publish", "Publish CSVs, a data package, a SQLite snapshot and a web page."),
     "regions": ("reference", "regions", "List the regions, or the countries of one REGION."),
     "remove": ("entries", "entry_remove", "Remove an entry with its chip lots and history."),
     "restore": ("dump", "restore", "Load a dump (FILE, or - for standard input) into an empty database."),

@@ -1,0 +1,149 @@
+"""tracker publish: CSVs with a data package that validates, a snapshot whose SQL gives the
+tracker's totals (in Datasette too), a page with the CLI's figures, written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import frictionless
+import pytest
+
+import tracker
+from tests.conftest import Tracker as Cli
+from tests.test_api import build
+from tests.test_sql_views import EPOCH_FILE, assert_views_give_the_summary
+
+DATASETTE = [sys.executable, "-m", "datasette"]
+
+
+def _datasette_get(folder: Path, path: str) -> Any:
+    result = subprocess.run(
+        [*DATASETTE, "-i", str(folder / "tracker.sqlite"), "--metadata", str(folder / "metadata.json"),
+         "--get", path],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def assert_published_right(cli: Cli, folder: Path, *filters: str) -> None:
+    """The folder validates as a data package; its snapshot's views, Datasette's canned
+    query and the page give the CLI's totals (on the same filters)."""
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    snapshot = f"sqlite:///{folder / 'tracker.sqlite'}"
+    if not filters:
+        assert_views_give_the_summary(snapshot)
+    summary = json.loads(cli.ok("summary", "--by", "country", *filters, "--format", "json"))
+    canned = _datasette_get(folder, "/tracker/summary.json?_shape=array")
+    assert {row["country"]: row["chips"] for row in canned} == {
+        row["country"]: row["chips"] for row in summary
+    }
+    # The page's grand total is the summary table's last line, as the CLI prints it.
+    total_line = cli.ok("summary", *filters).splitlines()[-1].split()
+    chips = " ".join(total_line[2:4]) if total_line[2] in ("≥", "~", "≤") else total_line[2]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    start = page.index('id="grand-total"')
+    assert chips in page[start : page.index("</", start)]
+    assert "<script src" not in page
+    assert "<link" not in page
+
+
+def test_publishing_the_seeds_gives_the_clis_totals(seeded_tracker: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    assert seeded_tracker.ok("publish", str(folder)).strip() == str(folder)
+    assert_published_right(seeded_tracker, folder)
+    names = {path.name for path in folder.iterdir()}
+    assert {"datapackage.json", "metadata.json", "tracker.sqlite", "index.html", "entry.csv", "chip_lot.csv",
+            "counted_lots.csv", "summary_by_country.csv", "summary_by_vendor.csv"} <= names  # fmt: skip
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert package["licenses"][0]["name"] == "CC-BY-4.0"
+    # Every resource's every field is described, as is every table and column for Datasette.
+    assert all(
+        field["description"] for resource in package["resources"] for field in resource["schema"]["fields"]
+    )
+    metadata = json.loads((folder / "metadata.json").read_text())
+    tables = metadata["databases"]["tracker"]["tables"]
+    assert {resource["title"] for resource in package["resources"]} == set(tables)
+    assert not os.access(folder / "tracker.sqlite", os.W_OK) or os.geteuid() == 0
+    assert (folder / "tracker.sqlite").stat().st_mode & 0o222 == 0
+
+
+def test_publishing_nested_programmes_and_a_region(seeded_tracker: Cli, tmp_path: Path) -> None:
+    build(seeded_tracker)
+    assert_published_right(seeded_tracker, Path(seeded_tracker.ok("publish", str(tmp_path / "all")).strip()))
+    folder = Path(seeded_tracker.ok("publish", str(tmp_path / "eu"), "--region", "eu").strip())
+    assert_published_right(seeded_tracker, folder, "--region", "eu")
+    # Tokyo and Oslo are outside the EU: not published.
+    entries = (folder / "entry.csv").read_text()
+    assert "tokyo-campus" not in entries
+    assert "oslo-site" not in entries
+    assert "paris-site" in entries
+
+
+def test_full_text_search_finds_entries_by_operator(seeded_tracker: Cli, tmp_path: Path) -> None:
+    build(seeded_tracker)
+    folder = Path(seeded_tracker.ok("publish", str(tmp_path / "out")).strip())
+    found = _datasette_get(folder, "/tracker/entry.json?_search=Sakura&_shape=array")
+    assert [row["id"] for row in found] == ["tokyo-campus"]
+
+
+def test_a_publication_replaces_the_last_one_whole_and_nothing_else(
+    seeded_tracker: Cli, tmp_path: Path
+) -> None:
+    tmp_path = tmp_path / "publications"
+    tmp_path.mkdir()
+    folder = tmp_path / "out"
+    seeded_tracker.ok("publish", str(folder))
+    (folder / "extra.txt").write_text("left from before")
+    seeded_tracker.ok("publish", str(folder), "--title", "Second")
+    assert not (folder / "extra.txt").exists()
+    assert json.loads((folder / "datapackage.json").read_text())["title"] == "Second"
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]  # no staging folder left
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep")
+    result = seeded_tracker("publish", str(other))
+    assert result.exit_code != 0
+    assert "holds other files" in result.stderr
+    assert [path.name for path in other.iterdir()] == ["notes.txt"]
+    link = tmp_path / "link"
+    link.symlink_to(other)
+    result = seeded_tracker("publish", str(link))
+    assert result.exit_code != 0
+    assert "is a link" in result.stderr
+
+
+def test_filters_that_choose_lots_are_refused(seeded_tracker: Cli, tmp_path: Path) -> None:
+    result = seeded_tracker("publish", str(tmp_path / "out"), "--vendor", "NVIDIA")
+    assert result.exit_code != 0
+    assert "--vendor cannot be published" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_dated_publications_and_a_latest_link(seeded_db_url: str, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "publications"
+    tmp_path.mkdir()
+    with tracker.open(seeded_db_url) as api:
+        first = api.publish(tmp_path, dated=True)
+        second = api.publish(tmp_path, dated=True)
+    assert first.folder == second.folder == tmp_path / first.folder.name
+    latest = tmp_path / "latest"
+    assert latest.is_symlink()
+    assert os.readlink(latest) == first.folder.name
+    assert (latest / "datapackage.json").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([first.folder.name, "latest"])
+
+
+@pytest.mark.slow
+def test_publishing_the_epoch_import(tracker: Cli, tmp_path: Path) -> None:
+    tracker.ok("import", str(EPOCH_FILE), "--from", "epoch", "--skip-invalid")
+    folder = Path(tracker.ok("publish", str(tmp_path / "out")).strip())
+    assert_published_right(tracker, folder)
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert any("Epoch AI" in source["title"] for source in package["sources"])
