@@ -19,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service.bootstrap import initialise
+from tracker.service.counts import recount
 from tracker.service.database import create_engine
 
 COUNTRIES = {
@@ -175,6 +177,8 @@ def generate(url: str, entries: int, lots: int, seed: int) -> None:
             )
         links = ({"entry_id": f"e{n:07d}", "source_id": first + n % len(sources)} for n in range(entries))
         insert(connection, EntrySource.__table__, links)
+        with Session(bind=connection) as session:  # the programmes' count, for the SQL views
+            recount(session)
     engine.dispose()
     print(f"{written:,} entries, {written_lots:,} chip lots, {programmes:,} programmes in {url}")
 

@@ -71,6 +71,8 @@ def test_publishing_the_seeds_gives_the_clis_totals(seeded_tracker: Cli, tmp_pat
     assert {resource["title"] for resource in package["resources"]} == set(tables)
     assert not os.access(folder / "tracker.sqlite", os.W_OK) or os.geteuid() == 0
     assert (folder / "tracker.sqlite").stat().st_mode & 0o222 == 0
+    # No row of Epoch AI's is published: the page does not attribute any to it.
+    assert "Epoch AI" not in (folder / "index.html").read_text(encoding="utf-8")
 
 
 def test_publishing_nested_programmes_and_a_region(seeded_tracker: Cli, tmp_path: Path) -> None:
@@ -147,3 +149,7 @@ def test_publishing_the_epoch_import(tracker: Cli, tmp_path: Path) -> None:
     assert_published_right(tracker, folder)
     package = json.loads((folder / "datapackage.json").read_text())
     assert any("Epoch AI" in source["title"] for source in package["sources"])
+    assert (
+        "Rows from Epoch AI's GPU Clusters dataset: Epoch AI, CC BY 4.0."
+        in (folder / "index.html").read_text()
+    )

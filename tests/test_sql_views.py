@@ -4,6 +4,7 @@ made outside it they give NULL, not a stale count, until the tracker counts agai
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,22 @@ def test_the_views_give_the_summary_of_the_epoch_import(tracker: Cli) -> None:
     assert tracker.url is not None
     tracker.ok("import", str(EPOCH_FILE), "--from", "epoch", "--skip-invalid")
     assert_views_give_the_summary(tracker.url)
+
+
+def test_the_sql_of_docs_sql_md_runs_and_gives_the_clis_figures(nested: str) -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "sql.md").read_text(encoding="utf-8")
+    statements = [
+        statement.split("--")[0].strip()
+        for block in re.findall(r"^```sql\n(.*?)^```$", doc, flags=re.MULTILINE | re.DOTALL)
+        for statement in block.split(";")
+        if statement.split("--")[0].strip()
+    ]
+    assert len(statements) >= 5
+    results = [_query(nested, statement) for statement in statements]  # each runs, on either database
+    with tracker.open(nested) as api:
+        europe = {row["vendor"]: row["chips"] for row in api.summary(by="vendor", region="europe").rows}
+        by_status = {row["status"]: row["chips"] for row in api.summary(by="status").rows}
+    europe_query = next(i for i, statement in enumerate(statements) if "'europe'" in statement)
+    assert {vendor: int(chips) for vendor, chips in results[europe_query]} == europe
+    status_query = next(i for i, statement in enumerate(statements) if statement.startswith("SELECT status"))
+    assert {status: int(chips) for status, chips in results[status_query] if chips} == by_status

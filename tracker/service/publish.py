@@ -416,10 +416,17 @@ def page_of(session: Session, filters: Filters, title: str, described: str, day:
         chart=None if chart.empty else chart,
         sovereignty=sovereignty if len(sovereignty) else None,
         entries=entries,
-        licence="Data: the tracker's entries under CC BY 4.0, each figure with its sources; "
-        "rows from Epoch AI's GPU Clusters dataset are CC BY 4.0, by Epoch AI.",
+        licence=_licence(any(reference == ATTRIBUTION for cited in links.values() for reference, _ in cited)),
         notes=summary.notes,
     )
+
+
+def _licence(epoch: bool) -> str:
+    """The page's licence line; Epoch AI attributed where its rows are published."""
+    licence = "Data: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), each figure with its sources."
+    if epoch:
+        licence += " Rows from Epoch AI's GPU Clusters dataset: Epoch AI, CC BY 4.0."
+    return licence
 
 
 def lot_texts(session: Session, entry_ids: Sequence[str]) -> dict[str, str]:
