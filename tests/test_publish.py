@@ -3,8 +3,11 @@ tracker's totals (in Datasette too), a page with the CLI's figures, written whol
 
 from __future__ import annotations
 
+import contextlib
+import html
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +33,20 @@ def _datasette_get(folder: Path, path: str) -> Any:
     return json.loads(result.stdout)
 
 
+def _sql(folder: Path, statement: str) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(f"file:{folder / 'tracker.sqlite'}?mode=ro", uri=True)) as db:
+        return db.execute(statement).fetchall()
+
+
 def assert_published_right(cli: Cli, folder: Path, *filters: str) -> None:
     """The folder validates as a data package; its snapshot's views, Datasette's canned
     query and the page give the CLI's totals (on the same filters)."""
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
     snapshot = f"sqlite:///{folder / 'tracker.sqlite'}"
-    if not filters:
-        assert_views_give_the_summary(snapshot)
+    names = [name.removeprefix("--").replace("-", "_") for name in filters[::2]]
+    options = dict(zip(names, filters[1::2], strict=True))
+    assert_views_give_the_summary(snapshot, cli.url, **options)
     summary = json.loads(cli.ok("summary", "--by", "country", *filters, "--format", "json"))
     canned = _datasette_get(folder, "/tracker/summary.json?_shape=array")
     assert {row["country"]: row["chips"] for row in canned} == {
@@ -77,6 +86,18 @@ def test_publishing_the_seeds_gives_the_clis_totals(seeded_tracker: Cli, tmp_pat
 
 def test_publishing_nested_programmes_and_a_region(seeded_tracker: Cli, tmp_path: Path) -> None:
     build(seeded_tracker)
+    # A French programme with a part in Germany: published by country FR, it keeps counting
+    # only what its part leaves (10,000 - 4,000 = 6,000), as `tracker summary --country FR` does.
+    cli = seeded_tracker
+    cli.ok("add", "Franco-German plan", "--kind", "programme", "--country", "FR", "--chips", "10000",
+           "--vendor", "NVIDIA", "--source", "https://example.org/fg")  # fmt: skip
+    cli.ok("add", "Munich site", "--country", "DE", "--parent", "franco-german-plan", "--chips", "4000",
+           "--vendor", "NVIDIA", "--model", "H100", "--source", "https://example.org/m")  # fmt: skip
+    france = Path(seeded_tracker.ok("publish", str(tmp_path / "fr"), "--country", "FR").strip())
+    assert_published_right(seeded_tracker, france, "--country", "FR")
+    assert _sql(france, "SELECT counted_chips FROM counted_lots WHERE entry_id = 'franco-german-plan'") == [
+        (6_000,)
+    ]
     assert_published_right(seeded_tracker, Path(seeded_tracker.ok("publish", str(tmp_path / "all")).strip()))
     folder = Path(seeded_tracker.ok("publish", str(tmp_path / "eu"), "--region", "eu").strip())
     assert_published_right(seeded_tracker, folder, "--region", "eu")

@@ -38,32 +38,36 @@ def _one(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _summary(api: tracker.Tracker, key: str) -> dict[object, tuple[object, ...]]:
+def _summary(api: tracker.Tracker, key: str, filters: dict[str, str]) -> dict[object, tuple[object, ...]]:
     return {
         row[key]: (row["entries"], row["chips"], row["qualifier"], _one(row["h100e"]), _one(row["power_mw"]))
-        for row in api.summary(by=key).rows
+        for row in api.summary(by=key, **filters).rows  # type: ignore[arg-type]
     }
 
 
-def assert_views_give_the_summary(url: str) -> None:
-    """Every view, and counted_lots grouped by each key, equals the tracker's own figures."""
-    with tracker.open(url) as api:
-        total = api.summary(by="country").total
+def assert_views_give_the_summary(url: str, source: str | None = None, **filters: str) -> None:
+    """Every view of the database at ``url``, and counted_lots grouped by each key, equals the
+    tracker's own figures: on the same database, or on ``source`` with ``filters`` (a snapshot
+    that tracker publish made with them; by region then only the regions the filter names)."""
+    with tracker.open(source or url) as api:
+        total = api.summary(by="country", **filters).total  # type: ignore[arg-type]
         assert total is not None
-        for key, view in (("country", "summary_by_country"), ("vendor", "summary_by_vendor"),
-                          ("region", "summary_by_region")):  # fmt: skip
+        views = [("country", "summary_by_country"), ("vendor", "summary_by_vendor")]
+        for key, view in views if filters else [*views, ("region", "summary_by_region")]:
             rows = _query(url, f"SELECT {key}, entries, chips, qualifier, h100e, power_mw FROM {view}")
             from_sql = {row[0]: (row[1], row[2], row[3], _one(row[4]), _one(row[5])) for row in rows}
-            assert from_sql == _summary(api, key), key
+            assert from_sql == _summary(api, key, filters), key
         for key in COLUMN_KEYS:
             column = key.replace("-", "_")
             rows = _query(url, f"SELECT {column}, SUM(counted_chips) FROM counted_lots GROUP BY {column}")
             # A group of lots that their parts cover in full sums to 0 and makes no summary row.
             sums = {value: int(chips) for value, chips in rows if chips}
-            assert sums == {value: row[1] for value, row in _summary(api, key).items() if row[1]}, key
+            assert sums == {value: row[1] for value, row in _summary(api, key, filters).items() if row[1]}, (
+                key
+            )
         (chips,) = _query(url, "SELECT SUM(counted_chips) FROM counted_lots")[0]
         assert int(chips or 0) == total["chips"]
-        periods = api.timeline().rows
+        periods = api.timeline(**filters).rows  # type: ignore[arg-type]
         timeline = {row["period"]: (row["entries"], row["chips"], row["qualifier"]) for row in periods}
         rows = _query(url, "SELECT period, entries, chips, qualifier FROM timeline_by_quarter")
         assert {period or "undated": figures for period, *figures in rows} == {

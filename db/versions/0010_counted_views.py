@@ -29,6 +29,12 @@ VIEWS = (
     "counted_lots",
 )
 
+# A programme's lot: its entry has parts, or a region scope, or the tracker counted it as a
+# programme's (a snapshot of tracker publish keeps a programme whose parts it leaves out).
+PROGRAMME = (
+    "(c.lot_id IS NOT NULL OR e.scope IS NOT NULL OR EXISTS (SELECT 1 FROM entry p WHERE p.parent_id = e.id))"
+)
+
 # Each lot whose status counts in the planned total (not cancelled or decommissioned) with
 # the chips it counts: all of its own, or for a programme's lot what it adds to its parts
 # (programme_lot_count). Every count is NULL while that is out of date (count_state).
@@ -71,15 +77,15 @@ FROM (
         COALESCE(l.online_start, e.online_start) AS online_start,
         COALESCE(l.online_precision, e.online_precision) AS online_precision,
         {schedule} AS schedule,
-        (e.scope IS NOT NULL OR EXISTS (SELECT 1 FROM entry p WHERE p.parent_id = e.id)) AS programme,
+        {programme} AS programme,
         l.quantity AS quantity,
         CASE
             WHEN s.stale THEN NULL
-            WHEN e.scope IS NOT NULL OR EXISTS (SELECT 1 FROM entry p WHERE p.parent_id = e.id) THEN c.chips
+            WHEN {programme} THEN c.chips
             ELSE l.quantity
         END AS counted_chips,
         CASE
-            WHEN e.scope IS NOT NULL OR EXISTS (SELECT 1 FROM entry p WHERE p.parent_id = e.id) THEN c.qualifier
+            WHEN {programme} THEN c.qualifier
             ELSE l.qualifier
         END AS qualifier,
         m.bf16_tflops AS bf16_tflops,
@@ -263,8 +269,13 @@ def _schedule(dialect: sa.Dialect) -> str:
 def _triggers(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [
-            "CREATE FUNCTION mark_counts_stale() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN UPDATE count_state SET stale = true WHERE NOT stale; RETURN NULL; END $$",
+            # The tracker's own writes (tracker.writing set) only note that they changed
+            # something, in a setting of the transaction: it counts again before committing.
+            "CREATE FUNCTION mark_counts_stale() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF current_setting('tracker.writing', true) = 'on' THEN "
+            "PERFORM set_config('tracker.changed', 'on', true); "
+            "ELSE UPDATE count_state SET stale = true WHERE NOT stale; END IF; "
+            "RETURN NULL; END $$",
             *(
                 f"CREATE TRIGGER {table}_marks_counts_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
                 f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION mark_counts_stale()"
@@ -300,7 +311,11 @@ def upgrade() -> None:
     for trigger in _triggers(dialect):
         op.execute(trigger)
     true, false = ("true", "false") if dialect == "postgresql" else ("1", "0")
-    op.execute(COUNTED_LOTS.format(true=true, false=false, schedule=_schedule(op.get_bind().dialect)))
+    op.execute(
+        COUNTED_LOTS.format(
+            true=true, false=false, schedule=_schedule(op.get_bind().dialect), programme=PROGRAMME
+        )
+    )
     op.execute(SUMMARY_BY_COUNTRY)
     op.execute(SUMMARY_BY_VENDOR)
     op.execute(SUMMARY_BY_REGION)

@@ -43,12 +43,13 @@ def restore_database(engine: Engine, handle: IO[bytes], name: str) -> dict[str, 
                 seeds.load_reference(session)
                 session.flush()
         _refuse_unless_empty(connection)
+        with Session(bind=connection) as session:
+            counts.hold(session)
         restorer = _Restorer(connection, name)
         for line, record_type, values in dump.records():
             restorer.add(line, record_type, values)
         restorer.finish(dump.version)
         with Session(bind=connection) as session:
-            counts.hold(session)
             counts.recount(session)
     return dump.counts
 
