@@ -170,7 +170,5 @@ def test_publishing_the_epoch_import(tracker: Cli, tmp_path: Path) -> None:
     assert_published_right(tracker, folder)
     package = json.loads((folder / "datapackage.json").read_text())
     assert any("Epoch AI" in source["title"] for source in package["sources"])
-    assert (
-        "Rows from Epoch AI's GPU Clusters dataset: Epoch AI, CC BY 4.0."
-        in (folder / "index.html").read_text()
-    )
+    page = html.unescape((folder / "index.html").read_text(encoding="utf-8"))
+    assert "Rows from Epoch AI's GPU Clusters dataset: Epoch AI, CC BY 4.0." in page
