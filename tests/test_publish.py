@@ -142,11 +142,12 @@ def test_a_publication_replaces_the_last_one_whole_and_nothing_else(
 
 
 def test_filters_that_choose_lots_are_refused(seeded_tracker: Cli, tmp_path: Path) -> None:
-    result = seeded_tracker("publish", str(tmp_path / "out"), "--vendor", "NVIDIA")
-    assert result.exit_code != 0
-    assert "--vendor cannot be published" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    for option, value in (("--vendor", "NVIDIA"), ("--model", "B300"), ("--status", "planned")):
+        result = seeded_tracker("publish", str(tmp_path / "out"), option, value)
+        assert result.exit_code != 0
+        assert f"{option} cannot be published" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()
 
 
 def test_dated_publications_and_a_latest_link(seeded_db_url: str, tmp_path: Path) -> None:

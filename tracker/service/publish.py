@@ -47,7 +47,10 @@ SNAPSHOT = "tracker.sqlite"
 LATEST = "latest"
 # The filters that choose entries; the others choose lots or a day, which a snapshot of
 # entries cannot hold.
-_LOT_FILTERS = ("vendors", "models", "statuses", "as_of", "changed_since", "unsourced")
+_LOT_FILTERS = {
+    "vendors": "--vendor", "models": "--model", "statuses": "--status", "as_of": "--as-of",
+    "changed_since": "--changed-since", "unsourced": "--unsourced",
+}  # fmt: skip
 _CHILDREN = ("chip_lot", "entry_source", "status_event", "entry_change", "entry_verification")
 _FTS_COLUMNS = ("name", "operator", "city", "notes")
 
@@ -61,9 +64,8 @@ class Published:
 
 def check_filters(filters: Filters) -> None:
     """Refuse the filters a publication cannot hold: it publishes whole entries."""
-    for name in _LOT_FILTERS:
+    for name, option in _LOT_FILTERS.items():
         if getattr(filters, name):
-            option = "--" + name.replace("_", "-").rstrip("s")
             raise InvalidValue(
                 name,
                 f"{option} cannot be published: a publication holds whole entries as they stand "
