@@ -20,6 +20,7 @@ import tracker
 from tests.conftest import Tracker as Cli
 from tests.test_api import build
 from tests.test_sql_views import EPOCH_FILE, assert_views_give_the_summary
+from tracker.errors import InvalidValue
 
 DATASETTE = [sys.executable, "-m", "datasette"]
 
@@ -77,7 +78,9 @@ def test_publishing_the_seeds_gives_the_clis_totals(seeded_tracker: Cli, tmp_pat
     )
     metadata = json.loads((folder / "metadata.json").read_text())
     tables = metadata["databases"]["tracker"]["tables"]
-    assert {resource["title"] for resource in package["resources"]} == set(tables)
+    assert {resource["title"] for resource in package["resources"]} == {
+        name for name, table in tables.items() if not table.get("hidden")
+    }
     assert not os.access(folder / "tracker.sqlite", os.W_OK) or os.geteuid() == 0
     assert (folder / "tracker.sqlite").stat().st_mode & 0o222 == 0
     # No row of Epoch AI's is published: the page does not attribute any to it.
@@ -122,18 +125,24 @@ def test_a_publication_replaces_the_last_one_whole_and_nothing_else(
     tmp_path.mkdir()
     folder = tmp_path / "out"
     seeded_tracker.ok("publish", str(folder))
-    (folder / "extra.txt").write_text("left from before")
+    (folder / "summary_by_country.csv").write_text("an older table\n")
     seeded_tracker.ok("publish", str(folder), "--title", "Second")
-    assert not (folder / "extra.txt").exists()
+    assert (folder / "summary_by_country.csv").read_text() != "an older table\n"
     assert json.loads((folder / "datapackage.json").read_text())["title"] == "Second"
     assert [path.name for path in tmp_path.iterdir()] == ["out"]  # no staging folder left
+    # A file that no publication writes (a README, a .git) beside an earlier publication: the
+    # folder is not replaced, nor is a folder with a datapackage.json of someone else's.
+    (folder / "README.txt").write_text("mine")
     other = tmp_path / "mine"
     other.mkdir()
-    (other / "notes.txt").write_text("keep")
-    result = seeded_tracker("publish", str(other))
-    assert result.exit_code != 0
-    assert "holds other files" in result.stderr
-    assert [path.name for path in other.iterdir()] == ["notes.txt"]
+    (other / "datapackage.json").write_text('{"name": "mine"}')
+    (other / "thesis.csv").write_text("keep")
+    for target, kept in ((folder, "README.txt"), (other, "thesis.csv")):
+        result = seeded_tracker("publish", str(target))
+        assert result.exit_code != 0
+        assert f"holds other files ({kept})" in result.stderr
+        assert (target / kept).exists()
+    assert json.loads((other / "datapackage.json").read_text()) == {"name": "mine"}
     link = tmp_path / "link"
     link.symlink_to(other)
     result = seeded_tracker("publish", str(link))
@@ -145,7 +154,7 @@ def test_filters_that_choose_lots_are_refused(seeded_tracker: Cli, tmp_path: Pat
     for option, value in (("--vendor", "NVIDIA"), ("--model", "B300"), ("--status", "planned")):
         result = seeded_tracker("publish", str(tmp_path / "out"), option, value)
         assert result.exit_code != 0
-        assert f"{option} cannot be published" in result.stderr
+        assert f"{option}: cannot be published" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "out").exists()
 
@@ -162,6 +171,35 @@ def test_dated_publications_and_a_latest_link(seeded_db_url: str, tmp_path: Path
     assert os.readlink(latest) == first.folder.name
     assert (latest / "datapackage.json").exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([first.folder.name, "latest"])
+    # A folder where the link goes, or a file in place of the folder, is refused before anything is written.
+    (latest).unlink()
+    (tmp_path / "latest").mkdir()
+    with pytest.raises(InvalidValue, match="latest is not a link"):
+        api_publish(seeded_db_url, tmp_path)
+    with pytest.raises(InvalidValue, match="is not a folder"):
+        api_publish(seeded_db_url, tmp_path / first.folder.name / "index.html")
+
+
+def api_publish(url: str, folder: Path) -> None:
+    with tracker.open(url) as api:
+        api.publish(folder, dated=True)
+
+
+def test_the_snapshot_holds_what_the_package_describes(seeded_tracker: Cli, tmp_path: Path) -> None:
+    seeded_tracker.ok("add", "Secret", "--country", "JP", "--chips", "10", "--vendor", "NVIDIA",
+                      "--source", "https://example.org/s")  # fmt: skip
+    seeded_tracker.ok("remove", "secret", "--yes", "--note", "entered by mistake")
+    folder = Path(seeded_tracker.ok("publish", str(tmp_path / "out")).strip())
+    tables = {name for (name,) in _sql(folder, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    package = {
+        resource["title"] for resource in json.loads((folder / "datapackage.json").read_text())["resources"]
+    }
+    views = {name for (name,) in _sql(folder, "SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert views <= package
+    assert tables - package == {"programme_lot_count", "count_state"} | {
+        t for t in tables if t.startswith("entry_fts")
+    }
+    assert _sql(folder, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'") == [(0,)]
 
 
 @pytest.mark.slow

@@ -153,6 +153,29 @@ def test_a_read_leaves_the_count_as_it_is(nested: str) -> None:
     assert_views_give_the_summary(nested)
 
 
+def test_a_programme_its_parts_cover_has_no_figures_and_a_lost_state_row_is_made_again(tracker: Cli) -> None:
+    assert tracker.url is not None
+    h100 = ["--chips", "1000", "--vendor", "NVIDIA", "--model", "H100"]
+    tracker.ok(
+        "add", "EU plan", "--kind", "programme", "--scope", "eu", *h100, "--source", "https://example.org/a"
+    )
+    tracker.ok(
+        "add", "FR site", "--country", "FR", "--parent", "eu-plan", *h100, "--source", "https://example.org/b"
+    )
+    assert_views_give_the_summary(tracker.url)
+    # The plan adds nothing: no H100-equivalents or power of its own (NULL, as the CLI's empty cell).
+    assert _query(
+        tracker.url, "SELECT counted_chips, h100e, power_mw FROM counted_lots WHERE entry_id = 'eu-plan'"
+    ) == [(0, None, None)]
+    engine = sa.create_engine(tracker.url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM count_state"))
+    engine.dispose()
+    assert _query(tracker.url, "SELECT COUNT(*), COUNT(counted_chips) FROM counted_lots") == [(2, 0)]
+    tracker.ok("init")
+    assert_views_give_the_summary(tracker.url)
+
+
 @pytest.mark.slow
 def test_the_views_give_the_summary_of_the_epoch_import(tracker: Cli) -> None:
     assert tracker.url is not None

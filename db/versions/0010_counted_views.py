@@ -46,12 +46,12 @@ SELECT
     online_start, online_precision, schedule, programme, quantity,
     counted_chips,
     qualifier,
-    counted_chips * 1.0 * bf16_tflops / (
+    NULLIF(counted_chips, 0) * 1.0 * bf16_tflops / (
         SELECT r.bf16_tflops FROM chip_model r WHERE r.vendor = 'NVIDIA' AND r.name = 'H100'
     ) AS h100e,
     CASE
-        WHEN entry_power_mw IS NOT NULL THEN entry_power_mw * 1.0 * counted_chips / entry_chips
-        ELSE counted_chips * 1.0 * tdp_w * 1.5 / 1000000
+        WHEN entry_power_mw IS NOT NULL THEN entry_power_mw * 1.0 * NULLIF(counted_chips, 0) / entry_chips
+        ELSE NULLIF(counted_chips, 0) * 1.0 * tdp_w * 1.5 / 1000000
     END AS power_mw,
     CASE
         WHEN entry_power_mw IS NOT NULL THEN {false}
@@ -80,7 +80,7 @@ FROM (
         {programme} AS programme,
         l.quantity AS quantity,
         CASE
-            WHEN s.stale THEN NULL
+            WHEN s.id IS NULL OR s.stale THEN NULL
             WHEN {programme} THEN c.chips
             ELSE l.quantity
         END AS counted_chips,
@@ -98,7 +98,7 @@ FROM (
     LEFT JOIN chip_vendor v ON v.name = l.vendor
     LEFT JOIN chip_model m ON m.vendor = l.vendor AND m.name = l.model
     LEFT JOIN programme_lot_count c ON c.lot_id = l.id
-    CROSS JOIN count_state s
+    LEFT JOIN count_state s ON s.id = 1
     WHERE COALESCE(l.status, e.status) NOT IN ('cancelled', 'decommissioned')
 ) AS lots
 """
@@ -131,9 +131,9 @@ _GROUP_FLAGS = f"""
 # in it is (out of date).
 _FIGURES = f"""
     COUNT(DISTINCT entry_id) AS entries,
-    CASE WHEN COUNT(counted_chips) = COUNT(*) THEN SUM(counted_chips) END AS chips,{_QUALIFIER}
-    SUM(h100e) AS h100e,
-    SUM(power_mw) AS power_mw"""
+    CASE WHEN COUNT(counted_chips) = COUNT(*) THEN CAST(SUM(counted_chips) AS BIGINT) END AS chips,{_QUALIFIER}
+    ROUND(SUM(h100e), 6) AS h100e,
+    ROUND(SUM(power_mw), 6) AS power_mw"""
 _MAKES_ROW = (
     "HAVING SUM(CASE WHEN NOT programme OR counted_chips IS NULL OR counted_chips > 0 THEN 1 ELSE 0 END) > 0"
 )
@@ -192,9 +192,9 @@ GROUP BY region
 # lots without a period one row, period NULL. period_end orders the rows as the timeline does.
 TIMELINE = """
 CREATE VIEW timeline_by_quarter AS
-SELECT period, MAX(period_end) AS period_end, SUM(entries) AS entries,
-    CASE WHEN COUNT(chips) = COUNT(*) THEN SUM(chips) END AS chips,{qualifier}
-    SUM(h100e) AS h100e, SUM(power_mw) AS power_mw
+SELECT period, MAX(period_end) AS period_end, CAST(SUM(entries) AS BIGINT) AS entries,
+    CASE WHEN COUNT(chips) = COUNT(*) THEN CAST(SUM(chips) AS BIGINT) END AS chips,{qualifier}
+    ROUND(SUM(h100e), 6) AS h100e, ROUND(SUM(power_mw), 6) AS power_mw
 FROM (
     SELECT {period} AS period, {period_end} AS period_end,{flags}{figures}
     FROM counted_lots
@@ -274,7 +274,10 @@ def _triggers(dialect: str) -> list[str]:
             "CREATE FUNCTION mark_counts_stale() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "IF current_setting('tracker.writing', true) = 'on' THEN "
             "PERFORM set_config('tracker.changed', 'on', true); "
-            "ELSE UPDATE count_state SET stale = true WHERE NOT stale; END IF; "
+            # Anyone else's write locks the row first, so that a tracker writer beginning
+            # meanwhile waits for it to commit before it counts, then finds it.
+            "ELSE PERFORM 1 FROM count_state WHERE id = 1 FOR UPDATE; "
+            "UPDATE count_state SET stale = true WHERE NOT stale; END IF; "
             "RETURN NULL; END $$",
             *(
                 f"CREATE TRIGGER {table}_marks_counts_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "

@@ -78,7 +78,7 @@ class Files(Database):
         from tracker.service.charts import described
         from tracker.service.export import consistent_reads
         from tracker.service.page import render_page
-        from tracker.service.publish import check_filters, page_of, publish, publish_dated
+        from tracker.service.publish import page_of, publish, publish_dated
 
         today = dt.datetime.now(dt.timezone.utc).date()
         given = {name: value for name, value in filters.items() if value}
@@ -87,7 +87,6 @@ class Files(Database):
         with self.session() as session:
             consistent_reads(session)
             resolved = self._filters(session, filters)
-            check_filters(resolved)
 
             def one(target: Path) -> Published:
                 return publish(

@@ -77,7 +77,9 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
         with Session(bind=connection) as session:
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
-            # Always: so that init rebuilds a count a write outside the tracker left out of date.
+            # Always: so that init rebuilds a count a write outside the tracker left out of date;
+            # holding it first, as every writer does (in another order, two would deadlock).
+            counts.hold(session)
             counts.recount(session, always=True)
     return InitReport(
         schema={"empty": "created", "outdated": "upgraded"}.get(state, "current"),

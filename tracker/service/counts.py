@@ -58,6 +58,9 @@ def recount(session: Session, *, always: bool = False) -> bool:
     ]
     if rows:
         session.execute(sa.insert(ProgrammeLotCount), rows)
+    if session.get(CountState, 1) is None:  # its one row, deleted by someone: made again
+        session.add(CountState(id=1, stale=False))
+        session.flush()
     session.execute(sa.update(CountState).where(CountState.id == 1).values(stale=False))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.set_config("tracker.changed", "off", True)))

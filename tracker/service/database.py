@@ -150,9 +150,10 @@ def one_import_at_a_time(session: Session) -> None:
 
 def take_turn(session: Session, *, alone: bool) -> None:
     """On PostgreSQL, wait for the writers that must work alone (imports) to end; ``alone``:
-    wait for every other writer, and keep them waiting until this transaction ends. Writers
-    that are not alone work side by side, each locking the rows it changes. SQLite's write
-    lock makes every writer work alone already."""
+    wait for every other writer, and keep them waiting until this transaction ends. (Every
+    writer then takes the programmes' count in turn, :func:`tracker.service.counts.hold`, so
+    that writers commit one after the other.) SQLite's write lock makes every writer work
+    alone already."""
     if session.get_bind().dialect.name != "postgresql":
         return
     lock = sa.func.pg_advisory_xact_lock if alone else sa.func.pg_advisory_xact_lock_shared

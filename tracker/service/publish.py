@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
+import glob
 import json
 import os
 import shutil
@@ -23,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.errors import InvalidValue
+from tracker.errors import FileProblem, InvalidValue
 from tracker.model.tables import ChipLot, Entry, EntrySource, Source
 from tracker.service import database
 from tracker.service.dump import dump_database
@@ -33,6 +35,7 @@ from tracker.service.page import Page, PageEntry, PageSource
 from tracker.service.programmes import coverage
 from tracker.service.published import (
     EPOCH_SOURCE,
+    INTERNAL,
     TABLES,
     TRACKER_LICENCE,
     VIEWS,
@@ -53,6 +56,12 @@ _LOT_FILTERS = {
 }  # fmt: skip
 _CHILDREN = ("chip_lot", "entry_source", "status_event", "entry_change", "entry_verification")
 _FTS_COLUMNS = ("name", "operator", "city", "notes")
+# Tables of the working database a snapshot leaves out: history and bookkeeping, which the data
+# package does not describe (edits may hold what was withdrawn; removals any country's).
+_LEFT_OUT = (
+    "entry_change", "entry_verification", "entry_removal", "seed_load", "alembic_version",
+    "chip_vendor_alias", "chip_model_alias",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,9 @@ def check_filters(filters: Filters) -> None:
     for name, option in _LOT_FILTERS.items():
         if getattr(filters, name):
             raise InvalidValue(
-                name,
-                f"{option} cannot be published: a publication holds whole entries as they stand "
-                "now; filter by place, operator, sponsor, confidence or announcement day",
+                option.removeprefix("--"),
+                "cannot be published: a publication holds whole entries as they stand now; "
+                "filter by place, operator, sponsor, confidence or announcement day",
             )
 
 
@@ -89,7 +98,8 @@ def publish(
     the tracker's reports, so that its figures are the CLI's)."""
     check_filters(filters)
     folder = _destination(folder)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    _remove_abandoned(folder)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(folder, os.getpid()), dir=folder.parent))
     try:
         snapshot = staging / SNAPSHOT
         kept = _snapshot(session, filters, snapshot)
@@ -106,8 +116,10 @@ def publish(
         (staging / "index.html").write_text(page(staging / SNAPSHOT), encoding="utf-8")
         snapshot.chmod(0o444)
         _move_into_place(staging, folder)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if _disk_full(error):
+            raise FileProblem("folder", f"the disk is full: no room to publish in {folder.parent}") from None
         raise
     files = tuple(sorted(path.name for path in folder.iterdir()))
     return Published(folder, kept, files)
@@ -116,12 +128,20 @@ def publish(
 def publish_dated(publish_one: Any, parent: Path, day: dt.date) -> Published:
     """Publish into ``parent/DAY`` and point ``parent/latest`` at it, the link replaced in one
     step (a reader finds the old publication or the new one, never none)."""
-    parent = _destination(parent / day.isoformat()).parent
+    parent = parent.expanduser().absolute()
+    if not parent.is_dir():
+        raise InvalidValue("folder", f"{parent} is not a folder; give the folder of the dated publications")
+    latest = parent / LATEST
+    if latest.exists() and not latest.is_symlink():
+        raise InvalidValue("folder", f"{latest} is not a link; remove it, or give another folder")
     result: Published = publish_one(parent / day.isoformat())
     link = parent / f".{LATEST}.{os.getpid()}"
-    link.unlink(missing_ok=True)
-    link.symlink_to(day.isoformat())
-    os.replace(link, parent / LATEST)
+    try:
+        link.unlink(missing_ok=True)
+        link.symlink_to(day.isoformat())
+        os.replace(link, latest)
+    finally:
+        link.unlink(missing_ok=True)
     return result
 
 
@@ -131,13 +151,61 @@ def _destination(folder: Path) -> Path:
         raise InvalidValue("folder", f"{folder} is a link; give a folder of its own")
     if folder.exists() and not folder.is_dir():
         raise InvalidValue("folder", f"{folder} is a file; give a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "datapackage.json").exists():
-        raise InvalidValue(
-            "folder", f"{folder} holds other files; give a new folder or an earlier publication"
-        )
+    if folder.is_dir():
+        # Replaced whole only when it holds nothing but what a publication writes.
+        others = sorted(path.name for path in folder.iterdir() if path.name not in published_files())
+        if others or (any(folder.iterdir()) and not (folder / "datapackage.json").is_file()):
+            shown = ", ".join(others[:3]) + (" and more" if len(others) > 3 else "")
+            raise InvalidValue(
+                "folder",
+                f"{folder} holds other files ({shown or 'and no datapackage.json'}); "
+                "give a new folder or an earlier publication",
+            )
     if not folder.parent.is_dir():
         raise InvalidValue("folder", f"{folder.parent} does not exist")
     return folder
+
+
+def published_files() -> frozenset[str]:
+    """The names of the files a publication writes."""
+    tables = (f"{name}.csv" for name in (*TABLES, *VIEWS))
+    return frozenset((*tables, "datapackage.json", "metadata.json", "index.html", SNAPSHOT))
+
+
+def _staging_prefix(folder: Path, pid: int) -> str:
+    return f".{folder.name}.publishing.{pid}."
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove what a publication into ``folder`` that was killed left beside it: its staging
+    folder, or the earlier publication it had renamed aside, once its process is gone."""
+    for path in folder.parent.glob(f".{glob.escape(folder.name)}.*.*.*"):
+        kind, _, rest = path.name.removeprefix(f".{folder.name}.").partition(".")
+        pid = rest.partition(".")[0]
+        ours = kind in ("publishing", "old") and pid.isdigit() and path.is_dir() and not path.is_symlink()
+        if ours and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what caused it) is a full disk, as a file or a database says it."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "disk is full" in str(error) or "No space left" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
@@ -146,7 +214,8 @@ def _move_into_place(staging: Path, folder: Path) -> None:
     if not folder.exists():
         os.rename(staging, folder)
         return
-    old = folder.parent / f".{folder.name}.old.{os.getpid()}"
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.{os.getpid()}.", dir=folder.parent))
+    old.rmdir()  # a name of its own, for the old folder to be renamed to
     os.rename(folder, old)
     os.rename(staging, folder)
     shutil.rmtree(old, ignore_errors=True)
@@ -195,9 +264,7 @@ def _snapshot(session: Session, filters: Filters, path: Path) -> int:
         connection.execute(sa.text(
             "DELETE FROM source WHERE id NOT IN (SELECT source_id FROM entry_source) "
             "AND id NOT IN (SELECT source_id FROM status_event WHERE source_id IS NOT NULL) "
-            "AND id NOT IN (SELECT source_id FROM token_metric WHERE source_id IS NOT NULL) "
-            "AND id NOT IN (SELECT source_id FROM entry_change WHERE source_id IS NOT NULL) "
-            "AND id NOT IN (SELECT source_id FROM entry_verification WHERE source_id IS NOT NULL)"
+            "AND id NOT IN (SELECT source_id FROM token_metric WHERE source_id IS NOT NULL)"
         ))  # fmt: skip
         lots = set(connection.scalars(sa.select(ChipLot.id)))
         connection.execute(sa.text("DELETE FROM programme_lot_count"))
@@ -211,6 +278,12 @@ def _snapshot(session: Session, filters: Filters, path: Path) -> int:
                 sa.text("INSERT INTO programme_lot_count VALUES (:lot_id, :chips, :qualifier)"), rows
             )
         connection.execute(sa.text("UPDATE count_state SET stale = 0"))
+        for table in _LEFT_OUT:
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+        # Read-only: no trigger to keep (a copy someone writes to has no tracker to recount).
+        triggers = connection.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
+        for (trigger,) in triggers:
+            connection.execute(sa.text(f'DROP TRIGGER "{trigger}"'))
         _full_text_search(connection)
     with _engine(path) as engine, engine.connect() as connection:
         connection.execute(sa.text("VACUUM"))
@@ -314,6 +387,8 @@ def _metadata(title: str, described: str, day: dt.date, epoch: bool) -> dict[str
         name: {"description": description_of(name), "columns": column_descriptions(name)}
         for name in [*TABLES, *VIEWS]
     }
+    for name, (described, columns) in INTERNAL.items():
+        tables[name] = {"description": described, "columns": columns, "hidden": True}
     tables["entry"]["fts_table"] = "entry_fts"
     tables["entry"]["searchmode"] = "raw"
     source = "The tracker's own entries, each with its sources"

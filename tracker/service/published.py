@@ -160,6 +160,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
+# Tables a snapshot keeps for its views, which the data package leaves out.
+INTERNAL: dict[str, tuple[str, dict[str, str]]] = {
+    "programme_lot_count": (
+        "What each programme's lot adds to its parts' chips, as the tracker counted it.",
+        {"lot_id": "The lot.", "chips": "The chips it adds.", "qualifier": "How exactly they are known."},
+    ),
+    "count_state": (
+        "Whether programme_lot_count is out of date (then every count of the views is empty).",
+        {"id": "Always 1.", "stale": "1 (true) when out of date."},
+    ),
+}
+
 _FIGURES = {
     "entries": ("integer", "Distinct entries counted (a programme whose parts cover it is one of them)."),
     "chips": ("integer", "Accelerators planned, every chip once (a programme: what its parts do not cover)."),
