@@ -408,13 +408,13 @@ def _metadata(title: str, described: str, day: dt.date, epoch: bool) -> dict[str
                     "summary": {
                         "title": "Planned chips by country",
                         "description": "As `tracker summary --by country` gives them.",
-                        "sql": "SELECT country, entries, chips, qualifier, h100e, power_mw "
-                        "FROM summary_by_country ORDER BY chips DESC, country",
+                        "sql": "SELECT country, entries, chips, qualifier, ROUND(h100e, 1) AS h100e, "
+                        "ROUND(power_mw, 1) AS power_mw FROM summary_by_country ORDER BY chips DESC, country",
                     },
                     "summary_by_vendor": {
                         "title": "Planned chips by vendor",
-                        "sql": "SELECT vendor, entries, chips, qualifier, h100e, power_mw "
-                        "FROM summary_by_vendor ORDER BY chips DESC, vendor",
+                        "sql": "SELECT vendor, entries, chips, qualifier, ROUND(h100e, 1) AS h100e, "
+                        "ROUND(power_mw, 1) AS power_mw FROM summary_by_vendor ORDER BY chips DESC, vendor",
                     },
                     "total": {
                         "title": "Every chip planned, counted once",
