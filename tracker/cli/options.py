@@ -29,7 +29,18 @@ _ONE_VALUE_FILTERS = ("announced_since", "announced_until", "min_confidence")
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The filters of every read command, handed to it as one dict named ``filters``, keyed as
     the Python API takes them (:class:`tracker.api.FilterOptions`); those not given left out."""
-    names = [name for name, _ in FILTER_OPTIONS] + list(_ONE_VALUE_FILTERS)
+    return _with_filters(command, FILTER_OPTIONS)
+
+
+def entry_filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`filter_options` less those that choose lots (vendor, model, status): for a
+    command that takes whole entries (``tracker publish``)."""
+    lots = ("vendor", "model", "status")
+    return _with_filters(command, tuple(option for option in FILTER_OPTIONS if option[0] not in lots))
+
+
+def _with_filters(command: Callable[..., Any], options: tuple[tuple[str, str], ...]) -> Callable[..., Any]:
+    names = [name for name, _ in options] + list(_ONE_VALUE_FILTERS)
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,7 +61,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     decorated = click.option(
         "--announced-since", metavar="DATE", help="Only entries announced on or after this day."
     )(decorated)
-    for name, help_text in reversed(FILTER_OPTIONS):
+    for name, help_text in reversed(options):
         decorated = click.option(
             "--" + name.replace("_", "-"),
             name,

@@ -7,12 +7,12 @@ from typing import Any
 import click
 
 from tracker.cli.app import App, api, pass_app
-from tracker.cli.options import filter_options
+from tracker.cli.options import entry_filter_options
 
 
 @click.command(short_help="Publish CSVs, a data package, a SQLite snapshot and a web page.")
 @click.argument("folder", metavar="DIR")
-@filter_options
+@entry_filter_options
 @click.option("--title", metavar="TEXT", help="The page's and the package's title.")
 @click.option(
     "--dated",
