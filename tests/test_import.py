@@ -282,6 +282,21 @@ def test_bytes_that_are_not_utf8_are_told_with_their_line_and_column(
     )
 
 
+def test_a_cell_too_long_is_refused_whatever_limit_another_library_set(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    # frictionless (tracker publish's tests) raises the csv module's limit for the whole process.
+    long_cell = write(tmp_path, 'name,country,notes\nX,FR,"' + "word\n" * 30_000 + '"\n', "cell.csv")
+    raised = csv.field_size_limit(sys.maxsize)
+    try:
+        result = tracker("import", str(long_cell))
+        assert result.exit_code == 2
+        assert "holds a cell longer than 131,072 characters" in result.stderr
+        assert csv.field_size_limit() == sys.maxsize  # given back as it was
+    finally:
+        csv.field_size_limit(raised)
+
+
 def test_a_line_or_a_cell_too_long_is_refused_before_it_is_read_whole(
     tracker: Tracker, tmp_path: Path
 ) -> None:

@@ -34,6 +34,9 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     reader = csv.reader(_lines(handle, name, progress, undecoded), strict=True)
     line = 1
     header: list[str] = []
+    # The csv module's limit is the whole process's, and other libraries raise it (frictionless
+    # does): held at this file's own while it is read, and given back after.
+    given_limit = csv.field_size_limit(MAX_CELL_CHARACTERS)
     try:
         for cells in reader:
             if undecoded and undecoded[0] <= reader.line_num:
@@ -51,6 +54,8 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
             hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
             problem = f"is not valid CSV: {error}{hint}"
         raise FileRejected(name, [RowProblem(line, "row", problem)], fatal=1) from None
+    finally:
+        csv.field_size_limit(given_limit)
 
 
 def _lines(handle: TextIO, name: str, progress: Progress | None, undecoded: list[int]) -> Iterator[str]:
