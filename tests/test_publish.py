@@ -83,6 +83,16 @@ def test_publishing_the_seeds_gives_the_clis_totals(seeded_tracker: Cli, tmp_pat
     }
     assert not os.access(folder / "tracker.sqlite", os.W_OK) or os.geteuid() == 0
     assert (folder / "tracker.sqlite").stat().st_mode & 0o222 == 0
+    # One file, which a reader opens where it cannot write (no -wal or -shm beside it).
+    assert _sql(folder, "PRAGMA journal_mode") == [("delete",)]
+    assert metadata["description"].startswith("every entry, as of ")
+    # The canned total says how exactly it is known, as the summary's total row does.
+    canned = _datasette_get(folder, "/tracker/total.json?_shape=array")
+    assert seeded_tracker.url is not None
+    with tracker.open(seeded_tracker.url) as api:
+        cli_total = api.summary().total
+    assert cli_total is not None
+    assert canned == [{"chips": cli_total["chips"], "qualifier": cli_total["qualifier"]}]
     # No row of Epoch AI's is published: the page does not attribute any to it.
     assert "Epoch AI" not in (folder / "index.html").read_text(encoding="utf-8")
 
@@ -182,6 +192,19 @@ def test_dated_publications_and_a_latest_link(seeded_db_url: str, tmp_path: Path
         api_publish(seeded_db_url, tmp_path)
     with pytest.raises(InvalidValue, match="is not a folder"):
         api_publish(seeded_db_url, tmp_path / first.folder.name / "index.html")
+    # Nor into a publication; a folder to be made for them is made.
+    with pytest.raises(InvalidValue, match="is a publication"):
+        api_publish(seeded_db_url, tmp_path / first.folder.name)
+    api_publish(seeded_db_url, tmp_path / "new")
+    assert (tmp_path / "new" / "latest" / "index.html").exists()
+
+
+def test_a_blank_title_is_refused(seeded_tracker: Cli, tmp_path: Path) -> None:
+    for title in ("", "   "):
+        result = seeded_tracker("publish", str(tmp_path / "out"), "--title", title)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("Error: --title: is empty; give some text")
+    assert not (tmp_path / "out").exists()
 
 
 def api_publish(url: str, folder: Path) -> None:

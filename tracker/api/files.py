@@ -83,7 +83,9 @@ class Files(Database):
         today = dt.datetime.now(dt.timezone.utc).date()
         given = {name: value for name, value in filters.items() if value}
         words = described(given)
-        heading = title or "AI accelerators planned" + (f": {words}" if words else "")
+        if title is not None and not title.strip():
+            raise InvalidValue("title", "is empty; give some text, or leave --title out for the default")
+        heading = title.strip() if title else "AI accelerators planned" + (f": {words}" if words else "")
         with self.session() as session:
             consistent_reads(session)
             resolved = self._filters(session, filters)

@@ -47,6 +47,12 @@ from tracker.service.published import (
 from tracker.service.restore import restore_database
 
 SNAPSHOT = "tracker.sqlite"
+# The qualifier of a sum of counted_lots, as the summary's total row says it (Qualifier.plus).
+TOTAL_QUALIFIER = (
+    "CASE WHEN MAX(qualifier = 'at-least') = 1 AND MAX(qualifier = 'up-to') = 1 THEN 'approx' "
+    "WHEN MAX(qualifier = 'at-least') = 1 THEN 'at-least' WHEN MAX(qualifier = 'up-to') = 1 THEN 'up-to' "
+    "WHEN MAX(qualifier = 'approx') = 1 THEN 'approx' ELSE 'exact' END"
+)
 LATEST = "latest"
 # The filters that choose entries; the others choose lots or a day, which a snapshot of
 # entries cannot hold.
@@ -129,8 +135,15 @@ def publish_dated(publish_one: Any, parent: Path, day: dt.date) -> Published:
     """Publish into ``parent/DAY`` and point ``parent/latest`` at it, the link replaced in one
     step (a reader finds the old publication or the new one, never none)."""
     parent = parent.expanduser().absolute()
-    if not parent.is_dir():
+    if parent.exists() and not parent.is_dir():
         raise InvalidValue("folder", f"{parent} is not a folder; give the folder of the dated publications")
+    if (parent / "datapackage.json").exists():
+        raise InvalidValue(
+            "folder", f"{parent} is a publication; give the folder that is to hold the dated ones"
+        )
+    if not parent.parent.is_dir():
+        raise InvalidValue("folder", f"{parent.parent} does not exist")
+    parent.mkdir(exist_ok=True)
     latest = parent / LATEST
     if latest.exists() and not latest.is_symlink():
         raise InvalidValue("folder", f"{latest} is not a link; remove it, or give another folder")
@@ -287,6 +300,8 @@ def _snapshot(session: Session, filters: Filters, path: Path) -> int:
         _full_text_search(connection)
     with _engine(path) as engine, engine.connect() as connection:
         connection.execute(sa.text("VACUUM"))
+        # One file, readable where its reader cannot write (WAL would want a -shm file beside it).
+        connection.execute(sa.text("PRAGMA journal_mode = DELETE"))
     return len(kept & stored)
 
 
@@ -387,8 +402,8 @@ def _metadata(title: str, described: str, day: dt.date, epoch: bool) -> dict[str
         name: {"description": description_of(name), "columns": column_descriptions(name)}
         for name in [*TABLES, *VIEWS]
     }
-    for name, (described, columns) in INTERNAL.items():
-        tables[name] = {"description": described, "columns": columns, "hidden": True}
+    for name, (what, columns) in INTERNAL.items():
+        tables[name] = {"description": what, "columns": columns, "hidden": True}
     tables["entry"]["fts_table"] = "entry_fts"
     tables["entry"]["searchmode"] = "raw"
     source = "The tracker's own entries, each with its sources"
@@ -418,11 +433,14 @@ def _metadata(title: str, described: str, day: dt.date, epoch: bool) -> dict[str
                     },
                     "total": {
                         "title": "Every chip planned, counted once",
-                        "sql": "SELECT SUM(counted_chips) AS chips FROM counted_lots",
+                        "description": "As the total row of `tracker summary`, with how exactly it is known.",
+                        "sql": "SELECT SUM(counted_chips) AS chips, " + TOTAL_QUALIFIER + " AS qualifier "
+                        "FROM counted_lots",
                     },
                     "timeline": {
                         "title": "Chips coming online by quarter",
-                        "sql": "SELECT period, entries, chips, qualifier, h100e FROM timeline_by_quarter "
+                        "sql": "SELECT period, entries, chips, qualifier, ROUND(h100e, 1) AS h100e "
+                        "FROM timeline_by_quarter "
                         "ORDER BY period IS NULL, period_end, LENGTH(period) DESC",
                     },
                 },
@@ -494,7 +512,17 @@ def page_of(session: Session, filters: Filters, title: str, described: str, day:
         sovereignty=sovereignty if len(sovereignty) else None,
         entries=entries,
         licence=_licence(any(reference == ATTRIBUTION for cited in links.values() for reference, _ in cited)),
-        notes=summary.notes,
+        notes=tuple(
+            dict.fromkeys(
+                (
+                    "Every chip is counted once: a programme's count (an entry with parts) holds its "
+                    "parts' chips, and adds to the totals only what they do not cover.",
+                    *summary.notes,
+                    *sovereignty.notes,
+                    *sovereignty.for_people().notes,
+                )
+            )
+        ),
     )
 
 
