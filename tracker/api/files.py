@@ -77,8 +77,7 @@ class Files(Database):
         choose whole entries (place, operator, sponsor, confidence, announcement day)."""
         from tracker.service.charts import described
         from tracker.service.export import consistent_reads
-        from tracker.service.page import render_page
-        from tracker.service.publish import page_of, publish, publish_dated
+        from tracker.service.publish import publish, publish_dated
 
         today = dt.datetime.now(dt.timezone.utc).date()
         given = {name: value for name, value in filters.items() if value}
@@ -89,21 +88,8 @@ class Files(Database):
         with self.session() as session:
             consistent_reads(session)
             resolved = self._filters(session, filters)
-
-            def one(target: Path) -> Published:
-                return publish(
-                    session,
-                    resolved,
-                    target,
-                    title=heading,
-                    described=words or "every entry",
-                    day=today,
-                    page=lambda _snapshot: render_page(page_of(session, resolved, heading, words, today)),
-                )
-
-            if dated:
-                return publish_dated(one, Path(folder), today)
-            return one(Path(folder))
+            into = publish_dated if dated else publish
+            return into(session, resolved, Path(folder), title=heading, described=words, day=today)
 
     def import_file(
         self,

@@ -8,6 +8,7 @@ written beside its destination and renamed into place: never half published.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import errno
@@ -16,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,7 @@ from tracker.service import database
 from tracker.service.dump import dump_database
 from tracker.service.filters import Filters
 from tracker.service.formats.epoch import ATTRIBUTION
-from tracker.service.page import Page, PageEntry, PageSource
+from tracker.service.page import Page, PageEntry, PageSource, render_page
 from tracker.service.programmes import coverage
 from tracker.service.published import (
     EPOCH_SOURCE,
@@ -96,12 +97,9 @@ def publish(
     title: str,
     described: str,
     day: dt.date,
-    page: Any,
 ) -> Published:
-    """Write the publication into ``folder``, new or a publication it replaces whole.
-
-    ``page`` makes the web page from the staging folder's snapshot (the caller builds it with
-    the tracker's reports, so that its figures are the CLI's)."""
+    """Write the publication into ``folder``, new or a publication it replaces whole:
+    ``described`` is the filters in words (empty: none), ``day`` the day it is published."""
     check_filters(filters)
     folder = _destination(folder)
     _remove_abandoned(folder)
@@ -117,9 +115,11 @@ def publish(
                 sa.select(sa.func.count()).select_from(Source).where(Source.reference == ATTRIBUTION)
             )
             epoch = bool(connection.scalar(cites_epoch))
-        _write_json(staging / "datapackage.json", _datapackage(names, title, described, day, epoch))
-        _write_json(staging / "metadata.json", _metadata(title, described, day, epoch))
-        (staging / "index.html").write_text(page(staging / SNAPSHOT), encoding="utf-8")
+        chosen = described or "every entry"
+        _write_json(staging / "datapackage.json", _datapackage(names, title, chosen, day, epoch))
+        _write_json(staging / "metadata.json", _metadata(title, chosen, day, epoch))
+        page = render_page(page_of(session, filters, title, described, day))
+        (staging / "index.html").write_text(page, encoding="utf-8")
         snapshot.chmod(0o444)
         _move_into_place(staging, folder)
     except BaseException as error:
@@ -131,9 +131,12 @@ def publish(
     return Published(folder, kept, files)
 
 
-def publish_dated(publish_one: Any, parent: Path, day: dt.date) -> Published:
-    """Publish into ``parent/DAY`` and point ``parent/latest`` at it, the link replaced in one
-    step (a reader finds the old publication or the new one, never none)."""
+def publish_dated(
+    session: Session, filters: Filters, parent: Path, *, title: str, described: str, day: dt.date
+) -> Published:
+    """:func:`publish` into ``parent/DAY``, then point ``parent/latest`` at it, the link
+    replaced in one step (a reader finds the old publication or the new one, never none)."""
+    check_filters(filters)  # before the folder is made
     parent = parent.expanduser().absolute()
     if parent.exists() and not parent.is_dir():
         raise InvalidValue("folder", f"{parent} is not a folder; give the folder of the dated publications")
@@ -147,7 +150,7 @@ def publish_dated(publish_one: Any, parent: Path, day: dt.date) -> Published:
     latest = parent / LATEST
     if latest.exists() and not latest.is_symlink():
         raise InvalidValue("folder", f"{latest} is not a link; remove it, or give another folder")
-    result: Published = publish_one(parent / day.isoformat())
+    result = publish(session, filters, parent / day.isoformat(), title=title, described=described, day=day)
     link = parent / f".{LATEST}.{os.getpid()}"
     try:
         link.unlink(missing_ok=True)
@@ -166,7 +169,8 @@ def _destination(folder: Path) -> Path:
         raise InvalidValue("folder", f"{folder} is a file; give a folder")
     if folder.is_dir():
         # Replaced whole only when it holds nothing but what a publication writes.
-        others = sorted(path.name for path in folder.iterdir() if path.name not in published_files())
+        ours = published_files()
+        others = sorted(path.name for path in folder.iterdir() if path.name not in ours)
         if others or (any(folder.iterdir()) and not (folder / "datapackage.json").is_file()):
             shown = ", ".join(others[:3]) + (" and more" if len(others) > 3 else "")
             raise InvalidValue(
@@ -234,15 +238,15 @@ def _move_into_place(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-class _engine:
-    def __init__(self, path: Path) -> None:
-        self.engine = sa.create_engine(f"sqlite:///{path}")
-
-    def __enter__(self) -> sa.Engine:
-        return self.engine
-
-    def __exit__(self, *_: object) -> None:
-        self.engine.dispose()
+@contextlib.contextmanager
+def _engine(path: Path) -> Iterator[sa.Engine]:
+    """A plain engine for the SQLite file at ``path`` (none of the working database's settings:
+    no WAL, no foreign keys while it is cut down), disposed of after."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _snapshot(session: Session, filters: Filters, path: Path) -> int:
@@ -251,7 +255,7 @@ def _snapshot(session: Session, filters: Filters, path: Path) -> int:
     with tempfile.TemporaryFile() as dump:
         dump_database(session, dump)
         dump.seek(0)
-        engine = database.create_engine(f"sqlite:///{path}")
+        engine = database.create_engine(f"sqlite:///{path}")  # as the tracker makes its databases
         try:
             restore_database(engine, dump, "the database")
         finally:
@@ -315,10 +319,8 @@ def _full_text_search(connection: sa.Connection) -> None:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, float):
-        return repr(round(value, 6)).removesuffix(".0") if value == int(value) else repr(round(value, 6))
+        return repr(round(value, 6)).removesuffix(".0")
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     return str(value)
