@@ -35,6 +35,7 @@ TRACKER = [sys.executable, "-m", "tracker"]
 # chips, which qualifiers the counts hold, H100-equivalents and power (an entry's reported
 # MW shared by chips, else the TDP estimate), with the chips each figure covers. It counts a
 # programme's lots as they are (the tracker counts what its parts do not cover, in Python).
+# Power is estimated with the tracker's default power factor, 2.1 (tracker.service.capacity).
 SUMMARY_SQL = """
 SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS chips,
   sum(DISTINCT CASE l.qualifier WHEN 'approx' THEN 1 WHEN 'at-least' THEN 2 WHEN 'up-to' THEN 4
@@ -44,8 +45,8 @@ SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS 
   sum(CASE WHEN m.bf16_tflops IS NOT NULL THEN l.quantity ELSE 0 END) AS h100e_chips,
   sum(CASE WHEN e.power_mw IS NOT NULL
     THEN e.power_mw * l.quantity / (SELECT sum(x.quantity) FROM chip_lot x WHERE x.entry_id = e.id)
-    ELSE l.quantity * m.tdp_w * 1.5 / 1000000 END) AS power_mw,
-  sum(CASE WHEN e.power_mw IS NULL THEN l.quantity * m.tdp_w * 1.5 / 1000000 END) AS power_mw_estimated,
+    ELSE l.quantity * m.tdp_w * 2.1 / 1000000 END) AS power_mw,
+  sum(CASE WHEN e.power_mw IS NULL THEN l.quantity * m.tdp_w * 2.1 / 1000000 END) AS power_mw_estimated,
   sum(CASE WHEN e.power_mw IS NOT NULL OR m.tdp_w IS NOT NULL THEN l.quantity ELSE 0 END) AS power_chips
 FROM chip_lot l JOIN entry e ON e.id = l.entry_id
   LEFT JOIN chip_model m ON m.vendor = l.vendor AND m.name = l.model

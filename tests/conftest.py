@@ -178,12 +178,15 @@ def empty_db_url(
     yield from _fresh_database(request, backend, tmp_path, "empty", template_dir)
 
 
-FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
+FIGURE_COLUMNS = (
+    "h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips", "h100e_basis", "power_factor",
+)  # fmt: skip
 
 
 def chip_lines(text: str) -> list[str]:
-    """CSV lines without a summary's figure columns (H100-equivalents and power, which
-    tests/test_capacity.py checks), for tests of how chips are counted."""
+    """CSV lines without a summary's figure columns (H100-equivalents and power, and what they
+    are measured on, which tests/test_capacity.py and test_compute.py check), for tests of
+    how chips are counted."""
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return []

@@ -6,11 +6,13 @@ import csv
 import importlib.resources
 import io
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
 from tests.conftest import Tracker
+from tracker.model.tables import CHIP_FIGURES
+from tracker.service.capacity import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/a")
 
@@ -21,19 +23,24 @@ def catalogue_figures() -> dict[tuple[str, str], dict[str, str]]:
     return {(row["vendor"], row["model"]): row for row in csv.DictReader(io.StringIO(text))}
 
 
+def estimated_mw(tdp_watts: int) -> float:
+    """Power estimated from chips x TDP (in watts) with the default power factor, in MW as
+    JSON gives it: rounded once to 0.1, halves up."""
+    return float((Decimal(tdp_watts) * POWER_FACTOR / 1_000_000).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 def summary_rows(tracker: Tracker, *args: str) -> list[dict[str, object]]:
     return list(json.loads(tracker.ok("summary", *args, "--format", "json")))
 
 
 def test_every_catalogue_figure_has_a_source() -> None:
-    figures = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
     models = catalogue_figures()
-    with_figures = [key for key, row in models.items() if any(row[name] for name in figures)]
-    assert len(with_figures) >= 15
+    with_figures = [key for key, row in models.items() if any(row[name] for name in CHIP_FIGURES)]
+    assert len(with_figures) >= 40
     for key in with_figures:
         source = models[key]["figures_source"]
         assert source, f"{key} has figures without a source"
-        for name in ("bf16_tflops", "fp8_tflops", "tdp_w"):
+        for name in ("bf16_tflops", "fp16_tflops", "fp8_tflops", "int8_tops", "tdp_w"):
             if models[key][name]:  # the source names each figure it gives, as its sheet writes it
                 assert name.split("_")[0].upper() in source.upper() or "TBP" in source, (key, name)
     assert models[("NVIDIA", "H100")]["bf16_tflops"] == "989.5"  # the reference chip
@@ -70,20 +77,22 @@ def test_power_is_reported_where_given_and_estimated_from_tdp_otherwise(tracker:
                "--model", "H100", "--power-mw", "30", *SOURCE)  # fmt: skip
     tracker.ok("add", "Estimated", "--country", "DE", "--chips", "1000", "--vendor", "NVIDIA",
                "--model", "H100", *SOURCE)  # fmt: skip
-    tracker.ok("add", "No figure", "--country", "ES", "--chips", "1000", "--vendor", "Huawei",
-               "--model", "Ascend 910B", *SOURCE)  # fmt: skip
+    tracker.ok("add", "No figure", "--country", "ES", "--chips", "1000", "--vendor", "NVIDIA",
+               "--model", "Rubin", *SOURCE)  # fmt: skip
     rows = {row["country"]: row for row in summary_rows(tracker, "--by", "country")}
     assert (rows["FR"]["power_mw"], rows["FR"]["power_mw_estimated"]) == (30.0, 0.0)
-    # 1,000 x 700 W x 1.5 = 1.05 MW, rounded once, half up
-    assert (rows["DE"]["power_mw"], rows["DE"]["power_mw_estimated"]) == (1.1, 1.1)
+    # 1,000 x 700 W x the power factor, in MW, rounded once, half up
+    de = estimated_mw(1000 * 700)
+    assert (rows["DE"]["power_mw"], rows["DE"]["power_mw_estimated"]) == (de, de)
     assert (rows["ES"]["power_mw"], rows["ES"]["power_chips"], rows["ES"]["h100e"]) == (None, 0, None)
     table = {
         line.split()[0]: line.split()[1:] for line in tracker.ok("summary", "--by", "country").splitlines()
     }
     assert table["FR"] == ["1", "1,000", "1,000", "30.0"]
-    assert table["DE"] == ["1", "1,000", "1,000", "1.1", "est."]
+    assert table["DE"] == ["1", "1,000", "1,000", f"{de:.1f}", "est."]
     assert table["ES"] == ["1", "1,000"]
-    assert table["Total"] == ["3", "3,000", "≥", "2,000", "≥", "31.1", "est."]
+    total_mw = round(30 + Decimal(1000 * 700) * POWER_FACTOR / 1_000_000, 1)
+    assert table["Total"] == ["3", "3,000", "≥", "2,000", "≥", f"{total_mw}", "est."]
 
 
 def test_reported_power_is_shared_among_an_entrys_lots_by_chips(tracker: Tracker) -> None:
@@ -100,7 +109,7 @@ def test_units_and_h100e_agree_on_accelerators(tracker: Tracker) -> None:
                "--model", "GB300", *SOURCE)  # fmt: skip
     (row,) = summary_rows(tracker, "--by", "model")
     assert (row["chips"], row["h100e"]) == (720, 1819.1)  # 720 x 2,500 / 989.5
-    assert row["power_mw"] == 1.5  # 720 x 1,400 W x 1.5 = 1.512 MW
+    assert row["power_mw"] == estimated_mw(720 * 1400)  # 720 x 1,400 W x the power factor
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "table", "markdown"])
@@ -108,7 +117,7 @@ def test_every_summary_output_names_the_h100e_basis(seeded_tracker: Tracker, fmt
     result = seeded_tracker("summary", "--format", fmt)
     assert result.exit_code == 0
     assert "H100-equivalents" in result.stderr
-    assert "TDP x 1.5" in result.stderr
+    assert f"TDP x {POWER_FACTOR}" in result.stderr
     assert "H100-equivalents" not in result.stdout  # stdout holds the data only
     assert "dense BF16" in seeded_tracker.ok("summary", "--help")
 
@@ -121,7 +130,7 @@ def test_a_programmes_remainder_carries_its_models_figures(tracker: Tracker) -> 
     rows = {row["country"]: row for row in summary_rows(tracker, "--by", "country")}
     assert (rows[None]["chips"], rows["FR"]["chips"]) == (6000, 4000)
     assert rows[None]["h100e"] == 13643.3  # 6,000 x 2,250 / 989.5
-    assert rows[None]["power_mw"] == 9  # 6,000 x 1,000 W x 1.5
+    assert rows[None]["power_mw"] == estimated_mw(6000 * 1000)  # 6,000 x 1,000 W x the power factor
 
 
 def test_chips_lists_figures_with_their_source(tracker: Tracker) -> None:
@@ -167,7 +176,8 @@ def test_figures_added_to_the_catalogue_need_a_source_and_give_h100e(tracker: Tr
         "add", "Site", "--country", "FR", "--chips", "1000", "--vendor", "AMD", "--model", "MI355X", *SOURCE
     )
     (row,) = summary_rows(tracker, "--by", "model")
-    assert (row["h100e"], row["power_mw"]) == (2526.5, 2.1)  # 1,000 x 2,500 / 989.5; 1,000 x 1,400 W x 1.5
+    # 1,000 x 2,500 / 989.5; 1,000 x 1,400 W x the power factor
+    assert (row["h100e"], row["power_mw"]) == (2526.5, estimated_mw(1000 * 1400))
     tracker.ok("chips", "add", "Intel", "Gaudi 4", "--bf16-tflops", "3000", "--source", "a test's sheet")
     models = {
         row["model"]: row for row in json.loads(tracker.ok("chips", "--vendor", "Intel", "--format", "json"))

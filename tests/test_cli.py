@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 import os
 import re
 import stat
@@ -16,6 +17,8 @@ import click
 import pytest
 
 from tests.conftest import Tracker, chip_lines, export_line
+from tests.test_capacity import catalogue_figures, estimated_mw
+from tracker.service.capacity import POWER_FACTOR
 from tracker.service.database import create_engine
 
 ANNOUNCEMENTS = [
@@ -107,16 +110,25 @@ def test_summary_totals_by_country_and_vendor_with_a_total_row(tracker: Tracker)
 def test_summary_in_json_carries_raw_numbers(tracker: Tracker) -> None:
     add_announcements(tracker)
     rows = json.loads(tracker.ok("summary", "--region", "eu", "--by", "country", "--format", "json"))
+    figures = catalogue_figures()
+    gb200, mi355x = figures[("NVIDIA", "GB200")], figures[("AMD", "MI355X")]
+    # 12,000 GB200 and 3,000 MI355X, over the H100's BF16; their TDPs x the power factor
+    h100e = (12_000 * Decimal(gb200["bf16_tflops"]) + 3_000 * Decimal(mi355x["bf16_tflops"])) / Decimal(
+        "989.5"
+    )
+    power = estimated_mw(12_000 * int(gb200["tdp_w"]) + 3_000 * int(mi355x["tdp_w"]))
     assert rows[0] == {
         "country": "FR",
         "entries": 2,
         "chips": 15000,
         "qualifier": "exact",
-        "h100e": 30318.3,  # 12,000 GB200 x 2,500 / 989.5; the 3,000 AMD have no model
-        "h100e_chips": 12000,
-        "power_mw": 21.6,  # 12,000 x 1,200 W x 1.5
-        "power_mw_estimated": 21.6,
-        "power_chips": 12000,
+        "h100e": float(round(h100e, 1)),
+        "h100e_chips": 15000,
+        "power_mw": power,
+        "power_mw_estimated": power,
+        "power_chips": 15000,
+        "h100e_basis": "bf16",
+        "power_factor": float(POWER_FACTOR),
     }
     assert sum(row["chips"] for row in rows) == 15000 + 5000 + 900
 
@@ -345,7 +357,7 @@ BAD_INPUTS = [
      "Cambricon, Cerebras, Google, Graphcore, Groq, Huawei, Hygon, Intel, Microsoft, Moore Threads, NVIDIA, "
      "PEZY Computing, SambaNova, Tenstorrent, Tesla, unknown (`unknown` when it was not disclosed)"),
     (["add", "X", "--country", "FR", "--chips", "10", "--vendor", "NVIDIA", "--model", "H1000"], 2,
-     "Error: --model: unknown model 'H1000'; did you mean 'H100'? NVIDIA models: A100, A40, B200, B300, "),
+     "Error: --model: unknown model 'H1000'; did you mean 'H100'? NVIDIA models: A100, A40, A800, B100, "),
     (["add", "X", "--country", "FR", "--chips", "10", "--vendor", "AMD", "--model", "H100"], 2,
      "Error: --model: 'H100' is a model of NVIDIA, not AMD; give --vendor NVIDIA"),
     (["add", "X", "--country", "FR", "--status", "finished"], 2,
@@ -505,7 +517,8 @@ def test_keys_and_formats_are_read_in_any_case(tracker: Tracker) -> None:
     add_announcements(tracker)
     assert (
         tracker.ok("summary", "--by", "Country", "--format", "CSV").splitlines()[0]
-        == "country,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips"
+        == "country,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips,"
+        "h100e_basis,power_factor"
     )
 
 

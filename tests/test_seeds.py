@@ -10,6 +10,8 @@ import pycountry
 import pytest
 
 from tests.conftest import Tracker, export_cells
+from tests.test_capacity import estimated_mw
+from tracker.service.capacity import POWER_FACTOR
 
 SEED_NOTE = (
     "Kaiyuan Securities research institute, note on sovereign AI and token consumption (in Chinese), mid-2025"
@@ -73,16 +75,18 @@ def test_the_european_planned_totals_of_the_seeds(seeded_tracker: Tracker) -> No
 
     # FR: Mistral AI's 18,000 Grace Blackwell (40 MW reported) and 13,800 GB300 (44 MW); DE:
     # 10,000 of no model (12 MW reported); GB: 4,000 B300 without reported power, estimated
-    # from TDP x 1.5. The Europe-wide plan counts only what Mistral AI's first site and the
+    # from TDP x the power factor. The Europe-wide plan counts only what Mistral AI's first site and the
     # German factory do not cover: 500,000 - 18,000 - 10,000.
     fr = h100e(18_000, "Grace Blackwell") + h100e(13_800, "GB300")
-    gb_mw = 4_000 * int(catalogue["B300"]["tdp_w"]) * 1.5 / 1e6
+    gb_mw = estimated_mw(4_000 * int(catalogue["B300"]["tdp_w"]))
+    measure = f"bf16,{POWER_FACTOR}"
     assert out.splitlines() == [
-        "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips",
-        f",NVIDIA,1,{500_000 - 18_000 - 10_000},at-least,,0,,,0",
-        f"FR,NVIDIA,2,{18_000 + 13_800},exact,{round(fr, 1)},31800,{40.0 + 44.0},0.0,31800",
-        "DE,NVIDIA,1,10000,exact,,0,12.0,0.0,10000",
-        f"GB,NVIDIA,1,4000,exact,{round(h100e(4_000, 'B300'), 1)},4000,{gb_mw:.1f},{gb_mw:.1f},4000",
+        "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips,"
+        "h100e_basis,power_factor",
+        f",NVIDIA,1,{500_000 - 18_000 - 10_000},at-least,,0,,,0,{measure}",
+        f"FR,NVIDIA,2,{18_000 + 13_800},exact,{round(fr, 1)},31800,{40.0 + 44.0},0.0,31800,{measure}",
+        f"DE,NVIDIA,1,10000,exact,,0,12.0,0.0,10000,{measure}",
+        f"GB,NVIDIA,1,4000,exact,{round(h100e(4_000, 'B300'), 1)},4000,{gb_mw},{gb_mw},4000,{measure}",
     ]
 
 

@@ -42,7 +42,7 @@ COUNTED_LOTS = """
 CREATE VIEW counted_lots AS
 SELECT
     lot_id, entry_id, entry_name, lot, country, scope, operator, operator_country,
-    vendor, vendor_country, model, status, sponsor, kind, confidence,
+    vendor, vendor_country, model,{family} status, sponsor, kind, confidence,
     online_start, online_precision, schedule, programme, quantity,
     counted_chips,
     qualifier,
@@ -51,7 +51,7 @@ SELECT
     ) AS h100e,
     CASE
         WHEN entry_power_mw IS NOT NULL THEN entry_power_mw * 1.0 * NULLIF(counted_chips, 0) / entry_chips
-        ELSE NULLIF(counted_chips, 0) * 1.0 * tdp_w * 1.5 / 1000000
+        ELSE NULLIF(counted_chips, 0) * 1.0 * tdp_w * {power_factor} / 1000000
     END AS power_mw,
     CASE
         WHEN entry_power_mw IS NOT NULL THEN {false}
@@ -69,7 +69,7 @@ FROM (
         o.hq_country AS operator_country,
         l.vendor AS vendor,
         v.country AS vendor_country,
-        l.model AS model,
+        l.model AS model,{model_family}
         COALESCE(l.status, e.status) AS status,
         e.sponsor AS sponsor,
         e.kind AS kind,
@@ -313,10 +313,22 @@ def upgrade() -> None:
     op.execute(sa.text("INSERT INTO count_state (id, stale) VALUES (1, :stale)").bindparams(stale=True))
     for trigger in _triggers(dialect):
         op.execute(trigger)
+    create_views(dialect, "1.5")
+
+
+def create_views(dialect: str, power_factor: str, *, family: bool = False) -> None:
+    """The views, power estimated with ``power_factor`` (site watts per watt of chip TDP);
+    ``family``: counted_lots gives each lot's model family (revision 0011 added it)."""
     true, false = ("true", "false") if dialect == "postgresql" else ("1", "0")
     op.execute(
         COUNTED_LOTS.format(
-            true=true, false=false, schedule=_schedule(op.get_bind().dialect), programme=PROGRAMME
+            true=true,
+            false=false,
+            schedule=_schedule(op.get_bind().dialect),
+            programme=PROGRAMME,
+            power_factor=power_factor,
+            family=" family," if family else "",
+            model_family="\n        m.family AS family," if family else "",
         )
     )
     op.execute(SUMMARY_BY_COUNTRY)
@@ -334,10 +346,14 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
+def drop_views() -> None:
     for view in VIEWS:
         op.execute(f"DROP VIEW {view}")
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    drop_views()
     if dialect == "postgresql":
         for table in WATCHED:
             op.execute(f"DROP TRIGGER {table}_marks_counts_stale ON {table}")

@@ -45,8 +45,8 @@ class Reference(Database):
         **figures: str | int | float | None,
     ) -> tuple[str, str]:
         """Add a model (and, ``new_vendor``, its vendor) to the catalogue, with spec-sheet
-        ``figures`` (``bf16_tflops``, ``fp8_tflops``, ``tdp_w``, ``per_superchip``,
-        ``per_server``, ``per_rack``) and their ``source``; returns (vendor, model)."""
+        ``figures`` (``bf16_tflops``, ``fp16_tflops``, ``fp8_tflops``, ``int8_tops``, ``tdp_w``,
+        ``per_superchip``, ``per_server``, ``per_rack``) and their ``source``; returns (vendor, model)."""
         from tracker.service.catalogue import add_model, add_vendor, read_figures
 
         checked = read_figures(figures_of(figures), source)

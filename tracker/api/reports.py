@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,17 +35,30 @@ class Reports(Database):
         by: str | Sequence[str] = (),
         as_of: str | dt.date | None = None,
         total: bool = True,
+        h100e_basis: str = "bf16",
+        power_factor: str | float | Decimal | None = None,
         **filters: Unpack[FilterOptions],
     ) -> Table:
         """Planned accelerators grouped by ``by`` (default country and vendor), every chip
         counted once, with h100e and power; ``as_of``: as they stood on that day.
-        ``total``: with the total row (False saves its work)."""
+        ``total``: with the total row (False saves its work). ``h100e_basis``: ``bf16`` (dense
+        BF16 over the H100's) or ``epoch`` (Epoch AI's: the larger of dense 16-bit and INT8
+        over the H100's INT8); ``power_factor``: site watts per watt of chip TDP, for power
+        estimated where none is reported (default :data:`~tracker.service.capacity.POWER_FACTOR`)."""
+        from tracker.service.capacity import POWER_FACTOR, H100eBasis, parse_power_factor
         from tracker.service.reports import summary_table
 
         keys = [key.lower() for key in as_texts(by)]
+        basis = choice_of(H100eBasis, str(h100e_basis), "h100e_basis")
+        factor = POWER_FACTOR if power_factor is None else parse_power_factor(power_factor)
         with self.session() as session:
             return summary_table(
-                session, self._filters(session, filters, as_of=as_of), keys, with_total=total
+                session,
+                self._filters(session, filters, as_of=as_of),
+                keys,
+                with_total=total,
+                basis=basis,
+                power_factor=factor,
             )
 
     def timeline(
@@ -54,19 +68,23 @@ class Reports(Database):
         cumulative: bool = False,
         first_announced: bool = False,
         as_of: str | dt.date | None = None,
+        h100e_basis: str = "bf16",
         **filters: Unpack[FilterOptions],
     ) -> Table:
         """Accelerators coming online per quarter or year (``by``), counted as the summary
         counts them; ``cumulative`` adds running totals; ``first_announced``, the chips each
-        period was first announced to bring (first_chips)."""
+        period was first announced to bring (first_chips); ``h100e_basis`` as for
+        :meth:`summary`."""
+        from tracker.service.capacity import H100eBasis
         from tracker.service.reports import timeline_table
         from tracker.service.timeline import Bucket
 
         bucket = choice_of(Bucket, by, "by")
+        basis = choice_of(H100eBasis, str(h100e_basis), "h100e_basis")
         with self.session() as session:
             resolved = self._filters(session, filters, as_of=as_of)
             return timeline_table(
-                session, resolved, bucket, with_cumulative=cumulative, with_first=first_announced
+                session, resolved, bucket, with_cumulative=cumulative, with_first=first_announced, basis=basis
             )
 
     def sovereignty(

@@ -12,10 +12,11 @@ from typing import Any, TextIO
 
 from tracker.errors import InvalidValue
 from tracker.model.fields import ENTRY_FIELDS, Stored
+from tracker.model.tables import CHIP_FIGURES
 
 # What `add` reads of a chip lot beside the entry's fields; `unit` says what `chips` counts.
 LOT_OPTIONS = ("chips", "vendor", "model", "qualifier", "unit")
-FIGURES = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
+FIGURES = CHIP_FIGURES
 Given = str | int | float | dt.date | Sequence[str] | None
 
 

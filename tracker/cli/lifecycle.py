@@ -111,8 +111,12 @@ def check(app: App, stale_after: int | None, fmt: str) -> None:
     bound), a part outside its programme's country or scope, an entry operational or
     confirmed without a primary or press source, an entry whose online period has
     ended while it is still announced, planned or under construction (past due), an
-    operator with chips but no known headquarters, and, with --stale-after, entries
-    not verified for that long. Exits 1 when it finds any.
+    operator with chips but no known headquarters, an entry whose reported power is
+    more than 3 times the estimate from its chips' TDP or less than a third of it (a
+    unit error, or servers counted as chips), a catalogue model in use without a dense
+    BF16 figure or a TDP, with the chips it leaves out of h100e and power (entry
+    `(catalogue)`), and, with --stale-after, entries not verified for that long. Exits
+    1 when it finds any.
     """
     with api(app) as tracker:
         findings = tracker.check(stale_after=stale_after)

@@ -29,11 +29,13 @@ def chips(ctx: click.Context, vendors: tuple[str, ...], fmt: str) -> None:
     """List the chip catalogue: vendors, models, the other spellings they accept, and each
     model's spec-sheet figures with their source.
 
-    Figures are of one accelerator package, dense (without sparsity): bf16_tflops and
-    fp8_tflops in TFLOP/s, tdp_w in watts; `holds` gives the accelerators in one superchip,
-    server or rack (`tracker add --unit`). One H100-equivalent (h100e) is the NVIDIA H100
-    SXM's dense BF16 TFLOP/s. A model without a figure has none on its spec sheet, or none
-    recorded yet: its chips then have no h100e or estimated power, never zero.
+    Figures are of one accelerator package, dense (without sparsity): bf16_tflops,
+    fp16_tflops (given for chips without BF16) and fp8_tflops in TFLOP/s, int8_tops in
+    TOPS, tdp_w in watts; `holds` gives the accelerators in one superchip, server or rack
+    (`tracker add --unit`). One H100-equivalent (h100e) is the NVIDIA H100 SXM's dense
+    BF16 TFLOP/s, or with --h100e-basis epoch its dense INT8 TOPS (docs/compute.md). A
+    model without a figure has none on its spec sheet, or none recorded yet: its chips
+    then have no h100e or estimated power, never zero.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -48,7 +50,9 @@ def figure_options(command: Any) -> Any:
     for name, help_text in reversed(
         (
             ("--bf16-tflops", "Dense (not sparse) BF16 TFLOP/s of one accelerator package."),
+            ("--fp16-tflops", "Dense FP16 tensor TFLOP/s (the 16-bit rate of a chip without BF16)."),
             ("--fp8-tflops", "Dense (not sparse) FP8 TFLOP/s of one accelerator package."),
+            ("--int8-tops", "Dense (not sparse) INT8 TOPS of one accelerator package."),
             ("--tdp-w", "TDP (or board power) in watts of one accelerator package."),
             ("--per-superchip", "Accelerators in one superchip (for --unit superchip)."),
             ("--per-server", "Accelerators in one server (for --unit server)."),
@@ -121,7 +125,7 @@ def chips_set(app: App, vendor: str, model: str, figures_source: str | None, **f
     one that covers all its figures."""
     if figures_source is None and not any(value is not None for value in figures.values()):
         raise click.UsageError(
-            "give a figure to set (--bf16-tflops, --fp8-tflops, --tdp-w, --per-...) and --source"
+            "give a figure to set (--bf16-tflops, --int8-tops, --tdp-w, --per-...) and --source"
         )
     with api(app) as tracker:
         vendor, model = tracker.set_chip(vendor, model, source=figures_source, **figures)

@@ -12,6 +12,16 @@ from tracker.cli.app import App, api, pass_app
 from tracker.cli.options import days, filter_options, format_option
 from tracker.cli.render import show_table
 from tracker.model.vocabulary import SUMMARY_KEYS
+from tracker.service.capacity import POWER_FACTOR
+
+h100e_basis_option = click.option(
+    "--h100e-basis",
+    type=click.Choice(("bf16", "epoch"), case_sensitive=False),
+    default="bf16",
+    show_default=True,
+    help="What an H100-equivalent counts: dense BF16 over the H100's, or Epoch AI's basis (the "
+    "larger of dense 16-bit and INT8 over the H100's INT8). The column stays `h100e`.",
+)
 
 
 @click.command()
@@ -29,9 +39,24 @@ from tracker.model.vocabulary import SUMMARY_KEYS
     help="The pipeline as it stood on this day: entries announced by then (without an announced "
     "day: online or recorded by then), each with the status then in force.",
 )
+@h100e_basis_option
+@click.option(
+    "--power-factor",
+    metavar="N",
+    help=f"Site watts per watt of chip TDP, for power estimated where none is reported "
+    f"(default {POWER_FACTOR}: see docs/compute.md).",
+)
 @format_option
 @pass_app
-def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str | None, fmt: str) -> None:
+def summary(
+    app: App,
+    filters: dict[str, Any],
+    keys: tuple[str, ...],
+    as_of: str | None,
+    h100e_basis: str,
+    power_factor: str | None,
+    fmt: str,
+) -> None:
     """Planned accelerators, grouped, most chips first.
 
     Counts every chip lot whose status is neither cancelled nor decommissioned,
@@ -48,14 +73,17 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     in two of the regions shown.
 
     Then the catalogue's figures (`tracker chips`): `h100e`, H100-equivalents = chips x
-    the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's; and `power_mw`, the
-    entries' reported MW (shared among an entry's lots by chips), or, where none is
-    reported, an estimate: chips x the model's TDP x 1.5 for servers and cooling,
-    marked `est.`. Chips of a model without the figure (or of no model) add nothing:
-    the figure is then a lower bound (≥), and empty when no chip has it, never zero.
+    the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's (--h100e-basis epoch: Epoch
+    AI's, the larger of the dense 16-bit and INT8 rates / the H100's dense INT8); and
+    `power_mw`, the entries' reported MW (shared among an entry's lots by chips), or,
+    where none is reported, an estimate: chips x the model's TDP x the power factor
+    (--power-factor) for servers and cooling, marked `est.`. Chips of a model without
+    the figure (or of no model) add nothing: the figure is then a lower bound (≥), and
+    empty when no chip has it, never zero.
     Power is that of the chips counted: an entry without a chip count adds none.
-    CSV and JSON give h100e_chips and power_chips (the chips each figure covers) and
-    power_mw_estimated (the part of power_mw estimated from TDP).
+    CSV and JSON give h100e_chips and power_chips (the chips each figure covers),
+    power_mw_estimated (the part of power_mw estimated from TDP), and last
+    h100e_basis and power_factor.
 
     --by schedule: whether the entry's online period is as first announced (or told
     more precisely within it), moved later, moved earlier (now due before the first
@@ -66,7 +94,14 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     recorded now (`tracker changes` lists their edits).
     """
     with api(app) as tracker:
-        table = tracker.summary(by=keys, as_of=as_of, total=fmt in ("table", "markdown"), **filters)
+        table = tracker.summary(
+            by=keys,
+            as_of=as_of,
+            total=fmt in ("table", "markdown"),
+            h100e_basis=h100e_basis,
+            power_factor=power_factor,
+            **filters,
+        )
     show_table(table, fmt)
 
 
@@ -94,6 +129,7 @@ def summary(app: App, filters: dict[str, Any], keys: tuple[str, ...], as_of: str
     metavar="DATE",
     help="The pipeline as it stood on this day (as for `tracker summary`).",
 )
+@h100e_basis_option
 @format_option
 @pass_app
 def timeline(
@@ -103,6 +139,7 @@ def timeline(
     cumulative: bool,
     first_announced: bool,
     as_of: str | None,
+    h100e_basis: str,
     fmt: str,
 ) -> None:
     """Accelerators coming online per quarter or year, counted as the summary counts them.
@@ -114,18 +151,23 @@ def timeline(
     summary's total.
 
     Columns: period, entries, chips, h100e (H100-equivalents: chips x the model's dense
-    BF16 TFLOP/s / the NVIDIA H100 SXM's; a figure that leaves out chips whose model has
-    none is a lower bound, ≥); with --cumulative, cumulative_chips and
+    BF16 TFLOP/s / the NVIDIA H100 SXM's, or on --h100e-basis epoch; a figure that
+    leaves out chips whose model has none is a lower bound, ≥); with --cumulative, cumulative_chips and
     cumulative_h100e; with --first-announced, first_chips: the chips whose entry was
     first announced for that period (a period only first announced shows 0 chips now).
-    CSV and JSON add qualifier and h100e_chips (the chips h100e covers), and
-    first_qualifier.
+    CSV and JSON add qualifier and h100e_chips (the chips h100e covers),
+    first_qualifier, and last h100e_basis.
 
     With --as-of, no chips are operational before their online period begins.
     """
     with api(app) as tracker:
         table = tracker.timeline(
-            by=bucket, cumulative=cumulative, first_announced=first_announced, as_of=as_of, **filters
+            by=bucket,
+            cumulative=cumulative,
+            first_announced=first_announced,
+            as_of=as_of,
+            h100e_basis=h100e_basis,
+            **filters,
         )
     show_table(table, fmt)
 

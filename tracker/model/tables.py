@@ -176,16 +176,25 @@ class ChipModel(Base):
     vendor: Mapped[str] = mapped_column(ForeignKey("chip_vendor.name", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     family: Mapped[str | None] = mapped_column(String(60))
-    # Spec-sheet figures of one accelerator package, dense (without sparsity).
+    # Spec-sheet figures of one accelerator package, dense (without sparsity): tensor rates in
+    # TFLOP/s (INT8 in TOPS), and its TDP or board power in watts.
     bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     fp8_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     tdp_w: Mapped[int | None] = mapped_column(Integer)
+    fp16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))  # for chips without BF16
+    int8_tops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     # How many accelerators one superchip, server or rack of this model holds, where it is fixed.
     per_superchip: Mapped[int | None] = mapped_column(Integer)
     per_server: Mapped[int | None] = mapped_column(Integer)
     per_rack: Mapped[int | None] = mapped_column(Integer)
     figures_source: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+# A model's spec-sheet figures, in the order the catalogue lists them: rates (per second, dense),
+# TDP, then the accelerators one superchip, server or rack holds.
+CHIP_RATES = ("bf16_tflops", "fp16_tflops", "fp8_tflops", "int8_tops")
+CHIP_FIGURES = (*CHIP_RATES, "tdp_w", "per_superchip", "per_server", "per_rack")
 
 
 class ChipModelAlias(Base):

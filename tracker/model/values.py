@@ -55,7 +55,8 @@ MAX_PER_UNIT = 100_000
 
 
 def parse_tflops(text: str, field: str) -> Decimal:
-    """A spec-sheet TFLOP/s figure: a number above zero with at most one decimal (989.5)."""
+    """A spec-sheet rate (TFLOP/s, or TOPS for INT8): a number above zero with at most one
+    decimal (989.5)."""
     number = _plain_number(text)
     try:
         value = Decimal(number) if number is not None else None
@@ -64,7 +65,8 @@ def parse_tflops(text: str, field: str) -> Decimal:
     if value is None or not 0 < value <= MAX_TFLOPS or value != value.quantize(Decimal("0.1")):
         raise InvalidValue(
             field,
-            f"{text!r} is not a TFLOP/s figure; give a number above 0 and up to {MAX_TFLOPS:,}, "
+            f"{text!r} is not a {'TOPS' if field.endswith('tops') else 'TFLOP/s'} figure; give a number "
+            f"above 0 and up to {MAX_TFLOPS:,}, "
             "with at most 1 decimal, such as 989.5",
         )
     return value

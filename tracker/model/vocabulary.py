@@ -173,7 +173,7 @@ class TokenRate(Choice):
 
 
 SUMMARY_KEYS = (
-    "country", "region", "vendor", "model", "status", "operator", "sponsor", "kind", "confidence",
+    "country", "region", "vendor", "model", "family", "status", "operator", "sponsor", "kind", "confidence",
     "operator-country", "vendor-country", "schedule",
 )  # fmt: skip
 DEFAULT_SUMMARY_KEYS = ("country", "vendor")

@@ -8,33 +8,50 @@ that leaves chips out is a lower bound.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 
+from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, ChipModel, Entry
+from tracker.model.vocabulary import Choice
 
-REFERENCE_CHIP = ("NVIDIA", "H100")  # the H100 SXM, whose dense BF16 TFLOP/s is one H100-equivalent
+REFERENCE_CHIP = ("NVIDIA", "H100")  # the H100 SXM: one H100-equivalent is its rate
 # Power of a site per watt of its accelerators' TDP: the servers around them (CPUs, memory,
-# networking) and the building (cooling, power conversion). A round figure, for an order of
-# magnitude where a site's own power is not reported.
-POWER_OVERHEAD = Decimal("1.5")
-POWER_BASIS = (
-    f"power_mw: the entry's reported MW, shared among its lots by chips; where none is reported, "
-    f"estimated (est.) as chips x the model's TDP x {POWER_OVERHEAD} (servers and cooling)"
-)
-
-
-def h100e_basis(reference: Decimal | None) -> str:
-    """What an H100-equivalent is, for every output that gives them."""
-    of = f" ({reference.normalize():f})" if reference else " (not in the catalogue: no h100e)"
-    return f"h100e: H100-equivalents = chips x the model's dense BF16 TFLOP/s / the NVIDIA H100 SXM's{of}"
-
+# networking) and the building (cooling, power conversion). The median of reported power over
+# chips x TDP on the Epoch AI clusters and the seeds that report both (docs/compute.md).
+POWER_FACTOR = Decimal("2.1")
+MAX_POWER_FACTOR = Decimal(10)
 
 _ZERO = Decimal(0)
+
+
+class H100eBasis(Choice):
+    """What an H100-equivalent counts: dense BF16 (the tracker's), or Epoch AI's definition,
+    the larger of a chip's dense 16-bit and INT8 rates over the H100's dense INT8."""
+
+    BF16 = "bf16"
+    EPOCH = "epoch"
+
+
+def parse_power_factor(value: object, field: str = "power_factor") -> Decimal:
+    """A power factor: watts of a site per watt of its chips' TDP, above 1 and up to 10."""
+    text = str(value).strip()
+    try:
+        factor = Decimal(text)
+    except InvalidOperation:
+        factor = None
+    if factor is None or not factor.is_finite() or not 1 <= factor <= MAX_POWER_FACTOR:
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a power factor; give the site's watts per watt of chip TDP, "
+            f"from 1 to {MAX_POWER_FACTOR}, such as {POWER_FACTOR}",
+        )
+    return factor
 
 
 def _decimal(value: Any) -> Decimal:
@@ -45,7 +62,8 @@ def _decimal(value: Any) -> Decimal:
 @dataclass(frozen=True)
 class Capacity:
     """Sums over some chips of the catalogue figures behind H100-equivalents and power, with
-    how many chips each sum covers."""
+    how many chips each sum covers. Both bases of H100-equivalents are summed: each is linear
+    in chips, so either is read from the same sums."""
 
     bf16_tflops: Decimal = _ZERO  # chips x dense BF16 TFLOP/s
     bf16_chips: int = 0
@@ -53,16 +71,15 @@ class Capacity:
     reported_chips: int = 0
     tdp_w: Decimal = _ZERO  # chips x TDP, for chips of entries without reported power
     tdp_chips: int = 0
+    epoch_tops: Decimal = _ZERO  # chips x the larger of the dense 16-bit and INT8 rates
+    epoch_chips: int = 0
 
     def __add__(self, other: Capacity) -> Capacity:
-        return Capacity(
-            self.bf16_tflops + other.bf16_tflops,
-            self.bf16_chips + other.bf16_chips,
-            self.reported_mw + other.reported_mw,
-            self.reported_chips + other.reported_chips,
-            self.tdp_w + other.tdp_w,
-            self.tdp_chips + other.tdp_chips,
-        )
+        return Capacity(*(mine + theirs for mine, theirs in zip(self.sums, other.sums, strict=True)))
+
+    @property
+    def sums(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name.name) for name in fields(self))
 
     @classmethod
     def of_lot(
@@ -71,50 +88,122 @@ class Capacity:
         bf16_tflops: Decimal | None,
         tdp_w: int | None,
         reported_mw: Decimal | None,
+        epoch_tops: Decimal | None = None,
     ) -> Capacity:
         """The figures of ``chips`` of one model; ``reported_mw`` is their share of their
         entry's reported power, if it has one."""
         bf16 = (chips * bf16_tflops, chips) if bf16_tflops is not None and chips else (_ZERO, 0)
+        epoch = (chips * epoch_tops, chips) if epoch_tops is not None and chips else (_ZERO, 0)
         if reported_mw is not None:
-            return cls(*bf16, reported_mw=reported_mw, reported_chips=chips)
-        if tdp_w is not None:
-            return cls(*bf16, tdp_w=Decimal(chips * tdp_w), tdp_chips=chips)
-        return cls(*bf16)
+            power = (reported_mw, chips, _ZERO, 0)
+        elif tdp_w is not None:
+            power = (_ZERO, 0, Decimal(chips * tdp_w), chips)
+        else:
+            power = (_ZERO, 0, _ZERO, 0)
+        return cls(*bf16, *power, *epoch)
 
-    def h100e(self, reference: Decimal | None) -> Decimal | None:
-        """H100-equivalents of the chips with a BF16 figure, unrounded; None when none has one."""
-        if not self.bf16_chips or not reference:
-            return None
-        return self.bf16_tflops / reference
-
-    @property
-    def power_mw(self) -> Decimal | None:
-        """Reported power plus the estimate from TDP, unrounded; None when no chip has either."""
-        if not self.reported_chips and not self.tdp_chips:
-            return None
-        return self.reported_mw + self.estimated_mw
-
-    @property
-    def estimated_mw(self) -> Decimal:
-        """The part of :attr:`power_mw` estimated from TDP."""
-        return self.tdp_w * POWER_OVERHEAD / 1_000_000
+    def rate(self, basis: H100eBasis) -> tuple[Decimal, int]:
+        """The sum of chips x rate on a basis, and the chips it covers."""
+        if basis is H100eBasis.EPOCH:
+            return self.epoch_tops, self.epoch_chips
+        return self.bf16_tflops, self.bf16_chips
 
     @property
     def power_chips(self) -> int:
         return self.reported_chips + self.tdp_chips
 
 
+@dataclass(frozen=True)
+class Measure:
+    """How chips become H100-equivalents and megawatts: the basis, the H100's rate on it
+    (from the catalogue; None when the catalogue has none), and the power factor."""
+
+    basis: H100eBasis = H100eBasis.BF16
+    reference: Decimal | None = None
+    power_factor: Decimal = POWER_FACTOR
+
+    def h100e(self, capacity: Capacity) -> Decimal | None:
+        """H100-equivalents of the chips with a rate, unrounded; None when none has one."""
+        total, chips = capacity.rate(self.basis)
+        if not chips or not self.reference:
+            return None
+        return total / self.reference
+
+    def h100e_chips(self, capacity: Capacity) -> int:
+        return capacity.rate(self.basis)[1]
+
+    def power_mw(self, capacity: Capacity) -> Decimal | None:
+        """Reported power plus the estimate from TDP, unrounded; None when no chip has either."""
+        if not capacity.reported_chips and not capacity.tdp_chips:
+            return None
+        return capacity.reported_mw + self.estimated_mw(capacity)
+
+    def estimated_mw(self, capacity: Capacity) -> Decimal:
+        """The part of :meth:`power_mw` estimated from TDP."""
+        return capacity.tdp_w * self.power_factor / 1_000_000
+
+    @property
+    def h100e_note(self) -> str:
+        """What an H100-equivalent is, for every output that gives them."""
+        of = f" ({self.reference.normalize():f})" if self.reference else " (not in the catalogue: no h100e)"
+        if self.basis is H100eBasis.EPOCH:
+            return (
+                "h100e (basis epoch): H100-equivalents = chips x the larger of the model's dense 16-bit "
+                f"and INT8 rates / the NVIDIA H100 SXM's dense INT8 TOPS{of}, as Epoch AI counts them"
+            )
+        return (
+            "h100e (basis bf16): H100-equivalents = chips x the model's dense BF16 TFLOP/s "
+            f"/ the NVIDIA H100 SXM's{of}"
+        )
+
+    @property
+    def power_note(self) -> str:
+        return (
+            f"power_mw: the entry's reported MW, shared among its lots by chips; where none is reported, "
+            f"estimated (est.) as chips x the model's TDP x {self.power_factor.normalize():f} "
+            "(--power-factor: servers and cooling)"
+        )
+
+
+def measure(
+    session: Session, basis: H100eBasis = H100eBasis.BF16, power_factor: Decimal = POWER_FACTOR
+) -> Measure:
+    """The :class:`Measure` of a basis and power factor, with the H100's rate from the catalogue."""
+    vendor, model = REFERENCE_CHIP
+    h100 = session.execute(
+        sa.select(_rate(basis)).where(ChipModel.vendor == vendor, ChipModel.name == model)
+    ).scalar()
+    return Measure(basis, None if h100 is None else _decimal(h100), power_factor)
+
+
+class _greatest(sa.sql.functions.GenericFunction[Any]):
+    """The largest of its arguments that is not NULL (NULL when all are)."""
+
+    name = "greatest"
+    inherit_cache = True
+
+
+@compiles(_greatest, "sqlite")
+def _greatest_sqlite(element: _greatest, compiler: Any, **kw: Any) -> str:
+    # SQLite's max() of several values is NULL when any is: each argument is coalesced with
+    # the others, so that a NULL takes the value of one that is not.
+    arguments = list(element.clauses)
+    rotations = [arguments[i:] + arguments[:i] for i in range(len(arguments))]
+    coalesced = (compiler.process(sa.func.coalesce(*rotation), **kw) for rotation in rotations)
+    return f"max({', '.join(coalesced)})"
+
+
+def _rate(basis: H100eBasis) -> sa.ColumnElement[Any]:
+    """A model's rate on a basis, of ChipModel: its dense BF16 TFLOP/s, or for Epoch's the
+    larger of its dense 16-bit (BF16 or FP16) and INT8 rates."""
+    if basis is H100eBasis.EPOCH:
+        return _greatest(ChipModel.bf16_tflops, ChipModel.fp16_tflops, ChipModel.int8_tops)
+    return ChipModel.bf16_tflops
+
+
 def rounded(value: Decimal | None, places: int = 1) -> Decimal | None:
     """A figure rounded once, for output, halves up (2,526.5 is 2,527; 1.05 MW is 1.1)."""
     return None if value is None else value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def reference_tflops(session: Session) -> Decimal | None:
-    """The dense BF16 TFLOP/s of one H100-equivalent, from the catalogue."""
-    vendor, model = REFERENCE_CHIP
-    return session.scalar(
-        sa.select(ChipModel.bf16_tflops).where(ChipModel.vendor == vendor, ChipModel.name == model)
-    )
 
 
 def _entry_chips_by_lot() -> sa.ScalarSelect[Any]:
@@ -136,8 +225,9 @@ def _entry_chips_joined() -> sa.Subquery:
 
 def with_figures(query: sa.Select[Any], session: Session, *, few: bool = False) -> sa.Select[Any]:
     """``query`` (of chip lots joined to their entries) with the columns :func:`capacity_sums`
-    reads added: the model's BF16 TFLOP/s and TDP, the entry's reported power, and the lot's
-    share of it (by chips, over all the entry's lots). ``few``: the query reads few lots."""
+    reads added: the model's BF16 TFLOP/s and TDP, the entry's reported power, the lot's
+    share of it (by chips, over all the entry's lots), and the model's rate on Epoch's basis.
+    ``few``: the query reads few lots."""
     query = query.outerjoin(
         ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
     )
@@ -159,6 +249,7 @@ def with_figures(query: sa.Select[Any], session: Session, *, few: bool = False) 
         sa.type_coerce(sa.case((Entry.power_mw.is_not(None), share), else_=None), sa.Float).label(
             "reported_mw"
         ),
+        _rate(H100eBasis.EPOCH).label("epoch_tops"),
     )
 
 
@@ -176,12 +267,14 @@ def capacity_sums(lots: Any) -> tuple[sa.ColumnElement[Any], ...]:
         sa.func.sum(sa.case((unreported, 0), else_=quantity)),
         sa.func.sum(sa.case((unreported, quantity * lots.c.tdp_w), else_=None)),
         sa.func.sum(sa.case((sa.and_(unreported, lots.c.tdp_w.is_not(None)), quantity), else_=0)),
+        sa.func.sum(quantity * lots.c.epoch_tops),
+        sa.func.sum(sa.case((lots.c.epoch_tops.is_not(None), quantity), else_=0)),
     )
 
 
 def capacity_of(sums: tuple[Any, ...]) -> Capacity:
     """A :class:`Capacity` from the values of :func:`capacity_sums`."""
-    bf16, bf16_chips, reported, reported_chips, tdp, tdp_chips = sums
+    bf16, bf16_chips, reported, reported_chips, tdp, tdp_chips, epoch, epoch_chips = sums
     return Capacity(
         _decimal(bf16),
         int(bf16_chips or 0),
@@ -189,4 +282,6 @@ def capacity_of(sums: tuple[Any, ...]) -> Capacity:
         int(reported_chips or 0),
         _decimal(tdp),
         int(tdp_chips or 0),
+        _decimal(epoch),
+        int(epoch_chips or 0),
     )

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidValue
 from tracker.model.names import match_key
-from tracker.model.tables import ChipModel, ChipModelAlias, ChipVendor, ChipVendorAlias, Region
+from tracker.model.tables import (
+    CHIP_FIGURES,
+    CHIP_RATES,
+    ChipModel,
+    ChipModelAlias,
+    ChipVendor,
+    ChipVendorAlias,
+    Region,
+)
 from tracker.model.values import MAX_CHIPS, MAX_PER_UNIT, MAX_WATTS, parse_count, parse_text, parse_tflops
 from tracker.model.vocabulary import Unit
 
@@ -204,7 +212,7 @@ def add_vendor(session: Session, name: str, aliases: Sequence[str] = ()) -> str:
     return name
 
 
-FIGURE_FIELDS = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
+FIGURE_FIELDS = CHIP_FIGURES
 
 
 def read_figures(given: Mapping[str, str | None], source: str | None) -> dict[str, object]:
@@ -215,7 +223,7 @@ def read_figures(given: Mapping[str, str | None], source: str | None) -> dict[st
         text = given.get(name)
         if text is None:
             continue
-        if name.endswith("tflops"):
+        if name in CHIP_RATES:
             figures[name] = parse_tflops(text, name)
         elif name == "tdp_w":
             figures[name] = parse_count(text, name, "a TDP in watts", MAX_WATTS)
@@ -240,7 +248,7 @@ def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str,
     model_name = catalogue.model(vendor_name, model)
     if not figures:
         raise InvalidValue(
-            "figures", "none given; give --bf16-tflops, --fp8-tflops, --tdp-w or --per-... with --source"
+            "figures", "none given; give --bf16-tflops, --int8-tops, --tdp-w or --per-... with --source"
         )
     row = session.get(ChipModel, (vendor_name, model_name))
     assert row is not None

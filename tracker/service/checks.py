@@ -7,14 +7,25 @@ import datetime as dt
 import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from tracker.model.names import slugify
 from tracker.model.periods import period_from_parts
-from tracker.model.tables import ChipLot, Entry, EntrySource, EntryVerification, Operator, Source, StatusEvent
+from tracker.model.tables import (
+    ChipLot,
+    ChipModel,
+    Entry,
+    EntrySource,
+    EntryVerification,
+    Operator,
+    Source,
+    StatusEvent,
+)
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Grade, Qualifier, Status
+from tracker.service.capacity import POWER_FACTOR
 from tracker.service.database import bytewise
 from tracker.service.details import status_moves
 from tracker.service.filters import effective_status
@@ -26,6 +37,8 @@ from tracker.service.programmes import regions_of
 PROGRESS = (Status.ANNOUNCED, Status.PLANNED, Status.UNDER_CONSTRUCTION, Status.OPERATIONAL)
 SIMILAR_CHIPS = 0.10  # chip counts within 10% of each other are "similar"
 MAX_ALIKE = 5  # entries sharing a name or operator, beyond which the match is no evidence
+POWER_MISMATCH = 3  # reported power this many times the estimate, or this many times less
+CATALOGUE = "(catalogue)"  # the entry column of a finding about a catalogue model
 
 
 @dataclass(frozen=True, order=True)
@@ -54,6 +67,8 @@ def find_problems(
         *_probable_duplicates(session),
         *_children_over_their_programme(session),
         *_parts_outside_their_programme(session),
+        *_models_without_figures(session),
+        *_power_far_from_estimate(session),
     ]
     return sorted(set(findings))
 
@@ -305,3 +320,68 @@ def _parts_outside_their_programme(session: Session, entry_id: str | None = None
             yield Finding(part, f"is in {place}, outside the scope {scope} of its programme {parent}")
         elif country is not None and place != country:
             yield Finding(part, f"is in {place}, outside {country}, the country of its programme {parent}")
+
+
+def _models_without_figures(session: Session) -> Iterator[Finding]:
+    """Models that counted lots use but whose catalogue row has no dense BF16 figure or no
+    TDP, with the chips they leave out of h100e and of estimated power (as the summary counts
+    chips; an entry's reported power covers its chips without a TDP)."""
+    from tracker.service.filters import Filters
+    from tracker.service.summary import planned_totals
+
+    figures = {
+        (vendor, name): (bf16, tdp)
+        for vendor, name, bf16, tdp in session.execute(
+            sa.select(ChipModel.vendor, ChipModel.name, ChipModel.bf16_tflops, ChipModel.tdp_w)
+        )
+    }
+    for row in planned_totals(session, Filters(), ("vendor", "model")):
+        vendor, model = row.keys
+        if model is None or not row.chips:
+            continue
+        bf16, tdp = figures[(str(vendor), str(model))]
+        capacity = row.capacity
+        gaps = []
+        if bf16 is None:
+            gaps.append(f"no dense BF16 figure: {_chips(row.chips)} left out of h100e")
+        unpowered = row.chips - capacity.power_chips
+        if tdp is None and unpowered > 0:
+            gaps.append(f"no TDP: {_chips(unpowered)} without reported power left out of power_mw")
+        if gaps:
+            yield Finding(
+                CATALOGUE,
+                f"{vendor} {model} has {'; '.join(gaps)} (tracker chips set {shlex.quote(str(vendor))} "
+                f"{shlex.quote(str(model))} --source ... gives figures from a datasheet)",
+            )
+
+
+def _power_far_from_estimate(session: Session) -> Iterator[Finding]:
+    """Entries whose reported power is more than :data:`POWER_MISMATCH` times the estimate
+    from their chips' TDP (or less than a third of it): a unit error (kW for MW), servers
+    or racks counted as chips, or a site's power beyond its chips. Only entries whose every
+    lot has a model with a TDP are compared."""
+    watts = sa.func.sum(ChipLot.quantity * ChipModel.tdp_w)
+    query = (
+        sa.select(Entry.id, Entry.power_mw, watts, sa.func.count(ChipModel.tdp_w), sa.func.count())
+        .join(ChipLot, ChipLot.entry_id == Entry.id)
+        .outerjoin(ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model))
+        .where(Entry.power_mw.is_not(None))
+        .group_by(Entry.id, Entry.power_mw)
+    )
+    for entry_id, reported, tdp_watts, with_tdp, lots in session.execute(query):
+        if with_tdp != lots or not tdp_watts:
+            continue
+        estimate = Decimal(tdp_watts) * POWER_FACTOR / 1_000_000
+        ratio = Decimal(reported) / estimate
+        if ratio > POWER_MISMATCH or ratio < Decimal(1) / POWER_MISMATCH:
+            times = f"{ratio:.1f}x" if ratio > 1 else f"1/{1 / ratio:.1f}"
+            yield Finding(
+                entry_id,
+                f"reports {format(Decimal(reported).normalize(), 'f')} MW, {times} the {estimate:.1f} MW its chips' TDP x {POWER_FACTOR} "
+                "gives: a unit error (kW for MW?), servers or racks counted as chips, or a site "
+                "beyond its chips?",
+            )
+
+
+def _chips(count: int) -> str:
+    return f"{count:,} chip{'' if count == 1 else 's'}"

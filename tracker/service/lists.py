@@ -128,7 +128,7 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
     columns = (
         "vendor", "model", "family", "aliases", "notes", "bf16_tflops", "fp8_tflops", "tdp_w",
         "per_superchip", "per_server", "per_rack", "figures_source", "vendor_country",
-        "vendor_country_source",
+        "vendor_country_source", "fp16_tflops", "int8_tops",
     )  # fmt: skip
     countries = vendor_countries(session)
     values = [
@@ -144,6 +144,8 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
             *(dict(m.holds).get(unit) for unit in ("superchip", "server", "rack")),
             m.figures_source,
             *countries.get(m.vendor, (None, None)),
+            m.fp16_tflops,
+            m.int8_tops,
         )
         for m in models
     ]
@@ -154,7 +156,9 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
             "model",
             "family",
             "bf16_tflops",
+            "fp16_tflops",
             "fp8_tflops",
+            "int8_tops",
             "tdp_w",
             "holds",
             "aliases",
@@ -167,7 +171,9 @@ def chips_table(session: Session, vendors: Sequence[str] = ()) -> Table:
                 m.model,
                 m.family,
                 m.bf16_tflops,
+                m.fp16_tflops,
                 m.fp8_tflops,
+                m.int8_tops,
                 m.tdp_w,
                 m.holds_text,
                 ", ".join(m.aliases),

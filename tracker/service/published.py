@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker.model.tables import Base, UTCDateTime
-from tracker.service.capacity import POWER_OVERHEAD
+from tracker.service.capacity import POWER_FACTOR
 
 TRACKER_LICENCE = {
     "name": "CC-BY-4.0",
@@ -127,6 +127,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "family": "Its family (Hopper, Blackwell...).",
             "bf16_tflops": "Dense BF16 TFLOP/s per chip.",
             "fp8_tflops": "Dense FP8 TFLOP/s per chip.",
+            "fp16_tflops": "Dense FP16 tensor TFLOP/s per chip (given for chips without BF16).",
+            "int8_tops": "Dense INT8 TOPS per chip.",
             "tdp_w": "Thermal design power per chip, in watts.",
             "per_superchip": "Accelerators per superchip.",
             "per_server": "Accelerators per server.",
@@ -177,7 +179,7 @@ _FIGURES = {
     "chips": ("integer", "Accelerators planned, every chip once (a programme: what its parts do not cover)."),
     "qualifier": ("string", "How exactly the chips are known: exact, approx, at-least or up-to."),
     "h100e": ("number", "H100-equivalents: chips x the model's dense BF16 TFLOP/s / the H100 SXM's."),
-    "power_mw": ("number", f"Megawatts: reported, shared by chips; else chips x TDP x {POWER_OVERHEAD}."),
+    "power_mw": ("number", f"Megawatts: reported, shared by chips; else chips x TDP x {POWER_FACTOR}."),
 }  # fmt: skip
 
 

@@ -37,7 +37,9 @@ class CatalogueModel:
     aliases: tuple[str, ...]
     notes: str | None
     bf16_tflops: Decimal | None = None
+    fp16_tflops: Decimal | None = None
     fp8_tflops: Decimal | None = None
+    int8_tops: Decimal | None = None
     tdp_w: int | None = None
     holds: tuple[tuple[str, int], ...] = ()  # accelerators per superchip, server or rack
     figures_source: str | None = None
@@ -72,7 +74,9 @@ def list_chip_models(session: Session, vendors: Sequence[str] = ()) -> Iterator[
             aliases=tuple(aliases.get((row.vendor, row.name), ())),
             notes=row.notes,
             bf16_tflops=row.bf16_tflops,
+            fp16_tflops=row.fp16_tflops,
             fp8_tflops=row.fp8_tflops,
+            int8_tops=row.int8_tops,
             tdp_w=row.tdp_w,
             holds=tuple(
                 (unit, count)

@@ -9,15 +9,17 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from tracker.model.vocabulary import Qualifier
-from tracker.service.capacity import POWER_BASIS, h100e_basis, reference_tflops, rounded
+from tracker.service.capacity import POWER_FACTOR, H100eBasis, Measure, measure, rounded
 from tracker.service.filters import Filters
 from tracker.service.programmes import coverage
 from tracker.service.summary import Totals, check_keys, summarise
 from tracker.service.tables import Count, Figure, PeopleView, Table
 from tracker.service.timeline import Bucket, TimelineRow, cumulative, side_by_side, timeline
 
-# What CSV and JSON give of a row's figures, after its chips and qualifier.
+# What CSV and JSON give of a row's figures, after its chips and qualifier; and last, what
+# the figures are: the basis of h100e and the power factor of estimated power.
 FIGURE_COLUMNS = ("h100e", "h100e_chips", "power_mw", "power_mw_estimated", "power_chips")
+MEASURE_COLUMNS = ("h100e_basis", "power_factor")
 
 
 def number(value: Decimal | None) -> float | None:
@@ -25,33 +27,38 @@ def number(value: Decimal | None) -> float | None:
     return None if value is None else float(rounded(value) or 0)
 
 
-def raw_figures(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
+def raw_figures(row: Totals, measure: Measure) -> tuple[object, ...]:
     """A row's figures for programs, rounded to 0.1 (numbers, or None): each with the chips it
-    covers (h100e_chips of the row's chips have a BF16 figure), and the part of the power
-    estimated from TDP."""
+    covers (h100e_chips of the row's chips have a rate on the basis), and the part of the
+    power estimated from TDP."""
     capacity = row.capacity
-    power = capacity.power_mw
+    power = measure.power_mw(capacity)
     return (
-        number(capacity.h100e(reference)),
-        capacity.bf16_chips,
+        number(measure.h100e(capacity)),
+        measure.h100e_chips(capacity),
         number(power),
-        number(capacity.estimated_mw) if power is not None else None,
+        number(measure.estimated_mw(capacity)) if power is not None else None,
         capacity.power_chips,
     )
 
 
-def figures_for_people(row: Totals, reference: Decimal | None) -> tuple[object, ...]:
+def measure_values(measure: Measure) -> tuple[object, ...]:
+    """What :data:`MEASURE_COLUMNS` give: ``bf16``, and the power factor as a number."""
+    return (measure.basis.value, float(measure.power_factor))
+
+
+def figures_for_people(row: Totals, measure: Measure) -> tuple[object, ...]:
     """A row's chips, H100-equivalents and power as tables show them: a figure that leaves
     some of the row's chips out is a lower bound (≥), and power partly estimated says so."""
     capacity = row.capacity
-    h100e, power = capacity.h100e(reference), capacity.power_mw
+    h100e, power = measure.h100e(capacity), measure.power_mw(capacity)
 
     def mark(covered: int) -> str:
         return row.qualifier.plus(Qualifier.EXACT if covered >= row.chips else Qualifier.AT_LEAST).value
 
     return (
         Count(row.chips, row.qualifier.value),
-        None if h100e is None else Figure(h100e, mark(capacity.bf16_chips)),
+        None if h100e is None else Figure(h100e, mark(measure.h100e_chips(capacity))),
         None if power is None else Figure(power, mark(capacity.power_chips), 1, bool(capacity.tdp_chips)),
     )
 
@@ -73,70 +80,90 @@ def blank_key(key: str) -> str:
 
 
 def summary_table(
-    session: Session, filters: Filters, keys: Sequence[str], *, with_total: bool = True
+    session: Session,
+    filters: Filters,
+    keys: Sequence[str],
+    *,
+    with_total: bool = True,
+    basis: H100eBasis = H100eBasis.BF16,
+    power_factor: Decimal = POWER_FACTOR,
 ) -> Table:
     """Planned totals grouped by ``keys`` (:func:`tracker.service.summary.summarise`), with their
-    figures, and (``with_total``) the total row, every chip counted once."""
+    figures on ``basis`` and ``power_factor``, and (``with_total``) the total row, every chip
+    counted once."""
     keys = check_keys(keys)
     found, overall = summarise(session, filters, keys, with_total=with_total)
-    reference = reference_tflops(session)
-    columns = (*keys, "entries", "chips", "qualifier", *FIGURE_COLUMNS)
+    measured = measure(session, basis, power_factor)
+    columns = (*keys, "entries", "chips", "qualifier", *FIGURE_COLUMNS, *MEASURE_COLUMNS)
 
     def values(row: Totals, keys_of: Sequence[object]) -> tuple[object, ...]:
-        return (*keys_of, row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference))
+        return (
+            *keys_of,
+            row.entries,
+            row.chips,
+            row.qualifier.value,
+            *raw_figures(row, measured),
+            *measure_values(measured),
+        )
 
     label = ("Total", *([None] * (len(keys) - 1)))
     people = PeopleView(
         (*keys, "entries", "chips", "h100e", "power_mw"),
-        [(*row.keys, row.entries, *figures_for_people(row, reference)) for row in found],
-        None if overall is None else (*label, overall.entries, *figures_for_people(overall, reference)),
+        [(*row.keys, row.entries, *figures_for_people(row, measured)) for row in found],
+        None if overall is None else (*label, overall.entries, *figures_for_people(overall, measured)),
         _blanks(keys),
     )
-    notes = (f"{h100e_basis(reference)}; {POWER_BASIS}.",) if found else ()
+    notes = (f"{measured.h100e_note}; {measured.power_note}.",) if found else ()
     total = None if overall is None else values(overall, label)
     return Table(columns, [values(row, row.keys) for row in found], total, notes, people)
 
 
 def timeline_table(
-    session: Session, filters: Filters, bucket: Bucket, *, with_cumulative: bool, with_first: bool = False
+    session: Session,
+    filters: Filters,
+    bucket: Bucket,
+    *,
+    with_cumulative: bool,
+    with_first: bool = False,
+    basis: H100eBasis = H100eBasis.BF16,
 ) -> Table:
-    """Chips and h100e coming online per period (:func:`tracker.service.timeline.timeline`),
-    with running totals if asked, beside the chips first announced for each period if asked
-    (``with_first``), and the total row."""
+    """Chips and h100e (on ``basis``) coming online per period
+    (:func:`tracker.service.timeline.timeline`), with running totals if asked, beside the
+    chips first announced for each period if asked (``with_first``), and the total row."""
     cover = coverage(session, filters)
     rows, overall = timeline(session, filters, bucket, cover=cover)
     firsts: list[TimelineRow] = []
     if with_first:
         pairs = side_by_side(rows, timeline(session, filters, bucket, first=True, cover=cover)[0])
         rows, firsts = [current for current, _ in pairs], [first for _, first in pairs]
-    reference = reference_tflops(session)
+    measured = measure(session, basis)
     totals = [row.totals() for row in rows]
     sums = [Totals((), 0, a.chips, a.qualifier, capacity, a.bits) for a, capacity in cumulative(rows)]
     columns: tuple[str, ...] = ("period", "entries", "chips", "qualifier", "h100e", "h100e_chips")
     values = [
-        (row.keys[0], row.entries, row.chips, row.qualifier.value, *raw_figures(row, reference)[:2])
+        (row.keys[0], row.entries, row.chips, row.qualifier.value, *raw_figures(row, measured)[:2])
         for row in totals
     ]
     people_columns: tuple[str, ...] = ("period", "entries", "chips", "h100e")
-    people_rows = [(row.keys[0], row.entries, *figures_for_people(row, reference)[:2]) for row in totals]
+    people_rows = [(row.keys[0], row.entries, *figures_for_people(row, measured)[:2]) for row in totals]
     total = (
         "Total",
         overall.entries,
         overall.chips,
         overall.qualifier.value,
-        *raw_figures(overall, reference)[:2],
+        *raw_figures(overall, measured)[:2],
     )
-    people_total: tuple[object, ...] = ("Total", overall.entries, *figures_for_people(overall, reference)[:2])
+    people_total: tuple[object, ...] = ("Total", overall.entries, *figures_for_people(overall, measured)[:2])
     if with_cumulative:
         columns += ("cumulative_chips", "cumulative_qualifier", "cumulative_h100e")
         values = [
-            (*row, total_.chips, total_.qualifier.value, number(total_.capacity.h100e(reference)))
+            (*row, total_.chips, total_.qualifier.value, number(measured.h100e(total_.capacity)))
             for row, total_ in zip(values, sums, strict=True)
         ]
         total = (*total, None, None, None)
         people_columns += ("cumulative_chips", "cumulative_h100e")
         people_rows = [
-            (*row, *figures_for_people(total_, reference)[:2])
+            (*row, *figures_for_people(total_, measured)[:2])
             for row, total_ in zip(people_rows, sums, strict=True)
         ]
         people_total += (None, None)
@@ -153,5 +180,8 @@ def timeline_table(
             for row, first in zip(people_rows, firsts, strict=True)
         ]
         people_total += (Count(overall.chips, overall.qualifier.value),)
-    notes = (f"{h100e_basis(reference)}.",) if rows else ()
+    columns += ("h100e_basis",)
+    values = [(*row, basis.value) for row in values]
+    total = (*total, basis.value)
+    notes = (f"{measured.h100e_note}.",) if rows else ()
     return Table(columns, values, total, notes, PeopleView(people_columns, people_rows, people_total))

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from tracker.model.names import match_key
 from tracker.model.periods import parse_day
 from tracker.model.tables import (
+    CHIP_FIGURES,
+    CHIP_RATES,
     ChipModel,
     ChipModelAlias,
     ChipVendor,
@@ -131,6 +133,10 @@ def _load_catalogue(session: Session) -> int:
             added += 1
     session.flush()
     added += _fill_figures(session, model_rows)
+    for row in model_rows:  # the bundled family of a bundled model (no command changes it)
+        model = session.get(ChipModel, (row["vendor"], row["model"]))
+        if model is not None and row["family"] and model.family != row["family"]:
+            model.family = row["family"]
     for row in model_rows:
         for alias in _aliases(row["aliases"]):
             key = (row["vendor"], match_key(alias))
@@ -189,30 +195,34 @@ def _load_operators(session: Session) -> int:
     return added
 
 
-_FIGURES = ("bf16_tflops", "fp8_tflops", "tdp_w", "per_superchip", "per_server", "per_rack")
-
-
 def _figures(row: dict[str, str]) -> dict[str, object]:
     """A seed model's spec-sheet figures and their source, as column values."""
     values: dict[str, object] = {
-        name: (Decimal(row[name]) if name.endswith("tflops") else int(row[name])) if row[name] else None
-        for name in _FIGURES
+        name: (Decimal(text) if name in CHIP_RATES else int(text)) if (text := row.get(name)) else None
+        for name in CHIP_FIGURES
     }
     values["figures_source"] = row["figures_source"] or None
     return values
 
 
 def _fill_figures(session: Session, rows: list[dict[str, str]]) -> int:
-    """Give the seed figures to stored models that have none yet (a database made before the
-    catalogue carried them); figures a user set, with their source, are left as they are.
+    """Give stored models the bundled figures they lack (a database made before the catalogue
+    carried them), with the bundled source: only where every figure the model has equals the
+    bundled one, so that a figure a user set otherwise, with their source, is left as it is.
     Returns how many models were given figures."""
     filled = 0
     for row in rows:
         if not row["figures_source"]:
             continue
         model = session.get(ChipModel, (row["vendor"], row["model"]))
-        if model is not None and model.figures_source is None:
-            for name, value in _figures(row).items():
+        if model is None:
+            continue
+        bundled = _figures(row)
+        stored = {name: getattr(model, name) for name in CHIP_FIGURES}
+        agrees = all(value is None or value == bundled[name] for name, value in stored.items())
+        lacks = any(stored[name] is None and bundled[name] is not None for name in CHIP_FIGURES)
+        if agrees and (lacks or model.figures_source is None):
+            for name, value in bundled.items():
                 setattr(model, name, value)
             filled += 1
     session.flush()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
-from tracker.model.tables import ChipLot, ChipVendor, Entry, Operator, RegionCountry
+from tracker.model.tables import ChipLot, ChipModel, ChipVendor, Entry, Operator, RegionCountry
 from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
 from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
 from tracker.service.filters import (
@@ -67,9 +67,13 @@ def _key_column(key: str, filters: Filters) -> sa.ColumnElement[Any]:
         "region": RegionCountry.region_id,
         "vendor": ChipLot.vendor,
         "model": ChipLot.model,
+        # The model's family in the catalogue (joined by capacity.with_figures): a name that
+        # covers several models, such as Grace Blackwell, groups with them.
+        "family": ChipModel.family,
         "status": effective_status(filters.as_of),
         "operator": Entry.operator,
         "scope": Entry.scope,  # not a --by key: for the sovereignty report
+        "entry": Entry.id,  # not a --by key: for an entry's own figures (docs/compute.md)
         # The operator's headquarters and the chip vendor's (their nationality); the joins
         # are added by :func:`_joined`.
         "operator-country": Operator.hq_country,
@@ -250,12 +254,10 @@ def _programme_lots(
     ).where(cover.is_programme(session, Entry.id), *filters.lot_conditions(planned_only=True))
     within = regions_of(session) if "region" in keys else {}
     found = []
-    for *values, lot_id, entry_id, place, quantity, bf16, tdp, _, reported in session.connection().execute(
-        query
-    ):
+    for *values, lot_id, entry_id, place, quantity, bf16, tdp, _, reported, epoch in session.execute(query):
         amount = cover.adds(lot_id)  # may be none: a programme its parts cover is still one of the entries
         share = None if reported is None else Decimal(str(reported)) * amount.chips / quantity
-        capacity = Capacity.of_lot(amount.chips, bf16, tdp, share)
+        capacity = Capacity.of_lot(amount.chips, _rate(bf16), tdp, share, _rate(epoch))
         if "region" not in keys:
             found.append((tuple(values), entry_id, amount, capacity))
             continue
@@ -266,3 +268,8 @@ def _programme_lots(
         for region in regions or [None]:
             found.append(((*values[:at], region, *values[at + 1 :]), entry_id, amount, capacity))
     return found
+
+
+def _rate(value: object) -> Decimal | None:
+    """A rate read from the database as a Decimal (SQLite may give a float)."""
+    return None if value is None else Decimal(str(value))
