@@ -69,7 +69,8 @@ def test_every_summary_grouping_gives_the_clis_rows_and_total(filled: tuple[Cli,
         table = api.summary(by=keys)
         assert table.rows == cli_json(cli, "summary", *by), keys
         assert table.columns == (*keys, "entries", "chips", "qualifier", "h100e", "h100e_chips", "power_mw",
-                                 "power_mw_estimated", "power_chips", "h100e_basis", "power_factor")  # fmt: skip
+                                 "power_mw_estimated", "power_chips", "h100e_basis",
+                                 "power_factor")  # fmt: skip
         # The total row counts every chip once, as the table's last line shows it.
         last = cli.ok("summary", *by).splitlines()[-1].split()
         assert table.total is not None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
 import os
 import re
 import stat
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click

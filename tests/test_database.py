@@ -126,7 +126,8 @@ def test_python_dash_m_runs_the_cli(db_url: str) -> None:
     )
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips\n",
+        "country,vendor,entries,chips,qualifier,h100e,h100e_chips,power_mw,power_mw_estimated,power_chips,"
+        "h100e_basis,power_factor\n",
         "",
     )
 

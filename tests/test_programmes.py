@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Tracker, export_cells
 from tests.test_cli import database_contents
+from tracker.service.capacity import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/plan")
 
@@ -209,6 +210,7 @@ def test_a_scoped_programme_is_one_multi_country_row_in_its_region(tracker: Trac
     assert records[0] == {
         "country": None, "entries": 1, "chips": 182_000, "qualifier": "at-least", "h100e": None,
         "h100e_chips": 0, "power_mw": None, "power_mw_estimated": None, "power_chips": 0,
+        "h100e_basis": "bf16", "power_factor": float(POWER_FACTOR),
     }  # fmt: skip
 
 

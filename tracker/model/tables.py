@@ -181,14 +181,16 @@ class ChipModel(Base):
     bf16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     fp8_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     tdp_w: Mapped[int | None] = mapped_column(Integer)
-    fp16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))  # for chips without BF16
-    int8_tops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     # How many accelerators one superchip, server or rack of this model holds, where it is fixed.
     per_superchip: Mapped[int | None] = mapped_column(Integer)
     per_server: Mapped[int | None] = mapped_column(Integer)
     per_rack: Mapped[int | None] = mapped_column(Integer)
     figures_source: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Added later (revision 0011), so last: the dense 16-bit rate of a chip without BF16, and
+    # the dense INT8 rate, for H100-equivalents on Epoch AI's basis.
+    fp16_tflops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    int8_tops: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
 
 
 # A model's spec-sheet figures, in the order the catalogue lists them: rates (per second, dense),

@@ -198,7 +198,7 @@ def _rate(basis: H100eBasis) -> sa.ColumnElement[Any]:
     larger of its dense 16-bit (BF16 or FP16) and INT8 rates."""
     if basis is H100eBasis.EPOCH:
         return _greatest(ChipModel.bf16_tflops, ChipModel.fp16_tflops, ChipModel.int8_tops)
-    return ChipModel.bf16_tflops
+    return ChipModel.bf16_tflops.expression
 
 
 def rounded(value: Decimal | None, places: int = 1) -> Decimal | None:

@@ -372,12 +372,13 @@ def _power_far_from_estimate(session: Session) -> Iterator[Finding]:
         if with_tdp != lots or not tdp_watts:
             continue
         estimate = Decimal(tdp_watts) * POWER_FACTOR / 1_000_000
-        ratio = Decimal(reported) / estimate
+        ratio = Decimal(str(reported)) / estimate
         if ratio > POWER_MISMATCH or ratio < Decimal(1) / POWER_MISMATCH:
             times = f"{ratio:.1f}x" if ratio > 1 else f"1/{1 / ratio:.1f}"
+            given = format(Decimal(str(reported)).normalize(), "f")
             yield Finding(
                 entry_id,
-                f"reports {format(Decimal(reported).normalize(), 'f')} MW, {times} the {estimate:.1f} MW its chips' TDP x {POWER_FACTOR} "
+                f"reports {given} MW, {times} the {estimate:.1f} MW its chips' TDP x {POWER_FACTOR} "
                 "gives: a unit error (kW for MW?), servers or racks counted as chips, or a site "
                 "beyond its chips?",
             )

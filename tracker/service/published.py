@@ -212,6 +212,7 @@ VIEWS: dict[str, View] = {
             "vendor": ("string", "Chip vendor."),
             "vendor_country": ("string", "The vendor's headquarters country."),
             "model": ("string", "Chip model."),
+            "family": ("string", "The model's family (architecture), such as Blackwell."),
             "status": ("string", "The lot's status (its own, or its entry's)."),
             "sponsor": ("string", "The entry's sponsor."),
             "kind": ("string", "The entry's kind."),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, DumpRejected
 from tracker.service import counts, database, schema, seeds, urls
 from tracker.service.dump import (
+    LATER_FIELDS,
     RECORD_TYPES,
     ROWS_PER_BATCH,
     SOURCE_FIELD,
@@ -169,8 +170,12 @@ class _Restorer:
         keys = (
             ["reference"] if record_type.name == "source" else [column.name for column in table.primary_key]
         )
+        later = LATER_FIELDS.get(record_type.name, ())
         others = {
-            column.name: insert.excluded[column.name]
+            # A field an older dump lacks is read as empty: it leaves the database's value.
+            column.name: sa.func.coalesce(insert.excluded[column.name], column)
+            if column.name in later
+            else insert.excluded[column.name]
             for column in dumped_columns(record_type)
             if column.name not in keys
         }
