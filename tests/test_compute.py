@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import Tracker
 from tests.test_capacity import catalogue_figures, summary_rows
+from tests.test_dump import execute
+from tracker import Tracker as Library
+from tracker.errors import InvalidValue
 from tracker.service.capacity import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/a")
@@ -68,10 +72,11 @@ def test_h100e_on_each_basis_for_a_known_chip_mix(tracker: Tracker) -> None:
 
 
 def test_the_api_takes_the_basis_and_the_power_factor(db_url: str) -> None:
-    from tracker import Tracker as Library
-    from tracker.errors import InvalidValue
+    with Library(db_url) as library:
+        check_the_api(library)
 
-    library = Library(db_url)
+
+def check_the_api(library: Library) -> None:
     library.add(
         "Site", country="FR", chips=1000, vendor="NVIDIA", model="H100", source="https://example.org/a"
     )
@@ -100,12 +105,12 @@ def test_estimated_power_is_chips_times_tdp_times_the_power_factor(tracker: Trac
     assert (row["power_mw"], row["power_mw_estimated"], row["power_factor"]) == (2.1, 2.1, 3.0)  # 0.7 MW x 3
     result = tracker("summary", "--power-factor", "3")
     assert "TDP x 3 (--power-factor" in result.stderr
-    for bad in ("0.9", "11", "two", "nan", "-2"):
+    for bad in ("0.9", "11", "two", "nan", "-2", "1_0", "2,1", "1e1", "2.125", "１"):
         result = tracker("summary", "--power-factor", bad)
         assert result.exit_code != 0
         assert result.stderr.splitlines() == [
             f"Error: --power-factor: {bad!r} is not a power factor; give the site's watts per watt of "
-            f"chip TDP, from 1 to 10, such as {POWER_FACTOR}"
+            f"chip TDP, from 1 to 10 with at most 2 decimals, such as {POWER_FACTOR}"
         ]
 
 
@@ -152,7 +157,111 @@ def test_check_lists_models_without_figures_and_power_far_from_its_estimate(trac
     )
     estimate = Decimal(1000 * 700) * POWER_FACTOR / 1_000_000  # 1.47 MW
     (kilowatts,) = problems["kilowatts"]
-    assert kilowatts.startswith(f"reports 150 MW, {Decimal(150) / estimate:.1f}x the {estimate:.1f} MW")
+    assert kilowatts.startswith(f"reports 150 MW, {Decimal(150) / estimate:.1f}x the {estimate:.2f} MW")
     (tiny,) = problems["tiny"]
-    assert tiny.startswith(f"reports 0.4 MW, 1/{estimate / Decimal('0.4'):.1f} the {estimate:.1f} MW")
+    assert tiny.startswith(f"reports 0.4 MW, 1/{estimate / Decimal('0.4'):.1f} the {estimate:.2f} MW")
     assert "close" not in problems  # 2 MW is 1.4 times 1.47: within 3x
+
+
+def test_the_epoch_basis_counts_nothing_without_the_h100s_int8(tracker: Tracker, db_url: str) -> None:
+    add(tracker, "Site", "FR", 300, "NVIDIA", "H100")
+    execute(db_url, "UPDATE chip_model SET int8_tops = NULL WHERE vendor = 'NVIDIA' AND name = 'H100'")
+    result = tracker("summary", "--by", "country", "--h100e-basis", "epoch", "--format", "json")
+    (row,) = json.loads(result.stdout)
+    assert (row["h100e"], row["h100e_basis"]) == (None, "epoch")  # never against another rate
+    assert "(not in the catalogue: no h100e)" in result.stderr
+    (row,) = summary_rows(tracker, "--by", "country")
+    assert row["h100e"] == 300.0  # the bf16 basis has its reference
+
+
+def test_an_upgrade_fills_the_bundled_figures_a_model_lacks_and_keeps_a_users(
+    tracker: Tracker, db_url: str
+) -> None:
+    bundled = catalogue_figures()
+    # As a database made before the catalogue had INT8 and FP16 figures, and the B300's family
+    # was Blackwell Ultra: a user set the H100's TDP with their source; the V100 had no figures;
+    # the A100 had the figures it has now, under an older text.
+    execute(db_url, "UPDATE chip_model SET int8_tops = NULL, fp16_tflops = NULL")
+    execute(db_url, "UPDATE chip_model SET tdp_w = 750, figures_source = 'my H100 sheet' WHERE name = 'H100'")
+    execute(db_url, "UPDATE chip_model SET tdp_w = NULL, figures_source = NULL WHERE name = 'V100'")
+    execute(db_url, "UPDATE chip_model SET figures_source = 'an older text' WHERE name = 'A100'")
+    execute(db_url, "UPDATE chip_model SET family = 'Blackwell Ultra' WHERE name = 'B300'")
+    tracker.ok("init", "--no-seed")
+    models = {
+        (row["vendor"], row["model"]): row for row in json.loads(tracker.ok("chips", "--format", "json"))
+    }
+    h100 = models[("NVIDIA", "H100")]
+    assert (h100["tdp_w"], str(h100["int8_tops"]), str(h100["fp16_tflops"])) == (
+        750,  # the user's
+        bundled[("NVIDIA", "H100")]["int8_tops"],
+        bundled[("NVIDIA", "H100")]["fp16_tflops"],
+    )
+    sheet = bundled[("NVIDIA", "H100")]["figures_source"]
+    assert (
+        h100["figures_source"] == f"my H100 sheet; fp16_tflops, int8_tops from the bundled catalogue: {sheet}"
+    )
+    for name in ("V100", "A100"):  # figures that agree with the bundled ones take its source too
+        assert models[("NVIDIA", name)]["figures_source"] == bundled[("NVIDIA", name)]["figures_source"]
+        assert str(models[("NVIDIA", name)]["tdp_w"]) == bundled[("NVIDIA", name)]["tdp_w"]
+    assert models[("NVIDIA", "B300")]["family"] == bundled[("NVIDIA", "B300")]["family"]
+    add(tracker, "Site", "FR", 300, "NVIDIA", "H100")
+    (row,) = summary_rows(tracker, "--by", "country", "--h100e-basis", "epoch")
+    assert row["h100e"] == 300.0
+
+
+def test_a_dump_of_an_older_catalogue_restores_to_the_bundled_one(
+    tracker: Tracker, empty_db_url: str, tmp_path: Path
+) -> None:
+    add(tracker, "Site", "FR", 300, "NVIDIA", "V100")
+    fresh = tracker.ok("chips", "--format", "csv")
+    older = []  # as a tracker before the INT8 and FP16 figures dumped it: no such fields, no V100 figures
+    for line in tracker.ok("dump").splitlines():
+        record = json.loads(line)
+        if record["type"] == "chip_model":
+            del record["fp16_tflops"], record["int8_tops"]
+            if record["name"] == "V100":
+                record.update(tdp_w=None, figures_source=None)
+        older.append(json.dumps(record))
+    path = tmp_path / "older.jsonl"
+    path.write_text("\n".join(older) + "\n", encoding="utf-8")
+    target = Tracker(empty_db_url)
+    target.ok("restore", str(path))
+    assert target.ok("chips", "--format", "csv") == fresh
+    assert target.ok("summary", "--format", "csv") == tracker.ok("summary", "--format", "csv")
+
+
+def test_the_timeline_splits_each_period_by_family(tracker: Tracker) -> None:
+    families = {key: row["family"] for key, row in catalogue_figures().items()}
+    blackwell, hopper = families[("NVIDIA", "GB200")], families[("NVIDIA", "H100")]
+    add(tracker, "A", "FR", 1000, "NVIDIA", "GB200", "--online", "2026-02")
+    add(tracker, "B", "DE", 500, "NVIDIA", "GB300", "--online", "Q1 2026")
+    add(tracker, "C", "IT", 300, "NVIDIA", "H100", "--online", "Q1 2026")
+    add(tracker, "D", "ES", 200, "NVIDIA", "H100", "--online", "2026")
+    tracker.ok("add", "E", "--country", "PT", "--chips", "70", "--vendor", "unknown", *SOURCE)
+    rows = json.loads(tracker.ok("timeline", "--by", "family", "--format", "json"))
+    assert [(row["period"], row["family"], row["entries"], row["chips"]) for row in rows] == [
+        ("2026-Q1", blackwell, 2, 1000 + 500),  # most chips first within a period
+        ("2026-Q1", hopper, 1, 300),
+        ("2026", hopper, 1, 200),  # a coarser period, after the quarters it spans
+        ("undated", None, 1, 70),
+    ]
+    # Each period's rows add up to the plain timeline's row, on either basis.
+    for basis in ("bf16", "epoch"):
+        plain = json.loads(tracker.ok("timeline", "--h100e-basis", basis, "--format", "json"))
+        split = json.loads(
+            tracker.ok("timeline", "--by", "family", "--h100e-basis", basis, "--format", "json")
+        )
+        for period in plain:
+            parts = [row for row in split if row["period"] == period["period"]]
+            assert sum(row["chips"] for row in parts) == period["chips"]
+            assert round(sum(row["h100e"] or 0 for row in parts), 1) == (period["h100e"] or 0)
+    by_year = json.loads(tracker.ok("timeline", "--by", "year", "--by", "family", "--format", "json"))
+    assert [(row["period"], row["family"], row["chips"]) for row in by_year][:2] == [
+        ("2026", blackwell, 1500),
+        ("2026", hopper, 300 + 200),
+    ]
+    for refused in (("--cumulative",), ("--first-announced",), ("--by", "year", "--by", "quarter")):
+        result = tracker("timeline", "--by", "family", *refused)
+        assert result.exit_code != 0
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith("Error: --by: ")

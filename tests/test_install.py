@@ -7,9 +7,13 @@ import re
 import shutil
 import subprocess
 import venv
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.test_capacity import catalogue_figures, estimated_mw
+from tracker.service.capacity import POWER_FACTOR
 
 ROOT = Path(__file__).parent.parent
 
@@ -66,12 +70,15 @@ def test_a_plain_install_runs_the_readmes_first_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in result.stdout.splitlines()]
+    b300_tdp = int(catalogue_figures()[("NVIDIA", "B300")]["tdp_w"])
     assert lines[0] == ["country", "vendor", "entries", "chips", "h100e", "power_mw"]
     assert lines[2:6] == [
         ["(multi-country)", "NVIDIA", "1", "≥", "472,000"],
         ["FR", "NVIDIA", "2", "31,800", "80,344", "84.0"],  # the README's first table
         ["DE", "NVIDIA", "1", "10,000", "12.0"],
-        ["GB", "NVIDIA", "1", "4,000", "9,096", "6.6", "est."],
+        ["GB", "NVIDIA", "1", "4,000", "9,096", f"{estimated_mw(4_000 * b300_tdp)}", "est."],
     ]
-    assert lines[-1] == ["Total", "5", "≥", "517,800", "≥", "89,439", "≥", "102.6", "est."]
+    # Reported: 40 + 44 MW in FR, 12 in DE; estimated: 4,000 B300 x TDP x the power factor
+    total_mw = (40 + 44 + 12 + Decimal(4_000 * b300_tdp) * POWER_FACTOR / 1_000_000).quantize(Decimal("0.1"))
+    assert lines[-1] == ["Total", "5", "≥", "517,800", "≥", "89,439", "≥", f"{total_mw}", "est."]
     assert (tmp_path / "data" / "tracker.db").is_file()

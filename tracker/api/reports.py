@@ -35,7 +35,7 @@ class Reports(Database):
         by: str | Sequence[str] = (),
         as_of: str | dt.date | None = None,
         total: bool = True,
-        h100e_basis: str = "bf16",
+        h100e_basis: str | None = None,
         power_factor: str | float | Decimal | None = None,
         **filters: Unpack[FilterOptions],
     ) -> Table:
@@ -49,7 +49,7 @@ class Reports(Database):
         from tracker.service.reports import summary_table
 
         keys = [key.lower() for key in as_texts(by)]
-        basis = choice_of(H100eBasis, str(h100e_basis), "h100e_basis")
+        basis = choice_of(H100eBasis, str(h100e_basis or "bf16"), "h100e_basis")
         factor = POWER_FACTOR if power_factor is None else parse_power_factor(power_factor)
         with self.session() as session:
             return summary_table(
@@ -64,27 +64,34 @@ class Reports(Database):
     def timeline(
         self,
         *,
-        by: str = "quarter",
+        by: str | Sequence[str] = "quarter",
         cumulative: bool = False,
         first_announced: bool = False,
         as_of: str | dt.date | None = None,
-        h100e_basis: str = "bf16",
+        h100e_basis: str | None = None,
         **filters: Unpack[FilterOptions],
     ) -> Table:
         """Accelerators coming online per quarter or year (``by``), counted as the summary
         counts them; ``cumulative`` adds running totals; ``first_announced``, the chips each
         period was first announced to bring (first_chips); ``h100e_basis`` as for
-        :meth:`summary`."""
+        :meth:`summary`. ``by`` may add ``family``: each period's rows by model family."""
         from tracker.service.capacity import H100eBasis
         from tracker.service.reports import timeline_table
-        from tracker.service.timeline import Bucket
+        from tracker.service.timeline import Bucket, timeline_keys
 
-        bucket = choice_of(Bucket, by, "by")
-        basis = choice_of(H100eBasis, str(h100e_basis), "h100e_basis")
+        bucket_text, split = timeline_keys(as_texts(by))
+        bucket = choice_of(Bucket, bucket_text, "by")
+        basis = choice_of(H100eBasis, str(h100e_basis or "bf16"), "h100e_basis")
         with self.session() as session:
             resolved = self._filters(session, filters, as_of=as_of)
             return timeline_table(
-                session, resolved, bucket, with_cumulative=cumulative, with_first=first_announced, basis=basis
+                session,
+                resolved,
+                bucket,
+                with_cumulative=cumulative,
+                with_first=first_announced,
+                basis=basis,
+                split=split,
             )
 
     def sovereignty(

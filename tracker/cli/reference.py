@@ -50,7 +50,10 @@ def figure_options(command: Any) -> Any:
     for name, help_text in reversed(
         (
             ("--bf16-tflops", "Dense (not sparse) BF16 TFLOP/s of one accelerator package."),
-            ("--fp16-tflops", "Dense FP16 tensor TFLOP/s (the 16-bit rate of a chip without BF16)."),
+            (
+                "--fp16-tflops",
+                "Dense FP16 TFLOP/s: the 16-bit rate --h100e-basis epoch counts for a chip without BF16.",
+            ),
             ("--fp8-tflops", "Dense (not sparse) FP8 TFLOP/s of one accelerator package."),
             ("--int8-tops", "Dense (not sparse) INT8 TOPS of one accelerator package."),
             ("--tdp-w", "TDP (or board power) in watts of one accelerator package."),

@@ -43,8 +43,8 @@ h100e_basis_option = click.option(
 @click.option(
     "--power-factor",
     metavar="N",
-    help=f"Site watts per watt of chip TDP, for power estimated where none is reported "
-    f"(default {POWER_FACTOR}: see docs/compute.md).",
+    help=f"Site watts per watt of chip TDP, from 1 to 10, for power estimated where none is "
+    f"reported (default {POWER_FACTOR}: see docs/compute.md).",
 )
 @format_option
 @pass_app
@@ -109,11 +109,11 @@ def summary(
 @filter_options
 @click.option(
     "--by",
-    "bucket",
-    type=click.Choice(("quarter", "year"), case_sensitive=False),
-    default="quarter",
-    show_default=True,
-    help="The periods to count by.",
+    "keys",
+    multiple=True,
+    type=click.Choice(("quarter", "year", "family"), case_sensitive=False),
+    help="The periods to count by (default quarter); `family` adds each period's rows by model "
+    "family: --by year --by family.",
 )
 @click.option(
     "--cumulative", is_flag=True, help="Add running totals: all chips online by the end of each row."
@@ -135,14 +135,16 @@ def summary(
 def timeline(
     app: App,
     filters: dict[str, Any],
-    bucket: str,
+    keys: tuple[str, ...],
     cumulative: bool,
     first_announced: bool,
     as_of: str | None,
     h100e_basis: str,
     fmt: str,
 ) -> None:
-    """Accelerators coming online per quarter or year, counted as the summary counts them.
+    """Accelerators coming online per quarter or year, counted as the summary counts them;
+    with --by family, each period's rows by model family (not with --cumulative or
+    --first-announced).
 
     A lot comes online in its own period or its entry's. A period as precise as the
     bucket or more falls in it (2026-02 in 2026-Q1); a coarser one is a row of its own
@@ -162,7 +164,7 @@ def timeline(
     """
     with api(app) as tracker:
         table = tracker.timeline(
-            by=bucket,
+            by=keys or "quarter",
             cumulative=cumulative,
             first_announced=first_announced,
             as_of=as_of,

@@ -67,7 +67,7 @@ def parse_tflops(text: str, field: str) -> Decimal:
             field,
             f"{text!r} is not a {'TOPS' if field.endswith('tops') else 'TFLOP/s'} figure; give a number "
             f"above 0 and up to {MAX_TFLOPS:,}, "
-            "with at most 1 decimal, such as 989.5",
+            f"with at most 1 decimal, such as {'1979' if field.endswith('tops') else '989.5'}",
         )
     return value
 

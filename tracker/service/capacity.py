@@ -8,8 +8,9 @@ that leaves chips out is a lower bound.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,18 +39,19 @@ class H100eBasis(Choice):
     EPOCH = "epoch"
 
 
+_FACTOR = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
+
+
 def parse_power_factor(value: object, field: str = "power_factor") -> Decimal:
-    """A power factor: watts of a site per watt of its chips' TDP, above 1 and up to 10."""
+    """A power factor: watts of a site per watt of its chips' TDP, from 1 to 10, with at most
+    two decimals."""
     text = str(value).strip()
-    try:
-        factor = Decimal(text)
-    except InvalidOperation:
-        factor = None
-    if factor is None or not factor.is_finite() or not 1 <= factor <= MAX_POWER_FACTOR:
+    factor = Decimal(text) if _FACTOR.fullmatch(text) else None
+    if factor is None or not 1 <= factor <= MAX_POWER_FACTOR:
         raise InvalidValue(
             field,
             f"{text!r} is not a power factor; give the site's watts per watt of chip TDP, "
-            f"from 1 to {MAX_POWER_FACTOR}, such as {POWER_FACTOR}",
+            f"from 1 to {MAX_POWER_FACTOR} with at most 2 decimals, such as {POWER_FACTOR}",
         )
     return factor
 
@@ -158,20 +160,24 @@ class Measure:
 
     @property
     def power_note(self) -> str:
+        default = "the default " if self.power_factor == POWER_FACTOR else ""
         return (
             f"power_mw: the entry's reported MW, shared among its lots by chips; where none is reported, "
             f"estimated (est.) as chips x the model's TDP x {self.power_factor.normalize():f} "
-            "(--power-factor: servers and cooling)"
+            f"({default}--power-factor: servers and cooling)"
         )
 
 
 def measure(
     session: Session, basis: H100eBasis = H100eBasis.BF16, power_factor: Decimal = POWER_FACTOR
 ) -> Measure:
-    """The :class:`Measure` of a basis and power factor, with the H100's rate from the catalogue."""
+    """The :class:`Measure` of a basis and power factor, with the H100's rate from the catalogue:
+    its dense BF16, or for Epoch's basis its dense INT8 (none when the catalogue has none, so
+    that no figure is ever counted against another rate)."""
     vendor, model = REFERENCE_CHIP
+    rate = ChipModel.int8_tops if basis is H100eBasis.EPOCH else ChipModel.bf16_tflops
     h100 = session.execute(
-        sa.select(_rate(basis)).where(ChipModel.vendor == vendor, ChipModel.name == model)
+        sa.select(rate).where(ChipModel.vendor == vendor, ChipModel.name == model)
     ).scalar()
     return Measure(basis, None if h100 is None else _decimal(h100), power_factor)
 

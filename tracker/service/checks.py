@@ -330,20 +330,28 @@ def _models_without_figures(session: Session) -> Iterator[Finding]:
     from tracker.service.summary import planned_totals
 
     figures = {
-        (vendor, name): (bf16, tdp)
-        for vendor, name, bf16, tdp in session.execute(
-            sa.select(ChipModel.vendor, ChipModel.name, ChipModel.bf16_tflops, ChipModel.tdp_w)
+        (vendor, name): (bf16, tdp, fp16 is not None or int8 is not None)
+        for vendor, name, bf16, tdp, fp16, int8 in session.execute(
+            sa.select(
+                ChipModel.vendor,
+                ChipModel.name,
+                ChipModel.bf16_tflops,
+                ChipModel.tdp_w,
+                ChipModel.fp16_tflops,
+                ChipModel.int8_tops,
+            )
         )
     }
     for row in planned_totals(session, Filters(), ("vendor", "model")):
         vendor, model = row.keys
         if model is None or not row.chips:
             continue
-        bf16, tdp = figures[(str(vendor), str(model))]
+        bf16, tdp, other_rate = figures[(str(vendor), str(model))]
         capacity = row.capacity
         gaps = []
         if bf16 is None:
-            gaps.append(f"no dense BF16 figure: {_chips(row.chips)} left out of h100e")
+            epoch = "; --h100e-basis epoch counts them by its FP16 or INT8 rate" if other_rate else ""
+            gaps.append(f"no dense BF16 figure: {_chips(row.chips)} left out of h100e{epoch}")
         unpowered = row.chips - capacity.power_chips
         if tdp is None and unpowered > 0:
             gaps.append(f"no TDP: {_chips(unpowered)} without reported power left out of power_mw")
@@ -378,7 +386,7 @@ def _power_far_from_estimate(session: Session) -> Iterator[Finding]:
             given = format(Decimal(str(reported)).normalize(), "f")
             yield Finding(
                 entry_id,
-                f"reports {given} MW, {times} the {estimate:.1f} MW its chips' TDP x {POWER_FACTOR} "
+                f"reports {given} MW, {times} the {estimate:.2f} MW its chips' TDP x {POWER_FACTOR} "
                 "gives: a unit error (kW for MW?), servers or racks counted as chips, or a site "
                 "beyond its chips?",
             )

@@ -63,8 +63,8 @@ VERSION_FIELDS = {
 VERSION_2_TYPES = {"operator", "operator_alias", "entry_verification"}
 VERSION_2_FIELDS = {"chip_vendor": {"country", "country_source"}, "source": {"grade"}}
 # Fields added since version 2 to records other than entries, written after the version's
-# fields without a new version: a dump without them (an older one) restores them empty, or,
-# in the catalogue that a restore merges, leaves the figure the database has.
+# fields without a new version: a dump without them (an older one) restores them empty, and
+# the restore then gives a bundled model the bundled figures it lacks, as `tracker init` does.
 LATER_FIELDS = {"chip_model": ("fp16_tflops", "int8_tops")}
 # Rows read, or inserted, together; a batch's sources fit in one IN (...) on every database.
 ROWS_PER_BATCH = 900

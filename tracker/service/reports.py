@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from tracker.errors import InvalidValue
 from tracker.model.vocabulary import Qualifier
 from tracker.service.capacity import POWER_FACTOR, H100eBasis, Measure, measure, rounded
 from tracker.service.filters import Filters
@@ -126,10 +127,19 @@ def timeline_table(
     with_cumulative: bool,
     with_first: bool = False,
     basis: H100eBasis = H100eBasis.BF16,
+    split: str | None = None,
 ) -> Table:
     """Chips and h100e (on ``basis``) coming online per period
     (:func:`tracker.service.timeline.timeline`), with running totals if asked, beside the
-    chips first announced for each period if asked (``with_first``), and the total row."""
+    chips first announced for each period if asked (``with_first``), and the total row;
+    ``split``: each period's rows by the values of a summary key (``family``) instead."""
+    if split is not None:
+        if with_cumulative or with_first:
+            raise InvalidValue(
+                "by",
+                f"--cumulative and --first-announced count whole periods; give them without --by {split}",
+            )
+        return _split_timeline(session, filters, bucket, basis, split)
     cover = coverage(session, filters)
     rows, overall = timeline(session, filters, bucket, cover=cover)
     firsts: list[TimelineRow] = []
@@ -185,3 +195,50 @@ def timeline_table(
     total = (*total, basis.value)
     notes = (f"{measured.h100e_note}.",) if rows else ()
     return Table(columns, values, total, notes, PeopleView(people_columns, people_rows, people_total))
+
+
+def _split_timeline(session: Session, filters: Filters, bucket: Bucket, basis: H100eBasis, key: str) -> Table:
+    """The timeline with each period's rows by ``key``: most chips first within a period."""
+    (key,) = check_keys((key,))
+    rows, overall = timeline(session, filters, bucket, key)
+    measured = measure(session, basis)
+    found = [
+        (row.label, value, part.totals())
+        for row in rows
+        for value, part in sorted(
+            row.split.items(), key=lambda item: (-item[1].amount.chips, str(item[0] or ""))
+        )
+    ]
+    columns = ("period", key, "entries", "chips", "qualifier", "h100e", "h100e_chips", "h100e_basis")
+    values = [
+        (
+            period,
+            value,
+            totals.entries,
+            totals.chips,
+            totals.qualifier.value,
+            *raw_figures(totals, measured)[:2],
+        )
+        for period, value, totals in found
+    ]
+    values = [(*row, basis.value) for row in values]
+    total = (
+        "Total",
+        None,
+        overall.entries,
+        overall.chips,
+        overall.qualifier.value,
+        *raw_figures(overall, measured)[:2],
+        basis.value,
+    )
+    people = PeopleView(
+        ("period", key, "entries", "chips", "h100e"),
+        [
+            (period, value, totals.entries, *figures_for_people(totals, measured)[:2])
+            for period, value, totals in found
+        ],
+        ("Total", None, overall.entries, *figures_for_people(overall, measured)[:2]),
+        _blanks((key,)),
+    )
+    notes = (f"{measured.h100e_note}.",) if rows else ()
+    return Table(columns, values, total, notes, people)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from tracker.errors import Conflict, DumpRejected
 from tracker.service import counts, database, schema, seeds, urls
 from tracker.service.dump import (
-    LATER_FIELDS,
     RECORD_TYPES,
     ROWS_PER_BATCH,
     SOURCE_FIELD,
@@ -112,6 +111,7 @@ class _Restorer:
         self._attach_parts()
         self._settle_operators(version)
         self._settle_first_online()
+        self._settle_catalogue()
         if self._connection.dialect.name == "postgresql":
             self._move_sequences()
 
@@ -170,12 +170,8 @@ class _Restorer:
         keys = (
             ["reference"] if record_type.name == "source" else [column.name for column in table.primary_key]
         )
-        later = LATER_FIELDS.get(record_type.name, ())
         others = {
-            # A field an older dump lacks is read as empty: it leaves the database's value.
-            column.name: sa.func.coalesce(insert.excluded[column.name], column)
-            if column.name in later
-            else insert.excluded[column.name]
+            column.name: insert.excluded[column.name]
             for column in dumped_columns(record_type)
             if column.name not in keys
         }
@@ -260,6 +256,17 @@ class _Restorer:
 
         with Session(bind=self._connection) as session:
             settle_first_online(session)
+            session.flush()
+
+    def _settle_catalogue(self) -> None:
+        """The dump's catalogue, merged over the bundled one, brought up to it as ``tracker
+        init`` brings a database's: a model the dump gives without figures the bundled catalogue
+        has (a dump written before it had them) gains them, and a bundled model its family
+        (:func:`~tracker.service.seeds.settle_bundled_models`)."""
+        from tracker.service.seeds import settle_bundled_models
+
+        with Session(bind=self._connection) as session:
+            settle_bundled_models(session)
             session.flush()
 
     def _attach_parts(self) -> None:

@@ -132,11 +132,7 @@ def _load_catalogue(session: Session) -> int:
             )
             added += 1
     session.flush()
-    added += _fill_figures(session, model_rows)
-    for row in model_rows:  # the bundled family of a bundled model (no command changes it)
-        model = session.get(ChipModel, (row["vendor"], row["model"]))
-        if model is not None and row["family"] and model.family != row["family"]:
-            model.family = row["family"]
+    added += settle_bundled_models(session)
     for row in model_rows:
         for alias in _aliases(row["aliases"]):
             key = (row["vendor"], match_key(alias))
@@ -205,13 +201,25 @@ def _figures(row: dict[str, str]) -> dict[str, object]:
     return values
 
 
-def _fill_figures(session: Session, rows: list[dict[str, str]]) -> int:
-    """Give stored models the bundled figures they lack (a database made before the catalogue
-    carried them), with the bundled source: only where every figure the model has equals the
-    bundled one, so that a figure a user set otherwise, with their source, is left as it is.
-    Returns how many models were given figures."""
+def settle_bundled_models(session: Session) -> int:
+    """Bring the stored bundled models up to the bundled catalogue: the figures they lack
+    (:func:`fill_figures`) and their bundled family (which no command changes). Returns how
+    many models were given figures."""
+    for row in read_seed("chip_models.csv"):
+        model = session.get(ChipModel, (row["vendor"], row["model"]))
+        if model is not None and row["family"] and model.family != row["family"]:
+            model.family = row["family"]
+    return fill_figures(session)
+
+
+def fill_figures(session: Session) -> int:
+    """Give stored models the bundled figures they lack (a database made, or a dump written,
+    before the catalogue carried them). A model whose every figure equals the bundled one takes
+    the bundled figures and source, which names each. A model with a figure of its own (a
+    user's, with their source) keeps it and its source, and gains only the figures it lacks,
+    their bundled source added to its own. Returns how many models were given figures."""
     filled = 0
-    for row in rows:
+    for row in read_seed("chip_models.csv"):
         if not row["figures_source"]:
             continue
         model = session.get(ChipModel, (row["vendor"], row["model"]))
@@ -219,11 +227,19 @@ def _fill_figures(session: Session, rows: list[dict[str, str]]) -> int:
             continue
         bundled = _figures(row)
         stored = {name: getattr(model, name) for name in CHIP_FIGURES}
-        agrees = all(value is None or value == bundled[name] for name, value in stored.items())
-        lacks = any(stored[name] is None and bundled[name] is not None for name in CHIP_FIGURES)
-        if agrees and (lacks or model.figures_source is None):
-            for name, value in bundled.items():
-                setattr(model, name, value)
+        lacking = [name for name in CHIP_FIGURES if stored[name] is None and bundled[name] is not None]
+        if all(value is None or value == bundled[name] for name, value in stored.items()):
+            if lacking or model.figures_source is None:
+                for name, value in bundled.items():
+                    setattr(model, name, value)
+                filled += 1
+        elif lacking:
+            for name in lacking:
+                setattr(model, name, bundled[name])
+            added = ", ".join(lacking)
+            model.figures_source = (
+                f"{model.figures_source}; {added} from the bundled catalogue: {row['figures_source']}"
+            )
             filled += 1
     session.flush()
     return filled

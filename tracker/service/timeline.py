@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from tracker.errors import InvalidValue
 from tracker.model.periods import Period, Precision
 from tracker.service.capacity import Capacity
 from tracker.service.filters import Filters
@@ -55,6 +56,8 @@ class TimelineRow:
     amount: Amount = field(default_factory=Amount)
     capacity: Capacity = field(default_factory=Capacity)
     parts: dict[str | None, Amount] = field(default_factory=dict)  # by the stack key, if asked
+    # By the stack key too, if asked: the period's rows of each of its values, with figures.
+    split: dict[object, TimelineRow] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -63,6 +66,23 @@ class TimelineRow:
     def totals(self) -> Totals:
         amount = self.amount
         return Totals((self.label,), self.entries, amount.chips, amount.qualifier, self.capacity, amount.bits)
+
+
+# What a timeline's rows may be split by, beside the period (`tracker timeline --by family`).
+TIMELINE_SPLITS = ("family",)
+
+
+def timeline_keys(keys: Sequence[str]) -> tuple[str, str | None]:
+    """A timeline's --by values read: the bucket (quarter by default) and the key each period's
+    rows are split by, if one is given; ``quarter``, ``year`` and ``family`` in any order."""
+    buckets = [key.lower() for key in keys if key.lower() not in TIMELINE_SPLITS]
+    splits = [key.lower() for key in keys if key.lower() in TIMELINE_SPLITS]
+    accepted = ", ".join([*(bucket.value for bucket in Bucket), *TIMELINE_SPLITS])
+    if len(buckets) > 1 or len(splits) > 1:
+        raise InvalidValue(
+            "by", f"give one period and at most one key: {', '.join(keys)}; accepted: {accepted}"
+        )
+    return (buckets[0] if buckets else Bucket.QUARTER.value), (splits[0] if splits else None)
 
 
 def bucket_of(period: Period, bucket: Bucket) -> tuple[Period, bool]:
@@ -110,9 +130,14 @@ def timeline(
         row.capacity += group.capacity
     if stack is not None:
         for group in grouped_totals(session, filters, (*periods, stack), cover):
-            period, _ = _period(group.keys, bucket)
+            period, coarse = _period(group.keys, bucket)
+            value = group.keys[2]
             parts = rows[period].parts
-            parts[group.keys[2]] = parts.get(group.keys[2], Amount()) + group.amount
+            parts[value] = parts.get(value, Amount()) + group.amount
+            part = rows[period].split.setdefault(value, TimelineRow(period, coarse))
+            part.entries += group.entries
+            part.amount += group.amount
+            part.capacity += group.capacity
     return sorted(rows.values(), key=_order), planned_total(session, filters, cover)
 
 
