@@ -142,9 +142,10 @@ def timeline(
     h100e_basis: str,
     fmt: str,
 ) -> None:
-    """Accelerators coming online per quarter or year, counted as the summary counts them;
-    with --by family, each period's rows by model family (not with --cumulative or
-    --first-announced).
+    """Accelerators coming online per quarter or year, counted as the summary counts them.
+
+    With --by family, each period's row is split by model family (not with
+    --cumulative or --first-announced).
 
     A lot comes online in its own period or its entry's. A period as precise as the
     bucket or more falls in it (2026-02 in 2026-Q1); a coarser one is a row of its own
