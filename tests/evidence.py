@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from tracker import Tracker
 from tracker.model.tables import CHIP_FIGURES, ChipModel
-from tracker.service.capacity import H100eBasis, measure
+from tracker.model.vocabulary import H100eBasis
+from tracker.service.capacity import measure
 from tracker.service.filters import Filters
 from tracker.service.programmes import coverage
 from tracker.service.summary import grouped_totals

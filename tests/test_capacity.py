@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Tracker
 from tracker.model.tables import CHIP_FIGURES
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/a")
 

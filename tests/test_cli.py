@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import Tracker, chip_lines, export_line
 from tests.test_capacity import catalogue_figures, estimated_mw
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 from tracker.service.database import create_engine
 
 ANNOUNCEMENTS = [

@@ -15,7 +15,7 @@ from tests.test_capacity import catalogue_figures, summary_rows
 from tests.test_dump import execute
 from tracker import Tracker as Library
 from tracker.errors import InvalidValue
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/a")
 SHEET = ("--source", "Test datasheet, https://example.org/sheet")

@@ -18,7 +18,7 @@ from tests.evidence import (
     power_ratios,
 )
 from tracker import Tracker
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 PAGE = ROOT / "docs" / "compute.md"
 

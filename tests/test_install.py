@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_capacity import catalogue_figures, estimated_mw
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 ROOT = Path(__file__).parent.parent
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import Tracker, export_cells
 from tests.test_cli import database_contents
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 SOURCE = ("--source", "https://example.org/plan")
 

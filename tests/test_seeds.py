@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import Tracker, export_cells
 from tests.test_capacity import estimated_mw
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 SEED_NOTE = (
     "Kaiyuan Securities research institute, note on sovereign AI and token consumption (in Chinese), mid-2025"

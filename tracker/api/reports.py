@@ -45,7 +45,8 @@ class Reports(Database):
         BF16 over the H100's) or ``epoch`` (Epoch AI's: the larger of dense 16-bit and INT8
         over the H100's INT8); ``power_factor``: site watts per watt of chip TDP, for power
         estimated where none is reported (default :data:`~tracker.service.capacity.POWER_FACTOR`)."""
-        from tracker.service.capacity import POWER_FACTOR, H100eBasis, parse_power_factor
+        from tracker.model.values import POWER_FACTOR, parse_power_factor
+        from tracker.model.vocabulary import H100eBasis
         from tracker.service.reports import summary_table
 
         keys = [key.lower() for key in as_texts(by)]
@@ -75,7 +76,7 @@ class Reports(Database):
         counts them; ``cumulative`` adds running totals; ``first_announced``, the chips each
         period was first announced to bring (first_chips); ``h100e_basis`` as for
         :meth:`summary`. ``by`` may add ``family``: each period's rows by model family."""
-        from tracker.service.capacity import H100eBasis
+        from tracker.model.vocabulary import H100eBasis
         from tracker.service.reports import timeline_table
         from tracker.service.timeline import Bucket, timeline_keys
 

@@ -11,8 +11,8 @@ import click
 from tracker.cli.app import App, api, pass_app
 from tracker.cli.options import days, filter_options, format_option
 from tracker.cli.render import show_table
+from tracker.model.values import POWER_FACTOR
 from tracker.model.vocabulary import SUMMARY_KEYS
-from tracker.service.capacity import POWER_FACTOR
 
 h100e_basis_option = click.option(
     "--h100e-basis",

@@ -166,3 +166,25 @@ def parse_id(text: str, field: str = "id") -> str:
             f"such as {slugify(cleaned) or 'nebius-uk'}",
         )
     return cleaned
+
+
+# Power of a site per watt of its accelerators' TDP: the servers around them (CPUs, memory,
+# networking) and the building (cooling, power conversion). The median of reported power over
+# chips x TDP on the Epoch AI clusters and the seeds that report both (docs/compute.md).
+POWER_FACTOR = Decimal("2.1")
+MAX_POWER_FACTOR = Decimal(10)
+_FACTOR = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
+
+
+def parse_power_factor(value: object, field: str = "power_factor") -> Decimal:
+    """A power factor: watts of a site per watt of its chips' TDP, from 1 to 10, with at most
+    two decimals."""
+    text = str(value).strip()
+    factor = Decimal(text) if _FACTOR.fullmatch(text) else None
+    if factor is None or not 1 <= factor <= MAX_POWER_FACTOR:
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a power factor; give the site's watts per watt of chip TDP, "
+            f"from 1 to {MAX_POWER_FACTOR} with at most 2 decimals, such as {POWER_FACTOR}",
+        )
+    return factor

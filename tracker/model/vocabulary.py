@@ -28,6 +28,14 @@ class Status(Choice):
     DECOMMISSIONED = "decommissioned"
 
 
+class H100eBasis(Choice):
+    """What an H100-equivalent counts: dense BF16 (the tracker's), or Epoch AI's definition,
+    the larger of a chip's dense 16-bit and INT8 rates over the H100's dense INT8."""
+
+    BF16 = "bf16"
+    EPOCH = "epoch"
+
+
 # Lots in these statuses no longer count towards the planned total.
 INACTIVE_STATUSES = (Status.CANCELLED, Status.DECOMMISSIONED)
 

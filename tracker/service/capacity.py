@@ -8,7 +8,6 @@ that leaves chips out is a lower bound.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -17,43 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 
-from tracker.errors import InvalidValue
 from tracker.model.tables import ChipLot, ChipModel, Entry
-from tracker.model.vocabulary import Choice
+from tracker.model.values import POWER_FACTOR
+from tracker.model.vocabulary import H100eBasis
 
 REFERENCE_CHIP = ("NVIDIA", "H100")  # the H100 SXM: one H100-equivalent is its rate
-# Power of a site per watt of its accelerators' TDP: the servers around them (CPUs, memory,
-# networking) and the building (cooling, power conversion). The median of reported power over
-# chips x TDP on the Epoch AI clusters and the seeds that report both (docs/compute.md).
-POWER_FACTOR = Decimal("2.1")
-MAX_POWER_FACTOR = Decimal(10)
-
 _ZERO = Decimal(0)
-
-
-class H100eBasis(Choice):
-    """What an H100-equivalent counts: dense BF16 (the tracker's), or Epoch AI's definition,
-    the larger of a chip's dense 16-bit and INT8 rates over the H100's dense INT8."""
-
-    BF16 = "bf16"
-    EPOCH = "epoch"
-
-
-_FACTOR = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
-
-
-def parse_power_factor(value: object, field: str = "power_factor") -> Decimal:
-    """A power factor: watts of a site per watt of its chips' TDP, from 1 to 10, with at most
-    two decimals."""
-    text = str(value).strip()
-    factor = Decimal(text) if _FACTOR.fullmatch(text) else None
-    if factor is None or not 1 <= factor <= MAX_POWER_FACTOR:
-        raise InvalidValue(
-            field,
-            f"{text!r} is not a power factor; give the site's watts per watt of chip TDP, "
-            f"from 1 to {MAX_POWER_FACTOR} with at most 2 decimals, such as {POWER_FACTOR}",
-        )
-    return factor
 
 
 def _decimal(value: Any) -> Decimal:

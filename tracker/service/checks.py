@@ -24,8 +24,8 @@ from tracker.model.tables import (
     Source,
     StatusEvent,
 )
+from tracker.model.values import POWER_FACTOR
 from tracker.model.vocabulary import INACTIVE_STATUSES, Confidence, Grade, Qualifier, Status
-from tracker.service.capacity import POWER_FACTOR
 from tracker.service.database import bytewise
 from tracker.service.details import status_moves
 from tracker.service.filters import effective_status

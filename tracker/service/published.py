@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker.model.tables import Base, UTCDateTime
-from tracker.service.capacity import POWER_FACTOR
+from tracker.model.values import POWER_FACTOR
 
 TRACKER_LICENCE = {
     "name": "CC-BY-4.0",

@@ -9,8 +9,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue
-from tracker.model.vocabulary import Qualifier
-from tracker.service.capacity import POWER_FACTOR, H100eBasis, Measure, measure, rounded
+from tracker.model.values import POWER_FACTOR
+from tracker.model.vocabulary import H100eBasis, Qualifier
+from tracker.service.capacity import Measure, measure, rounded
 from tracker.service.filters import Filters
 from tracker.service.programmes import coverage
 from tracker.service.summary import Totals, check_keys, summarise
