@@ -265,3 +265,25 @@ def test_the_timeline_splits_each_period_by_family(tracker: Tracker) -> None:
         assert result.exit_code != 0
         assert len(result.stderr.splitlines()) == 1
         assert result.stderr.startswith("Error: --by: ")
+
+
+def test_a_source_that_replaces_the_one_of_other_figures_is_told_with_the_old_text(tracker: Tracker) -> None:
+    add_test_models(tracker)
+    before = {
+        row["model"]: row for row in json.loads(tracker.ok("chips", "--vendor", "Testco", "--format", "json"))
+    }
+    result = tracker("chips", "set", "Testco", "X1", "--int8-tops", "2100", "--source", "Another sheet")
+    assert result.exit_code == 0
+    # X1's BF16 and TDP came from the test's sheet: the warning keeps its text for the reader.
+    assert result.stderr.splitlines() == [
+        "Warning: Testco X1: the source given replaces the one its other figures (bf16_tflops, tdp_w) "
+        f"came from, which was: {before['X1']['figures_source']}"
+    ]
+    again = tracker("chips", "set", "Testco", "X1", "--int8-tops", "2200", "--source", "Another sheet")
+    assert again.stderr == ""  # the same source: nothing replaced
+    fresh = tracker("chips", "set", "Testco", "X5", "--tdp-w", "300", "--source", "A sheet")
+    assert fresh.stderr == ""  # no figures before: no source replaced
+    whole = tracker(
+        "chips", "set", "Testco", "X2", "--bf16-tflops", "510", "--int8-tops", "260", "--source", "New"
+    )
+    assert whole.stderr == ""  # every figure it has given again, with the new source

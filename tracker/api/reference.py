@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tracker.api.base import Database
+from tracker.api.base import Database, warn
 from tracker.api.values import as_text, as_texts, figures_of
 from tracker.service.tables import Table
 
@@ -60,12 +60,20 @@ class Reference(Database):
     def set_chip(
         self, vendor: str, model: str, *, source: str | None = None, **figures: str | int | float | None
     ) -> tuple[str, str]:
-        """Give a catalogue model spec-sheet ``figures`` with their ``source``; the others stay."""
+        """Give a catalogue model spec-sheet ``figures`` with their ``source``; the others stay,
+        and ``source`` becomes the model's: a warning gives the source it replaced when other
+        figures of the model came from it."""
         from tracker.service.catalogue import read_figures, set_figures
 
         checked = read_figures(figures_of(figures), source)
         with self.session(writes=True) as session:
-            return set_figures(session, vendor, model, checked)
+            done = set_figures(session, vendor, model, checked)
+        if done.replaced_source is not None:
+            warn(
+                f"{done.vendor} {done.model}: the source given replaces the one its other figures "
+                f"({', '.join(done.kept)}) came from, which was: {done.replaced_source}"
+            )
+        return done.vendor, done.model
 
     def vendors(self) -> Table:
         """The chip vendors, each with its other spellings, its country (the designer's

@@ -125,7 +125,8 @@ def chips_add(
 def chips_set(app: App, vendor: str, model: str, figures_source: str | None, **figures: str | None) -> None:
     """Give a catalogue MODEL of VENDOR spec-sheet figures, with their --source; figures
     not given stay as they are. The source given replaces the model's source, so give
-    one that covers all its figures."""
+    one that covers all its figures: a warning gives the text it replaced when other
+    figures came from it."""
     if figures_source is None and not any(value is not None for value in figures.values()):
         raise click.UsageError(
             "give a figure to set (--bf16-tflops, --int8-tops, --tdp-w, --per-...) and --source"

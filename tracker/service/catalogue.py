@@ -241,8 +241,20 @@ def read_figures(given: Mapping[str, str | None], source: str | None) -> dict[st
     return figures
 
 
-def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str, object]) -> tuple[str, str]:
-    """Give a catalogue model figures (see :func:`read_figures`); the others it has stay."""
+@dataclass(frozen=True)
+class FiguresSet:
+    """The model given figures, and, when their source replaced one that other figures of the
+    model came from, that source and those figures (a person should know)."""
+
+    vendor: str
+    model: str
+    replaced_source: str | None = None
+    kept: tuple[str, ...] = ()
+
+
+def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str, object]) -> FiguresSet:
+    """Give a catalogue model figures (see :func:`read_figures`); the others it has stay, and
+    the source given becomes the model's."""
     catalogue = catalogue_for_update(session)
     vendor_name = catalogue.vendor(vendor)
     model_name = catalogue.model(vendor_name, model)
@@ -252,10 +264,14 @@ def set_figures(session: Session, vendor: str, model: str, figures: Mapping[str,
         )
     row = session.get(ChipModel, (vendor_name, model_name))
     assert row is not None
+    previous = row.figures_source
+    kept = tuple(name for name in CHIP_FIGURES if getattr(row, name) is not None and name not in figures)
     for name, value in figures.items():
         setattr(row, name, value)
     session.flush()
-    return vendor_name, model_name
+    if previous and kept and figures.get("figures_source") != previous:
+        return FiguresSet(vendor_name, model_name, previous, kept)
+    return FiguresSet(vendor_name, model_name)
 
 
 def add_model(
