@@ -75,11 +75,12 @@ def initialise(engine: Engine, *, seed_entries: bool) -> InitReport:
         if state != "current":
             _upgrade(connection)
         with Session(bind=connection) as session:
+            # Held first, as every writer does: the seeds update catalogue rows that another
+            # writer may update too, and in another order the two would deadlock.
+            counts.hold(session)
             reference_rows = seeds.load_reference(session)
             entries = seeds.load_entries(session) if seed_entries else 0
-            # Always: so that init rebuilds a count a write outside the tracker left out of date;
-            # holding it first, as every writer does (in another order, two would deadlock).
-            counts.hold(session)
+            # Always: so that init rebuilds a count a write outside the tracker left out of date.
             counts.recount(session, always=True)
     return InitReport(
         schema={"empty": "created", "outdated": "upgraded"}.get(state, "current"),
