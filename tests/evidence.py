@@ -117,10 +117,10 @@ def entry_figures(tracker: Tracker) -> list[EntryFigures]:
         filters = Filters()
         cover = coverage(session, filters)
         measured = measure(session, H100eBasis.EPOCH)
-        models = {
-            key[0]: ", ".join(str(value) for value in key[1:])
-            for key in _grouped_keys(session, filters, cover)
-        }
+        by_entry: dict[object, list[str]] = {}
+        for row in grouped_totals(session, filters, ("entry", "model"), cover):
+            by_entry.setdefault(row.keys[0], []).append(str(row.keys[1] or "(no model)"))
+        models = {entry: ", ".join(sorted(kinds)) for entry, kinds in by_entry.items()}
         figures = []
         for row in grouped_totals(session, filters, ("entry",), cover):
             (entry_id,) = row.keys
@@ -138,14 +138,6 @@ def entry_figures(tracker: Tracker) -> list[EntryFigures]:
                 )
             )
     return figures
-
-
-def _grouped_keys(session: sa.orm.Session, filters: Filters, cover: object) -> list[tuple[object, ...]]:
-    """(entry, its models) for every entry."""
-    by_entry: dict[object, list[str]] = {}
-    for row in grouped_totals(session, filters, ("entry", "model"), cover):  # type: ignore[arg-type]
-        by_entry.setdefault(row.keys[0], []).append(str(row.keys[1] or "(no model)"))
-    return [(entry, *sorted(models)) for entry, models in by_entry.items()]
 
 
 def compared(figures: list[EntryFigures]) -> tuple[list[EntryFigures], list[EntryFigures]]:

@@ -62,15 +62,16 @@ class Capacity:
     ) -> Capacity:
         """The figures of ``chips`` of one model; ``reported_mw`` is their share of their
         entry's reported power, if it has one."""
-        bf16 = (chips * bf16_tflops, chips) if bf16_tflops is not None and chips else (_ZERO, 0)
-        epoch = (chips * epoch_tops, chips) if epoch_tops is not None and chips else (_ZERO, 0)
+        sums: dict[str, Any] = {}
+        if chips and bf16_tflops is not None:
+            sums.update(bf16_tflops=chips * bf16_tflops, bf16_chips=chips)
+        if chips and epoch_tops is not None:
+            sums.update(epoch_tops=chips * epoch_tops, epoch_chips=chips)
         if reported_mw is not None:
-            power = (reported_mw, chips, _ZERO, 0)
+            sums.update(reported_mw=reported_mw, reported_chips=chips)
         elif tdp_w is not None:
-            power = (_ZERO, 0, Decimal(chips * tdp_w), chips)
-        else:
-            power = (_ZERO, 0, _ZERO, 0)
-        return cls(*bf16, *power, *epoch)
+            sums.update(tdp_w=Decimal(chips * tdp_w), tdp_chips=chips)
+        return cls(**sums)
 
     def rate(self, basis: H100eBasis) -> tuple[Decimal, int]:
         """The sum of chips x rate on a basis, and the chips it covers."""

@@ -132,7 +132,7 @@ def _load_catalogue(session: Session) -> int:
             )
             added += 1
     session.flush()
-    added += settle_bundled_models(session)
+    added += settle_bundled_models(session, model_rows)
     for row in model_rows:
         for alias in _aliases(row["aliases"]):
             key = (row["vendor"], match_key(alias))
@@ -201,48 +201,51 @@ def _figures(row: dict[str, str]) -> dict[str, object]:
     return values
 
 
-def settle_bundled_models(session: Session) -> int:
-    """Bring the stored bundled models up to the bundled catalogue: the figures they lack
-    (:func:`fill_figures`) and their bundled family (which no command changes). Returns how
-    many models were given figures."""
-    for row in read_seed("chip_models.csv"):
-        model = session.get(ChipModel, (row["vendor"], row["model"]))
-        if model is not None and row["family"] and model.family != row["family"]:
-            model.family = row["family"]
-    return fill_figures(session)
+def settle_bundled_models(session: Session, rows: list[dict[str, str]] | None = None) -> int:
+    """Bring the stored bundled models (``rows`` of the bundled catalogue, read if not given)
+    up to it, as a database made, or a dump written, before it had some figures needs:
 
+    - a model takes its bundled family (no command changes it);
+    - a model whose every figure equals the bundled one takes the bundled figures and source,
+      which names each;
+    - a model with a figure of its own (a user's, with their source) keeps it and its source,
+      and gains only the figures it lacks, their bundled source added to its own.
 
-def fill_figures(session: Session) -> int:
-    """Give stored models the bundled figures they lack (a database made, or a dump written,
-    before the catalogue carried them). A model whose every figure equals the bundled one takes
-    the bundled figures and source, which names each. A model with a figure of its own (a
-    user's, with their source) keeps it and its source, and gains only the figures it lacks,
-    their bundled source added to its own. Returns how many models were given figures."""
+    Returns how many models were given figures."""
     filled = 0
-    for row in read_seed("chip_models.csv"):
-        if not row["figures_source"]:
-            continue
+    for row in rows if rows is not None else read_seed("chip_models.csv"):
         model = session.get(ChipModel, (row["vendor"], row["model"]))
         if model is None:
             continue
-        bundled = _figures(row)
-        stored = {name: getattr(model, name) for name in CHIP_FIGURES}
-        lacking = [name for name in CHIP_FIGURES if stored[name] is None and bundled[name] is not None]
-        if all(value is None or value == bundled[name] for name, value in stored.items()):
-            if lacking or model.figures_source is None:
-                for name, value in bundled.items():
-                    setattr(model, name, value)
-                filled += 1
-        elif lacking:
-            for name in lacking:
-                setattr(model, name, bundled[name])
-            added = ", ".join(lacking)
-            model.figures_source = (
-                f"{model.figures_source}; {added} from the bundled catalogue: {row['figures_source']}"
-            )
+        if row["family"] and model.family != row["family"]:
+            model.family = row["family"]
+        if row["figures_source"] and _fill_figures(model, row):
             filled += 1
     session.flush()
     return filled
+
+
+def _fill_figures(model: ChipModel, row: dict[str, str]) -> bool:
+    """Give a model the bundled figures it lacks (see :func:`settle_bundled_models`); returns
+    whether it was given any."""
+    bundled = _figures(row)
+    stored = {name: getattr(model, name) for name in CHIP_FIGURES}
+    lacking = [name for name in CHIP_FIGURES if stored[name] is None and bundled[name] is not None]
+    if all(value is None or value == bundled[name] for name, value in stored.items()):
+        if not lacking and model.figures_source is not None:
+            return False
+        for name, value in bundled.items():
+            setattr(model, name, value)
+        return True
+    if not lacking:
+        return False
+    for name in lacking:
+        setattr(model, name, bundled[name])
+    added = ", ".join(lacking)
+    model.figures_source = (
+        f"{model.figures_source}; {added} from the bundled catalogue: {row['figures_source']}"
+    )
+    return True
 
 
 SEED_ENTRIES = "entries"
