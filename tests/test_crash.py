@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Tracker
+from tests.counting import check_database
 from tests.test_cli import database_contents
 from tracker.service.export import EXPORT_COLUMNS
 
@@ -40,6 +41,8 @@ def write_big_file(path: Path) -> None:
             entry |= {"confidence": "reported", "announced": "2025-01-02", "online": "2026-Q3"}
             entry |= {"first_online": "2026-Q3"}  # as the export writes it: its first online period
             entry |= {"sources": f"https://example.org/{n % 300}", "qualifier": "exact"}
+            if n % 50 == 0 and countries[n % 8] in ("FR", "DE"):  # parts of the seeds' European plan
+                entry |= {"parent": "europe-ai-factories-plan"}
             for lot, model in ((1, "H100"), (2, "B200")):
                 writer.writerow(
                     entry | {"lot": lot, "vendor": "NVIDIA", "model": model, "chips": 100 + n % 900}
@@ -92,8 +95,12 @@ def test_an_import_killed_while_writing_leaves_the_database_as_before(
     process = tracker_process(seeded_db_url, "import", str(big))
     kill_when(process, well_into_writing(seeded_db_url))
     assert database_contents(tracker) == before
-    # And the database still works: the same import, run to the end, goes in whole.
+    # The programmes' count is up to date, and what working it out again gives.
+    assert check_database(seeded_db_url)
+    # And the database still works: the same import, run to the end, goes in whole, and the
+    # plan now counts what its new parts do not cover.
     assert tracker.ok("import", str(big)) == f"{ENTRIES} added, 0 updated, 0 unchanged\n"
+    assert check_database(seeded_db_url)
 
 
 def test_an_export_killed_while_writing_leaves_no_partial_file(db_url: str, tmp_path: Path) -> None:

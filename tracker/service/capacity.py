@@ -168,7 +168,7 @@ def _greatest_sqlite(element: _greatest, compiler: Any, **kw: Any) -> str:
     return f"max({', '.join(coalesced)})"
 
 
-def _rate(basis: H100eBasis) -> sa.ColumnElement[Any]:
+def rate_of(basis: H100eBasis) -> sa.ColumnElement[Any]:
     """A model's rate on a basis, of ChipModel: its dense BF16 TFLOP/s, or for Epoch's the
     larger of its dense 16-bit (BF16 or FP16) and INT8 rates."""
     if basis is H100eBasis.EPOCH:
@@ -224,7 +224,7 @@ def with_figures(query: sa.Select[Any], session: Session, *, few: bool = False) 
         sa.type_coerce(sa.case((Entry.power_mw.is_not(None), share), else_=None), sa.Float).label(
             "reported_mw"
         ),
-        _rate(H100eBasis.EPOCH).label("epoch_tops"),
+        rate_of(H100eBasis.EPOCH).label("epoch_tops"),
     )
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidValue, TrackerError
 from tracker.model.periods import Period, Precision
+from tracker.service.counts import counted
 from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, coverage
+from tracker.service.programmes import Amount
 from tracker.service.reports import blank_key
 from tracker.service.summary import check_keys, grouped_totals, planned_total
 from tracker.service.timeline import Bucket, TimelineRow, bucket_of, cumulative, timeline
@@ -75,7 +76,7 @@ def summary_chart(
         raise InvalidValue("stack", f"{stack!r} is the key of the bars too; stack them by another key")
     by, stack = check_keys((by, stack))
     _check_stack(stack)
-    cover = coverage(session, filters)
+    cover = counted(session, filters)
     bars = grouped_totals(session, filters, (by,), cover)
     overall = planned_total(session, filters, cover)
     total = overall.amount

@@ -6,6 +6,10 @@ counts its chips; what a programme's lot adds beyond its parts comes from a matc
 (:mod:`tracker.service.programmes`) that SQL cannot express, so the tracker keeps it in
 ``programme_lot_count``.
 
+The summary, the timeline and the other totals read it too (:func:`counted`) rather than
+work the programmes out again for each query, unless a filter changes what counts as
+evidence of a programme's parts (:func:`tracker.service.programmes.evidence`).
+
 It is kept right on every write: triggers on ``entry`` and ``chip_lot`` mark it out of date
 (``count_state``) whoever writes, and the tracker counts again before each of its own writes
 commits (:func:`recount`). After a write made outside the tracker it stays out of date, and
@@ -19,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.model.tables import CountState, ProgrammeLotCount
-from tracker.service.programmes import coverage
+from tracker.model.vocabulary import Qualifier
+from tracker.service.filters import Filters
+from tracker.service.programmes import Amount, Coverage, coverage, evidence, programmes
 
 
 def hold(session: Session) -> None:
@@ -65,3 +71,24 @@ def recount(session: Session, *, always: bool = False) -> bool:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.set_config("tracker.changed", "off", True)))
     return True
+
+
+def counted(session: Session, filters: Filters | None = None) -> Coverage:
+    """What each programme counts under ``filters``: the kept count where it is what
+    :func:`coverage` would work out (the filters leave every announcement as evidence, and the
+    count is up to date), read in one query; else worked out."""
+    filters = filters or Filters()
+    if evidence(filters) == Filters() and is_current(session):
+        return kept(session)
+    return coverage(session, filters)
+
+
+def kept(session: Session) -> Coverage:
+    """The kept count, as a :class:`Coverage` of what the totals read (``kept``)."""
+    added = {
+        lot_id: Amount(chips, Qualifier(qualifier))
+        for lot_id, chips, qualifier in session.execute(
+            sa.select(ProgrammeLotCount.lot_id, ProgrammeLotCount.chips, ProgrammeLotCount.qualifier)
+        )
+    }
+    return Coverage(added=added, programme_ids=frozenset(session.scalars(programmes())), kept=True)

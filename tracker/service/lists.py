@@ -263,15 +263,15 @@ def operators_table(session: Session) -> Table:
     """Every operator with its headquarters country, kind, group, aliases and source, and the
     entries and planned chips it runs, counted as the summary counts them (every chip once);
     most chips first, then by name."""
+    from tracker.service import counts
     from tracker.service.filters import Filters
     from tracker.service.operators import list_operators
-    from tracker.service.programmes import coverage
     from tracker.service.summary import grouped_totals
 
     filters = Filters()
     counted = {
         totals.keys[0]: totals
-        for totals in grouped_totals(session, filters, ("operator",), coverage(session, filters))
+        for totals in grouped_totals(session, filters, ("operator",), counts.counted(session, filters))
     }
     entries: dict[str | None, int] = {
         name: count

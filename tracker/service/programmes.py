@@ -125,6 +125,9 @@ class Coverage:
     # entry id -> what it counts, by pool of chips (summed when asked: few are)
     by_pool: dict[str, dict[Pool, Amount]] = field(default_factory=dict)
     programme_ids: frozenset[str] = frozenset()
+    # Read from the count the tracker keeps (tracker.service.counts.counted): ``added`` and
+    # ``programme_ids`` only, which is all the totals read; ``parts`` and ``by_pool`` empty.
+    kept: bool = False
 
     @property
     def any_programme(self) -> bool:

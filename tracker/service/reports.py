@@ -12,8 +12,8 @@ from tracker.errors import InvalidValue
 from tracker.model.values import POWER_FACTOR
 from tracker.model.vocabulary import H100eBasis, Qualifier
 from tracker.service.capacity import Measure, measure, rounded
+from tracker.service.counts import counted
 from tracker.service.filters import Filters
-from tracker.service.programmes import coverage
 from tracker.service.summary import Totals, check_keys, summarise
 from tracker.service.tables import Count, Figure, PeopleView, Table
 from tracker.service.timeline import Bucket, TimelineRow, cumulative, side_by_side, timeline
@@ -94,7 +94,7 @@ def summary_table(
     figures on ``basis`` and ``power_factor``, and (``with_total``) the total row, every chip
     counted once."""
     keys = check_keys(keys)
-    found, overall = summarise(session, filters, keys, with_total=with_total)
+    found, overall = summarise(session, filters, keys, with_total=with_total, basis=basis)
     measured = measure(session, basis, power_factor)
     columns = (*keys, "entries", "chips", "qualifier", *FIGURE_COLUMNS, *MEASURE_COLUMNS)
 
@@ -141,7 +141,7 @@ def timeline_table(
                 f"--cumulative and --first-announced count whole periods; give them without --by {split}",
             )
         return _split_timeline(session, filters, bucket, basis, split)
-    cover = coverage(session, filters)
+    cover = counted(session, filters)
     rows, overall = timeline(session, filters, bucket, cover=cover)
     firsts: list[TimelineRow] = []
     if with_first:

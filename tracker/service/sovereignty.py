@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.model.tables import RegionCountry
+from tracker.service.counts import counted
 from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, coverage
+from tracker.service.programmes import Amount
 from tracker.service.summary import grouped_totals
 from tracker.service.tables import Count, PeopleView, Share, Table
 
@@ -77,7 +78,7 @@ def sovereignty_table(session: Session, filters: Filters, bloc: Sequence[str] = 
     keys = ("country", "scope", "operator-country", "vendor-country")
     scopes: dict[str, frozenset[str]] = {}
     rows: dict[str, _Row] = {}
-    for totals in grouped_totals(session, filters, keys, coverage(session, filters)):
+    for totals in grouped_totals(session, filters, keys, counted(session, filters)):
         country, scope, operator_country, vendor_country = totals.keys
         if country is not None:
             host, home = country, frozenset({country})

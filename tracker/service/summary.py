@@ -9,12 +9,21 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.errors import InvalidValue
-from tracker.model.tables import ChipLot, ChipModel, ChipVendor, Entry, Operator, RegionCountry
-from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, Qualifier
-from tracker.service.capacity import Capacity, capacity_of, capacity_sums, with_figures
+from tracker.model.tables import (
+    ChipLot,
+    ChipModel,
+    ChipVendor,
+    Entry,
+    Operator,
+    ProgrammeLotCount,
+    RegionCountry,
+)
+from tracker.model.vocabulary import DEFAULT_SUMMARY_KEYS, SUMMARY_KEYS, H100eBasis, Qualifier
+from tracker.service.capacity import Capacity, capacity_of, capacity_sums, rate_of, with_figures
+from tracker.service.counts import counted
 from tracker.service.filters import (
     FIRST_ONLINE_PRECISION,
     FIRST_ONLINE_START,
@@ -22,7 +31,7 @@ from tracker.service.filters import (
     effective_status,
     schedule,
 )
-from tracker.service.programmes import Amount, Coverage, coverage, qualifier_bits, regions_of
+from tracker.service.programmes import Amount, Coverage, qualifier_bits, regions_of
 
 Keys = tuple[Any, ...]
 # Keys for the timeline only: a lot's online period, and its entry's first announced one.
@@ -118,13 +127,19 @@ class _Group:
 
 
 def summarise(
-    session: Session, filters: Filters, keys: Sequence[str], *, with_total: bool
+    session: Session,
+    filters: Filters,
+    keys: Sequence[str],
+    *,
+    with_total: bool,
+    basis: H100eBasis | None = None,
 ) -> tuple[list[Totals], Totals | None]:
     """The rows of a summary (:func:`planned_totals`) and, ``with_total``, its total row
-    (:func:`planned_total`), the programmes' count worked out once for both."""
-    cover = coverage(session, filters)
-    rows = planned_totals(session, filters, keys, cover)
-    return rows, planned_total(session, filters, cover) if with_total else None
+    (:func:`planned_total`), the programmes' count read or worked out once for both.
+    ``basis``: the one basis of H100-equivalents the rows' capacity needs (None: both)."""
+    cover = counted(session, filters)
+    rows = grouped_totals(session, filters, check_keys(keys), cover, basis=basis)
+    return rows, planned_total(session, filters, cover, basis=basis) if with_total else None
 
 
 def planned_totals(
@@ -138,11 +153,22 @@ def planned_totals(
     and counts under the regions its whole scope is within. Grouped by region, a country
     in two regions counts in both rows; :func:`planned_total` counts it once.
     """
-    return grouped_totals(session, filters, check_keys(keys), cover or coverage(session, filters))
+    return grouped_totals(session, filters, check_keys(keys), cover or counted(session, filters))
 
 
-def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cover: Coverage) -> list[Totals]:
-    """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller."""
+def grouped_totals(
+    session: Session,
+    filters: Filters,
+    keys: Sequence[str],
+    cover: Coverage,
+    *,
+    basis: H100eBasis | None = None,
+) -> list[Totals]:
+    """:func:`planned_totals` by any keys of :func:`_key_column`, checked by the caller.
+    ``basis``: the one basis of H100-equivalents the rows need, where the count is kept
+    (the other one's sums are then left at zero); None: both."""
+    if cover.kept and "region" not in keys:
+        return _sorted(_kept_totals(session, filters, keys, basis))
     groups: dict[Keys, _Group] = {}
     lots = _counted_lots(
         session, filters, cover, *(_key_column(key, filters).label(key) for key in keys), keys=keys
@@ -176,13 +202,22 @@ def grouped_totals(session: Session, filters: Filters, keys: Sequence[str], cove
         group.programmes.add(entry_id)
         group.amount += amount
         group.capacity += capacity
-    rows = [group.totals(values) for values, group in groups.items()]
+    return _sorted([group.totals(values) for values, group in groups.items()])
+
+
+def _sorted(rows: list[Totals]) -> list[Totals]:
+    """Most chips first, then by keys, values before none."""
     return sorted(rows, key=lambda row: (-row.chips, *((value is None, value or "") for value in row.keys)))
 
 
-def planned_total(session: Session, filters: Filters, cover: Coverage | None = None) -> Totals:
-    """All chips and distinct entries matching ``filters``, each counted once."""
-    cover = cover or coverage(session, filters)
+def planned_total(
+    session: Session, filters: Filters, cover: Coverage | None = None, *, basis: H100eBasis | None = None
+) -> Totals:
+    """All chips and distinct entries matching ``filters``, each counted once (``basis``: as
+    :func:`grouped_totals` has it)."""
+    cover = cover or counted(session, filters)
+    if cover.kept:
+        return _kept_totals(session, filters, (), basis)[0]
     per_lot = _counted_lots(session, filters, cover).subquery()
     query = sa.select(
         sa.func.count(sa.distinct(per_lot.c.entry_id)),
@@ -268,6 +303,113 @@ def _programme_lots(
         for region in regions or [None]:
             found.append(((*values[:at], region, *values[at + 1 :]), entry_id, amount, capacity))
     return found
+
+
+_FLAGGED = (Qualifier.APPROX, Qualifier.AT_LEAST, Qualifier.UP_TO)  # the bits a sum may hold
+
+
+def _kept_totals(
+    session: Session, filters: Filters, keys: Sequence[str], basis: H100eBasis | None
+) -> list[Totals]:
+    """:func:`grouped_totals` read with the programmes' kept count (:func:`counts.counted
+    <tracker.service.counts.counted>`), in one query: a programme's lot counts what it adds
+    to its parts, any other lot all its chips.
+
+    Each entry's lots are summed first, by the keys: the entry is then one row of each group
+    it is in (its entries are counted without a DISTINCT), and its reported power is shared
+    once a row rather than once a lot. A group is a row when a lot other than a programme's,
+    or a programme's lot that adds chips, is in it (as :func:`grouped_totals` has it); the
+    total (no keys) counts every programme, in one row. Not for the region: a programme with a
+    region scope counts in each region its scope is within. ``basis``: only its rate is read
+    (each rate costs a tenth of the query)."""
+    added = ProgrammeLotCount
+    chips = sa.func.coalesce(added.chips, ChipLot.quantity)
+    per_lot = (
+        _joined(
+            sa.select(
+                *(_key_column(key, filters).label(key) for key in keys),
+                Entry.id.label("entry_id"),
+                Entry.power_mw.label("power_mw"),
+                chips.label("chips"),
+                sa.func.coalesce(added.qualifier, ChipLot.qualifier).label("qualifier"),
+                added.lot_id.is_not(None).label("programme"),
+                _rate_column(H100eBasis.BF16, basis).label("bf16"),
+                _rate_column(H100eBasis.EPOCH, basis).label("epoch"),
+                ChipModel.tdp_w.label("tdp_w"),
+            )
+            .select_from(ChipLot)
+            .join(Entry, ChipLot.entry_id == Entry.id)
+            .outerjoin(
+                ChipModel, sa.and_(ChipModel.vendor == ChipLot.vendor, ChipModel.name == ChipLot.model)
+            )
+            .outerjoin(added, added.lot_id == ChipLot.id),
+            keys,
+        )
+        .where(*filters.lot_conditions(planned_only=True))
+        .subquery("per_lot")
+    )
+    lot = per_lot.c
+    flags = [sa.func.max(sa.case((lot.qualifier == choice.value, 1), else_=0)) for choice in _FLAGGED]
+    # What an entry's power is shared among: all its lots' chips, whatever their status.
+    all_lots = aliased(ChipLot)
+    entry_chips = (
+        sa.select(sa.func.sum(all_lots.quantity)).where(all_lots.entry_id == lot.entry_id).scalar_subquery()
+    )
+    power = sa.func.max(lot.power_mw)
+    unreported = power.is_(None)
+    summed = sa.func.sum(lot.chips)
+    per_entry = (
+        sa.select(
+            *(lot[key] for key in keys),
+            summed.label("chips"),
+            *(flag.label(f"flag{index}") for index, flag in enumerate(flags)),
+            sa.func.max(sa.case((sa.or_(~lot.programme, lot.chips > 0), 1), else_=0)).label("makes_row"),
+            sa.func.sum(lot.chips * lot.bf16).label("bf16"),
+            sa.func.sum(sa.case((lot.bf16.is_not(None), lot.chips), else_=0)).label("bf16_chips"),
+            # As a float: SQLite would otherwise round each share to power_mw's 3 decimals.
+            sa.case((unreported, None), else_=sa.type_coerce(power, sa.Float) * summed / entry_chips).label(
+                "reported"
+            ),
+            sa.case((unreported, 0), else_=summed).label("reported_chips"),
+            sa.case((unreported, sa.func.sum(lot.chips * lot.tdp_w)), else_=None).label("tdp"),
+            sa.case(
+                (unreported, sa.func.sum(sa.case((lot.tdp_w.is_not(None), lot.chips), else_=0))), else_=0
+            ).label("tdp_chips"),
+            sa.func.sum(lot.chips * lot.epoch).label("epoch"),
+            sa.func.sum(sa.case((lot.epoch.is_not(None), lot.chips), else_=0)).label("epoch_chips"),
+        )
+        .group_by(lot.entry_id, *(lot[key] for key in keys))
+        .subquery("per_entry")
+    )
+    entry = per_entry.c
+    query = sa.select(
+        *(entry[key] for key in keys),
+        sa.func.count(),
+        sa.func.sum(entry.chips),
+        *(sa.func.max(entry[f"flag{index}"]) for index in range(len(_FLAGGED))),
+        *(
+            sa.func.sum(entry[name])
+            for name in ("bf16", "bf16_chips", "reported", "reported_chips", "tdp", "tdp_chips", "epoch")
+        ),
+        sa.func.sum(entry.epoch_chips),
+    )
+    if keys:
+        query = query.group_by(*(entry[key] for key in keys)).having(sa.func.max(entry.makes_row) == 1)
+    found = []
+    for row in session.connection().execute(query):
+        values: Keys = tuple(row[: len(keys)])
+        entries, chips_, *rest = row[len(keys) :]
+        bits = sum(choice.bit for choice, flag in zip(_FLAGGED, rest[:3], strict=True) if flag)
+        amount = Amount.of_bits(int(chips_ or 0), bits)
+        found.append(_Group(entries, amount=amount, capacity=capacity_of(tuple(rest[3:]))).totals(values))
+    return found
+
+
+def _rate_column(rate: H100eBasis, basis: H100eBasis | None) -> sa.ColumnElement[Any]:
+    """A model's rate on ``rate``'s basis where ``basis`` (None: both) reads it; else none."""
+    if basis in (None, rate):
+        return rate_of(rate)
+    return sa.cast(sa.null(), ChipModel.bf16_tflops.type)
 
 
 def _rate(value: object) -> Decimal | None:

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from tracker.errors import InvalidValue
 from tracker.model.periods import Period, Precision
 from tracker.service.capacity import Capacity
+from tracker.service.counts import counted
 from tracker.service.filters import Filters
-from tracker.service.programmes import Amount, Coverage, coverage
+from tracker.service.programmes import Amount, Coverage
 from tracker.service.summary import (
     FIRST_PRECISION,
     FIRST_START,
@@ -119,7 +120,7 @@ def timeline(
     vendor), each row's chips by its values too. ``first``: by the period first announced
     for each entry (a lot with a period of its own counts in its entry's first one).
     ``cover``: the programmes' coverage, where the caller has worked it out already."""
-    cover = coverage(session, filters) if cover is None else cover
+    cover = counted(session, filters) if cover is None else cover
     rows: dict[Period | None, TimelineRow] = {}
     periods = (FIRST_START, FIRST_PRECISION) if first else (ONLINE_START, ONLINE_PRECISION)
     for group in grouped_totals(session, filters, periods, cover):
