@@ -7,7 +7,7 @@ medians and ratios to docs/benchmarks.md.
 It needs the sqlite3 shell (Debian: apt-get install sqlite3), sqlite-utils (pip install
 sqlite-utils, in the bench extra), /usr/bin/time (Debian: apt-get install time) for peak
 memory, and psql with a PostgreSQL server for the PostgreSQL comparison (TRACKER_BENCH_POSTGRES_URL,
-by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_bench is made there).
+by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_bench_ENTRIES_LOTS is made there).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ TRACKER = [sys.executable, "-m", "tracker"]
 # MW shared by chips, else the TDP estimate), with the chips each figure covers. It counts a
 # programme's lots as they are (the tracker counts what its parts do not cover, in Python).
 # Power is estimated with the tracker's default power factor, 2.1 (tracker.service.capacity).
-SUMMARY_SQL = """
+SUMMARY_TEMPLATE = """
 SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS chips,
   sum(DISTINCT CASE l.qualifier WHEN 'approx' THEN 1 WHEN 'at-least' THEN 2 WHEN 'up-to' THEN 4
     ELSE 0 END) AS qualifiers,
@@ -50,9 +50,10 @@ SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS 
   sum(CASE WHEN e.power_mw IS NOT NULL OR m.tdp_w IS NOT NULL THEN l.quantity ELSE 0 END) AS power_chips
 FROM chip_lot l JOIN entry e ON e.id = l.entry_id
   LEFT JOIN chip_model m ON m.vendor = l.vendor AND m.name = l.model
-WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned')
+WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned'){more}
 GROUP BY e.country, l.vendor ORDER BY chips DESC, e.country, l.vendor
 """
+SUMMARY_SQL = SUMMARY_TEMPLATE.format(more="")
 # The same for PostgreSQL, which hashes a join with the entries' chips faster than it reads
 # them lot by lot (SQLite is the other way round).
 SUMMARY_SQL_POSTGRES = SUMMARY_SQL.replace(
@@ -64,6 +65,9 @@ SUMMARY_SQL_POSTGRES = SUMMARY_SQL.replace(
     "    WHERE entry_id IN (SELECT id FROM entry WHERE power_mw IS NOT NULL) GROUP BY entry_id) ec\n"
     "    ON ec.entry_id = e.id\n",
 )
+# The same with `--min-confidence reported`, which the tracker counts on its exact path (what
+# the programmes' parts cover is worked out again, from the entries sure enough).
+CONFIDENT = "\n  AND e.confidence IN ('confirmed', 'reported')"
 # Less than the tracker prints, for comparison: entries and chips only.
 CHIPS_ONLY_SQL = (
     "SELECT e.country, l.vendor, count(DISTINCT e.id) AS entries, sum(l.quantity) AS chips "
@@ -71,13 +75,14 @@ CHIPS_ONLY_SQL = (
     "WHERE coalesce(l.status, e.status) NOT IN ('cancelled', 'decommissioned') "
     "GROUP BY e.country, l.vendor ORDER BY chips DESC, e.country, l.vendor"
 )
-# The export's 25 columns (a lot's own status and online period last), an entry's sources
-# joined by "; ".
+# The export's 27 columns (a lot's own status and online period, the entry's users and first
+# announced online period last), an entry's sources joined by "; ".
 EXPORT_SQL = """
 SELECT e.id, e.name, e.operator, e.country, e.city, e.kind, e.sponsor, e.parent_id, e.status,
   e.confidence, e.announced_on, e.online_start, e.online_precision, l.lot, l.vendor, l.model,
   l.quantity, e.power_mw, s.refs, e.notes, e.scope, l.qualifier, l.announced_quantity,
-  l.announced_unit, l.status, l.online_start, l.online_precision
+  l.announced_unit, l.status, l.online_start, l.online_precision, e.users, e.first_online_start,
+  e.first_online_precision
 FROM entry e LEFT JOIN chip_lot l ON l.entry_id = e.id
   LEFT JOIN (SELECT es.entry_id, group_concat(src.reference, '; ') AS refs
     FROM entry_source es JOIN source src ON src.id = es.source_id GROUP BY es.entry_id) s
@@ -168,10 +173,15 @@ class Row:
     reference: str
     theirs: Timing | None
     target: str  # the SPEC's: a ratio to the reference, or a bound
+    runs: Sequence[float] = ()  # the ratio in each run, ours and the reference's side by side
 
     @property
     def ratio(self) -> str:
         return f"{self.ours.seconds / self.theirs.seconds:.2f}x" if self.theirs else "-"
+
+    @property
+    def each_run(self) -> str:
+        return ", ".join(f"{ratio:.2f}x" for ratio in self.runs) or "-"
 
     @property
     def holds(self) -> str:
@@ -193,6 +203,16 @@ class Row:
 
 def repeat(runs: int, make: object) -> Timing:
     return median([make() for _ in range(runs)])  # type: ignore[operator]
+
+
+def paired(
+    runs: int, ours: Callable[[], Timing], theirs: Callable[[], Timing]
+) -> tuple[Timing, Timing, list[float]]:
+    """Ours and the reference, one then the other, ``runs`` times, so that both meet the
+    machine as it was: the medians, and the ratio of each run."""
+    pairs = [(ours(), theirs()) for _ in range(runs)]
+    ratios = [mine.seconds / reference.seconds for mine, reference in pairs]
+    return median([mine for mine, _ in pairs]), median([reference for _, reference in pairs]), ratios
 
 
 def main() -> None:
@@ -242,19 +262,43 @@ def main() -> None:
 
     rows: list[Row] = []
     by = ("summary", "--by", "country", "--by", "vendor", "--format", "csv")
-    ours = repeat(runs, lambda: tracker("--db", str(database), *by))
-    theirs = repeat(runs, lambda: timed(["sqlite3", "-csv", str(database), SUMMARY_SQL]))
     what = f"`tracker {' '.join(by[:5])}`"
-    rows.append(Row(what, ours, "`sqlite3` shell, the same aggregation", theirs, "1.5x"))
+    ours, theirs, ratios = paired(
+        runs,
+        lambda: tracker("--db", str(database), *by),
+        lambda: timed(["sqlite3", "-csv", str(database), SUMMARY_SQL]),
+    )
+    rows.append(
+        Row(f"{what}, kept count", ours, "`sqlite3` shell, the same aggregation", theirs, "1.0x", ratios)
+    )
     chips_only = repeat(runs, lambda: timed(["sqlite3", "-csv", str(database), CHIPS_ONLY_SQL]))
-    rows.append(Row(what, ours, "`sqlite3` shell, entries and chips only", chips_only, "-"))
+    rows.append(Row(f"{what}, kept count", ours, "`sqlite3` shell, entries and chips only", chips_only, "-"))
+    confident = (*by, "--min-confidence", "reported")
+    mine, reference, ratios = paired(
+        runs,
+        lambda: tracker("--db", str(database), *confident),
+        lambda: timed(["sqlite3", "-csv", str(database), SUMMARY_TEMPLATE.format(more=CONFIDENT)]),
+    )
+    rows.append(
+        Row(
+            f"{what} `--min-confidence reported`, exact path",
+            mine,
+            "`sqlite3` shell, the same aggregation",
+            reference,
+            "-",
+            ratios,
+        )
+    )
 
     export_file = work / "export.csv"
-    ours = repeat(runs, lambda: tracker("--db", str(database), "export", "--output", str(export_file)))
-    theirs = repeat(
-        runs, lambda: timed(["sqlite3", "-csv", str(database), EXPORT_SQL], stdout=work / "shell.csv")
+    ours, theirs, ratios = paired(
+        runs,
+        lambda: tracker("--db", str(database), "export", "--output", str(export_file)),
+        lambda: timed(["sqlite3", "-csv", str(database), EXPORT_SQL], stdout=work / "shell.csv"),
     )
-    rows.append(Row("`tracker export`", ours, "`sqlite3 -csv`, the same join", theirs, "2x, under 150 MB"))
+    rows.append(
+        Row("`tracker export`", ours, "`sqlite3 -csv`, the same join", theirs, "1.5x, under 150 MB", ratios)
+    )
     lots_only = repeat(
         runs, lambda: timed(["sqlite3", "-csv", str(database), LOTS_ONLY_SQL], stdout=work / "shell.csv")
     )
@@ -268,28 +312,30 @@ def main() -> None:
         )
         return target
 
-    ours = repeat(runs, lambda: tracker("--db", new_schema("import.db"), "import", str(export_file)))
+    imported = work / "import.db"  # as the last run of the tracker's import left it
+    copy_sql = STORE_SQL.format(imported=str(imported).replace("'", "''"))
+    ours, theirs, ratios = paired(
+        runs,
+        lambda: tracker("--db", new_schema("import.db"), "import", str(export_file)),
+        lambda: timed(["sqlite3", new_schema("stored.db"), copy_sql]),
+    )
+    rows.append(Row("`tracker import` of the export", ours, STORED_BY_SHELL, theirs, "3x", ratios))
     shell = repeat(
         runs, lambda: timed(["sqlite3", str(fresh("shell.db")), f".import --csv {export_file} lots"])
     )
+    rows.append(Row("`tracker import` of the export", ours, "`sqlite3 .import`, no schema", shell, "-"))
     # Once: it takes minutes, and it is far behind.
     utils = timed(
         [_tool("sqlite-utils"), "insert", str(fresh("utils.db")), "lots", str(export_file), "--csv"]
     )
-    rows.append(Row("`tracker import` of the export", ours, "`sqlite3 .import`", shell, "3x"))
     rows.append(
         Row("`tracker import` of the export", ours, "`sqlite-utils insert --csv` (1 run)", utils, "faster")
     )
-    imported = work / "import.db"  # as the last run of the tracker's import left it
-
-    copy_sql = STORE_SQL.format(imported=str(imported).replace("'", "''"))
-    copied = repeat(runs, lambda: timed(["sqlite3", new_schema("stored.db"), copy_sql]))
-    rows.append(Row(STORED_BY_SHELL, copied, "`sqlite3 .import`", shell, "-"))
     script = str(ROOT / "benchmarks" / "store_rows.py")
     driven = repeat(
         runs, lambda: _printed_seconds([sys.executable, script, str(imported), new_schema("stored.db")])
     )
-    rows.append(Row(STORED_BY_DRIVER, driven, "`sqlite3 .import`", shell, "-"))
+    rows.append(Row(STORED_BY_DRIVER, driven, STORED_BY_SHELL, theirs, "-"))
 
     seeded = work / "seeded.db"
     subprocess.run([*TRACKER, "--db", str(seeded), "init"], check=True, env=env, capture_output=True)
@@ -298,12 +344,20 @@ def main() -> None:
 
     postgres = _postgres_database(arguments.entries, arguments.lots)
     if postgres:
-        ours = repeat(
-            runs, lambda: tracker("--db", postgres.replace("postgresql://", "postgresql+psycopg://"), *by)
+        ours, theirs, ratios = paired(
+            runs,
+            lambda: tracker("--db", postgres.replace("postgresql://", "postgresql+psycopg://"), *by),
+            lambda: timed(["psql", postgres, "-A", "-F,", "-c", SUMMARY_SQL_POSTGRES]),
         )
-        theirs = repeat(runs, lambda: timed(["psql", postgres, "-A", "-F,", "-c", SUMMARY_SQL_POSTGRES]))
         rows.append(
-            Row("`tracker summary` on PostgreSQL", ours, "`psql`, the same aggregation", theirs, "1.5x")
+            Row(
+                "`tracker summary` on PostgreSQL, kept count",
+                ours,
+                "`psql`, the same aggregation",
+                theirs,
+                "1.2x",
+                ratios,
+            )
         )
 
     _write(output, rows, arguments, runs)
@@ -356,8 +410,10 @@ def startup_rows(work: Path, epoch: Path, runs: int) -> tuple[list[Row], int]:
     return rows, entries
 
 
-STORED_BY_SHELL = "*not the tracker:* the rows it stored, copied by the `sqlite3` shell into its schema"
-STORED_BY_DRIVER = "*not the tracker:* the same rows inserted through Python's `sqlite3` (`store_rows.py`)"
+STORED_BY_SHELL = "`sqlite3` shell copying the rows it stored into a database of its schema"
+STORED_BY_DRIVER = (
+    "*not the tracker:* the rows it stored, inserted through Python's `sqlite3` (`store_rows.py`)"
+)
 
 
 def _printed_seconds(command: Sequence[str]) -> Timing:
@@ -401,12 +457,13 @@ def generate(url: str, entries: int, lots: int) -> None:
 def _postgres_database(entries: int, lots: int) -> str | None:
     """The benchmark database on PostgreSQL, made and filled once."""
     admin = POSTGRES_URL
-    query = "SELECT 1 FROM pg_database WHERE datname = 'tracker_bench'"
+    name = f"tracker_bench_{entries}_{lots}"  # one for each size, made once
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
     check = subprocess.run(["psql", admin, "-tAc", query], capture_output=True, text=True)
     if check.returncode != 0:
         print(f"PostgreSQL at {admin} not reachable: its comparison is left out", file=sys.stderr)
         return None
-    url = admin.rsplit("/", 1)[0] + "/tracker_bench"
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
     if check.stdout.strip() == "1":
         held = subprocess.run(
             ["psql", url, "-tAc", "SELECT count(*) FROM entry"], capture_output=True, text=True
@@ -414,8 +471,8 @@ def _postgres_database(entries: int, lots: int) -> str | None:
         if held.stdout.strip() == str(entries):
             upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1), os.environ)
             return url
-        subprocess.run(["psql", admin, "-c", "DROP DATABASE tracker_bench"], check=True, capture_output=True)
-    subprocess.run(["psql", admin, "-c", "CREATE DATABASE tracker_bench"], check=True, capture_output=True)
+        subprocess.run(["psql", admin, "-c", f"DROP DATABASE {name}"], check=True, capture_output=True)
+    subprocess.run(["psql", admin, "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
     generate(url.replace("postgresql://", "postgresql+psycopg://", 1), entries, lots)
     subprocess.run(["psql", url, "-c", "ANALYZE"], check=True, capture_output=True)
     return url
@@ -447,24 +504,40 @@ def _write(path: Path, rows: Sequence[Row], arguments: argparse.Namespace, runs:
         f"Measured on {dt.date.today().isoformat()} on {machine}, with a synthetic database of "
         f"{arguments.entries:,} entries and {arguments.lots:,} chip lots (`benchmarks/generate.py`). "
         f"Each figure is the median of {runs} runs (5 for the short commands, 1 for sqlite-utils), "
-        "wall time of the whole command; memory is the peak resident size. Command: "
-        f"`python benchmarks/run.py --entries {arguments.entries} --lots {arguments.lots} --runs {runs}`.",
+        "wall time of the whole command; memory is the peak resident size. A row's tracker and reference "
+        "run one after the other in each run, so that both meet the machine as it was; *each run* gives "
+        "the ratio of each pair. Command: "
+        f"`python benchmarks/run.py --entries {arguments.entries} --lots {arguments.lots} --runs {runs}` "
+        "(`make bench`).",
         "",
         "The references are queries written by hand in `benchmarks/run.py`. *The same aggregation* "
         "computes what the tracker's summary prints (entries, chips, the qualifiers of the counts, "
         "H100-equivalents and power, with the chips each covers; each database's reference in the form "
-        "it runs faster); *the same join* gives the export's "
-        "23 columns, sources included. Rows marked *for comparison* set the tracker beside a query "
-        "that does less: entries and chips only, or lots without their sources. Rows marked *not the "
-        "tracker* time the database's share of an import alone: the rows the tracker's import stored, "
-        "copied into a new database of its schema by the `sqlite3` shell, and inserted through Python's "
-        "`sqlite3` driver as the import inserts them (`benchmarks/store_rows.py`, its own clock, without "
-        "reading the rows).",
+        "it runs faster), from the base tables, counting a programme's lots as they are. *Kept count*: "
+        "the tracker reads what each programme's lots add beyond its parts from the count it keeps "
+        "(`programme_lot_count`); *exact path*: a filter that changes what counts as evidence "
+        "(`--min-confidence`, `--as-of`, the announced window) makes it work that out again. *The same "
+        "join* gives the export's 27 columns, sources included. The import's reference is the `sqlite3` "
+        "shell copying the rows the tracker's import stored into a new database of the tracker's schema "
+        "(keys, CHECKs, foreign keys, indexes), with no file to read and no Python. Rows marked *for "
+        "comparison* set the tracker beside a reference that does less (entries and chips only, lots "
+        "without sources, `.import` into a table without a schema) or more; the row marked *not the "
+        "tracker* times the same rows inserted through Python's `sqlite3` driver as the import inserts "
+        "them (`benchmarks/store_rows.py`, its own clock, the rows already read).",
         "",
-        "| what | tracker | reference | reference time | ratio | SPEC target | holds |",
-        "|---|---|---|---|---|---|---|",
+        "| what | tracker | reference | reference time | ratio | each run | SPEC target | holds |",
+        "|---|---|---|---|---|---|---|---|",
         *(
-            _line(r.what, cell(r.ours), r.reference, cell(r.theirs), r.ratio, _target(r.target), r.holds)
+            _line(
+                r.what,
+                cell(r.ours),
+                r.reference,
+                cell(r.theirs),
+                r.ratio,
+                r.each_run,
+                _target(r.target),
+                r.holds,
+            )
             for r in rows
         ),
         "",
