@@ -7,7 +7,8 @@ medians and ratios to docs/benchmarks.md.
 It needs the sqlite3 shell (Debian: apt-get install sqlite3), sqlite-utils (pip install
 sqlite-utils, in the bench extra), /usr/bin/time (Debian: apt-get install time) for peak
 memory, and psql with a PostgreSQL server for the PostgreSQL comparison (TRACKER_BENCH_POSTGRES_URL,
-by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_bench_ENTRIES_LOTS is made there).
+by default postgresql://postgres@127.0.0.1:5432/postgres; a database tracker_bench_ENTRIES_LOTS is
+made there, once for each size).
 """
 
 from __future__ import annotations
@@ -336,11 +337,6 @@ def main() -> None:
         runs, lambda: _printed_seconds([sys.executable, script, str(imported), new_schema("stored.db")])
     )
     rows.append(Row(STORED_BY_DRIVER, driven, STORED_BY_SHELL, theirs, "-"))
-
-    seeded = work / "seeded.db"
-    subprocess.run([*TRACKER, "--db", str(seeded), "init"], check=True, env=env, capture_output=True)
-    ours = repeat(max(runs, 5), lambda: tracker("--db", str(seeded), "summary"))
-    rows.append(Row("`tracker summary` on the seed database", ours, "-", None, "under 0.5 s"))
 
     postgres = _postgres_database(arguments.entries, arguments.lots)
     if postgres:
