@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.model.tables import CountState, ProgrammeLotCount
+from tracker.model.tables import ChipLot, CountState, ProgrammeLotCount
 from tracker.model.vocabulary import Qualifier
 from tracker.service.filters import Filters
 from tracker.service.programmes import Amount, Coverage, coverage, evidence, programmes
@@ -91,4 +91,8 @@ def kept(session: Session) -> Coverage:
             sa.select(ProgrammeLotCount.lot_id, ProgrammeLotCount.chips, ProgrammeLotCount.qualifier)
         )
     }
-    return Coverage(added=added, programme_ids=frozenset(session.scalars(programmes())), kept=True)
+    # The programmes: entries with parts or a scope, and those the count holds lots of (a
+    # snapshot of tracker publish keeps a programme whose parts it leaves out).
+    holding = sa.select(ChipLot.entry_id).join(ProgrammeLotCount, ProgrammeLotCount.lot_id == ChipLot.id)
+    ids: set[str] = {*session.scalars(programmes()), *session.scalars(holding.distinct())}
+    return Coverage(added=added, programme_ids=frozenset(ids), kept=True)
