@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.conftest import Tracker
+from tests.conftest import PostgresServer, Tracker
 from tracker.service.database import create_engine
-from tracker.service.export import EXPORT_COLUMNS, export_rows
+from tracker.service.export import EXPORT_COLUMNS, export_rows, write_export
 from tracker.service.files import ABANDONED_AFTER_SECONDS
 from tracker.service.filters import Filters
 
@@ -218,3 +218,112 @@ def test_the_export_file_is_what_csv_writes_of_the_export_rows(db_url: str) -> N
     assert written == expected.getvalue()
     assert len(written.splitlines()) == 5  # evil's two lots, and one row each for the others
     assert '\'=X, ""rack"" edition' in written
+
+
+def add_awkward_entries(tracker: Tracker) -> None:
+    """Entries whose cells take each way of writing one: quoted, made inert, holding a % (which
+    the export's lines are made with), a line break; lots repeating, and none."""
+    tracker.ok("chips", "add", "NVIDIA", '%s, 100% "rack"')
+    tracker.ok(
+        "add", "100% =sovereign", "--id", "awkward", "--country", "FR", "--city", "'Quoted",
+        "--operator", "A, B", "--note", 'line one\nline "two", 50%', "--power-mw", "120",
+        "--chips", "72", "--unit", "rack", "--vendor", "NVIDIA", "--model", "GB200",
+        "--online", "Q4 2026", "--source", "https://example.org/a", "--source", "@b",
+    )  # fmt: skip
+    tracker.ok(
+        "update",
+        "awkward",
+        "--lot",
+        "2",
+        "--chips",
+        "1000",
+        "--vendor",
+        "NVIDIA",
+        "--model",
+        '%s, 100% "rack"',
+    )
+    tracker.ok(
+        "add", "Plain", "--country", "DE", "--power-mw", "12.5", "--announced", "2025-06-11",
+        "--online", "2027", "--first-online", "H2 2026", "--users", "Others; more",
+        "--chips", "5", "--vendor", "AMD", "--qualifier", "~", "--source", "https://example.org/p",
+    )  # fmt: skip
+    tracker.ok(
+        "add", "Lotless", "--country", "FR", "--power-mw", "0.125", "--source", "https://example.org/l"
+    )
+    tracker.ok(
+        "add",
+        "Percent lot",
+        "--country",
+        "IT",
+        "--chips",
+        "9",
+        "--vendor",
+        "NVIDIA",
+        "--model",
+        '%s, 100% "rack"',
+    )
+    for number in range(3):  # the same lot again, on entries of their own
+        tracker.ok(
+            "add", f"Again {number}", "--country", "DE", "--chips", "5", "--vendor", "AMD", "--qualifier", "~"
+        )
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [{}, {"countries": ["FR"]}, {"vendors": ["AMD"]}, {"countries": ["DE", "IT"], "vendors": ["NVIDIA"]}],
+)
+def test_the_export_file_is_what_csv_writes_of_the_export_rows_of_any_selection(
+    db_url: str, selection: dict[str, list[str]]
+) -> None:
+    from tracker.service.filters import resolve_filters
+
+    tracker = Tracker(db_url)
+    add_awkward_entries(tracker)
+    engine = create_engine(db_url)
+    with Session(engine) as session:
+        filters = resolve_filters(session, **selection)  # type: ignore[arg-type]
+        expected = io.StringIO()
+        writer = csv.writer(expected, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(export_rows(session, filters))
+        written = io.StringIO()
+        write_export(session, filters, written)
+    engine.dispose()
+    assert written.getvalue() == expected.getvalue()
+    rows = list(csv.DictReader(io.StringIO(written.getvalue())))
+    assert rows, selection
+    if not selection:
+        assert written.getvalue() == tracker.export()
+        assert len(rows) == 8  # awkward's two lots, one row each for the others
+        awkward = [row for row in rows if row["id"] == "awkward"]
+        # A cell is made inert by its start only; a % is as it is.
+        assert [row["name"] for row in awkward] == ["100% =sovereign"] * 2
+        assert [row["city"] for row in awkward] == ["''Quoted"] * 2
+        assert [row["sources"] for row in awkward] == ["'@b | https://example.org/a"] * 2
+        assert [row["model"] for row in awkward] == ["GB200", '%s, 100% "rack"']
+        assert awkward[0]["notes"] == 'line one\nline "two", 50%'
+        assert [row["power_mw"] for row in rows if row["id"] in ("awkward", "plain", "lotless")] == [
+            "120",
+            "120",
+            "0.125",
+            "12.5",
+        ]
+    for row in rows:  # the sources of entries left out are left out with them
+        assert row["sources"] in ("", f"https://example.org/{row['id'][0]}", "'@b | https://example.org/a")
+
+
+def test_an_export_is_the_same_bytes_on_sqlite_and_postgresql(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    sqlite = Tracker(f"sqlite:///{tmp_path / 'export.db'}")
+    name = postgres_server.create()
+    try:
+        postgres = Tracker(postgres_server.url_for(name))
+        for tracker in (sqlite, postgres):
+            tracker.ok("init", "--no-seed")
+            add_awkward_entries(tracker)
+        exported = sqlite.export()
+        assert exported.count("\n") == 11  # the header, 8 rows, a note's line break in 2 of them
+        assert postgres.export() == exported
+    finally:
+        postgres_server.drop(name)

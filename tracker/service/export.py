@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import io
 import itertools
+import operator
 import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from decimal import Decimal
@@ -47,6 +48,16 @@ _LOT_RUNS = [count for is_entry, count in _RUNS if not is_entry]
 # An entry's exported fields, in the export's order.
 _FIELDS_EXPORTED = [EXPORT_FIELDS[column] for column in EXPORT_COLUMNS if column in EXPORT_FIELDS]
 _NO_LOT = [""] * len(LOT_EXPORT_COLUMNS)
+# The exported fields the entry table holds (all but the sources): where each one's columns are
+# in an entry's row as :func:`_entries` reads it (its id first, then these fields' columns).
+_READ = [field for field in _FIELDS_EXPORTED if field.table_columns]
+_READ_AT = dict(
+    zip(
+        (field.name for field in _READ),
+        itertools.accumulate((len(field.table_columns) for field in _READ), initial=1),
+        strict=False,
+    )
+)
 
 
 def _split(cells: Sequence[str], counts: Sequence[int]) -> list[Sequence[str]]:
@@ -83,9 +94,10 @@ def export_rows(
     """
     cell = _Cells(neutralise)
     with contextlib.closing(_entries(session, filters, ids)) as entries:
-        for entry, lots in entries:
+        for row, sources, lots in entries:
+            entry = _entry_cells(row, sources)
             for lot in lots or [None]:
-                yield _row(entry, _NO_LOT if lot is None else _lot_cells(lot, cell))
+                yield _row(entry, _NO_LOT if lot is None else _lot_cells(lot[1:], cell))
 
 
 def _row(entry: Sequence[str], lot: Sequence[str]) -> list[str]:
@@ -94,26 +106,161 @@ def _row(entry: Sequence[str], lot: Sequence[str]) -> list[str]:
     return [value for run in runs for value in run]
 
 
+def _entry_cells(row: Sequence[Any], sources: str) -> list[str]:
+    """An entry's own cells in the export's order, from its row as :func:`_entries` reads it
+    and its sources' cell."""
+    values: list[object] = []
+    for field in _FIELDS_EXPORTED:
+        if field.table_columns:
+            at = _READ_AT[field.name]
+            values.append(_field_value(field, row[at : at + len(field.table_columns)]))
+        else:
+            values.append(sources)
+    return _texts(*values)
+
+
+def _field_value(field: EntryField, stored: Sequence[Any]) -> object:
+    """A field's value for its cell, from its columns as the database gives them."""
+    if field.stored is Stored.PERIOD:
+        return _period_text(*stored)
+    if field.stored is Stored.DECIMAL:
+        return _number_text(stored[0])
+    return stored[0]
+
+
 def export_lines(session: Session, filters: Filters) -> Generator[str, None, None]:
-    """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made
-    faster: an entry's cells are written once for all its lots, a lot's values each once."""
-    csv_text = _CsvText()
-    cell = _Cells(csv_text.cell)
-    no_lot = ["," * (count - 1) for count in _LOT_RUNS]
-    with contextlib.closing(_entries(session, filters, None)) as entries:
-        for entry, lots in entries:
-            entry_runs = [csv_text.line(list(run)) for run in _split(entry, _ENTRY_RUNS)]
-            if not lots:
-                yield ",".join(_interleaved(entry_runs, no_lot)) + "\n"
-            for lot in lots:
-                lot_runs = [",".join(run) for run in _split(_lot_cells(lot, cell), _LOT_RUNS)]
-                yield ",".join(_interleaved(entry_runs, lot_runs)) + "\n"
+    """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made faster
+    (:func:`_line_batches`)."""
+    with contextlib.closing(_line_batches(session, filters)) as batches:
+        for batch in batches:
+            yield from batch
 
 
-def _lot_cells(lot: Any, cell: _Cells) -> list[str]:
-    """A lot's cells (:data:`LOT_EXPORT_COLUMNS`) from its row of :data:`_LOT_VALUES` (after its
-    entry's id): its own period from its two columns."""
-    (_, number, vendor, model, chips, qualifier, announced_chips, unit, status, start, precision) = lot
+# An entry's line is made once, as a template for all its lots: its cells, with a slot (%s)
+# in place of each run of a lot's cells. A lot's runs are made once for each set of values
+# (lots repeat: vendors, models, counts) and put in the slots.
+_SLOT = "%s"
+_LOT_SLOTS = len(_LOT_RUNS)
+_NO_LOT_RUNS = tuple("," * (count - 1) for count in _LOT_RUNS)
+
+
+def _template_positions() -> list[int]:
+    """Where each cell of an entry's template is in its row as read and converted, with its
+    sources' cell and a slot after it (:meth:`_Lines.template`)."""
+    positions: list[int] = []
+    fields = iter(_FIELDS_EXPORTED)
+    for is_entry, count in _RUNS:
+        if is_entry:
+            for field in itertools.islice(fields, count):
+                positions.append(_READ_AT[field.name] if field.table_columns else -2)
+        else:
+            positions.append(-1)
+    return positions
+
+
+_TEMPLATE_POSITIONS = _template_positions()
+_TEMPLATE_CELLS = operator.itemgetter(*_TEMPLATE_POSITIONS)
+_TEMPLATE_COMMAS = len(_TEMPLATE_POSITIONS) - 1
+# Where a day's column is in an entry's row, a period's columns and a decimal's.
+_DAYS_AT = [_READ_AT[field.name] for field in _READ if field.stored is Stored.DAY]
+_PERIODS_AT = [_READ_AT[field.name] for field in _READ if field.stored is Stored.PERIOD]
+_DECIMALS_AT = [_READ_AT[field.name] for field in _READ if field.stored is Stored.DECIMAL]
+# A cell starting with one of these is made inert for spreadsheets: after a comma, in a line
+# with no comma within a cell (a regular expression finds it faster than ^|, would).
+_INERT_AFTER_COMMA = re.compile(",[" + re.escape("".join(QUOTED_STARTS)) + "]")
+
+
+class _Lines:
+    """The export's CSV lines, as :mod:`csv` writes :func:`export_rows`."""
+
+    def __init__(self) -> None:
+        self._csv = _CsvText()
+        self._cell = _Cells(self._csv.cell)
+        self.lot_runs: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def template(self, row: Sequence[Any], sources: str) -> str:
+        """An entry's line, with a slot for each run of a lot's cells: ``line % runs``."""
+        values = list(row)  # texts as they are (read as empty where there is none)
+        for at in _DAYS_AT:
+            if values[at].__class__ is not str:  # PostgreSQL's dates, SQLite's none
+                values[at] = cell_text(values[at])
+        for at in _PERIODS_AT:
+            values[at] = _period_text(row[at], row[at + 1])
+        for at in _DECIMALS_AT:
+            values[at] = _number_text(row[at]) or ""
+        values.append(sources)
+        values.append(_SLOT)
+        try:
+            line = ",".join(_TEMPLATE_CELLS(values))
+        except TypeError:  # a value not text (a text column holding another): written below
+            line = ""
+        if (
+            line.count(",") == _TEMPLATE_COMMAS  # no cell holds a comma
+            and line.count("%") == _LOT_SLOTS  # nor a %: the slots are the only ones
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+            and line[:1] not in _QUOTED
+            and not _INERT_AFTER_COMMA.search(line)
+        ):
+            return line + "\n"  # no cell to quote or make inert, as most are
+        cells = iter(_entry_cells(row, sources))
+        with_slots = [
+            cell
+            for is_entry, count in _RUNS
+            for cell in (
+                [text.replace("%", "%%") for text in itertools.islice(cells, count)] if is_entry else [_SLOT]
+            )
+        ]
+        return self._csv.line(with_slots) + "\n"
+
+    def new_lot_runs(self, values: tuple[Any, ...]) -> tuple[str, ...]:
+        """A lot's runs of cells, each as part of a line, from its :data:`_LOT_VALUES`, kept
+        in :attr:`lot_runs` (lots' values repeat)."""
+        if len(self.lot_runs) > 20_000:  # counts are many: keep it small
+            self.lot_runs.clear()
+        runs = self.lot_runs[values] = tuple(
+            ",".join(run) for run in _split(_lot_cells(values, self._cell), _LOT_RUNS)
+        )
+        return runs
+
+
+def _line_batches(session: Session, filters: Filters) -> Generator[list[str], None, None]:
+    """The export's CSV lines, a batch at a time: :func:`_entries` written out, its merging of
+    the three queries' rows done here, where each lot is one line."""
+    lines = _Lines()
+    template, lot_runs, new_lot_runs = lines.template, lines.lot_runs, lines.new_lot_runs
+    with _reading(session, filters, None) as (entry_rows, lot_rows, source_rows):
+        lot, source = next(lot_rows, None), next(source_rows, None)
+        batch: list[str] = []
+        for row in entry_rows:
+            entry_id = row[0]
+            found = []
+            while source is not None and source[0] <= entry_id:
+                if source[0] == entry_id:
+                    found.append(source[1])
+                source = next(source_rows, None)
+            line = template(row, SOURCE_SEPARATOR.join(found))
+            while lot is not None and lot[0] < entry_id:  # none: a lot comes with its entry
+                lot = next(lot_rows, None)
+            if lot is None or lot[0] != entry_id:
+                batch.append(line % _NO_LOT_RUNS)
+            else:
+                while lot is not None and lot[0] == entry_id:
+                    values = lot[1:]
+                    batch.append(line % (lot_runs.get(values) or new_lot_runs(values)))
+                    lot = next(lot_rows, None)
+            if len(batch) >= 2000:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _lot_cells(values: Sequence[Any], cell: _Cells) -> list[str]:
+    """A lot's cells (:data:`LOT_EXPORT_COLUMNS`) from its :data:`_LOT_VALUES` (its row after
+    its entry's id): its own period from its two columns."""
+    (number, vendor, model, chips, qualifier, announced_chips, unit, status, start, precision) = values
     period = _period_text(start, precision) if start is not None else None
     return [
         cell[number], cell[vendor], cell[model], cell[chips], cell[qualifier], cell[announced_chips],
@@ -137,69 +284,85 @@ _LOT_VALUES = (
 
 
 def _stored_columns(field: EntryField) -> list[Any]:
-    """A field's columns as the export reads them: as the database gives them, converted
-    by :func:`_field_value`, once an entry."""
+    """A field's columns as the export reads them: texts as they are, but empty where there
+    is none; others as the database gives them, converted once an entry."""
     columns = [Entry.__table__.c[name] for name in field.table_columns]
-    if field.stored in (Stored.DAY, Stored.PERIOD, Stored.DECIMAL):
-        return [sa.type_coerce(column, NullType()).label(column.key) for column in columns]
-    return columns
+    if field.stored in (Stored.TEXT, Stored.CHOICE):
+        return [sa.func.coalesce(column, "").label(column.key) for column in columns]
+    return [sa.type_coerce(column, NullType()).label(column.key) for column in columns]
 
 
-def _field_value(field: EntryField, stored: Sequence[Any]) -> object:
-    """A field's value for its cell, from its columns as the database gives them."""
-    if field.stored is Stored.PERIOD:
-        return _period_text(*stored)
-    if field.stored is Stored.DECIMAL:
-        return _number_text(stored[0])
-    return stored[0]
-
-
-def _entries(
+@contextlib.contextmanager
+def _reading(
     session: Session, filters: Filters, ids: Sequence[str] | None
-) -> Generator[tuple[list[str], list[Any]], None, None]:
-    """Each entry of the export in order, with its own cells (in the export's order, without
-    its lots') and its lots in order: their entry's id and :data:`_LOT_VALUES`.
+) -> Iterator[tuple[Iterator[Any], Iterator[Any], Iterator[Any]]]:
+    """The rows of the export's three queries, each in entry id order (bytewise), to read side
+    by side: its entries (their id, then the columns of :data:`_READ` as the database gives
+    them), their lots (their entry's id and :data:`_LOT_VALUES`, in order) and their sources
+    (their entry's id and reference, in order; of entries left out too, but for ``ids``).
 
-    Entries and lots are read apart, side by side in the same order (an entry's fields are
-    not read again with each of its lots); an entry is exported when it has no lots and
-    ``filters`` keep it, or when they keep one of its lots.
+    Entries and lots are read apart (an entry's fields are not read again with each of its
+    lots); an entry is exported when it has no lots and ``filters`` keep it, or when they
+    keep one of its lots.
     """
     conditions = filters.lot_conditions(planned_only=False)
     if ids is not None:
         conditions.append(Entry.id.in_(ids))
-    entry_order = bytewise(session, Entry.id)
-    read = [field for field in _FIELDS_EXPORTED if field.table_columns]
-    widths = [len(field.table_columns) for field in read]
-    entries = sa.select(Entry.id, *(column for field in read for column in _stored_columns(field))).order_by(
-        entry_order
+    entries = sa.select(Entry.id, *(column for field in _READ for column in _stored_columns(field))).order_by(
+        bytewise(session, Entry.id)
     )
+    lots = sa.select(ChipLot.entry_id, *_LOT_VALUES)
     if conditions:
         kept = sa.select(Entry.id).outerjoin(ChipLot, ChipLot.entry_id == Entry.id).where(*conditions)
         entries = entries.where(Entry.id.in_(kept))
-    lots = (
-        sa.select(ChipLot.entry_id, *_LOT_VALUES)
-        .join(Entry, ChipLot.entry_id == Entry.id)
-        .where(*conditions)
-        .order_by(entry_order, ChipLot.lot)
+        lots = lots.join(Entry, ChipLot.entry_id == Entry.id).where(*conditions)
+    # Without conditions on entries, lots are read alone (by their index on entry_id and lot).
+    lots = lots.order_by(bytewise(session, ChipLot.entry_id), ChipLot.lot)
+    sources = (
+        sa.select(EntrySource.entry_id, Source.reference)
+        .join(Source, Source.id == EntrySource.source_id)
+        .order_by(bytewise(session, EntrySource.entry_id), bytewise(session, Source.reference))
     )
+    if ids is not None:
+        sources = sources.where(EntrySource.entry_id.in_(ids))
     # Every result is closed when the rows stop, at the end or early (a reader gone, a full
     # disk): closed later, once the connection is gone, each would fail with a traceback.
     with contextlib.ExitStack() as results:
-        sources = results.enter_context(contextlib.closing(_sources_by_entry(session, ids)))
+        source_rows = _stream(session, sources, results)
         lot_rows = _stream(session, lots, results)
-        pending = next(lot_rows, None)
-        for row in _stream(session, entries, results):
+        yield _stream(session, entries, results), lot_rows, source_rows
+
+
+def _entries(
+    session: Session, filters: Filters, ids: Sequence[str] | None
+) -> Generator[tuple[Any, str, list[Any]], None, None]:
+    """Each entry of the export in order (:func:`_reading`): its row, its sources' cell and
+    its lots' rows."""
+    with _reading(session, filters, ids) as (entry_rows, lot_rows, source_rows):
+        lots, sources = _ByEntry(lot_rows), _ByEntry(source_rows)
+        for row in entry_rows:
             entry_id = row[0]
-            values, place = {}, 1
-            for field, width in zip(read, widths, strict=True):
-                values[field.name] = _field_value(field, row[place : place + width])
-                place += width
-            values["sources"] = SOURCE_SEPARATOR.join(sources.for_entry(entry_id))
-            own = []
-            while pending is not None and pending[0] == entry_id:
-                own.append(pending)
-                pending = next(lot_rows, None)
-            yield _texts(*(values[field.name] for field in _FIELDS_EXPORTED)), own
+            found = [source for _, source in sources.take(entry_id)]
+            yield row, SOURCE_SEPARATOR.join(found), lots.take(entry_id)
+
+
+class _ByEntry:
+    """Rows in entry id order (bytewise, as Python compares), taken an entry at a time."""
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self._rows = rows
+        self._head = next(rows, None)
+
+    def take(self, entry_id: str) -> list[Any]:
+        """The rows of ``entry_id``, those of ids before it skipped; asked for ids in order."""
+        found = []
+        head, rows = self._head, self._rows
+        while head is not None and head[0] <= entry_id:
+            if head[0] == entry_id:
+                found.append(head)
+            head = next(rows, None)
+        self._head = head
+        return found
 
 
 def _stream(session: Session, query: sa.Executable, results: contextlib.ExitStack) -> Iterator[Any]:
@@ -208,12 +371,6 @@ def _stream(session: Session, query: sa.Executable, results: contextlib.ExitStac
     ``results``."""
     result = results.enter_context(session.connection().execute(query.execution_options(yield_per=2000)))
     return itertools.chain.from_iterable(result.partitions())
-
-
-def _as_stored(column: Any) -> Any:
-    """An entry's column read as the database gives it, without SQLAlchemy's conversion:
-    :func:`_entries` converts it itself, once an entry."""
-    return sa.type_coerce(column, NullType()).label(column.key)
 
 
 def _day(value: dt.date | str | None) -> dt.date | None:
@@ -314,46 +471,13 @@ def _lot_texts(number: int, lot: LotInput) -> list[str]:
     return _texts(*values)
 
 
-class _SourceStream:
-    """Sources of every entry, read alongside the entries in the same (bytewise) order."""
-
-    def __init__(self, result: sa.Result[Any]) -> None:
-        self._result = result  # closed once the export's rows are all written
-        self._rows: Iterator[Any] = itertools.chain.from_iterable(result.partitions())
-        self._head: tuple[str, str] | None = next(self._rows, None)
-
-    def close(self) -> None:
-        self._result.close()
-
-    def for_entry(self, entry_id: str) -> list[str]:
-        """The sources of ``entry_id``; asked once for each id, in order."""
-        found: list[str] = []
-        while self._head is not None and self._head[0] <= entry_id:
-            if self._head[0] == entry_id:
-                found.append(self._head[1])
-            self._head = next(self._rows, None)
-        return found
-
-
-def _sources_by_entry(session: Session, ids: Sequence[str] | None) -> _SourceStream:
-    query = (
-        sa.select(EntrySource.entry_id, Source.reference)
-        .join(Source, Source.id == EntrySource.source_id)
-        .order_by(bytewise(session, EntrySource.entry_id), bytewise(session, Source.reference))
-        .execution_options(yield_per=2000)
-    )
-    if ids is not None:
-        query = query.where(EntrySource.entry_id.in_(ids))
-    return _SourceStream(session.connection().execute(query))
-
-
 def write_export(session: Session, filters: Filters, handle: IO[str]) -> int:
     """Write the export CSV (header and rows) to an open text file; returns the row count."""
     csv.writer(handle, lineterminator="\n").writerow(EXPORT_COLUMNS)
     count = 0
     # Closed here, while the session's connection is open, whatever stops the writing.
-    with contextlib.closing(export_lines(session, filters)) as lines:
-        while batch := list(itertools.islice(lines, 2000)):
+    with contextlib.closing(_line_batches(session, filters)) as batches:
+        for batch in batches:
             handle.write("".join(batch))
             count += len(batch)
     return count
