@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow  # processes killed mid-way
 ENTRIES = 30_000  # enough that writing takes a while on a fast machine
 
 
-def write_big_file(path: Path) -> None:
+def write_big_file(path: Path, parent: str = "") -> None:
+    """Entries of two lots each; with ``parent``, every fiftieth in France or Germany its part."""
     countries = ["FR", "DE", "US", "CN", "JP", "GB", "IN", "AE"]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, EXPORT_COLUMNS, restval="", lineterminator="\n")
@@ -41,8 +42,8 @@ def write_big_file(path: Path) -> None:
             entry |= {"confidence": "reported", "announced": "2025-01-02", "online": "2026-Q3"}
             entry |= {"first_online": "2026-Q3"}  # as the export writes it: its first online period
             entry |= {"sources": f"https://example.org/{n % 300}", "qualifier": "exact"}
-            if n % 50 == 0 and countries[n % 8] in ("FR", "DE"):  # parts of the seeds' European plan
-                entry |= {"parent": "europe-ai-factories-plan"}
+            if parent and n % 50 == 0 and countries[n % 8] in ("FR", "DE"):
+                entry |= {"parent": parent}
             for lot, model in ((1, "H100"), (2, "B200")):
                 writer.writerow(
                     entry | {"lot": lot, "vendor": "NVIDIA", "model": model, "chips": 100 + n % 900}
@@ -89,7 +90,7 @@ def test_an_import_killed_while_writing_leaves_the_database_as_before(
     seeded_db_url: str, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.csv"
-    write_big_file(big)
+    write_big_file(big, parent="europe-ai-factories-plan")  # parts of the seeds' European plan
     tracker = Tracker(seeded_db_url)
     before = database_contents(tracker)
     process = tracker_process(seeded_db_url, "import", str(big))
