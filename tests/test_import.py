@@ -365,8 +365,9 @@ def test_entries_go_in_through_bulk_statements(db_url: str, tmp_path: Path) -> N
         )
     engine.dispose()
     assert result.added == 3000
-    # 3,000 entries, 3,000 lots, 50 sources, 3,000 links: a few statements per batch, not one per row.
-    assert statements.count("INSERT") < 20
+    # 3,000 entries, 3,000 lots, 50 sources, 3,000 links: a few statements per batch, not one per
+    # row (on SQLite, a statement of up to 200 rows, as many as its limit of parameters allows).
+    assert statements.count("INSERT") < (120 if db_url.startswith("sqlite") else 20)
 
 
 def test_progress_is_told_how_much_of_the_file_was_read(db_url: str) -> None:

@@ -40,7 +40,7 @@ from tracker.service.formats.base import ParsedEntry
 from tracker.service.formats.tracker import ENTRY_COLUMNS, GroupReader, restored_cells
 from tracker.service.hierarchy import kind_problems, parent_problems
 from tracker.service.merging import cell, differences, lots_text, merged
-from tracker.service.operators import operator_names
+from tracker.service.operators import OperatorNames
 from tracker.service.reading import SOURCE_SEPARATOR, EntryInput, lot_numbers, place_problem
 
 BATCH_SIZE = 10_000  # entries compared and inserted together
@@ -94,6 +94,7 @@ class Importer:
         self.left_out: set[str] = set()  # entries of the file found wrong once compared with the stored
         self.batch: list[tuple[str, ParsedEntry, EntryInput]] = []
         one_import_at_a_time(session)
+        self.operator_names = OperatorNames(session)  # read once, for every batch
         self.read_stored = GroupReader(load_catalogue(session), EXPORT_COLUMNS)
         self.now = utc_now()
         # The ids stored before the import: one query, not one a batch.
@@ -189,11 +190,11 @@ class Importer:
         if not batch:
             return
         # Operators by their own names (a name not known yet becomes one), before comparing.
-        operators = operator_names(self.session, [entry.values["operator"] for _, _, entry in batch])
+        operators = self.operator_names([entry.values["operator"] for _, _, entry in batch])
         batch = [
-            (entry_id, item, entry.replace(operator=operators[entry.values["operator"]]))
-            if entry.values["operator"]
-            else (entry_id, item, entry)
+            (entry_id, item, entry)
+            if not (given := entry.values["operator"]) or operators[given] == given
+            else (entry_id, item, entry.replace(operator=operators[given]))
             for entry_id, item, entry in batch
         ]
         stored_ids = [entry_id for entry_id, _, _ in batch if entry_id in self.existing]

@@ -74,16 +74,17 @@ def import_file(
     catalogue = load_catalogue(session)
     catalogue.operators = load_operators(session)
     counted = _CountedProgress(progress)
+    told = counted if progress is not None else None  # a million calls for nothing, else
     try:
         with session.begin_nested():
-            entries = read(handle, catalogue, name=name, progress=counted)
+            entries = read(handle, catalogue, name=name, progress=told)
             return import_entries(
                 session, entries, name=name, on_conflict=on_conflict, skip_invalid=skip_invalid
             )
     except RowsApart:
         handle.seek(0)
         counted.rewind()
-        entries = read(handle, catalogue, name=name, progress=counted, gather=True)
+        entries = read(handle, catalogue, name=name, progress=told, gather=True)
         return import_entries(session, entries, name=name, on_conflict=on_conflict, skip_invalid=skip_invalid)
 
 

@@ -114,27 +114,53 @@ def _lock(session: Session) -> None:
 def operator_names(session: Session, texts: Iterable[str | None]) -> dict[str, str]:
     """The operator each name means, by the name as given; a name not known yet becomes a new
     operator (recorded for :func:`created`)."""
-    wanted = [text for text in dict.fromkeys(texts) if text]
-    if not wanted:
-        return {}
-    _lock(session)
-    operators = load_operators(session)
-    names = {text: found for text in wanted if (found := operators.find(text)) is not None}
-    unknown: dict[str, str] = {}  # by key: spellings of one new name are one operator
-    for text in wanted:
-        if text not in names:
-            names[text] = unknown.setdefault(match_key(text), text)
-    # A hint, the closest name known before, for those a warning shows only: a file of
-    # thousands of new names would otherwise compare each with every name.
-    hints = MAX_SHOWN - len(session.info.get(_CREATED, []))
-    new = [
-        NewOperator(name, operators.closest(name) if place < hints else None)
-        for place, name in enumerate(unknown.values())
-    ]
-    if new:
-        session.execute(sa.insert(Operator), [{"name": operator.name} for operator in new])
-        session.info.setdefault(_CREATED, []).extend(new)
-    return names
+    return OperatorNames(session)(texts)
+
+
+class OperatorNames:
+    """The operator each name means, for a command that gives names many times over (an
+    import, a batch at a time): the operators are read once, when the first name comes (the
+    lock taken then is held until the transaction ends, so that no other command changes
+    them meanwhile), and each name is looked up once. A name not known yet becomes a new
+    operator (recorded for :func:`created`), which the names of later batches then mean."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.operators: Operators | None = None  # as stored before the first name
+        self.names: dict[str, str] = {}  # the name each text given means, by the text
+        self.new: dict[str, str] = {}  # the operators created, by their key
+
+    def __call__(self, texts: Iterable[str | None]) -> dict[str, str]:
+        wanted = [text for text in dict.fromkeys(texts) if text]
+        if not wanted:
+            return {}
+        if self.operators is None:
+            _lock(self.session)
+            self.operators = load_operators(self.session)
+        operators, known, new = self.operators, self.names, self.new
+        names: dict[str, str] = {}
+        unknown: dict[str, str] = {}  # by key: spellings of one new name are one operator
+        for text in wanted:
+            found = known.get(text)
+            if found is None:
+                found = operators.find(text)
+                if found is None:
+                    key = match_key(text)
+                    found = new.get(key) or unknown.setdefault(key, text)
+                known[text] = found
+            names[text] = found
+        # A hint, the closest name known before, for those a warning shows only: a file of
+        # thousands of new names would otherwise compare each with every name.
+        hints = MAX_SHOWN - len(self.session.info.get(_CREATED, []))
+        created = [
+            NewOperator(name, operators.closest(name) if place < hints else None)
+            for place, name in enumerate(unknown.values())
+        ]
+        if created:
+            self.session.execute(sa.insert(Operator), [{"name": operator.name} for operator in created])
+            self.session.info.setdefault(_CREATED, []).extend(created)
+            new.update(unknown)
+        return names
 
 
 def created(session: Session) -> list[NewOperator]:

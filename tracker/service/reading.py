@@ -59,14 +59,13 @@ class EntryInput:
         sources: Iterable[str] = (),
         **fields: object,
     ) -> None:
-        given = {**(values or {}), **fields}
-        unknown = set(given) - set(FIELDS)
-        if unknown:
+        given = {**values, **fields} if values is not None else fields
+        if not given.keys() <= _FIELD_NAMES:
+            unknown = set(given) - _FIELD_NAMES
             raise TypeError(f"not fields of an entry: {', '.join(sorted(unknown))}")
-        if given.get("status") is None:  # an entry is announced until told otherwise
-            given["status"] = Status.ANNOUNCED
-        self.values: dict[str, Any] = {field.name: given.get(field.name) for field in ENTRY_FIELDS}
-        self.values.pop("sources")
+        self.values: dict[str, Any] = {name: given.get(name) for name in _VALUE_NAMES}
+        if self.values["status"] is None:  # an entry is announced until told otherwise
+            self.values["status"] = Status.ANNOUNCED
         self.lots = tuple(lots)
         self.sources = tuple(sources)
 
@@ -124,13 +123,21 @@ class EntryInput:
         **fields: object,
     ) -> EntryInput:
         """A copy with these fields, lots or sources in place of its own."""
-        return EntryInput(
-            {**self.values, **fields},
-            lots=self.lots if lots is None else lots,
-            sources=self.sources if sources is None else sources,
-        )
+        if not fields.keys() <= _FIELD_NAMES:
+            unknown = set(fields) - _FIELD_NAMES
+            raise TypeError(f"not fields of an entry: {', '.join(sorted(unknown))}")
+        copy = EntryInput.__new__(EntryInput)  # its values are in order and complete already
+        copy.values = {**self.values, **fields}
+        if copy.values["status"] is None:
+            copy.values["status"] = Status.ANNOUNCED
+        copy.lots = self.lots if lots is None else tuple(lots)
+        copy.sources = self.sources if sources is None else tuple(sources)
+        return copy
 
 
+_FIELD_NAMES = frozenset(FIELDS)
+# The fields an entry's values hold, in their order (its sources are kept apart).
+_VALUE_NAMES = tuple(field.name for field in ENTRY_FIELDS if field.name != "sources")
 _LOT_KEYS = frozenset({"chips", "vendor", "model", "qualifier", "unit", "announced_chips", "announced_unit"})
 
 

@@ -34,8 +34,19 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
     reader = csv.reader(_lines(handle, name, progress, undecoded), strict=True)
     line = 1
     header: list[str] = []
+    field_size_limit = csv.field_size_limit
     try:
-        for cells in _held_to_limit(reader):
+        while True:
+            # Each record read with the csv module's cell limit at this file's own: the limit
+            # is the whole process's, and other libraries raise it (frictionless does). It is
+            # given back after each record, so that it is never changed while the caller works.
+            given = field_size_limit(MAX_CELL_CHARACTERS)
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            finally:
+                field_size_limit(given)
             if undecoded and undecoded[0] <= reader.line_num:
                 yield _undecoded_problem(undecoded[0], cells, header)
                 del undecoded[: bisect.bisect_right(undecoded, reader.line_num)]
@@ -51,21 +62,6 @@ def csv_records(handle: TextIO, name: str, progress: Progress | None) -> Iterato
             hint = "; a quoted cell may never be closed" if "end of data" in str(error) else ""
             problem = f"is not valid CSV: {error}{hint}"
         raise FileRejected(name, [RowProblem(line, "row", problem)], fatal=1) from None
-
-
-def _held_to_limit(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    """The records of ``reader``, each read with the csv module's cell limit at this file's
-    own: the limit is the whole process's, and other libraries raise it (frictionless does).
-    It is given back after each record, so that it is never changed while the caller works."""
-    while True:
-        given = csv.field_size_limit(MAX_CELL_CHARACTERS)
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        finally:
-            csv.field_size_limit(given)
-        yield cells
 
 
 def _lines(handle: TextIO, name: str, progress: Progress | None, undecoded: list[int]) -> Iterator[str]:

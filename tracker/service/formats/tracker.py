@@ -68,8 +68,11 @@ def read_export_file(
     columns = _columns(header[1])
     read_group = GroupReader(catalogue, columns)
     id_place = columns.index("id") if "id" in columns else None
-    rows = _rows_of_entries(records, columns, id_place)
-    for group in _gathered(rows, name) if gather else _adjacent(rows):
+    if gather:
+        groups = _gathered(_rows_of_entries(records, columns, id_place), name)
+    else:
+        groups = _adjacent(records, columns, id_place)
+    for group in groups:
         yield ParsedEntry(group.line, None, (group,)) if isinstance(group, RowProblem) else read_group(group)
 
 
@@ -95,20 +98,30 @@ def _rows_of_entries(
         yield (cells[id_place].strip() if id_place is not None else ""), (line, cells)
 
 
-def _adjacent(rows: Iterable[tuple[str, Row] | RowProblem]) -> Iterator[Group | RowProblem]:
-    """The rows of each entry, taken as they come: an entry's rows must follow one another.
+def _adjacent(
+    records: Iterator[Record | RowProblem], columns: Sequence[str], id_place: int | None
+) -> Iterator[Group | RowProblem]:
+    """The rows of each entry, taken as they come (each record as :func:`_rows_of_entries`
+    gives it, in one loop: a large file has a million): an entry's rows must follow one another.
 
     Raises :class:`RowsApart` at the first row of an entry whose rows were given already
     (before anything of the entry could be taken for the whole of it).
     """
+    width = len(columns)
     finished: set[str] = set()
     group: Group = []
     group_id = ""
-    for item in rows:
-        if isinstance(item, RowProblem):
-            yield item
+    for record in records:
+        if isinstance(record, RowProblem):
+            yield record
             continue
-        entry_id, row = item
+        line, cells = record
+        if len(cells) != width:
+            yield cell_count_problem(line, cells, columns)
+            continue
+        if "'" in "".join(cells):
+            cells = restored_cells(cells)
+        entry_id = cells[id_place].strip() if id_place is not None else ""
         if group and (not entry_id or entry_id != group_id):
             yield group
             if group_id:
@@ -118,7 +131,7 @@ def _adjacent(rows: Iterable[tuple[str, Row] | RowProblem]) -> Iterator[Group | 
             if entry_id and entry_id in finished:
                 raise RowsApart(entry_id)
             group_id = entry_id
-        group.append(row)
+        group.append((line, cells))
     if group:
         yield group
 
