@@ -50,10 +50,11 @@ def _close(kept: Totals, exact: Totals) -> bool:
     )
 
 
-def check_session(session: Session) -> bool:
+def check_session(session: Session, *, thorough: bool = True) -> bool:
     """Assert that the kept count gives what the exact path gives, where it is up to date;
     returns whether it was (a count out of date is what a write outside the tracker leaves,
-    and is never read)."""
+    and is never read). Not ``thorough``: the kept rows, and the totals by the first keys
+    and overall only (at every test's end)."""
     if not counts.is_current(session):
         return False
     exact = coverage(session)
@@ -61,8 +62,8 @@ def check_session(session: Session) -> bool:
     assert kept.kept
     assert kept.added == exact.added, "the kept count of the programmes' lots"
     assert kept.programme_ids == exact.programme_ids
-    for shown in SHOWN:
-        for keys in KEYS if shown == Filters() else KEYS[:1]:
+    for shown in SHOWN if thorough else SHOWN[:1]:
+        for keys in KEYS if thorough and shown == Filters() else KEYS[:1]:
             by_kept = grouped_totals(session, shown, keys, kept)
             by_exact = grouped_totals(session, shown, keys, exact)
             assert _figures(by_kept) == _figures(by_exact), (keys, shown)
@@ -74,7 +75,7 @@ def check_session(session: Session) -> bool:
     return True
 
 
-def check_database(url: str) -> bool:
+def check_database(url: str, *, thorough: bool = True) -> bool:
     """:func:`check_session` on the database at ``url``, where it has the tracker's schema at
     this version (a test may leave one empty, old or broken on purpose)."""
     engine = create_engine(url)
@@ -84,6 +85,6 @@ def check_database(url: str) -> bool:
         if not {"programme_lot_count", "count_state", "chip_model"} <= tables:
             return False
         with Session(engine) as session:
-            return check_session(session)
+            return check_session(session, thorough=thorough)
     finally:
         engine.dispose()
