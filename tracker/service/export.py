@@ -128,14 +128,6 @@ def _field_value(field: EntryField, stored: Sequence[Any]) -> object:
     return stored[0]
 
 
-def export_lines(session: Session, filters: Filters) -> Generator[str, None, None]:
-    """The export's rows as CSV lines, as :mod:`csv` writes :func:`export_rows`, made faster
-    (:func:`_line_batches`)."""
-    with contextlib.closing(_line_batches(session, filters)) as batches:
-        for batch in batches:
-            yield from batch
-
-
 # An entry's line is made once, as a template for all its lots: its cells, with a slot (%s)
 # in place of each run of a lot's cells. A lot's runs are made once for each set of values
 # (lots repeat: vendors, models, counts) and put in the slots.
